@@ -1,0 +1,77 @@
+//! Chinese analysis: full-width and compatibility forms folded (NFKC), Traditional folded to
+//! Simplified for matching, jieba words (search mode) in one field and Han bigrams in another.
+
+use super::normalize::{
+    bigrams as char_bigrams, is_han, normalize, runs, script_runs, text_of, NChar,
+};
+use super::Tok;
+use jieba_rs::{Jieba, TokenizeMode};
+use std::sync::LazyLock;
+
+static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+
+/// Returns the text with Traditional characters folded to Simplified.
+pub fn to_simplified(text: &str) -> String {
+    fast2s::convert(text)
+}
+
+/// Returns true when the text contains Traditional-only characters.
+pub fn is_traditional(text: &str) -> bool {
+    to_simplified(text) != text
+}
+
+/// Returns normalised characters with Traditional folded to Simplified, keeping offsets
+/// (the folding maps one character to one character).
+fn fold(text: &str) -> Vec<NChar> {
+    let mut chars = normalize(text);
+    let plain: String = chars.iter().map(|n| n.c).collect();
+    let simple = to_simplified(&plain);
+    if simple != plain {
+        for (n, c) in chars.iter_mut().zip(simple.chars()) {
+            n.c = c;
+        }
+    }
+    chars
+}
+
+/// Forces the jieba dictionary to load, so the first query does not pay for it.
+pub fn warm_up() {
+    LazyLock::force(&JIEBA);
+}
+
+/// Returns jieba words (search mode) of Han runs, plus Latin words and numbers.
+pub fn words(text: &str) -> Vec<Tok> {
+    let chars = fold(text);
+    let mut out = Vec::new();
+    for run in runs(&chars, char::is_alphanumeric) {
+        for part in script_runs(run) {
+            if !is_han(part[0].c) {
+                out.push(Tok {
+                    text: text_of(part),
+                    from: part[0].from,
+                    to: part[part.len() - 1].to,
+                });
+                continue;
+            }
+            let sentence = text_of(part);
+            for t in JIEBA.tokenize(&sentence, TokenizeMode::Search, true) {
+                out.push(Tok {
+                    text: t.word.to_string(),
+                    from: part[t.start].from,
+                    to: part[t.end - 1].to,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Returns Han bigrams within runs of Han characters (a lone character gives a unigram).
+pub fn bigrams(text: &str) -> Vec<Tok> {
+    let chars = fold(text);
+    let mut out = Vec::new();
+    for run in runs(&chars, is_han) {
+        char_bigrams(run, &mut out);
+    }
+    out
+}

@@ -1,0 +1,100 @@
+//! `faqd eval` and `faqd eval-langid`.
+
+use crate::engine::Settings;
+use crate::eval::{langid, retrieval};
+use anyhow::Context;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The knowledge base to evaluate (canonical JSONL dump).
+    #[arg(long)]
+    pub bank: PathBuf,
+    /// Labelled queries (`{"id", "lang", "query", "gold": [ids]}` per line).
+    #[arg(long)]
+    pub queries: PathBuf,
+    /// Route queries by detection (as production) or by their labelled language.
+    #[arg(long, value_enum, default_value = "detect")]
+    pub route: retrieval::Route,
+    /// Confidence threshold for the answer/no-answer decision.
+    #[arg(long, default_value_t = crate::search::DEFAULT_THRESHOLD)]
+    pub threshold: f64,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(a: EvalArgs) -> anyhow::Result<i32> {
+    let settings = Settings {
+        threshold: a.threshold,
+        ..Settings::default()
+    };
+    let queries = retrieval::read_queries(&a.queries)?;
+    let (engine, _dir) = retrieval::engine_for_bank(&a.bank, settings)
+        .with_context(|| format!("failed to index bank {}", a.bank.display()))?;
+    let results = retrieval::run_queries(&engine, &queries, a.route)?;
+    let report = retrieval::report(&results);
+    if a.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", retrieval::table(&report));
+    }
+    Ok(0)
+}
+
+#[derive(Debug, Args)]
+pub struct LangidArgs {
+    /// Labelled texts (`{"lang", "text", "kind"}` per line).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Print up to this many wrong cases.
+    #[arg(long, default_value_t = 0)]
+    pub show_errors: usize,
+}
+
+pub fn run_langid(a: LangidArgs) -> anyhow::Result<i32> {
+    let text = std::fs::read_to_string(&a.input)
+        .with_context(|| format!("failed to read {}", a.input.display()))?;
+    let items: Vec<langid::LabelledText> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| format!("{}:{}", a.input.display(), i + 1))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let detector = crate::lang::Detector::new();
+    let r = langid::evaluate(&detector, &items);
+    if a.json {
+        println!("{}", serde_json::to_string(&r)?);
+        return Ok(0);
+    }
+    println!("{:<14} {:>7} {:>8}", "gold", "texts", "accuracy");
+    for (k, t) in &r.by_language {
+        println!("{:<14} {:>7} {:>8.4}", k, t.total, t.accuracy);
+    }
+    for (k, t) in &r.by_kind {
+        println!("{:<14} {:>7} {:>8.4}", k, t.total, t.accuracy);
+    }
+    println!(
+        "{:<14} {:>7} {:>8.4}",
+        "overall", r.overall.total, r.overall.accuracy
+    );
+    println!("\nconfusion (gold -> predicted):");
+    for (gold, row) in &r.confusion {
+        let cells: Vec<String> = row.iter().map(|(p, n)| format!("{p}:{n}")).collect();
+        println!("  {gold:<4} {}", cells.join("  "));
+    }
+    println!(
+        "\nµs per call: p50 {:.2}, mean {:.2}",
+        r.us_per_call_p50, r.us_per_call_mean
+    );
+    for (gold, pred, text) in r.errors.iter().take(a.show_errors) {
+        println!("  wrong: {gold} -> {pred}: {text}");
+    }
+    Ok(0)
+}

@@ -1,0 +1,150 @@
+//! The command line: one file per subcommand. Configuration precedence is flag, then
+//! environment variable (`FAQD_...`), then default.
+
+mod detect;
+mod eval;
+mod index;
+mod search;
+mod serve;
+
+use crate::engine::Settings;
+use crate::index::{BuildOptions, Progress};
+use crate::lang::Lang;
+use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Exit code for invalid input (bad dump records, unreadable files).
+pub const EXIT_INVALID_INPUT: i32 = 3;
+
+/// faqd: answers support questions in Korean, English and Chinese from a FAQ knowledge base.
+#[derive(Debug, Parser)]
+#[command(name = "faqd", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serves the gRPC API (builds the index from the knowledge base first if needed).
+    Serve(serve::ServeArgs),
+    /// Builds a new index generation from dump files and publishes it atomically.
+    Index(index::IndexArgs),
+    /// Searches the index from the command line.
+    Search(search::SearchArgs),
+    /// Detects the language of a text.
+    Detect(detect::DetectArgs),
+    /// Evaluates retrieval on a labelled query set.
+    Eval(eval::EvalArgs),
+    /// Evaluates language detection on a labelled set.
+    EvalLangid(eval::LangidArgs),
+}
+
+/// Where the index lives and what it is built from.
+#[derive(Debug, Clone, Args)]
+pub struct IndexLocation {
+    /// Index root directory (holds generations and the CURRENT pointer).
+    #[arg(long, env = "FAQD_INDEX_DIR", default_value = "index/data")]
+    pub index_dir: PathBuf,
+    /// Dump files to build from (JSONL, CSV or Zendesk JSON). Default: the knowledge base
+    /// shipped in index/faq.jsonl, compiled into the binary.
+    #[arg(long = "source", env = "FAQD_SOURCE", value_delimiter = ',')]
+    pub sources: Vec<PathBuf>,
+    /// Published generations to keep.
+    #[arg(long, env = "FAQD_KEEP_GENERATIONS", default_value_t = 3)]
+    pub keep_generations: usize,
+}
+
+/// How queries are answered.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Language used when neither detection nor a hint decides.
+    #[arg(long, env = "FAQD_DEFAULT_LANG", default_value = "en", value_parser = parse_lang)]
+    pub default_lang: Lang,
+    /// Confidence (0 to 1) at or above which the first hit counts as an answer.
+    #[arg(long, env = "FAQD_THRESHOLD", default_value_t = crate::search::DEFAULT_THRESHOLD)]
+    pub threshold: f64,
+    /// Fail searches in unsupported languages (FAILED_PRECONDITION) instead of answering from
+    /// the hint or default language.
+    #[arg(long, env = "FAQD_STRICT_LANGUAGE")]
+    pub strict_language: bool,
+}
+
+impl EngineArgs {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            default_lang: self.default_lang,
+            threshold: self.threshold,
+            strict_language: self.strict_language,
+        }
+    }
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).map_err(|e| e.to_string())
+}
+
+/// Returns build options with a progress bar on a terminal, log lines otherwise.
+pub fn build_options(keep: usize) -> BuildOptions {
+    let progress: Progress = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "indexing {bar:40} {pos}/{len} articles ({per_sec})",
+            )
+            .expect("valid template"),
+        );
+        Arc::new(move |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if done == total {
+                bar.finish_and_clear();
+            }
+        })
+    } else {
+        Arc::new(|done, total| tracing::info!(done, total, "indexing"))
+    };
+    BuildOptions {
+        keep,
+        progress: Some(progress),
+    }
+}
+
+/// Runs the parsed command; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Serve(a) => serve::run(a),
+        Command::Index(a) => index::run(a),
+        Command::Search(a) => search::run(a),
+        Command::Detect(a) => detect::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::EvalLangid(a) => eval::run_langid(a),
+    }
+}
+
+/// Opens the engine on the index, building it from the sources first when it is missing or
+/// out of date.
+pub fn open_engine(
+    loc: &IndexLocation,
+    engine: &EngineArgs,
+) -> anyhow::Result<crate::engine::Engine> {
+    use anyhow::Context;
+    let sources = crate::kb::sources(&loc.sources, None);
+    if let Some(built) = crate::kb::ensure_built(
+        &loc.index_dir,
+        &sources,
+        &build_options(loc.keep_generations),
+    )? {
+        tracing::info!(
+            generation = built.meta.generation,
+            articles = built.meta.articles.values().sum::<usize>(),
+            build_ms = built.meta.build_ms,
+            dir = %loc.index_dir.display(),
+            "built index"
+        );
+    }
+    crate::engine::Engine::open(&loc.index_dir, engine.settings())
+        .with_context(|| format!("failed to open index in {}", loc.index_dir.display()))
+}

@@ -1,0 +1,130 @@
+//! `faqd search`: runs a query through the same code as the Search RPC and prints a table
+//! (or JSON).
+
+use super::{EngineArgs, IndexLocation};
+use crate::engine::SearchParams;
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The user's words.
+    pub query: String,
+    /// Explicit language (overrides detection).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// The app's UI locale.
+    #[arg(long)]
+    pub hint: Option<String>,
+    /// The agent's language.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Number of hits.
+    #[arg(long, short = 'k', default_value_t = 5)]
+    pub top_k: u32,
+    /// Category filter.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub location: IndexLocation,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
+    let engine = super::open_engine(&a.location, &a.engine)?;
+    let params = SearchParams {
+        query: a.query,
+        language: a.lang,
+        locale_hint: a.hint,
+        agent_language: a.agent,
+        top_k: a.top_k,
+        category: a.category,
+    };
+    let o = match engine.search(&params) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    if a.json {
+        let hits: Vec<_> = o
+            .hits
+            .iter()
+            .map(|h| {
+                serde_json::json!({
+                    "id": h.shown.article.id,
+                    "language": h.shown.article.lang.tag(),
+                    "title": h.shown.article.title,
+                    "answer": h.shown.article.answer,
+                    "snippet": h.hit.snippet,
+                    "score": h.hit.score,
+                    "confidence": h.hit.confidence,
+                    "candidate_only": h.candidate_only,
+                    "available_languages": h.available.iter().map(|v| v.tag()).collect::<Vec<_>>(),
+                    "agent_version": h.agent_version.as_ref().map(|v| serde_json::json!({
+                        "language": v.article.lang.tag(), "title": v.article.title,
+                        "answer": v.article.answer, "stale": v.stale,
+                    })),
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "language": o.choice.lang.code(),
+            "language_source": o.choice.source.name(),
+            "language_confidence": o.choice.confidence,
+            "answered": o.answered,
+            "unsupported_language": o.unsupported,
+            "generation": o.generation,
+            "hits": hits,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(0);
+    }
+    println!(
+        "language {} ({}, confidence {:.2}){} — {}",
+        o.choice.lang,
+        o.choice.source.name(),
+        o.choice.confidence,
+        o.unsupported
+            .map(|c| format!(", text detected as unsupported {c}"))
+            .unwrap_or_default(),
+        if o.answered {
+            "answered"
+        } else {
+            "no confident answer: hand over to a human"
+        }
+    );
+    println!(
+        "{:>2}  {:<28} {:<7} {:>5}  title",
+        "#", "id", "lang", "conf"
+    );
+    for (i, h) in o.hits.iter().enumerate() {
+        let a = &h.shown.article;
+        println!(
+            "{:>2}  {:<28} {:<7} {:>5.2}  {}{}",
+            i + 1,
+            a.id,
+            a.lang.tag(),
+            h.hit.confidence,
+            a.title,
+            if h.candidate_only {
+                "  (candidate)"
+            } else {
+                ""
+            }
+        );
+        if let Some(v) = &h.agent_version {
+            println!(
+                "    agent [{}{}] {}",
+                v.article.lang.tag(),
+                if v.stale { ", stale" } else { "" },
+                v.article.title
+            );
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,58 @@
+//! `faqd serve`: builds the index if needed, then serves gRPC until SIGINT or SIGTERM.
+
+use super::{EngineArgs, IndexLocation};
+use anyhow::Context;
+use clap::Args;
+use std::sync::Arc;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FAQD_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: String,
+    #[command(flatten)]
+    pub location: IndexLocation,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
+    let engine = Arc::new(super::open_engine(&a.location, &a.engine)?);
+    let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .with_context(|| format!("failed to listen on {}", a.listen))?;
+        let addr = listener.local_addr()?;
+        let g = engine.generation();
+        tracing::info!(
+            %addr,
+            generation = g.meta.generation,
+            articles = g.article_count(),
+            "faqd serving gRPC (faq.v1.FaqService, health, reflection)"
+        );
+        crate::server::serve(engine, listener, shutdown_signal()).await?;
+        Ok(0)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

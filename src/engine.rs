@@ -1,0 +1,322 @@
+//! The library's front door: validates a request, chooses its language, searches the served
+//! generation and attaches translation groups. The gRPC server and the CLI both call this.
+
+use crate::index::{self, Generation, IndexError};
+use crate::lang::{Choice, Detection, Detector, Lang, Source, Variant};
+use crate::search::{self, Hit, SearchSpec};
+use crate::translate::{self, Version};
+use arc_swap::ArcSwap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Longest accepted query, in characters (after trimming).
+pub const MAX_QUERY_CHARS: usize = 1000;
+/// Hits returned when `top_k` is 0.
+pub const DEFAULT_TOP_K: usize = 5;
+/// Most hits a request may ask for.
+pub const MAX_TOP_K: usize = 50;
+
+/// Tunable behaviour of the engine.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Language used when neither detection nor a hint decides.
+    pub default_lang: Lang,
+    /// Confidence at or above which the first hit counts as an answer.
+    pub threshold: f64,
+    /// Fail queries in unsupported languages with FAILED_PRECONDITION instead of answering
+    /// from the hint or default language.
+    pub strict_language: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            default_lang: Lang::En,
+            threshold: search::DEFAULT_THRESHOLD,
+            strict_language: false,
+        }
+    }
+}
+
+/// Errors the engine returns; the transport maps each to one status code.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The request is malformed; names the field.
+    #[error("{field}: {message}")]
+    InvalidArgument {
+        /// The request field at fault.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The article does not exist.
+    #[error("article {0:?} not found")]
+    NotFound(String),
+    /// The text is in an unsupported language and strict mode is on.
+    #[error("query language {0} is not supported (supported: ko, en, zh)")]
+    UnsupportedLanguage(String),
+    /// An internal failure (details logged, not sent to clients).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<search::SearchError> for EngineError {
+    fn from(e: search::SearchError) -> Self {
+        EngineError::Internal(e.to_string())
+    }
+}
+
+impl From<IndexError> for EngineError {
+    fn from(e: IndexError) -> Self {
+        EngineError::Internal(e.to_string())
+    }
+}
+
+/// A search request in domain terms.
+#[derive(Debug, Clone, Default)]
+pub struct SearchParams {
+    /// The user's words.
+    pub query: String,
+    /// Explicit language (code or locale tag).
+    pub language: Option<String>,
+    /// The app's UI locale.
+    pub locale_hint: Option<String>,
+    /// The agent's language.
+    pub agent_language: Option<String>,
+    /// Hits wanted, 0 for the default.
+    pub top_k: u32,
+    /// Category filter.
+    pub category: Option<String>,
+}
+
+/// One hit with its translation group.
+#[derive(Debug, Clone)]
+pub struct GroupHit {
+    /// The ranked article.
+    pub hit: Hit,
+    /// The version shown, with its staleness.
+    pub shown: Version,
+    /// Every language tag the article exists in.
+    pub available: Vec<Variant>,
+    /// The version in the agent's language, when asked for and present.
+    pub agent_version: Option<Version>,
+    /// True when below the confidence threshold.
+    pub candidate_only: bool,
+}
+
+/// The result of a search.
+#[derive(Debug, Clone)]
+pub struct SearchOutcome {
+    /// The language searched and why.
+    pub choice: Choice,
+    /// True when the first hit clears the threshold.
+    pub answered: bool,
+    /// The threshold used.
+    pub threshold: f64,
+    /// Hits, best first.
+    pub hits: Vec<GroupHit>,
+    /// The unsupported language the text was detected in, if any.
+    pub unsupported: Option<&'static str>,
+    /// Generation searched.
+    pub generation: u64,
+}
+
+/// Serves searches over the current generation; the generation can be swapped while searches
+/// run (in-flight searches finish on the one they started with).
+pub struct Engine {
+    detector: Detector,
+    current: ArcSwap<Generation>,
+    root: PathBuf,
+    settings: Settings,
+}
+
+fn parse_lang(field: &'static str, value: &Option<String>) -> Result<Option<Variant>, EngineError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => Variant::parse(v)
+            .map(Some)
+            .map_err(|e| EngineError::InvalidArgument {
+                field,
+                message: e.to_string(),
+            }),
+    }
+}
+
+impl Engine {
+    /// Opens the current generation under `root`.
+    pub fn open(root: &Path, settings: Settings) -> Result<Engine, IndexError> {
+        let generation = index::open_current(root)?;
+        crate::analysis::warm_up();
+        Ok(Engine {
+            detector: Detector::new(),
+            current: ArcSwap::from_pointee(generation),
+            root: root.to_path_buf(),
+            settings,
+        })
+    }
+
+    /// Returns the settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Returns the generation being served.
+    pub fn generation(&self) -> Arc<Generation> {
+        self.current.load_full()
+    }
+
+    /// Opens the generation `CURRENT` now points to and serves it, if it is newer. Returns the
+    /// generation served afterwards.
+    pub fn reload(&self) -> Result<u64, IndexError> {
+        let served = self.current.load().meta.generation;
+        match index::current_generation(&self.root)? {
+            Some(n) if n != served => {
+                let g = index::open_current(&self.root)?;
+                let n = g.meta.generation;
+                self.current.store(Arc::new(g));
+                Ok(n)
+            }
+            _ => Ok(served),
+        }
+    }
+
+    /// Detects the language of a text as Search would.
+    pub fn detect(
+        &self,
+        text: &str,
+        hint: &Option<String>,
+    ) -> Result<(Choice, Detection), EngineError> {
+        let text = validate_text("text", text)?;
+        let hint = parse_lang("locale_hint", hint)?.map(Variant::lang);
+        let choice = self
+            .detector
+            .choose(text, None, hint, self.settings.default_lang);
+        let detection = choice.detection.clone();
+        Ok((choice, detection))
+    }
+
+    /// Returns the detector (for evaluation tools).
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    /// Runs a search request.
+    pub fn search(&self, p: &SearchParams) -> Result<SearchOutcome, EngineError> {
+        let text = validate_text("query", &p.query)?;
+        let top_k = match p.top_k as usize {
+            0 => DEFAULT_TOP_K,
+            k if k > MAX_TOP_K => {
+                return Err(EngineError::InvalidArgument {
+                    field: "top_k",
+                    message: format!("must be between 1 and {MAX_TOP_K}, got {k}"),
+                })
+            }
+            k => k,
+        };
+        let explicit = parse_lang("language", &p.language)?.map(Variant::lang);
+        let hint = parse_lang("locale_hint", &p.locale_hint)?.map(Variant::lang);
+        let agent = parse_lang("agent_language", &p.agent_language)?;
+        let category = p
+            .category
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        let choice = self
+            .detector
+            .choose(text, explicit, hint, self.settings.default_lang);
+        let unsupported = (choice.source != Source::Override && choice.detection.is_unsupported())
+            .then_some(choice.detection.code)
+            .flatten();
+        if let (Some(code), true) = (unsupported, self.settings.strict_language) {
+            return Err(EngineError::UnsupportedLanguage(code.to_string()));
+        }
+        let gen = self.generation();
+        let hits = search::search(
+            &gen,
+            &SearchSpec {
+                text,
+                lang: choice.lang,
+                top_k,
+                category,
+            },
+        )?;
+        let threshold = self.settings.threshold;
+        let answered = hits.first().is_some_and(|h| h.confidence >= threshold);
+        let hits = hits
+            .into_iter()
+            .map(|hit| {
+                let group = &gen.groups[hit.group as usize];
+                let shown_lang = hit.version.lang;
+                let shown = translate::version(group, |a| a.lang == shown_lang)
+                    .expect("shown version is in its group");
+                let agent_version = agent.and_then(|v| {
+                    translate::version(group, |a| a.lang == v)
+                        .or_else(|| translate::version(group, |a| a.lang.lang() == v.lang()))
+                });
+                GroupHit {
+                    candidate_only: hit.confidence < threshold,
+                    available: group.iter().map(|a| a.lang).collect(),
+                    hit,
+                    shown,
+                    agent_version,
+                }
+            })
+            .collect();
+        Ok(SearchOutcome {
+            choice,
+            answered,
+            threshold,
+            hits,
+            unsupported,
+            generation: gen.meta.generation,
+        })
+    }
+
+    /// Returns every version of an article; `lang` picks the one listed first.
+    pub fn article(
+        &self,
+        id: &str,
+        lang: &Option<String>,
+    ) -> Result<(Option<Version>, Vec<Version>), EngineError> {
+        let id = id.trim();
+        if id.is_empty() {
+            return Err(EngineError::InvalidArgument {
+                field: "id",
+                message: "must not be empty".into(),
+            });
+        }
+        let wanted = parse_lang("language", lang)?;
+        let gen = self.generation();
+        let group = gen
+            .group(id)
+            .ok_or_else(|| EngineError::NotFound(id.to_string()))?;
+        let versions = translate::versions(group);
+        let chosen = match wanted {
+            Some(v) => versions
+                .iter()
+                .find(|x| x.article.lang == v)
+                .or_else(|| versions.iter().find(|x| x.article.lang.lang() == v.lang()))
+                .cloned(),
+            None => versions.first().cloned(),
+        };
+        Ok((chosen, versions))
+    }
+}
+
+fn validate_text<'a>(field: &'static str, text: &'a str) -> Result<&'a str, EngineError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(EngineError::InvalidArgument {
+            field,
+            message: "must not be empty".into(),
+        });
+    }
+    let n = t.chars().count();
+    if n > MAX_QUERY_CHARS {
+        return Err(EngineError::InvalidArgument {
+            field,
+            message: format!("is {n} characters long; the limit is {MAX_QUERY_CHARS}"),
+        });
+    }
+    Ok(t)
+}

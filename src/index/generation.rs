@@ -1,0 +1,444 @@
+//! Index generations: `ROOT/gen-000001/` holds a tantivy index and `faqd-meta.json`;
+//! `ROOT/CURRENT` names the generation being served. A build writes a `.tmp-*` directory,
+//! commits, renames it into place, then replaces `CURRENT` by rename, so a crash or a bad dump
+//! at any point leaves the served generation as it was.
+
+use super::schema::{Fields, Part, KIND_ARTICLE, KIND_QUESTION};
+use super::{io_err, IndexError};
+use crate::analysis::{self, Kind};
+use crate::ingest::Article;
+use crate::lang::{Lang, Variant};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument};
+
+const CURRENT: &str = "CURRENT";
+const META: &str = "faqd-meta.json";
+const TMP_PREFIX: &str = ".tmp-";
+
+/// What is recorded about a generation.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Meta {
+    /// Generation number, increasing.
+    pub generation: u64,
+    /// Fingerprint of the sources it was built from.
+    pub fingerprint: String,
+    /// Names of the sources.
+    pub sources: Vec<String>,
+    /// Article versions per language tag.
+    pub articles: BTreeMap<String, usize>,
+    /// Build wall time in milliseconds.
+    pub build_ms: u64,
+    /// When it was built, seconds since the epoch.
+    pub built_at: i64,
+}
+
+/// Reports (done, total) articles while a generation is built.
+pub type Progress = std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>;
+
+/// Options for building a generation.
+#[derive(Clone)]
+pub struct BuildOptions {
+    /// How many published generations to keep (at least 1).
+    pub keep: usize,
+    /// Called with (done, total) while documents are added.
+    pub progress: Option<Progress>,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            keep: 3,
+            progress: None,
+        }
+    }
+}
+
+/// An opened, searchable generation with its articles grouped by id.
+pub struct Generation {
+    /// Its metadata.
+    pub meta: Meta,
+    /// The tantivy index.
+    pub index: Index,
+    /// A reader on it.
+    pub reader: IndexReader,
+    /// Field handles.
+    pub fields: Fields,
+    /// Every article version, grouped by id, versions ordered by language tag.
+    pub groups: Vec<Vec<Article>>,
+    /// Group index by article id.
+    pub by_id: HashMap<String, u32>,
+    /// What each document is, by segment ordinal and document id.
+    pub doc_refs: Vec<Vec<DocRef>>,
+}
+
+/// What one tantivy document stands for.
+#[derive(Debug, Clone, Copy)]
+pub struct DocRef {
+    /// Index into [`Generation::groups`].
+    pub group: u32,
+    /// The article version it belongs to.
+    pub variant: Variant,
+    /// `None` for the article document (title and answer); `Some(0)` for the title as a
+    /// question, `Some(i + 1)` for `questions[i]`.
+    pub unit: Option<u16>,
+}
+
+impl Generation {
+    /// Returns the versions of an article, if it exists.
+    pub fn group(&self, id: &str) -> Option<&[Article]> {
+        self.by_id
+            .get(id)
+            .map(|&g| self.groups[g as usize].as_slice())
+    }
+
+    /// Returns what a search hit's document stands for.
+    pub fn doc_ref(&self, addr: tantivy::DocAddress) -> DocRef {
+        self.doc_refs[addr.segment_ord as usize][addr.doc_id as usize]
+    }
+
+    /// Returns the total number of article versions.
+    pub fn article_count(&self) -> usize {
+        self.groups.iter().map(Vec::len).sum()
+    }
+}
+
+fn gen_dir_name(n: u64) -> String {
+    format!("gen-{n:06}")
+}
+
+/// Returns the number of the generation `CURRENT` points to, if any.
+pub fn current_generation(root: &Path) -> Result<Option<u64>, IndexError> {
+    let path = root.join(CURRENT);
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err("read", &path)(e)),
+    };
+    let name = text.trim();
+    name.strip_prefix("gen-")
+        .and_then(|n| n.parse().ok())
+        .map(Some)
+        .ok_or_else(|| IndexError::Corrupt {
+            path,
+            message: format!("expected gen-NNNNNN, found {name:?}"),
+        })
+}
+
+/// Removes directories left by builds that crashed or were killed.
+pub fn clean_temporaries(root: &Path) -> Result<usize, IndexError> {
+    let Ok(entries) = fs::read_dir(root) else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with(TMP_PREFIX) {
+            fs::remove_dir_all(entry.path()).map_err(io_err("remove", entry.path()))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Opens the generation `CURRENT` points to.
+pub fn open_current(root: &Path) -> Result<Generation, IndexError> {
+    let n =
+        current_generation(root)?.ok_or_else(|| IndexError::NoGeneration(root.to_path_buf()))?;
+    open_generation(&root.join(gen_dir_name(n)))
+}
+
+fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
+    let meta_path = dir.join(META);
+    let meta_text = fs::read_to_string(&meta_path).map_err(io_err("read", &meta_path))?;
+    let meta: Meta = serde_json::from_str(&meta_text).map_err(|e| IndexError::Corrupt {
+        path: meta_path.clone(),
+        message: e.to_string(),
+    })?;
+    let index = Index::open_in_dir(dir)?;
+    analysis::register(index.tokenizers());
+    let fields = Fields::from_schema(&index.schema())?;
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    let groups = load_groups(&reader, &fields)?;
+    let mut ids: Vec<&String> = groups.keys().collect();
+    ids.sort();
+    let by_id: HashMap<String, u32> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| ((*id).clone(), i as u32))
+        .collect();
+    let doc_refs = load_doc_refs(&reader, &by_id)?;
+    let mut ordered = vec![Vec::new(); by_id.len()];
+    for (id, versions) in groups {
+        ordered[by_id[&id] as usize] = versions;
+    }
+    Ok(Generation {
+        meta,
+        index,
+        reader,
+        fields,
+        groups: ordered,
+        by_id,
+        doc_refs,
+    })
+}
+
+fn load_doc_refs(
+    reader: &IndexReader,
+    by_id: &HashMap<String, u32>,
+) -> Result<Vec<Vec<DocRef>>, IndexError> {
+    let searcher = reader.searcher();
+    let mut out = Vec::new();
+    for seg in searcher.segment_readers() {
+        let ff = seg.fast_fields();
+        let missing = |f: &str| IndexError::Corrupt {
+            path: PathBuf::from(f),
+            message: "fast field missing".into(),
+        };
+        let ids = ff.str("id")?.ok_or_else(|| missing("id"))?;
+        let variants = ff.str("variant")?.ok_or_else(|| missing("variant"))?;
+        let kinds = ff.str("kind")?.ok_or_else(|| missing("kind"))?;
+        let units = ff.u64("unit")?;
+        let mut refs = Vec::with_capacity(seg.max_doc() as usize);
+        let (mut id, mut variant, mut kind) = (String::new(), String::new(), String::new());
+        let read = |col: &tantivy::columnar::StrColumn,
+                    doc: u32,
+                    buf: &mut String|
+         -> Result<(), IndexError> {
+            buf.clear();
+            if let Some(ord) = col.term_ords(doc).next() {
+                col.ord_to_str(ord, buf)
+                    .map_err(io_err("read", "fast field"))?;
+            }
+            Ok(())
+        };
+        for doc in 0..seg.max_doc() {
+            read(&ids, doc, &mut id)?;
+            read(&variants, doc, &mut variant)?;
+            read(&kinds, doc, &mut kind)?;
+            let group = by_id.get(&id).copied().unwrap_or(u32::MAX);
+            let variant = Variant::parse(&variant).unwrap_or(Variant::En);
+            let unit = (kind == KIND_QUESTION).then(|| units.first(doc).unwrap_or(0) as u16);
+            refs.push(DocRef {
+                group,
+                variant,
+                unit,
+            });
+        }
+        out.push(refs);
+    }
+    Ok(out)
+}
+
+fn load_groups(
+    reader: &IndexReader,
+    fields: &Fields,
+) -> Result<HashMap<String, Vec<Article>>, IndexError> {
+    use tantivy::collector::DocSetCollector;
+    use tantivy::query::TermQuery;
+    use tantivy::schema::{IndexRecordOption, Value};
+    let searcher = reader.searcher();
+    let q = TermQuery::new(
+        tantivy::Term::from_field_text(fields.kind, KIND_ARTICLE),
+        IndexRecordOption::Basic,
+    );
+    let mut groups: HashMap<String, Vec<Article>> = HashMap::new();
+    for addr in searcher.search(&q, &DocSetCollector)? {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let payload = doc
+            .get_first(fields.payload)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let article: Article = serde_json::from_str(payload).map_err(|e| IndexError::Corrupt {
+            path: PathBuf::from("payload"),
+            message: e.to_string(),
+        })?;
+        groups.entry(article.id.clone()).or_default().push(article);
+    }
+    for versions in groups.values_mut() {
+        versions.sort_by_key(|a| a.lang);
+    }
+    Ok(groups)
+}
+
+/// Returns the tantivy documents for one article version.
+pub fn documents(fields: &Fields, article: &Article) -> Vec<TantivyDocument> {
+    let lang: Lang = article.lang.lang();
+    let payload = serde_json::to_string(article).expect("articles serialise");
+    let base = |kind: &str| {
+        doc!(
+            fields.id => article.id.as_str(),
+            fields.variant => article.lang.tag(),
+            fields.lang => lang.code(),
+            fields.kind => kind,
+            fields.category => article.category.as_str(),
+        )
+    };
+    let mut main = base(KIND_ARTICLE);
+    main.add_text(fields.payload, &payload);
+    for &k in Kind::for_lang(lang) {
+        main.add_text(fields.text(lang, Part::Title, k), &article.title);
+        main.add_text(fields.text(lang, Part::Answer, k), &article.answer);
+    }
+    let mut docs = vec![main];
+    for (unit, q) in std::iter::once(&article.title)
+        .chain(&article.questions)
+        .enumerate()
+    {
+        let mut d = base(KIND_QUESTION);
+        d.add_u64(fields.unit, unit as u64);
+        for &k in Kind::for_lang(lang) {
+            d.add_text(fields.text(lang, Part::Question, k), q);
+        }
+        docs.push(d);
+    }
+    docs
+}
+
+/// Returns a fingerprint of source texts (FNV-1a, 64 bits), to tell whether an index is up to
+/// date with its sources.
+pub fn fingerprint<'a>(texts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for t in texts {
+        for &b in t.iter().chain(&[0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    format!("{h:016x}-v{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Builds a new generation from articles and publishes it; returns its metadata.
+pub fn build_generation(
+    root: &Path,
+    articles: &[Article],
+    fingerprint: &str,
+    sources: Vec<String>,
+    opts: &BuildOptions,
+) -> Result<Meta, IndexError> {
+    if articles.is_empty() {
+        return Err(IndexError::Empty);
+    }
+    let start = Instant::now();
+    fs::create_dir_all(root).map_err(io_err("create", root))?;
+    let next = latest_generation(root)? + 1;
+    let tmp = root.join(format!(
+        "{TMP_PREFIX}{}-{}",
+        gen_dir_name(next),
+        std::process::id()
+    ));
+    fs::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
+    let result = write_index(&tmp, articles, opts);
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    let mut counts = BTreeMap::new();
+    for a in articles {
+        *counts.entry(a.lang.tag().to_string()).or_insert(0) += 1;
+    }
+    let meta = Meta {
+        generation: next,
+        fingerprint: fingerprint.to_string(),
+        sources,
+        articles: counts,
+        build_ms: start.elapsed().as_millis() as u64,
+        built_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+    };
+    let meta_path = tmp.join(META);
+    fs::write(
+        &meta_path,
+        serde_json::to_vec_pretty(&meta).expect("meta serialises"),
+    )
+    .map_err(io_err("write", &meta_path))?;
+    let final_dir = root.join(gen_dir_name(next));
+    fs::rename(&tmp, &final_dir).map_err(io_err("rename", &tmp))?;
+    publish(root, next)?;
+    prune(root, next, opts.keep.max(1));
+    Ok(meta)
+}
+
+fn write_index(dir: &Path, articles: &[Article], opts: &BuildOptions) -> Result<(), IndexError> {
+    let (schema, fields) = Fields::schema();
+    let index = Index::create_in_dir(dir, schema)?;
+    analysis::register(index.tokenizers());
+    let mut writer: tantivy::IndexWriter = index.writer(200_000_000)?;
+    for (i, article) in articles.iter().enumerate() {
+        for d in documents(&fields, article) {
+            writer.add_document(d)?;
+        }
+        if let Some(progress) = &opts.progress {
+            if i % 1000 == 999 || i + 1 == articles.len() {
+                progress(i + 1, articles.len());
+            }
+        }
+    }
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    Ok(())
+}
+
+fn latest_generation(root: &Path) -> Result<u64, IndexError> {
+    let mut max = current_generation(root)?.unwrap_or(0);
+    for entry in fs::read_dir(root).map_err(io_err("list", root))?.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if let Some(n) = name
+            .strip_prefix("gen-")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            max = max.max(n);
+        }
+    }
+    Ok(max)
+}
+
+/// Points `CURRENT` at generation `n` atomically (write a temporary file, fsync, rename).
+fn publish(root: &Path, n: u64) -> Result<(), IndexError> {
+    let tmp = root.join(format!("{TMP_PREFIX}CURRENT-{}", std::process::id()));
+    {
+        use std::io::Write;
+        let mut f = fs::File::create(&tmp).map_err(io_err("create", &tmp))?;
+        f.write_all(gen_dir_name(n).as_bytes())
+            .and_then(|()| f.sync_all())
+            .map_err(io_err("write", &tmp))?;
+    }
+    fs::rename(&tmp, root.join(CURRENT)).map_err(io_err("rename", &tmp))?;
+    if let Ok(d) = fs::File::open(root) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Removes generations older than the newest `keep`, never the current one.
+fn prune(root: &Path, current: u64, keep: usize) {
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
+    let mut gens: Vec<u64> = entries
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_prefix("gen-")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    gens.sort_unstable_by(|a, b| b.cmp(a));
+    for n in gens.into_iter().skip(keep) {
+        if n != current {
+            let _ = fs::remove_dir_all(root.join(gen_dir_name(n)));
+        }
+    }
+}
+
+/// Returns the path of a generation directory (for tools and tests).
+pub fn generation_dir(root: &Path, n: u64) -> PathBuf {
+    root.join(gen_dir_name(n))
+}

@@ -1,0 +1,57 @@
+//! The searchable index: schema, document building, and generations that are built in a fresh
+//! directory and published by an atomic swap of the `CURRENT` pointer.
+
+mod generation;
+mod schema;
+
+pub use generation::{
+    build_generation, clean_temporaries, current_generation, documents, fingerprint,
+    generation_dir, open_current, BuildOptions, DocRef, Generation, Meta, Progress,
+};
+pub use schema::{Fields, Part, KIND_ARTICLE, KIND_QUESTION};
+
+use std::path::PathBuf;
+
+/// Errors of index building and opening.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// A tantivy failure.
+    #[error("index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// A file-system failure, with the path involved.
+    #[error("failed to {action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// Where.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The pointer or metadata of a generation cannot be read.
+    #[error("corrupt index root {path}: {message}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// There is no published generation yet.
+    #[error("no index generation in {0} (run `faqd index` first)")]
+    NoGeneration(PathBuf),
+    /// The knowledge base has no article.
+    #[error("nothing to index: the dumps hold no valid article")]
+    Empty,
+}
+
+pub(crate) fn io_err(
+    action: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(std::io::Error) -> IndexError {
+    let path = path.into();
+    move |source| IndexError::Io {
+        action,
+        path,
+        source,
+    }
+}

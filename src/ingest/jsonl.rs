@@ -1,0 +1,127 @@
+//! Canonical JSON Lines dumps: one article object per line; blank lines are ignored.
+
+use super::{Article, Fields, Origin, RecordError};
+use serde_json::{Map, Value};
+
+/// Parses every line, yielding an article or the error for that line.
+pub fn parse(name: &str, text: &str) -> Vec<Result<(Origin, Article), RecordError>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            let origin = Origin {
+                file: name.to_string(),
+                line: i + 1,
+                unit: "line",
+            };
+            let value: Value =
+                serde_json::from_str(line.trim_start_matches('\u{feff}')).map_err(|e| {
+                    RecordError {
+                        origin: origin.clone(),
+                        field: None,
+                        message: format!("invalid JSON: {e}"),
+                    }
+                })?;
+            let Value::Object(obj) = value else {
+                return Err(RecordError {
+                    origin,
+                    field: None,
+                    message: "expected a JSON object".into(),
+                });
+            };
+            let article = from_object(&Fields { origin: &origin }, &obj)?;
+            Ok((origin, article))
+        })
+        .collect()
+}
+
+/// Returns a text field: a string, a number (ids are often numeric), or absent.
+fn text(f: &Fields, obj: &Map<String, Value>, key: &str) -> Result<Option<String>, RecordError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(f.error(key, format!("expected a string, found {}", kind(other)))),
+    }
+}
+
+fn list(f: &Fields, obj: &Map<String, Value>, key: &str) -> Result<Vec<String>, RecordError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(f.error(
+                    &format!("{key}[{i}]"),
+                    format!("expected a string, found {}", kind(other)),
+                )),
+            })
+            .filter(|r| r.as_ref().map_or(true, |s| !s.trim().is_empty()))
+            .collect(),
+        Some(other) => Err(f.error(
+            key,
+            format!("expected a list of strings, found {}", kind(other)),
+        )),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+pub(super) fn from_object(f: &Fields, obj: &Map<String, Value>) -> Result<Article, RecordError> {
+    Ok(Article {
+        id: f.required("id", text(f, obj, "id")?)?,
+        lang: f.lang("lang", text(f, obj, "lang")?)?,
+        title: f.required("title", text(f, obj, "title")?)?,
+        questions: list(f, obj, "questions")?,
+        answer: f.required("answer", text(f, obj, "answer")?)?,
+        category: text(f, obj, "category")?
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        tags: list(f, obj, "tags")?,
+        url: text(f, obj, "url")?.unwrap_or_default(),
+        updated_at: f.time("updated_at", text(f, obj, "updated_at")?)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let text = "{\"id\":\"a\",\"lang\":\"ko\",\"title\":\"t\",\"answer\":\"x\"}\n\n{\"id\":\"b\",\"lang\":\"ko\",\"answer\":\"x\"}\n{\"id\":\"c\",\"lang\":\"ja\",\"title\":\"t\",\"answer\":\"x\"}\n{oops\n";
+        let out = parse("dump.jsonl", text);
+        assert!(out[0].is_ok());
+        let errs: Vec<String> = out[1..]
+            .iter()
+            .map(|r| r.as_ref().unwrap_err().to_string())
+            .collect();
+        assert_eq!(
+            errs[0],
+            "dump.jsonl:3: field `title`: missing required field"
+        );
+        assert!(
+            errs[1].starts_with("dump.jsonl:4: field `lang`: unsupported language \"ja\""),
+            "{}",
+            errs[1]
+        );
+        assert!(
+            errs[2].starts_with("dump.jsonl:5: invalid JSON"),
+            "{}",
+            errs[2]
+        );
+    }
+}

@@ -1,0 +1,265 @@
+//! Reads FAQ dumps into [`Article`] values. Knows nothing of tantivy.
+//!
+//! Every problem is reported with the file, the line (or record number) and the field, so a
+//! support team can fix its export.
+
+mod csv;
+mod jsonl;
+mod zendesk;
+
+use crate::lang::Variant;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One FAQ entry in one language. Entries with the same `id` form a translation group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    /// Id shared by all translations.
+    pub id: String,
+    /// Language of this version.
+    #[serde(with = "variant_tag")]
+    pub lang: Variant,
+    /// Title (the canonical question).
+    pub title: String,
+    /// Other ways users ask the same question.
+    #[serde(default)]
+    pub questions: Vec<String>,
+    /// The answer text (plain text).
+    pub answer: String,
+    /// Category, used for filtering.
+    #[serde(default)]
+    pub category: String,
+    /// Free tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Help-center link.
+    #[serde(default)]
+    pub url: String,
+    /// Last update as given (RFC 3339), empty when unknown.
+    #[serde(default)]
+    pub updated_at: String,
+}
+
+impl Article {
+    /// Returns the update time in seconds since the epoch, when known.
+    pub fn updated_ts(&self) -> Option<i64> {
+        parse_time(&self.updated_at)
+    }
+}
+
+/// Parses an RFC 3339 timestamp into seconds since the epoch.
+pub fn parse_time(s: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+mod variant_tag {
+    use crate::lang::Variant;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Variant, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v.tag())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Variant, D::Error> {
+        let s = String::deserialize(d)?;
+        Variant::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A dump file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Canonical JSON Lines, one article per line.
+    Jsonl,
+    /// CSV with the canonical column names; list fields joined with `|`.
+    Csv,
+    /// Zendesk Help Center article export (`{"articles": [...]}`).
+    Zendesk,
+}
+
+impl Format {
+    /// Guesses the format from a file name: `.jsonl`/`.ndjson`, `.csv`, `.json`.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "csv" => Some(Format::Csv),
+            "json" => Some(Format::Zendesk),
+            _ => None,
+        }
+    }
+}
+
+/// Where a record came from: file and line (or record number for JSON exports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The dump's name (its path, or `<shipped>` for the embedded knowledge base).
+    pub file: String,
+    /// 1-based line (JSONL, CSV) or record number (Zendesk).
+    pub line: usize,
+    /// Whether `line` is a line number or a record number.
+    pub unit: &'static str,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.unit == "line" {
+            write!(f, "{}:{}", self.file, self.line)
+        } else {
+            write!(f, "{}: {} {}", self.file, self.unit, self.line)
+        }
+    }
+}
+
+/// One problem in a dump.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: {}{message}", field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
+pub struct RecordError {
+    /// Where.
+    pub origin: Origin,
+    /// The field at fault, if one is.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A dump that cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The file cannot be opened or read.
+    #[error("failed to read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The format cannot be told from the file name.
+    #[error("{path}: cannot tell the dump format from the extension (use .jsonl, .csv or .json, or --format)")]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The whole file is malformed (e.g. a Zendesk export that is not JSON).
+    #[error("{0}")]
+    Malformed(RecordError),
+}
+
+/// A dump to read: a file, or text with a name (the shipped knowledge base).
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A file on disk, with an optional explicit format.
+    File(PathBuf, Option<Format>),
+    /// In-memory JSONL text with a display name.
+    Embedded(&'static str, &'static str),
+}
+
+impl Source {
+    /// Returns the name used in messages.
+    pub fn name(&self) -> String {
+        match self {
+            Source::File(p, _) => p.display().to_string(),
+            Source::Embedded(name, _) => name.to_string(),
+        }
+    }
+}
+
+/// The articles read from one or more dumps, and every record-level problem found.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Valid articles, in dump order, without duplicates.
+    pub articles: Vec<Article>,
+    /// Invalid records (skipped), in order.
+    pub errors: Vec<RecordError>,
+}
+
+/// Reads every source. File-level failures abort; record-level problems (including duplicate
+/// `(id, lang)` pairs across all sources) are collected in [`Loaded::errors`].
+pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
+    let mut loaded = Loaded::default();
+    let mut seen: HashMap<(String, Variant), Origin> = HashMap::new();
+    for source in sources {
+        let (name, text, format) = match source {
+            Source::File(path, format) => {
+                let format = format
+                    .or_else(|| Format::from_path(path))
+                    .ok_or_else(|| IngestError::UnknownFormat { path: path.clone() })?;
+                let text = std::fs::read_to_string(path).map_err(|source| IngestError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                (path.display().to_string(), text, format)
+            }
+            Source::Embedded(name, text) => (name.to_string(), text.to_string(), Format::Jsonl),
+        };
+        let records = match format {
+            Format::Jsonl => jsonl::parse(&name, &text),
+            Format::Csv => csv::parse(&name, &text),
+            Format::Zendesk => zendesk::parse(&name, &text).map_err(IngestError::Malformed)?,
+        };
+        for record in records {
+            match record {
+                Ok((origin, article)) => {
+                    let key = (article.id.clone(), article.lang);
+                    if let Some(first) = seen.get(&key) {
+                        loaded.errors.push(RecordError {
+                            origin,
+                            field: Some("id".into()),
+                            message: format!(
+                                "duplicate article {:?} in {} (first at {first})",
+                                article.id, article.lang
+                            ),
+                        });
+                        continue;
+                    }
+                    seen.insert(key, origin);
+                    loaded.articles.push(article);
+                }
+                Err(e) => loaded.errors.push(e),
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+/// Builds an article from field values, checking required fields. Shared by every format.
+pub(crate) struct Fields<'a> {
+    pub origin: &'a Origin,
+}
+
+impl Fields<'_> {
+    pub fn error(&self, field: &str, message: impl Into<String>) -> RecordError {
+        RecordError {
+            origin: self.origin.clone(),
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+
+    /// Returns a required non-empty text field.
+    pub fn required(&self, field: &str, value: Option<String>) -> Result<String, RecordError> {
+        match value {
+            None => Err(self.error(field, "missing required field")),
+            Some(v) if v.trim().is_empty() => Err(self.error(field, "must not be empty")),
+            Some(v) => Ok(v.trim().to_string()),
+        }
+    }
+
+    /// Returns the parsed language of a record.
+    pub fn lang(&self, field: &str, value: Option<String>) -> Result<Variant, RecordError> {
+        let v = self.required(field, value)?;
+        Variant::parse(&v).map_err(|e| self.error(field, e.to_string()))
+    }
+
+    /// Checks an optional RFC 3339 timestamp.
+    pub fn time(&self, field: &str, value: Option<String>) -> Result<String, RecordError> {
+        let v = value.unwrap_or_default().trim().to_string();
+        if !v.is_empty() && parse_time(&v).is_none() {
+            return Err(self.error(field, format!("{v:?} is not an RFC 3339 timestamp")));
+        }
+        Ok(v)
+    }
+}

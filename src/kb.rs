@@ -1,0 +1,103 @@
+//! The knowledge base shipped in `index/` (compiled in, so `faqd serve` works from any
+//! directory) and the build-if-needed step that `serve` runs at start.
+
+use crate::index::{self, BuildOptions, IndexError, Meta};
+use crate::ingest::{self, IngestError, Loaded, RecordError, Source};
+use std::path::{Path, PathBuf};
+
+/// The shipped FAQ dump (`index/faq.jsonl`).
+pub const SHIPPED_FAQ: &str = include_str!("../index/faq.jsonl");
+/// Name of the shipped dump in messages.
+pub const SHIPPED_NAME: &str = "<shipped index/faq.jsonl>";
+
+/// Returns the sources to index: the given files, or the shipped knowledge base.
+pub fn sources(paths: &[PathBuf], format: Option<ingest::Format>) -> Vec<Source> {
+    if paths.is_empty() {
+        vec![Source::Embedded(SHIPPED_NAME, SHIPPED_FAQ)]
+    } else {
+        paths
+            .iter()
+            .map(|p| Source::File(p.clone(), format))
+            .collect()
+    }
+}
+
+/// Errors of building an index from dumps.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A dump cannot be read.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// Records are invalid and the build is strict.
+    #[error("{} invalid record(s); nothing was changed:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<RecordError>),
+    /// The index cannot be written.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// The result of a build.
+#[derive(Debug)]
+pub struct Built {
+    /// The new generation's metadata.
+    pub meta: Meta,
+    /// Records skipped (only with `skip_invalid`).
+    pub skipped: Vec<RecordError>,
+}
+
+/// Returns a fingerprint of the sources' contents.
+pub fn fingerprint(sources: &[Source]) -> Result<String, IngestError> {
+    let mut texts = Vec::new();
+    for s in sources {
+        match s {
+            Source::File(p, _) => {
+                texts.push(std::fs::read(p).map_err(|source| IngestError::Read {
+                    path: p.clone(),
+                    source,
+                })?)
+            }
+            Source::Embedded(_, t) => texts.push(t.as_bytes().to_vec()),
+        }
+    }
+    Ok(index::fingerprint(texts.iter().map(Vec::as_slice)))
+}
+
+/// Reads the sources and builds a new generation. With `skip_invalid` false, any invalid
+/// record fails the build and nothing changes.
+pub fn build(
+    root: &Path,
+    sources: &[Source],
+    skip_invalid: bool,
+    opts: &BuildOptions,
+) -> Result<Built, BuildError> {
+    let fp = fingerprint(sources)?;
+    let Loaded { articles, errors } = ingest::load(sources)?;
+    if !errors.is_empty() && !skip_invalid {
+        return Err(BuildError::Invalid(errors));
+    }
+    index::clean_temporaries(root)?;
+    let names = sources.iter().map(Source::name).collect();
+    let meta = index::build_generation(root, &articles, &fp, names, opts)?;
+    Ok(Built {
+        meta,
+        skipped: errors,
+    })
+}
+
+/// Builds a generation unless the current one was built from these exact sources. Returns
+/// the new build, or `None` when the index was up to date.
+pub fn ensure_built(
+    root: &Path,
+    sources: &[Source],
+    opts: &BuildOptions,
+) -> Result<Option<Built>, BuildError> {
+    index::clean_temporaries(root)?;
+    if index::current_generation(root)?.is_some() {
+        if let Ok(g) = index::open_current(root) {
+            if g.meta.fingerprint == fingerprint(sources)? {
+                return Ok(None);
+            }
+        }
+    }
+    build(root, sources, false, opts).map(Some)
+}

@@ -1,0 +1,446 @@
+//! Language detection: a script check first, lingua (restricted to a few Latin-script
+//! languages) for Latin text, and an explicit decision order that is echoed back.
+//!
+//! Confidence, 0.0 to 1.0, is computed so a caller can threshold it:
+//! - Hangul in the text decides Korean; kana decides Japanese (unsupported); Han without kana
+//!   decides Chinese. Two or more such characters in an otherwise single-script text give
+//!   0.99 (0.97 for Han, which Japanese also writes); mixing in Latin words lowers it to 0.93;
+//!   a single CJK character gives 0.70 (0.60 for a lone Han character, possibly Japanese).
+//! - Other non-Latin scripts (Cyrillic, Thai, Arabic ...) name their language as unsupported
+//!   with 0.90.
+//! - Latin-only text goes to lingua, which compares English with common Latin-script
+//!   languages. The text is reported in another language only when lingua is at least 0.70
+//!   sure and the text has three words or more; otherwise it is English with lingua's English
+//!   value (at least 0.60), capped at 0.55 for one word, 0.40 for a short acronym, and at 0.45
+//!   for up to three words when the caller's hint is Korean or Chinese, so the hint decides.
+//! - Text without letters (digits, punctuation) has confidence 0.
+
+use super::Lang;
+use lingua::{Language, LanguageDetector, LanguageDetectorBuilder};
+use unicode_normalization::UnicodeNormalization;
+
+/// Detection confidence at or above which the detected language is used.
+pub const DETECTION_THRESHOLD: f64 = 0.5;
+
+/// How a language was chosen, in order of precedence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Named explicitly by the caller.
+    Override,
+    /// Detected with confidence at or above [`DETECTION_THRESHOLD`].
+    Detected,
+    /// The caller's locale hint.
+    Hint,
+    /// The configured default language.
+    Default,
+}
+
+impl Source {
+    /// Returns a lowercase name for tables and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Override => "override",
+            Source::Detected => "detected",
+            Source::Hint => "hint",
+            Source::Default => "default",
+        }
+    }
+}
+
+/// What detection concluded about a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    /// The detected language code: `ko`, `en`, `zh`, or an unsupported code such as `ja`;
+    /// `None` when the text has no letters.
+    pub code: Option<&'static str>,
+    /// The detected supported language, if the text is in one.
+    pub lang: Option<Lang>,
+    /// Confidence 0.0 to 1.0.
+    pub confidence: f64,
+    /// Other plausible languages, best first.
+    pub alternatives: Vec<(&'static str, f64)>,
+}
+
+impl Detection {
+    /// Returns true when the text is confidently in a language faqd does not support.
+    pub fn is_unsupported(&self) -> bool {
+        self.lang.is_none() && self.code.is_some() && self.confidence >= DETECTION_THRESHOLD
+    }
+}
+
+/// The language a request is served in, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    /// The language searched.
+    pub lang: Lang,
+    /// How it was chosen.
+    pub source: Source,
+    /// Confidence of the choice (1.0 for an override, else the detection confidence).
+    pub confidence: f64,
+    /// The detection behind the choice (empty for an override).
+    pub detection: Detection,
+}
+
+/// Detects the language of short texts.
+pub struct Detector {
+    lingua: LanguageDetector,
+}
+
+const LATIN_LANGUAGES: [Language; 11] = [
+    Language::English,
+    Language::French,
+    Language::German,
+    Language::Spanish,
+    Language::Portuguese,
+    Language::Italian,
+    Language::Dutch,
+    Language::Vietnamese,
+    Language::Indonesian,
+    Language::Turkish,
+    Language::Tagalog,
+];
+
+impl Default for Detector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    hangul: usize,
+    han: usize,
+    kana: usize,
+    latin: usize,
+    latin_words: usize,
+    other: usize,
+    other_code: Option<&'static str>,
+    all_upper: bool,
+}
+
+fn other_script(c: char) -> Option<&'static str> {
+    Some(match c as u32 {
+        0x0400..=0x052F => "ru",
+        0x0370..=0x03FF => "el",
+        0x0590..=0x05FF => "he",
+        0x0600..=0x06FF | 0x0750..=0x077F => "ar",
+        0x0900..=0x097F => "hi",
+        0x0E00..=0x0E7F => "th",
+        0x0E80..=0x0EFF => "lo",
+        0x1000..=0x109F => "my",
+        0x10A0..=0x10FF => "ka",
+        0x0530..=0x058F => "hy",
+        0x1780..=0x17FF => "km",
+        0x0980..=0x09FF => "bn",
+        0x0B80..=0x0BFF => "ta",
+        _ => return None,
+    })
+}
+
+fn count(text: &str) -> Counts {
+    use crate::analysis::{is_han, is_hangul, is_kana};
+    let mut c = Counts {
+        all_upper: true,
+        ..Counts::default()
+    };
+    let mut in_latin_word = false;
+    for ch in text.nfkc() {
+        let latin = ch.is_alphabetic()
+            && (ch.is_ascii() || matches!(ch as u32, 0xC0..=0x24F | 0x1E00..=0x1EFF));
+        if latin {
+            c.latin += 1;
+            if !ch.is_uppercase() {
+                c.all_upper = false;
+            }
+            if !in_latin_word {
+                c.latin_words += 1;
+            }
+        } else if is_hangul(ch) {
+            c.hangul += 1;
+        } else if is_kana(ch) {
+            c.kana += 1;
+        } else if is_han(ch) {
+            c.han += 1;
+        } else if let Some(code) = other_script(ch) {
+            c.other += 1;
+            c.other_code.get_or_insert(code);
+        }
+        in_latin_word = latin || (in_latin_word && (ch == '\'' || ch == '-'));
+    }
+    c
+}
+
+impl Detector {
+    /// Builds a detector with its models loaded (a few hundred milliseconds, once).
+    pub fn new() -> Self {
+        let lingua = LanguageDetectorBuilder::from_languages(&LATIN_LANGUAGES)
+            .with_preloaded_language_models()
+            .build();
+        Detector { lingua }
+    }
+
+    /// Detects the language of `text`; `hint` lowers the confidence of short Latin text when
+    /// the caller's locale is Korean or Chinese.
+    pub fn detect(&self, text: &str, hint: Option<Lang>) -> Detection {
+        let c = count(text);
+        let cjk = c.hangul + c.han + c.kana;
+        let mixed = c.latin > 0 || c.other > 0;
+        let cjk_conf = |n: usize, single: f64| {
+            if n < 2 {
+                single
+            } else if mixed {
+                0.93
+            } else {
+                0.99
+            }
+        };
+        if c.hangul > 0 {
+            let conf = cjk_conf(c.hangul, 0.70);
+            let mut alts = Vec::new();
+            if c.han > 0 {
+                alts.push(("zh", (1.0 - conf) * 0.6));
+            }
+            if c.latin > 0 {
+                alts.push(("en", (1.0 - conf) * 0.4));
+            }
+            return supported(Lang::Ko, conf, alts);
+        }
+        if c.kana > 0 {
+            let conf = cjk_conf(cjk, 0.70);
+            return Detection {
+                code: Some("ja"),
+                lang: None,
+                confidence: conf,
+                alternatives: vec![("zh", 1.0 - conf)],
+            };
+        }
+        if c.han > 0 {
+            let conf = if c.han < 2 {
+                0.60
+            } else if mixed {
+                0.93
+            } else {
+                0.97
+            };
+            let mut alts = vec![("ja", (1.0 - conf) * 0.7)];
+            if c.latin > 0 {
+                alts.push(("en", (1.0 - conf) * 0.3));
+            }
+            return supported(Lang::Zh, conf, alts);
+        }
+        if c.other > c.latin {
+            return Detection {
+                code: c.other_code,
+                lang: None,
+                confidence: 0.90,
+                alternatives: Vec::new(),
+            };
+        }
+        if c.latin == 0 {
+            return Detection {
+                code: None,
+                lang: None,
+                confidence: 0.0,
+                alternatives: Vec::new(),
+            };
+        }
+        self.detect_latin(text, &c, hint)
+    }
+
+    fn detect_latin(&self, text: &str, c: &Counts, hint: Option<Lang>) -> Detection {
+        let acronym = c.latin_words == 1 && c.latin <= 5 && (c.all_upper || c.latin <= 3);
+        let (values, english) = if c.latin_words >= 2 {
+            let values = self.lingua.compute_language_confidence_values(text);
+            let english = values
+                .iter()
+                .find(|(l, _)| *l == Language::English)
+                .map_or(0.0, |(_, v)| *v);
+            (values, english)
+        } else {
+            (Vec::new(), 1.0)
+        };
+        let alternatives: Vec<(&'static str, f64)> = values
+            .iter()
+            .filter(|(l, v)| *l != Language::English && *v > 0.01)
+            .take(3)
+            .map(|(l, v)| (latin_code(*l), *v))
+            .collect();
+        if let Some((top, top_conf)) = values.first() {
+            if *top != Language::English && *top_conf >= 0.70 && c.latin_words >= 3 {
+                let mut alts = alternatives.clone();
+                alts.retain(|(code, _)| *code != latin_code(*top));
+                alts.insert(0, ("en", english));
+                return Detection {
+                    code: Some(latin_code(*top)),
+                    lang: None,
+                    confidence: *top_conf,
+                    alternatives: alts,
+                };
+            }
+        }
+        let mut conf = english.max(0.60);
+        if acronym {
+            conf = conf.min(0.40);
+        } else if c.latin_words == 1 {
+            conf = conf.min(0.55);
+        }
+        if matches!(hint, Some(Lang::Ko | Lang::Zh)) && c.latin_words <= 3 {
+            conf = conf.min(0.45);
+        }
+        supported(Lang::En, conf, alternatives)
+    }
+
+    /// Chooses the language to serve: override, then confident detection, then the hint, then
+    /// the default.
+    pub fn choose(
+        &self,
+        text: &str,
+        explicit: Option<Lang>,
+        hint: Option<Lang>,
+        default: Lang,
+    ) -> Choice {
+        if let Some(lang) = explicit {
+            return Choice {
+                lang,
+                source: Source::Override,
+                confidence: 1.0,
+                detection: Detection {
+                    code: None,
+                    lang: None,
+                    confidence: 0.0,
+                    alternatives: Vec::new(),
+                },
+            };
+        }
+        let detection = self.detect(text, hint);
+        let confident = detection.confidence >= DETECTION_THRESHOLD;
+        let (lang, source) = match (detection.lang, hint) {
+            (Some(lang), _) if confident => (lang, Source::Detected),
+            (_, Some(hint)) => (hint, Source::Hint),
+            _ => (default, Source::Default),
+        };
+        Choice {
+            lang,
+            source,
+            confidence: detection.confidence,
+            detection,
+        }
+    }
+}
+
+fn supported(lang: Lang, confidence: f64, alternatives: Vec<(&'static str, f64)>) -> Detection {
+    Detection {
+        code: Some(lang.code()),
+        lang: Some(lang),
+        confidence,
+        alternatives,
+    }
+}
+
+fn latin_code(l: Language) -> &'static str {
+    match l {
+        Language::English => "en",
+        Language::French => "fr",
+        Language::German => "de",
+        Language::Spanish => "es",
+        Language::Portuguese => "pt",
+        Language::Italian => "it",
+        Language::Dutch => "nl",
+        Language::Vietnamese => "vi",
+        Language::Indonesian => "id",
+        Language::Turkish => "tr",
+        Language::Tagalog => "tl",
+        _ => "und",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::LazyLock;
+
+    static DETECTOR: LazyLock<Detector> = LazyLock::new(Detector::new);
+
+    #[test]
+    fn decision_order_table() {
+        use Source::*;
+        let cases: &[(&str, Option<Lang>, Option<Lang>, Lang, Source)] = &[
+            (
+                "Upbit 출금이 안돼요 withdrawal pending",
+                None,
+                None,
+                Lang::Ko,
+                Detected,
+            ),
+            ("API key 발급 방법", None, None, Lang::Ko, Detected),
+            ("2FA 인증", None, None, Lang::Ko, Detected),
+            ("USDT 提现", None, None, Lang::Zh, Detected),
+            ("提幣 pending 怎麼辦", None, None, Lang::Zh, Detected),
+            (
+                "How do I reset my password?",
+                None,
+                None,
+                Lang::En,
+                Detected,
+            ),
+            (
+                "How do I reset my password?",
+                None,
+                Some(Lang::Ko),
+                Lang::En,
+                Detected,
+            ),
+            ("KYC", None, Some(Lang::Ko), Lang::Ko, Hint),
+            ("OTP", None, Some(Lang::Zh), Lang::Zh, Hint),
+            ("API error 401", None, Some(Lang::Ko), Lang::Ko, Hint),
+            ("KYC", None, None, Lang::En, Default),
+            ("12345", None, Some(Lang::Zh), Lang::Zh, Hint),
+            ("12345", None, None, Lang::En, Default),
+            ("출금", Some(Lang::En), None, Lang::En, Override),
+            (
+                "出金の方法を教えてください",
+                None,
+                Some(Lang::Ko),
+                Lang::Ko,
+                Hint,
+            ),
+        ];
+        for (text, explicit, hint, want, source) in cases {
+            let c = DETECTOR.choose(text, *explicit, *hint, Lang::En);
+            assert_eq!(
+                (c.lang, c.source),
+                (*want, *source),
+                "{text:?} hint {hint:?}: {c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unsupported_languages_are_named() {
+        for (text, code) in [
+            ("出金の方法を教えてください", "ja"),
+            ("Как вывести деньги?", "ru"),
+            ("ถอนเงินอย่างไร", "th"),
+            ("Comment puis-je retirer mon argent de mon compte ?", "fr"),
+        ] {
+            let d = DETECTOR.detect(text, None);
+            assert!(d.is_unsupported(), "{text}: {d:?}");
+            assert_eq!(d.code, Some(code), "{text}");
+        }
+    }
+
+    #[test]
+    fn confidence_is_lower_for_short_and_mixed_text() {
+        let full = DETECTOR.detect("출금이 안돼요", None).confidence;
+        let mixed = DETECTOR.detect("USDT 출금이 안돼요", None).confidence;
+        let one = DETECTOR.detect("돈", None).confidence;
+        assert!(full > mixed && mixed > one, "{full} {mixed} {one}");
+        let sentence = DETECTOR.detect("my withdrawal has been pending for two days", None);
+        let word = DETECTOR.detect("withdrawal", None);
+        assert!(
+            sentence.confidence > word.confidence,
+            "{sentence:?} {word:?}"
+        );
+        assert_eq!(DETECTOR.detect("404", None).confidence, 0.0);
+    }
+}

@@ -1,0 +1,149 @@
+//! Supported languages, lenient locale parsing, and language detection.
+
+mod detect;
+
+pub use detect::{Choice, Detection, Detector, Source, DETECTION_THRESHOLD};
+
+use std::fmt;
+
+/// A language faqd answers in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Lang {
+    /// Korean.
+    Ko,
+    /// English.
+    En,
+    /// Chinese, Simplified and Traditional.
+    Zh,
+}
+
+/// An unknown or unsupported language code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported language {code:?}: supported languages are ko, en, zh (locale tags such as ko-KR, en_US, zh-TW, zh-Hant are accepted)")]
+pub struct UnknownLang {
+    /// The code as given.
+    pub code: String,
+}
+
+impl Lang {
+    /// Every supported language.
+    pub const ALL: [Lang; 3] = [Lang::Ko, Lang::En, Lang::Zh];
+
+    /// Returns the language code (`ko`, `en`, `zh`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ko => "ko",
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    /// Parses a language code or locale tag leniently: `ko`, `ko-KR`, `en_US`, `zh-TW`,
+    /// `zh-Hant`, `KOR`, `chi` ...
+    pub fn parse(tag: &str) -> Result<Lang, UnknownLang> {
+        Variant::parse(tag).map(Variant::lang)
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The language of one version of an article: a supported language, with Chinese split by
+/// script so `zh` and `zh-Hant` versions can live side by side in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Variant {
+    /// Korean.
+    Ko,
+    /// English.
+    En,
+    /// Simplified Chinese (also the form for untagged `zh`).
+    Zh,
+    /// Traditional Chinese (`zh-Hant`, `zh-TW`, `zh-HK`, `zh-MO`).
+    ZhHant,
+}
+
+impl Variant {
+    /// Returns the tag (`ko`, `en`, `zh`, `zh-Hant`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Variant::Ko => "ko",
+            Variant::En => "en",
+            Variant::Zh => "zh",
+            Variant::ZhHant => "zh-Hant",
+        }
+    }
+
+    /// Returns the language this variant is searched as.
+    pub fn lang(self) -> Lang {
+        match self {
+            Variant::Ko => Lang::Ko,
+            Variant::En => Lang::En,
+            Variant::Zh | Variant::ZhHant => Lang::Zh,
+        }
+    }
+
+    /// Parses a language code or locale tag leniently.
+    pub fn parse(tag: &str) -> Result<Variant, UnknownLang> {
+        let lower = tag.trim().to_ascii_lowercase().replace('_', "-");
+        let mut parts = lower.split('-').filter(|p| !p.is_empty());
+        let primary = parts.next().unwrap_or("");
+        let rest: Vec<&str> = parts.collect();
+        let unknown = || UnknownLang {
+            code: tag.to_string(),
+        };
+        match primary {
+            "ko" | "kor" => Ok(Variant::Ko),
+            "en" | "eng" => Ok(Variant::En),
+            "zh" | "zho" | "chi" | "cmn" => {
+                let hant = rest
+                    .iter()
+                    .any(|p| matches!(*p, "hant" | "tw" | "hk" | "mo"));
+                let hans = rest.iter().any(|p| matches!(*p, "hans" | "cn" | "sg"));
+                Ok(if hant && !hans {
+                    Variant::ZhHant
+                } else {
+                    Variant::Zh
+                })
+            }
+            _ => Err(unknown()),
+        }
+    }
+}
+
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.tag())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_locale_tags_leniently() {
+        for (tag, want) in [
+            ("ko", Variant::Ko),
+            ("ko-KR", Variant::Ko),
+            ("KO", Variant::Ko),
+            ("en_US", Variant::En),
+            ("en-GB", Variant::En),
+            ("zh", Variant::Zh),
+            ("zh-CN", Variant::Zh),
+            ("zh-Hans-CN", Variant::Zh),
+            ("zh-TW", Variant::ZhHant),
+            ("zh_Hant_HK", Variant::ZhHant),
+            ("zh-Hant", Variant::ZhHant),
+        ] {
+            assert_eq!(Variant::parse(tag), Ok(want), "{tag}");
+        }
+        for bad in ["ja", "", "fr-FR", "klingon"] {
+            assert!(Lang::parse(bad).is_err(), "{bad}");
+        }
+        let msg = Lang::parse("ja").unwrap_err().to_string();
+        assert!(msg.contains("ko, en, zh"), "{msg}");
+    }
+}

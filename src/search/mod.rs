@@ -1,0 +1,258 @@
+//! Query building, ranking, confidence and snippets over one generation.
+//!
+//! The user's text is analysed with the same analyzers as the index and turned into term
+//! queries directly: it is never parsed as query syntax. Each article version is indexed as
+//! one document (title + answer) plus one document per phrasing (title and each question);
+//! an article's score is the best of its documents, so an article with many phrasings is not
+//! penalised for length.
+//!
+//! Confidence (0.0 to 1.0, comparable across queries): the IDF-weighted share of the query's
+//! terms found in the best-matching unit of the hit (its best phrasing, or title + answer),
+//! averaged over the word and bigram analyses for Korean and Chinese.
+
+mod confidence;
+
+use crate::analysis::{self, Kind, Tok};
+use crate::index::{Generation, Part};
+use crate::ingest::Article;
+use crate::lang::{Lang, Variant};
+use std::collections::HashMap;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::Term;
+
+pub use confidence::DEFAULT_THRESHOLD;
+
+/// What to search for.
+#[derive(Debug, Clone)]
+pub struct SearchSpec<'a> {
+    /// The user's text.
+    pub text: &'a str,
+    /// The language to search.
+    pub lang: Lang,
+    /// How many articles to return.
+    pub top_k: usize,
+    /// Only articles of this category.
+    pub category: Option<&'a str>,
+}
+
+/// One ranked article.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// Index of its group in the generation.
+    pub group: u32,
+    /// The version shown to the user.
+    pub version: Article,
+    /// Ranking score (comparable within one result list only).
+    pub score: f32,
+    /// Confidence 0.0 to 1.0.
+    pub confidence: f64,
+    /// Excerpt with matched terms in `<b>`.
+    pub snippet: String,
+}
+
+/// Errors from tantivy while searching.
+#[derive(Debug, thiserror::Error)]
+#[error("search failed: {0}")]
+pub struct SearchError(#[from] tantivy::TantivyError);
+
+/// Per-part boosts of the ranking.
+const BOOSTS: [(Part, f32); 3] = [
+    (Part::Title, 1.5),
+    (Part::Answer, 1.0),
+    (Part::Question, 1.5),
+];
+
+/// The analysed query: unique tokens per analysis kind.
+pub struct Analysed {
+    /// Language of the analysis.
+    pub lang: Lang,
+    /// Tokens per kind, deduplicated, in order.
+    pub tokens: Vec<(Kind, Vec<String>)>,
+    /// True when the text is written in Traditional Chinese.
+    pub traditional: bool,
+}
+
+/// Analyses a query with every analyzer of its language.
+pub fn analyse(text: &str, lang: Lang) -> Analysed {
+    let tokens = Kind::for_lang(lang)
+        .iter()
+        .map(|&k| {
+            let mut seen = Vec::new();
+            for Tok { text, .. } in analysis::analyze(lang, k, text) {
+                if !seen.contains(&text) {
+                    seen.push(text);
+                }
+            }
+            (k, seen)
+        })
+        .collect();
+    Analysed {
+        lang,
+        tokens,
+        traditional: lang == Lang::Zh && analysis::is_traditional(text),
+    }
+}
+
+fn build_query(gen: &Generation, q: &Analysed, category: Option<&str>) -> Option<Box<dyn Query>> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (kind, tokens) in &q.tokens {
+        for (part, boost) in BOOSTS {
+            let field = gen.fields.text(q.lang, part, *kind);
+            for t in tokens {
+                let tq = TermQuery::new(
+                    Term::from_field_text(field, t),
+                    IndexRecordOption::WithFreqs,
+                );
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(tq), boost)),
+                ));
+            }
+        }
+    }
+    if clauses.is_empty() {
+        return None;
+    }
+    let text: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+    Some(match category {
+        None => text,
+        Some(c) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, text),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(gen.fields.category, c),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ])),
+    })
+}
+
+/// Picks the version of a group to show for a query language: the same script for Chinese
+/// when present.
+pub fn display_version(versions: &[Article], lang: Lang, traditional: bool) -> Option<&Article> {
+    let wanted = match lang {
+        Lang::Ko => Variant::Ko,
+        Lang::En => Variant::En,
+        Lang::Zh if traditional => Variant::ZhHant,
+        Lang::Zh => Variant::Zh,
+    };
+    versions
+        .iter()
+        .find(|a| a.lang == wanted)
+        .or_else(|| versions.iter().find(|a| a.lang.lang() == lang))
+}
+
+/// Searches one generation; returns at most `top_k` articles, best first, with confidence.
+pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchError> {
+    let analysed = analyse(spec.text, spec.lang);
+    let Some(query) = build_query(gen, &analysed, spec.category) else {
+        return Ok(Vec::new());
+    };
+    let searcher = gen.reader.searcher();
+    let limit = (spec.top_k * 20).max(100);
+    let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+    // Best document per group, in score order.
+    let mut best: HashMap<u32, usize> = HashMap::new();
+    let mut ranked: Vec<(u32, f32, crate::index::DocRef)> = Vec::new();
+    for (score, addr) in top {
+        let r = gen.doc_ref(addr);
+        if r.group == u32::MAX || best.contains_key(&r.group) {
+            continue;
+        }
+        best.insert(r.group, ranked.len());
+        ranked.push((r.group, score, r));
+        if ranked.len() == spec.top_k {
+            break;
+        }
+    }
+    let weights = confidence::TermWeights::new(&searcher, gen, &analysed);
+    let snippets = SnippetFields::new(&searcher, gen, query.as_ref(), spec.lang);
+    let mut hits = Vec::with_capacity(ranked.len());
+    for (group, score, r) in ranked {
+        let versions = &gen.groups[group as usize];
+        let Some(version) = display_version(versions, spec.lang, analysed.traditional) else {
+            continue;
+        };
+        let matched = versions
+            .iter()
+            .find(|a| a.lang == r.variant)
+            .unwrap_or(version);
+        let unit_text = match r.unit {
+            None => format!("{}\n{}", matched.title, matched.answer),
+            Some(0) => matched.title.clone(),
+            Some(i) => matched
+                .questions
+                .get(i as usize - 1)
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let confidence = weights.coverage(&unit_text);
+        let snippet = snippets.snippet(version);
+        hits.push(Hit {
+            group,
+            version: version.clone(),
+            score,
+            confidence,
+            snippet,
+        });
+    }
+    Ok(hits)
+}
+
+struct SnippetFields {
+    answer: Option<SnippetGenerator>,
+    title: Option<SnippetGenerator>,
+}
+
+impl SnippetFields {
+    fn new(searcher: &tantivy::Searcher, gen: &Generation, query: &dyn Query, lang: Lang) -> Self {
+        let kind = if lang == Lang::En {
+            Kind::Word
+        } else {
+            Kind::Bigram
+        };
+        let make = |part| {
+            SnippetGenerator::create(searcher, query, gen.fields.text(lang, part, kind))
+                .ok()
+                .map(|mut g| {
+                    g.set_max_num_chars(160);
+                    g
+                })
+        };
+        SnippetFields {
+            answer: make(Part::Answer),
+            title: make(Part::Title),
+        }
+    }
+
+    fn snippet(&self, a: &Article) -> String {
+        if let Some(g) = &self.answer {
+            let s = g.snippet(&a.answer);
+            if !s.highlighted().is_empty() {
+                return s.to_html();
+            }
+        }
+        if let Some(g) = &self.title {
+            let s = g.snippet(&a.title);
+            if !s.highlighted().is_empty() {
+                return s.to_html();
+            }
+        }
+        let mut plain: String = a.answer.chars().take(160).collect();
+        if plain.len() < a.answer.len() {
+            plain.push('…');
+        }
+        html_escape(&plain)
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

@@ -1,0 +1,63 @@
+//! Bridging languages: translation groups (which versions exist, which are stale).
+
+use crate::ingest::Article;
+
+/// One version of an article with its staleness within the group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Version {
+    /// The article version.
+    pub article: Article,
+    /// True when it is older (by `updated_at`) than the newest version in its group.
+    pub stale: bool,
+}
+
+/// Returns every version of a group with its staleness flag, ordered by language tag.
+pub fn versions(group: &[Article]) -> Vec<Version> {
+    let newest = group.iter().filter_map(Article::updated_ts).max();
+    group
+        .iter()
+        .map(|a| Version {
+            article: a.clone(),
+            stale: matches!((a.updated_ts(), newest), (Some(t), Some(n)) if t < n),
+        })
+        .collect()
+}
+
+/// Returns one version of a group with its staleness flag.
+pub fn version(group: &[Article], pick: impl Fn(&Article) -> bool) -> Option<Version> {
+    versions(group).into_iter().find(|v| pick(&v.article))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Variant;
+
+    fn art(lang: Variant, updated_at: &str) -> Article {
+        Article {
+            id: "x".into(),
+            lang,
+            title: "t".into(),
+            questions: vec![],
+            answer: "a".into(),
+            category: String::new(),
+            tags: vec![],
+            url: String::new(),
+            updated_at: updated_at.into(),
+        }
+    }
+
+    #[test]
+    fn older_translations_are_stale() {
+        let g = [
+            art(Variant::Ko, "2026-10-15T00:00:00Z"),
+            art(Variant::En, "2026-06-01T00:00:00+09:00"),
+            art(Variant::Zh, ""),
+        ];
+        let v = versions(&g);
+        assert_eq!(
+            v.iter().map(|v| v.stale).collect::<Vec<_>>(),
+            [false, true, false]
+        );
+    }
+}
