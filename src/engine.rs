@@ -87,6 +87,8 @@ pub struct SearchParams {
     pub top_k: u32,
     /// Category filter.
     pub category: Option<String>,
+    /// Skip building highlighted snippets (evaluation runs that only need ranks).
+    pub no_snippets: bool,
 }
 
 /// One hit with its translation group.
@@ -238,6 +240,7 @@ impl Engine {
                 lang: choice.lang,
                 top_k,
                 category,
+                snippets: !p.no_snippets,
             },
         )?;
         let threshold = self.settings.threshold;

@@ -177,7 +177,7 @@ mod tests {
                 Lang::Ko,
                 Kind::Word,
                 "USDT 출금이 안돼요",
-                &["usdt", "출금", "안돼"],
+                &["usdt", "출금", "안"],
             ),
             (
                 Lang::Ko,

@@ -23,6 +23,9 @@ pub struct EvalArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also print how the answer/no-answer decision would fare at other thresholds.
+    #[arg(long)]
+    pub sweep: bool,
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<i32> {
@@ -39,6 +42,9 @@ pub fn run(a: EvalArgs) -> anyhow::Result<i32> {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         print!("{}", retrieval::table(&report));
+    }
+    if a.sweep {
+        print!("{}", retrieval::sweep(&results));
     }
     Ok(0)
 }

@@ -42,6 +42,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
         agent_language: a.agent,
         top_k: a.top_k,
         category: a.category,
+        no_snippets: false,
     };
     let o = match engine.search(&params) {
         Ok(o) => o,

@@ -48,6 +48,8 @@ pub struct QueryResult {
     pub lang_agrees: bool,
     /// Latency in microseconds.
     pub micros: u64,
+    /// Confidence of the first hit (0 when there is none).
+    pub top_confidence: f64,
 }
 
 /// Metrics over a set of query results.
@@ -230,6 +232,7 @@ pub fn run_queries(
                 Route::Detect => None,
             },
             top_k: 10,
+            no_snippets: true,
             ..SearchParams::default()
         };
         let start = Instant::now();
@@ -251,9 +254,40 @@ pub fn run_queries(
             answered: outcome.answered,
             lang_agrees: gold_lang == Some(outcome.choice.lang),
             micros,
+            top_confidence: outcome.hits.first().map_or(0.0, |h| h.hit.confidence),
         });
     }
     Ok(out)
+}
+
+/// Returns, for thresholds 0.05 to 0.95, the answer/no-answer accuracy and the in-scope
+/// share answered with the right article first, to help choose a threshold.
+pub fn sweep(results: &[QueryResult]) -> String {
+    let mut s = format!(
+        "{:>9} {:>8} {:>8} {:>8}\n",
+        "threshold", "NA-acc", "ansR@1", "answered"
+    );
+    for step in 1..20 {
+        let t = step as f64 * 0.05;
+        let rs: Vec<QueryResult> = results
+            .iter()
+            .map(|r| QueryResult {
+                answered: r.top_confidence >= t,
+                ..r.clone()
+            })
+            .collect();
+        let all: Vec<&QueryResult> = rs.iter().collect();
+        let m = metrics(&all);
+        let answered = rs.iter().filter(|r| r.answered).count() as f64 / rs.len().max(1) as f64;
+        s.push_str(&format!(
+            "{:>9.2} {:>8} {:>8} {:>8.3}\n",
+            t,
+            cell(m.no_answer_accuracy),
+            cell(m.answered_recall_at_1),
+            answered
+        ));
+    }
+    s
 }
 
 fn cell(v: Option<f64>) -> String {
@@ -313,6 +347,7 @@ mod tests {
             answered,
             lang_agrees: lang != "zh",
             micros: 10,
+            top_confidence: 0.0,
         }
     }
 

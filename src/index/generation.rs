@@ -82,8 +82,8 @@ pub struct DocRef {
     pub group: u32,
     /// The article version it belongs to.
     pub variant: Variant,
-    /// `None` for the article document (title and answer); `Some(0)` for the title as a
-    /// question, `Some(i + 1)` for `questions[i]`.
+    /// `None` for the article document (title and answer); `Some(i + 1)` for the question
+    /// document of `questions[i]`.
     pub unit: Option<u16>,
 }
 
@@ -380,6 +380,11 @@ fn write_index(dir: &Path, articles: &[Article], opts: &BuildOptions) -> Result<
         }
     }
     writer.commit()?;
+    // The index is read-mostly: one segment makes every search cheaper.
+    let segments = index.searchable_segment_ids()?;
+    if segments.len() > 1 {
+        writer.merge(&segments).wait()?;
+    }
     writer.wait_merging_threads()?;
     Ok(())
 }

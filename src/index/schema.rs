@@ -48,7 +48,7 @@ pub struct Fields {
     pub lang: Field,
     /// `a` (article) or `q` (question variant).
     pub kind: Field,
-    /// For question documents: 0 for the title, i + 1 for `questions[i]`.
+    /// For question documents: i + 1 for `questions[i]`.
     pub unit: Field,
     /// Category, for filtering.
     pub category: Field,

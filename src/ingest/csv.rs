@@ -70,7 +70,7 @@ pub fn parse(name: &str, text: &str) -> Vec<Result<(Origin, Article), RecordErro
                 lang: f.lang("lang", get(1))?,
                 title: f.required("title", get(2))?,
                 questions: list(3),
-                answer: f.required("answer", get(4))?,
+                answer: f.present("answer", get(4))?,
                 category: get(5).unwrap_or_default().trim().to_string(),
                 tags: list(6),
                 url: get(7).unwrap_or_default().trim().to_string(),

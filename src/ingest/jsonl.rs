@@ -85,7 +85,7 @@ pub(super) fn from_object(f: &Fields, obj: &Map<String, Value>) -> Result<Articl
         lang: f.lang("lang", text(f, obj, "lang")?)?,
         title: f.required("title", text(f, obj, "title")?)?,
         questions: list(f, obj, "questions")?,
-        answer: f.required("answer", text(f, obj, "answer")?)?,
+        answer: f.present("answer", text(f, obj, "answer")?)?,
         category: text(f, obj, "category")?
             .unwrap_or_default()
             .trim()

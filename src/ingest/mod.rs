@@ -248,6 +248,13 @@ impl Fields<'_> {
         }
     }
 
+    /// Returns a text field that must be present but may be empty (question-only entries).
+    pub fn present(&self, field: &str, value: Option<String>) -> Result<String, RecordError> {
+        value
+            .map(|v| v.trim().to_string())
+            .ok_or_else(|| self.error(field, "missing required field"))
+    }
+
     /// Returns the parsed language of a record.
     pub fn lang(&self, field: &str, value: Option<String>) -> Result<Variant, RecordError> {
         let v = self.required(field, value)?;

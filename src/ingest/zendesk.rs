@@ -75,7 +75,7 @@ pub fn parse(
 /// Returns the readable text of an HTML fragment: tags removed, entities decoded, scripts and
 /// styles dropped, whitespace collapsed per line.
 pub fn html_to_text(html: &str) -> String {
-    let text = html2text::config::plain()
+    let text = html2text::config::plain_no_decorate()
         .string_from_read(html.as_bytes(), 100_000)
         .unwrap_or_else(|_| html.to_string());
     text.lines()

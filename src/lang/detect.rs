@@ -10,7 +10,7 @@
 //!   with 0.90.
 //! - Latin-only text goes to lingua, which compares English with common Latin-script
 //!   languages. The text is reported in another language only when lingua is at least 0.70
-//!   sure and the text has three words or more; otherwise it is English with lingua's English
+//!   sure, gives English under 0.15, and the text has three words or more; otherwise it is English with lingua's English
 //!   value (at least 0.60), capped at 0.55 for one word, 0.40 for a short acronym, and at 0.45
 //!   for up to three words when the caller's hint is Korean or Chinese, so the hint decides.
 //! - Text without letters (digits, punctuation) has confidence 0.
@@ -266,7 +266,11 @@ impl Detector {
             .map(|(l, v)| (latin_code(*l), *v))
             .collect();
         if let Some((top, top_conf)) = values.first() {
-            if *top != Language::English && *top_conf >= 0.70 && c.latin_words >= 3 {
+            if *top != Language::English
+                && *top_conf >= 0.70
+                && english < 0.15
+                && c.latin_words >= 3
+            {
                 let mut alts = alternatives.clone();
                 alts.retain(|(code, _)| *code != latin_code(*top));
                 alts.insert(0, ("en", english));

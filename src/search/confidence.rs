@@ -1,12 +1,21 @@
 //! Confidence that a hit answers the query, comparable across queries and languages.
+//!
+//! A raw BM25 score grows with the query's length and rarity, so it cannot be thresholded.
+//! Instead faqd measures how much of the query a hit accounts for: the IDF-weighted share of
+//! the query's tokens present in the hit's best question phrasing, or in its title and answer,
+//! whichever is higher. For Korean and Chinese the word and bigram analyses are combined
+//! (bigram share weighs as much as word share), so an unsegmented `비밀번호재설정` still matches.
+//! Presence is read from the postings of the matched documents, not by re-analysing text.
 
 use super::Analysed;
-use crate::analysis::{self, Kind};
+use crate::analysis::Kind;
 use crate::index::{Generation, Part};
-use std::collections::HashSet;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocSet, Searcher, Term};
 
-/// Default confidence threshold for `answered`.
-pub const DEFAULT_THRESHOLD: f64 = 0.5;
+/// Default confidence threshold for `answered`: one value for every language and knowledge
+/// base, chosen with `faqd eval --sweep` on the HINT3 development sets.
+pub const DEFAULT_THRESHOLD: f64 = 0.25;
 
 /// IDF weights of the query's tokens, per analysis kind.
 pub struct TermWeights {
@@ -16,7 +25,7 @@ pub struct TermWeights {
 
 impl TermWeights {
     /// Computes each token's IDF over the question and answer fields of its kind.
-    pub fn new(searcher: &tantivy::Searcher, gen: &Generation, q: &Analysed) -> Self {
+    pub fn new(searcher: &Searcher, gen: &Generation, q: &Analysed) -> Self {
         let n = searcher.num_docs().max(1) as f64;
         let kinds = q
             .tokens
@@ -25,13 +34,11 @@ impl TermWeights {
                 let weighted = tokens
                     .iter()
                     .map(|t| {
-                        let df: u64 = [Part::Question, Part::Answer]
+                        let df: u64 = Part::ALL
                             .iter()
                             .map(|&p| {
                                 let f = gen.fields.text(q.lang, p, *kind);
-                                searcher
-                                    .doc_freq(&tantivy::Term::from_field_text(f, t))
-                                    .unwrap_or(0)
+                                searcher.doc_freq(&Term::from_field_text(f, t)).unwrap_or(0)
                             })
                             .sum();
                         let df = df as f64;
@@ -47,32 +54,92 @@ impl TermWeights {
         }
     }
 
-    /// Returns the IDF-weighted share of query tokens present in `text`, averaged over the
-    /// analysis kinds that produced tokens.
-    pub fn coverage(&self, text: &str) -> f64 {
-        let mut total = 0.0;
-        let mut n = 0;
-        for (kind, weighted) in &self.kinds {
-            let all: f64 = weighted.iter().map(|(_, w)| w).sum();
-            if all <= 0.0 {
+    /// Returns, for each document, the weighted share of query tokens it contains. Question
+    /// documents are checked in the question field, article documents in title and answer.
+    pub fn coverage(
+        &self,
+        searcher: &Searcher,
+        gen: &Generation,
+        docs: &[(DocAddress, bool)],
+    ) -> tantivy::Result<Vec<f64>> {
+        // found[doc][kind][token]: the token is in the document
+        let mut found: Vec<Vec<Vec<bool>>> = vec![
+            self.kinds
+                .iter()
+                .map(|(_, t)| vec![false; t.len()])
+                .collect();
+            docs.len()
+        ];
+        let mut order: Vec<usize> = (0..docs.len()).collect();
+        order.sort_by_key(|&i| (docs[i].0.segment_ord, docs[i].0.doc_id));
+        for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
+            let in_seg: Vec<usize> = order
+                .iter()
+                .copied()
+                .filter(|&i| docs[i].0.segment_ord as usize == seg_ord)
+                .collect();
+            if in_seg.is_empty() {
                 continue;
             }
-            let present: HashSet<String> = analysis::analyze(self.lang, *kind, text)
-                .into_iter()
-                .map(|t| t.text)
-                .collect();
-            let found: f64 = weighted
-                .iter()
-                .filter(|(t, _)| present.contains(t))
-                .map(|(_, w)| w)
-                .sum();
-            total += found / all;
-            n += 1;
+            for (ki, (kind, tokens)) in self.kinds.iter().enumerate() {
+                for part in Part::ALL {
+                    let wanted: Vec<usize> = in_seg
+                        .iter()
+                        .copied()
+                        .filter(|&i| docs[i].1 == (part == Part::Question))
+                        .collect();
+                    if wanted.is_empty() {
+                        continue;
+                    }
+                    let field = gen.fields.text(self.lang, part, *kind);
+                    let inverted = seg.inverted_index(field)?;
+                    for (ti, (token, _)) in tokens.iter().enumerate() {
+                        let term = Term::from_field_text(field, token);
+                        let Some(mut postings) =
+                            inverted.read_postings(&term, IndexRecordOption::Basic)?
+                        else {
+                            continue;
+                        };
+                        // `wanted` is in document order, so the postings only move forward.
+                        for &i in &wanted {
+                            let d = docs[i].0.doc_id;
+                            let cur = postings.doc();
+                            let present = if cur >= d {
+                                cur == d
+                            } else {
+                                postings.seek(d) == d
+                            };
+                            found[i][ki][ti] |= present;
+                        }
+                    }
+                }
+            }
         }
-        if n == 0 {
-            0.0
-        } else {
-            total / n as f64
-        }
+        Ok(found
+            .into_iter()
+            .map(|per_kind| {
+                let mut sum = 0.0;
+                let mut n = 0;
+                for (ki, (_, tokens)) in self.kinds.iter().enumerate() {
+                    let all: f64 = tokens.iter().map(|(_, w)| w).sum();
+                    if all <= 0.0 {
+                        continue;
+                    }
+                    let got: f64 = tokens
+                        .iter()
+                        .zip(&per_kind[ki])
+                        .filter(|(_, present)| **present)
+                        .map(|((_, w), _)| w)
+                        .sum();
+                    sum += got / all;
+                    n += 1;
+                }
+                if n == 0 {
+                    0.0
+                } else {
+                    sum / n as f64
+                }
+            })
+            .collect())
     }
 }

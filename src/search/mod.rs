@@ -21,7 +21,7 @@ use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::Term;
+use tantivy::{DocAddress, Term};
 
 pub use confidence::DEFAULT_THRESHOLD;
 
@@ -36,6 +36,8 @@ pub struct SearchSpec<'a> {
     pub top_k: usize,
     /// Only articles of this category.
     pub category: Option<&'a str>,
+    /// Whether to build highlighted snippets.
+    pub snippets: bool,
 }
 
 /// One ranked article.
@@ -58,9 +60,10 @@ pub struct Hit {
 #[error("search failed: {0}")]
 pub struct SearchError(#[from] tantivy::TantivyError);
 
-/// Per-part boosts of the ranking.
+/// Per-part boosts of the ranking. Titles weigh less than answers and phrasings: in many
+/// knowledge bases one title heads several entries (measured on the passage sets).
 const BOOSTS: [(Part, f32); 3] = [
-    (Part::Title, 1.5),
+    (Part::Title, 0.5),
     (Part::Answer, 1.0),
     (Part::Question, 1.5),
 ];
@@ -147,56 +150,89 @@ pub fn display_version(versions: &[Article], lang: Lang, traditional: bool) -> O
         .or_else(|| versions.iter().find(|a| a.lang.lang() == lang))
 }
 
+/// Weight of the best question phrasing next to the article's title + answer document.
+const QUESTION_WEIGHT: f32 = 1.0;
+
+/// Evidence collected for one article group.
+#[derive(Default, Clone, Copy)]
+struct Evidence {
+    article: Option<(f32, DocAddress)>,
+    question: Option<(f32, DocAddress)>,
+}
+
+impl Evidence {
+    fn score(&self) -> f32 {
+        self.article.map_or(0.0, |a| a.0) + QUESTION_WEIGHT * self.question.map_or(0.0, |q| q.0)
+    }
+}
+
 /// Searches one generation; returns at most `top_k` articles, best first, with confidence.
+/// An article's score adds the evidence of its title + answer document and of its best
+/// question phrasing.
 pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchError> {
     let analysed = analyse(spec.text, spec.lang);
     let Some(query) = build_query(gen, &analysed, spec.category) else {
         return Ok(Vec::new());
     };
     let searcher = gen.reader.searcher();
-    let limit = (spec.top_k * 20).max(100);
+    let limit = (spec.top_k * 20).max(200);
     let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
-    // Best document per group, in score order.
-    let mut best: HashMap<u32, usize> = HashMap::new();
-    let mut ranked: Vec<(u32, f32, crate::index::DocRef)> = Vec::new();
+    let mut groups: HashMap<u32, Evidence> = HashMap::new();
     for (score, addr) in top {
         let r = gen.doc_ref(addr);
-        if r.group == u32::MAX || best.contains_key(&r.group) {
+        if r.group == u32::MAX {
             continue;
         }
-        best.insert(r.group, ranked.len());
-        ranked.push((r.group, score, r));
-        if ranked.len() == spec.top_k {
-            break;
+        let e = groups.entry(r.group).or_default();
+        let slot = if r.unit.is_some() {
+            &mut e.question
+        } else {
+            &mut e.article
+        };
+        if slot.is_none() {
+            *slot = Some((score, addr));
         }
     }
+    let mut ranked: Vec<(u32, Evidence)> = groups.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.score().total_cmp(&a.1.score()).then(a.0.cmp(&b.0)));
+    ranked.truncate(spec.top_k);
     let weights = confidence::TermWeights::new(&searcher, gen, &analysed);
-    let snippets = SnippetFields::new(&searcher, gen, query.as_ref(), spec.lang);
+    let docs: Vec<(DocAddress, bool)> = ranked
+        .iter()
+        .flat_map(|(_, e)| {
+            e.article
+                .map(|a| (a.1, false))
+                .into_iter()
+                .chain(e.question.map(|q| (q.1, true)))
+        })
+        .collect();
+    let coverage: HashMap<DocAddress, f64> = docs
+        .iter()
+        .map(|d| d.0)
+        .zip(weights.coverage(&searcher, gen, &docs)?)
+        .collect();
+    let snippets = spec
+        .snippets
+        .then(|| SnippetFields::new(&searcher, gen, query.as_ref(), spec.lang));
     let mut hits = Vec::with_capacity(ranked.len());
-    for (group, score, r) in ranked {
+    for (group, e) in ranked {
         let versions = &gen.groups[group as usize];
         let Some(version) = display_version(versions, spec.lang, analysed.traditional) else {
             continue;
         };
-        let matched = versions
+        let confidence = [e.article, e.question]
             .iter()
-            .find(|a| a.lang == r.variant)
-            .unwrap_or(version);
-        let unit_text = match r.unit {
-            None => format!("{}\n{}", matched.title, matched.answer),
-            Some(0) => matched.title.clone(),
-            Some(i) => matched
-                .questions
-                .get(i as usize - 1)
-                .cloned()
-                .unwrap_or_default(),
-        };
-        let confidence = weights.coverage(&unit_text);
-        let snippet = snippets.snippet(version);
+            .flatten()
+            .map(|(_, addr)| coverage.get(addr).copied().unwrap_or(0.0))
+            .fold(0.0, f64::max);
+        let snippet = snippets
+            .as_ref()
+            .map(|s| s.snippet(version))
+            .unwrap_or_default();
         hits.push(Hit {
             group,
             version: version.clone(),
-            score,
+            score: e.score(),
             confidence,
             snippet,
         });

@@ -13,6 +13,7 @@ pub fn search_params(r: proto::SearchRequest) -> SearchParams {
         agent_language: r.agent_language,
         top_k: r.top_k,
         category: r.category,
+        no_snippets: false,
     }
 }
 
