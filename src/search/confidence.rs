@@ -21,12 +21,15 @@ pub const DEFAULT_THRESHOLD: f64 = 0.25;
 pub struct TermWeights {
     lang: crate::lang::Lang,
     kinds: Vec<(Kind, Vec<(String, f64)>)>,
+    /// (kind, part, token) triples that occur in the index.
+    present: std::collections::HashSet<(Kind, Part, String)>,
 }
 
 impl TermWeights {
     /// Computes each token's IDF over the question and answer fields of its kind.
     pub fn new(searcher: &Searcher, gen: &Generation, q: &Analysed) -> Self {
         let n = searcher.num_docs().max(1) as f64;
+        let mut present = std::collections::HashSet::new();
         let kinds = q
             .tokens
             .iter()
@@ -38,7 +41,11 @@ impl TermWeights {
                             .iter()
                             .map(|&p| {
                                 let f = gen.fields.text(q.lang, p, *kind);
-                                searcher.doc_freq(&Term::from_field_text(f, t)).unwrap_or(0)
+                                let df = searcher.doc_freq(&Term::from_field_text(f, t)).unwrap_or(0);
+                                if df > 0 {
+                                    present.insert((*kind, p, t.clone()));
+                                }
+                                df
                             })
                             .sum();
                         let df = df as f64;
@@ -51,7 +58,13 @@ impl TermWeights {
         TermWeights {
             lang: q.lang,
             kinds,
+            present,
         }
+    }
+
+    /// Returns true when the token occurs in that part's field of the index.
+    pub fn occurs(&self, kind: Kind, part: Part, token: &str) -> bool {
+        self.present.contains(&(kind, part, token.to_string()))
     }
 
     /// Returns, for each document, the weighted share of query tokens it contains. Question

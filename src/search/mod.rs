@@ -99,12 +99,18 @@ pub fn analyse(text: &str, lang: Lang) -> Analysed {
     }
 }
 
-fn build_query(gen: &Generation, q: &Analysed, category: Option<&str>) -> Option<Box<dyn Query>> {
+fn build_query(
+    gen: &Generation,
+    q: &Analysed,
+    weights: &confidence::TermWeights,
+    category: Option<&str>,
+) -> Option<Box<dyn Query>> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for (kind, tokens) in &q.tokens {
         for (part, boost) in BOOSTS {
             let field = gen.fields.text(q.lang, part, *kind);
-            for t in tokens {
+            // Terms absent from a field cannot score there: leave them out of the query.
+            for t in tokens.iter().filter(|t| weights.occurs(*kind, part, t)) {
                 let tq = TermQuery::new(
                     Term::from_field_text(field, t),
                     IndexRecordOption::WithFreqs,
@@ -171,11 +177,12 @@ impl Evidence {
 /// question phrasing.
 pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchError> {
     let analysed = analyse(spec.text, spec.lang);
-    let Some(query) = build_query(gen, &analysed, spec.category) else {
+    let searcher = gen.reader.searcher();
+    let weights = confidence::TermWeights::new(&searcher, gen, &analysed);
+    let Some(query) = build_query(gen, &analysed, &weights, spec.category) else {
         return Ok(Vec::new());
     };
-    let searcher = gen.reader.searcher();
-    let limit = (spec.top_k * 20).max(200);
+    let limit = (spec.top_k * 10).max(50);
     let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
     let mut groups: HashMap<u32, Evidence> = HashMap::new();
     for (score, addr) in top {
@@ -196,7 +203,6 @@ pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchErr
     let mut ranked: Vec<(u32, Evidence)> = groups.into_iter().collect();
     ranked.sort_by(|a, b| b.1.score().total_cmp(&a.1.score()).then(a.0.cmp(&b.0)));
     ranked.truncate(spec.top_k);
-    let weights = confidence::TermWeights::new(&searcher, gen, &analysed);
     let docs: Vec<(DocAddress, bool)> = ranked
         .iter()
         .flat_map(|(_, e)| {
