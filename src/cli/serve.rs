@@ -31,9 +31,50 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             articles = g.article_count(),
             "faqd serving gRPC (faq.v1.FaqService, health, reflection)"
         );
+        tokio::spawn(reload_on_change(engine.clone()));
         crate::server::serve(engine, listener, shutdown_signal()).await?;
         Ok(0)
     })
+}
+
+/// Serves a newly published generation without a restart: on SIGHUP, and when the
+/// `CURRENT` pointer changes (checked every two seconds, so several servers on one index root
+/// all follow a `faqd index` run). In-flight searches finish on the generation they started on.
+async fn reload_on_change(engine: Arc<crate::engine::Engine>) {
+    #[cfg(unix)]
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    loop {
+        #[cfg(unix)]
+        {
+            let hangup = async {
+                match hup.as_mut() {
+                    Some(h) => {
+                        h.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tick.tick() => {},
+                () = hangup => tracing::info!("SIGHUP: reloading"),
+            }
+        }
+        #[cfg(not(unix))]
+        tick.tick().await;
+        let e = engine.clone();
+        let before = e.generation().meta.generation;
+        match tokio::task::spawn_blocking(move || e.reload()).await {
+            Ok(Ok(now)) if now != before => {
+                tracing::info!(from = before, to = now, "serving new generation")
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "reload failed; still serving generation {before}")
+            }
+            Err(err) => tracing::warn!(error = %err, "reload task failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

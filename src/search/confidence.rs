@@ -41,7 +41,8 @@ impl TermWeights {
                             .iter()
                             .map(|&p| {
                                 let f = gen.fields.text(q.lang, p, *kind);
-                                let df = searcher.doc_freq(&Term::from_field_text(f, t)).unwrap_or(0);
+                                let df =
+                                    searcher.doc_freq(&Term::from_field_text(f, t)).unwrap_or(0);
                                 if df > 0 {
                                     present.insert((*kind, p, t.clone()));
                                 }
