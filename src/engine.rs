@@ -299,6 +299,7 @@ impl Engine {
                 .iter()
                 .find(|x| x.article.lang == v)
                 .or_else(|| versions.iter().find(|x| x.article.lang.lang() == v.lang()))
+                .or_else(|| versions.first())
                 .cloned(),
             None => versions.first().cloned(),
         };

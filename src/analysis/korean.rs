@@ -2,7 +2,9 @@
 //! word forms with common particles and verb endings stripped. Latin words and digits inside
 //! Korean text are kept, lowercased.
 
-use super::normalize::{bigrams as char_bigrams, is_hangul, normalize, runs, script_runs, text_of};
+use super::normalize::{
+    bigrams as char_bigrams, is_hangul, normalize, script_runs, text_of, NChar,
+};
 use super::Tok;
 
 /// Suffixes removed from a Hangul word, longest first. Multi-syllable endings may leave a
@@ -120,35 +122,126 @@ pub fn strip_particles(word: &str) -> &str {
     word
 }
 
-/// Returns word tokens: Hangul words with particles stripped, Latin words and numbers.
-pub fn words(text: &str) -> Vec<Tok> {
-    let chars = normalize(text);
+/// Word stems that carry no topic once endings are stripped: auxiliary verbs and fillers
+/// (`싶어요`, `하고`, `좀` ...). They are left out of both words and bigrams, so `출금하고
+/// 싶어요` is about `출금`, not about every entry that ends in `하고 싶어요`.
+const FUNCTION_STEMS: &[&str] = &[
+    "싶",
+    "싶어",
+    "싶은",
+    "하",
+    "해",
+    "했",
+    "할",
+    "한",
+    "함",
+    "되",
+    "돼",
+    "된",
+    "될",
+    "있",
+    "있어",
+    "있나",
+    "좀",
+    "주세",
+    "주",
+    "요",
+    "저",
+    "제가",
+    "내",
+    "나",
+    "그",
+    "이",
+    "그리고",
+    "근데",
+    "어떻게",
+    "어떡",
+];
+
+/// One Hangul or Latin word of the text, with its stem.
+struct Word<'a> {
+    chars: &'a [NChar],
+    stem_len: usize,
+    hangul: bool,
+    /// Only whitespace separates it from the previous word.
+    joined: bool,
+}
+
+fn split_words(chars: &[NChar]) -> Vec<Word<'_>> {
     let mut out = Vec::new();
-    for run in runs(&chars, char::is_alphanumeric) {
-        for part in script_runs(run) {
-            let word = text_of(part);
-            let (from, to) = (part[0].from, part[part.len() - 1].to);
-            let text = if is_hangul(part[0].c) {
-                strip_particles(&word).to_string()
+    let mut prev_end: Option<usize> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].c.is_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].c.is_alphanumeric() {
+            i += 1;
+        }
+        let mut offset = start;
+        for part in script_runs(&chars[start..i]) {
+            let joined =
+                prev_end.is_some_and(|e| chars[e..offset].iter().all(|n| n.c.is_whitespace()));
+            let hangul = is_hangul(part[0].c);
+            let stem_len = if hangul {
+                let word = text_of(part);
+                let stem = strip_particles(&word);
+                if FUNCTION_STEMS.contains(&stem) {
+                    0
+                } else {
+                    stem.chars().count()
+                }
             } else {
-                word
+                part.len()
             };
-            out.push(Tok { text, from, to });
+            out.push(Word {
+                chars: part,
+                stem_len,
+                hangul,
+                joined,
+            });
+            offset += part.len();
+            prev_end = Some(offset);
         }
     }
     out
 }
 
-/// Returns Hangul bigrams. Runs are joined across whitespace, so `비밀번호재설정` and
-/// `비밀번호 재설정` give the same bigrams; any other character breaks a run.
-pub fn bigrams(text: &str) -> Vec<Tok> {
-    let chars: Vec<_> = normalize(text)
+/// Returns word tokens: Hangul words with particles stripped (function words dropped), Latin
+/// words and numbers.
+pub fn words(text: &str) -> Vec<Tok> {
+    let chars = normalize(text);
+    split_words(&chars)
         .into_iter()
-        .filter(|n| !n.c.is_whitespace())
-        .collect();
+        .filter(|w| w.stem_len > 0)
+        .map(|w| Tok {
+            text: text_of(&w.chars[..w.stem_len]),
+            from: w.chars[0].from,
+            to: w.chars[w.stem_len - 1].to,
+        })
+        .collect()
+}
+
+/// Returns bigrams of Hangul word stems. Stems are joined across whitespace, so
+/// `비밀번호재설정` and `비밀번호 재설정` give the same bigrams; particles, endings and function
+/// words are left out; any other character breaks a run.
+pub fn bigrams(text: &str) -> Vec<Tok> {
+    let chars = normalize(text);
     let mut out = Vec::new();
-    for run in runs(&chars, is_hangul) {
-        char_bigrams(run, &mut out);
+    let mut run: Vec<NChar> = Vec::new();
+    for w in split_words(&chars) {
+        if (!w.hangul || !w.joined) && !run.is_empty() {
+            char_bigrams(&run, &mut out);
+            run.clear();
+        }
+        if w.hangul {
+            run.extend_from_slice(&w.chars[..w.stem_len]);
+        }
+    }
+    if !run.is_empty() {
+        char_bigrams(&run, &mut out);
     }
     out
 }

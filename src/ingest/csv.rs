@@ -4,7 +4,7 @@
 use super::{Article, Fields, Origin, RecordError};
 
 /// Parses every record, yielding an article or the error for that record.
-pub fn parse(name: &str, text: &str) -> Vec<Result<(Origin, Article), RecordError>> {
+pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
     let mut reader = ::csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(text.trim_start_matches('\u{feff}').as_bytes());

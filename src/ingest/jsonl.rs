@@ -4,7 +4,7 @@ use super::{Article, Fields, Origin, RecordError};
 use serde_json::{Map, Value};
 
 /// Parses every line, yielding an article or the error for that line.
-pub fn parse(name: &str, text: &str) -> Vec<Result<(Origin, Article), RecordError>> {
+pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())

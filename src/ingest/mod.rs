@@ -70,6 +70,9 @@ mod variant_tag {
     }
 }
 
+/// One parsed record: the article with where it came from, or what is wrong with it.
+pub type Parsed = Result<(Origin, Article), RecordError>;
+
 /// A dump file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

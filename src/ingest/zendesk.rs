@@ -6,10 +6,7 @@ use super::{Article, Fields, Origin, RecordError};
 use serde_json::Value;
 
 /// Parses an export; a file that is not such an export at all is one error.
-pub fn parse(
-    name: &str,
-    text: &str,
-) -> Result<Vec<Result<(Origin, Article), RecordError>>, RecordError> {
+pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> {
     let whole = |message: String| RecordError {
         origin: Origin {
             file: name.to_string(),
@@ -75,7 +72,7 @@ pub fn parse(
 /// Returns the readable text of an HTML fragment: tags removed, entities decoded, scripts and
 /// styles dropped, whitespace collapsed per line.
 pub fn html_to_text(html: &str) -> String {
-    let text = html2text::config::plain_no_decorate()
+    let text = html2text::config::with_decorator(html2text::render::TrivialDecorator::new())
         .string_from_read(html.as_bytes(), 100_000)
         .unwrap_or_else(|_| html.to_string());
     text.lines()

@@ -368,7 +368,8 @@ mod tests {
     #[test]
     fn decision_order_table() {
         use Source::*;
-        let cases: &[(&str, Option<Lang>, Option<Lang>, Lang, Source)] = &[
+        type Case<'a> = (&'a str, Option<Lang>, Option<Lang>, Lang, Source);
+        let cases: &[Case] = &[
             (
                 "Upbit 출금이 안돼요 withdrawal pending",
                 None,

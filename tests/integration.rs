@@ -1,0 +1,29 @@
+//! End-to-end tests of faqd: a real gRPC server on 127.0.0.1, the generated client, real dump
+//! files and the real `faqd` binary. This is the only integration test binary; its modules
+//! live in `tests/integration/`.
+//!
+//! - [`common`]: shared servers (the shipped knowledge base and `tests/fixtures/small.jsonl`,
+//!   each started once per test binary) and helpers.
+//! - [`search`]: search quality across languages and scripts (shipped knowledge base).
+//! - [`requests`]: request options (language choice, category, top_k, answered) and every
+//!   validation error.
+//! - [`articles`]: GetArticle, DetectLanguage, agent-language versions and staleness.
+//! - [`dumps`]: building indexes from JSONL, CSV and Zendesk dumps; bad dumps; generations.
+//! - [`service`]: health, graceful shutdown and hot reload of a new generation.
+//! - [`cli`]: the `faqd` binary.
+
+#[path = "integration/common.rs"]
+mod common;
+
+#[path = "integration/articles.rs"]
+mod articles;
+#[path = "integration/cli.rs"]
+mod cli;
+#[path = "integration/dumps.rs"]
+mod dumps;
+#[path = "integration/requests.rs"]
+mod requests;
+#[path = "integration/search.rs"]
+mod search;
+#[path = "integration/service.rs"]
+mod service;

@@ -1,0 +1,303 @@
+//! GetArticle, DetectLanguage, and agent-language versions with staleness, through the gRPC
+//! API.
+
+use crate::common::{ids, query, search, shipped, small, top, Client};
+use faqd::proto::{
+    DetectLanguageRequest, DetectLanguageResponse, GetArticleRequest, GetArticleResponse,
+    LanguageSource, SearchRequest,
+};
+use tonic::Code;
+
+async fn get(c: &mut Client, id: &str, language: Option<&str>) -> GetArticleResponse {
+    c.get_article(GetArticleRequest {
+        id: id.into(),
+        language: language.map(str::to_string),
+    })
+    .await
+    .unwrap_or_else(|s| panic!("get_article {id:?} {language:?}: {s:?}"))
+    .into_inner()
+}
+
+async fn detect(c: &mut Client, text: &str, hint: Option<&str>) -> DetectLanguageResponse {
+    c.detect_language(DetectLanguageRequest {
+        text: text.into(),
+        locale_hint: hint.map(str::to_string),
+    })
+    .await
+    .unwrap_or_else(|s| panic!("detect_language {text:?}: {s:?}"))
+    .into_inner()
+}
+
+fn languages(r: &GetArticleResponse) -> Vec<&str> {
+    r.translations.iter().map(|v| v.language.as_str()).collect()
+}
+
+#[tokio::test]
+async fn get_article_returns_every_translation() {
+    let mut c = shipped().await;
+    let r = get(&mut c, "withdrawal-delay", None).await;
+    assert_eq!(r.id, "withdrawal-delay");
+    let mut langs = languages(&r);
+    langs.sort_unstable();
+    assert_eq!(langs, ["en", "ko", "zh", "zh-Hant"]);
+    for v in &r.translations {
+        assert!(!v.title.is_empty() && !v.answer.is_empty(), "{v:?}");
+        assert_eq!(v.category, "deposits-withdrawals");
+        assert!(!v.updated_at.is_empty());
+    }
+    let first = r.article.as_ref().expect("article is set");
+    assert_eq!(
+        first, &r.translations[0],
+        "without a preference the first version is returned"
+    );
+}
+
+#[tokio::test]
+async fn get_article_honours_the_language_preference() {
+    let mut c = shipped().await;
+    for (pref, want) in [
+        ("ko", "ko"),
+        ("en-US", "en"),
+        ("zh", "zh"),
+        ("zh-CN", "zh"),
+        ("zh-Hant", "zh-Hant"),
+        ("zh_TW", "zh-Hant"),
+    ] {
+        let r = get(&mut c, "withdrawal-delay", Some(pref)).await;
+        let a = r.article.as_ref().expect("article is set");
+        assert_eq!(a.language, want, "preference {pref}");
+        assert_eq!(
+            r.translations.len(),
+            4,
+            "all translations whatever the preference"
+        );
+    }
+    let r = get(&mut c, "password-reset", Some("zh-TW")).await;
+    assert_eq!(r.article.unwrap().title, "如何重設密碼");
+    // A Chinese preference falls back to the other script before giving up.
+    let mut small = small().await;
+    let r = get(&mut small, "fx-otp-reset", Some("zh")).await;
+    assert_eq!(r.article.unwrap().language, "zh-Hant");
+}
+
+#[tokio::test]
+async fn get_article_with_a_missing_preferred_language_returns_the_first_version() {
+    // proto: "when unset or missing, the first available version". krw-deposit has no
+    // Chinese version.
+    let mut c = shipped().await;
+    let r = get(&mut c, "krw-deposit", Some("zh")).await;
+    let mut langs = languages(&r);
+    langs.sort_unstable();
+    assert_eq!(langs, ["en", "ko"]);
+    assert!(r.article.is_some(), "article must be set: {r:?}");
+    assert_eq!(r.article.as_ref(), r.translations.first());
+}
+
+#[tokio::test]
+async fn get_article_marks_older_translations_stale() {
+    let mut c = small().await;
+    let r = get(&mut c, "fx-otp-reset", None).await;
+    let stale: Vec<(&str, bool)> = r
+        .translations
+        .iter()
+        .map(|v| (v.language.as_str(), v.stale))
+        .collect();
+    for (lang, is_stale) in &stale {
+        assert_eq!(*is_stale, *lang == "en", "{stale:?}");
+    }
+    let en = r.translations.iter().find(|v| v.language == "en").unwrap();
+    assert_eq!(en.questions, ["reset test otp", "lost test otp"]);
+    assert_eq!(en.tags, ["otp", "reset"]);
+    assert_eq!(en.updated_at, "2026-01-05T00:00:00Z");
+    assert_eq!(
+        en.url,
+        "https://support.example-exchange.com/en/articles/fx-otp-reset"
+    );
+}
+
+#[tokio::test]
+async fn get_article_unknown_id_is_not_found() {
+    let mut c = shipped().await;
+    let s = c
+        .get_article(GetArticleRequest {
+            id: "no-such-article".into(),
+            language: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::NotFound, "{s:?}");
+    assert!(s.message().contains("no-such-article"), "{}", s.message());
+}
+
+#[tokio::test]
+async fn get_article_empty_id_is_invalid_argument() {
+    let mut c = shipped().await;
+    for id in ["", "   "] {
+        let s = c
+            .get_article(GetArticleRequest {
+                id: id.into(),
+                language: None,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(s.code(), Code::InvalidArgument, "{id:?}: {s:?}");
+        assert!(s.message().contains("id"), "{}", s.message());
+    }
+    let s = c
+        .get_article(GetArticleRequest {
+            id: "password-reset".into(),
+            language: Some("xx".into()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert!(s.message().contains("ko, en, zh"), "{}", s.message());
+}
+
+#[tokio::test]
+async fn agent_language_ko_on_english_query_returns_the_korean_version() {
+    let mut c = small().await;
+    let r = search(
+        &mut c,
+        SearchRequest {
+            query: "test withdrawal not working".into(),
+            agent_language: Some("ko".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(r.language, "en");
+    let hit = top(&r);
+    assert_eq!(hit.id, "fx-withdrawal", "{:?}", ids(&r));
+    assert_eq!(
+        hit.language, "en",
+        "the user still sees the English version"
+    );
+    let agent = hit.agent_version.as_ref().expect("agent version");
+    assert_eq!(agent.language, "ko");
+    assert_eq!(agent.title, "테스트 출금 안내");
+    assert_eq!(
+        agent.answer,
+        "테스트용 출금 문서입니다. 출금은 10분 안에 처리됩니다."
+    );
+    assert!(!agent.stale, "{agent:?}");
+}
+
+#[tokio::test]
+async fn agent_version_is_stale_when_older_than_the_newest_translation() {
+    let mut c = small().await;
+    let r = search(
+        &mut c,
+        SearchRequest {
+            query: "테스트 OTP 재설정".into(),
+            agent_language: Some("en".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(r.language, "ko");
+    let hit = top(&r);
+    assert_eq!(hit.id, "fx-otp-reset", "{:?}", ids(&r));
+    assert_eq!(hit.language, "ko");
+    let agent = hit.agent_version.as_ref().expect("agent version");
+    assert_eq!(agent.language, "en");
+    assert_eq!(agent.title, "Test OTP reset");
+    assert!(agent.stale, "en (2026-01-05) is older than ko (2026-02-20)");
+    let mut langs = hit.available_languages.clone();
+    langs.sort_unstable();
+    assert_eq!(langs, ["en", "ko", "zh-Hant"]);
+}
+
+#[tokio::test]
+async fn agent_version_falls_back_across_chinese_scripts_and_is_absent_when_missing() {
+    let mut c = small().await;
+    let with_agent = |q: &str, agent: Option<&str>| SearchRequest {
+        query: q.into(),
+        agent_language: agent.map(str::to_string),
+        ..Default::default()
+    };
+    // fx-otp-reset has only zh-Hant: asked for zh, the agent gets zh-Hant.
+    let r = search(&mut c, with_agent("reset test otp", Some("zh"))).await;
+    assert_eq!(top(&r).id, "fx-otp-reset", "{:?}", ids(&r));
+    let agent = top(&r).agent_version.as_ref().expect("agent version");
+    assert_eq!(agent.language, "zh-Hant");
+    assert!(!agent.stale);
+    // fx-api-key has no Korean version.
+    let r = search(&mut c, with_agent("test api key", Some("ko"))).await;
+    assert_eq!(top(&r).id, "fx-api-key", "{:?}", ids(&r));
+    assert!(top(&r).agent_version.is_none(), "{:?}", top(&r));
+    // No agent language, no agent version.
+    let r = search(&mut c, with_agent("test api key", None)).await;
+    assert!(r.hits.iter().all(|h| h.agent_version.is_none()), "{r:?}");
+}
+
+#[tokio::test]
+async fn detect_language_reports_japanese_with_kana_as_unsupported() {
+    let mut c = shipped().await;
+    let r = detect(&mut c, "パスワードをリセットしたい", None).await;
+    assert!(r.unsupported, "{r:?}");
+    assert_eq!(r.detected, "ja");
+    assert_eq!(r.language, "", "no hint: no supported language chosen");
+    assert!(r.confidence >= 0.5, "{r:?}");
+    let r = detect(&mut c, "パスワードをリセットしたい", Some("ko-KR")).await;
+    assert!(r.unsupported);
+    assert_eq!(r.detected, "ja");
+    assert_eq!(r.language, "ko");
+    assert_eq!(r.source, LanguageSource::Hint as i32);
+}
+
+#[tokio::test]
+async fn detect_language_finds_korean_english_and_chinese() {
+    let mut c = shipped().await;
+    for (text, want) in [
+        ("비밀번호를 잊어버렸어요", "ko"),
+        ("USDT 출금이 안돼요", "ko"),
+        ("I forgot my password and cannot log in", "en"),
+        ("我的提币一直没有到账", "zh"),
+        ("我的提幣一直沒有到賬", "zh"),
+    ] {
+        let r = detect(&mut c, text, None).await;
+        assert_eq!(r.language, want, "{text}: {r:?}");
+        assert_eq!(r.source, LanguageSource::Detected as i32, "{text}");
+        assert!(!r.unsupported, "{text}");
+        assert!(r.confidence >= 0.5 && r.confidence <= 1.0, "{text}: {r:?}");
+    }
+    let r = detect(&mut c, "KYC", Some("zh-TW")).await;
+    assert_eq!(r.language, "zh");
+    assert_eq!(r.source, LanguageSource::Hint as i32);
+}
+
+#[tokio::test]
+async fn detect_language_validates_its_input() {
+    let mut c = shipped().await;
+    for (text, hint) in [
+        (String::new(), None),
+        ("  ".to_string(), None),
+        ("가".repeat(1001), None),
+        ("hello".to_string(), Some("xx".to_string())),
+    ] {
+        let s = c
+            .detect_language(DetectLanguageRequest {
+                text: text.clone(),
+                locale_hint: hint.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(s.code(), Code::InvalidArgument, "{hint:?}: {s:?}");
+    }
+}
+
+#[tokio::test]
+async fn search_and_detect_agree_on_the_language() {
+    let mut c = shipped().await;
+    for text in [
+        "USDT 출금이 안돼요",
+        "提币 pending 怎么办",
+        "How do I reset my password",
+    ] {
+        let d = detect(&mut c, text, None).await;
+        let s = search(&mut c, query(text)).await;
+        assert_eq!(d.language, s.language, "{text}");
+        assert_eq!(d.source, s.language_source, "{text}");
+    }
+}

@@ -1,0 +1,296 @@
+//! Building indexes from dumps: bad records are reported with file, line and field and leave
+//! the served generation alone; JSONL, CSV and Zendesk exports of the same articles agree.
+
+use crate::common::{build_index, fixture, tempdir};
+use faqd::engine::{Engine, SearchParams, Settings};
+use faqd::index::{self, BuildOptions};
+use faqd::ingest::{self, Article, Format, Source};
+use faqd::kb::{self, BuildError};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn build(root: &Path, dump: &str) -> Result<kb::Built, BuildError> {
+    kb::build(
+        root,
+        &kb::sources(&[fixture(dump)], None),
+        false,
+        &BuildOptions::default(),
+    )
+}
+
+fn build_error(root: &Path, dump: &str) -> String {
+    match build(root, dump) {
+        Ok(b) => panic!("building {dump} should fail, published {:?}", b.meta),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn load(dump: &str) -> Vec<Article> {
+    let loaded = ingest::load(&kb::sources(&[fixture(dump)], None))
+        .unwrap_or_else(|e| panic!("{dump}: {e}"));
+    assert!(loaded.errors.is_empty(), "{dump}: {:?}", loaded.errors);
+    loaded.articles
+}
+
+#[test]
+fn dump_missing_title_fails_naming_file_line_2_and_title() {
+    let dir = tempdir();
+    let e = build_error(dir.path(), "bad_missing_title.jsonl");
+    assert!(e.contains("bad_missing_title.jsonl:2"), "{e}");
+    assert!(e.contains("title"), "{e}");
+    assert!(
+        !e.contains(":1:") && !e.contains(":3:"),
+        "only line 2 is bad: {e}"
+    );
+}
+
+#[test]
+fn dump_with_invalid_json_fails_naming_file_and_line_3() {
+    let dir = tempdir();
+    let e = build_error(dir.path(), "bad_json.jsonl");
+    assert!(e.contains("bad_json.jsonl:3"), "{e}");
+    assert!(e.contains("JSON"), "{e}");
+}
+
+#[test]
+fn dump_with_unsupported_language_fails_naming_file_line_2_and_lang() {
+    let dir = tempdir();
+    let e = build_error(dir.path(), "bad_lang.jsonl");
+    assert!(e.contains("bad_lang.jsonl:2"), "{e}");
+    assert!(e.contains("`lang`"), "{e}");
+    assert!(e.contains("ja"), "{e}");
+}
+
+#[test]
+fn failed_build_keeps_the_published_generation_current_and_openable() {
+    let dir = build_index(&kb::sources(&[fixture("small.jsonl")], None));
+    let root = dir.path();
+    let before = index::current_generation(root).unwrap();
+    assert_eq!(before, Some(1));
+    for bad in [
+        "bad_missing_title.jsonl",
+        "bad_json.jsonl",
+        "bad_lang.jsonl",
+    ] {
+        build_error(root, bad);
+        assert_eq!(index::current_generation(root).unwrap(), before, "{bad}");
+        assert!(
+            !index::generation_dir(root, 2).exists(),
+            "{bad}: no new generation directory"
+        );
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporaries left: {leftovers:?}");
+    let gen = index::open_current(root).expect("previous generation still opens");
+    assert_eq!(gen.meta.generation, 1);
+    assert_eq!(gen.article_count(), 8);
+    let engine = Engine::open(root, Settings::default()).expect("engine opens");
+    let o = engine
+        .search(&SearchParams {
+            query: "test withdrawal".into(),
+            ..Default::default()
+        })
+        .expect("search");
+    assert_eq!(o.hits[0].hit.version.id, "fx-withdrawal");
+    // A good build after the failures publishes generation 2.
+    build(root, "small.jsonl").expect("good build");
+    assert_eq!(index::current_generation(root).unwrap(), Some(2));
+}
+
+#[test]
+fn skip_invalid_builds_the_valid_records_and_reports_the_bad_ones() {
+    let dir = tempdir();
+    let built = kb::build(
+        dir.path(),
+        &kb::sources(&[fixture("bad_missing_title.jsonl")], None),
+        true,
+        &BuildOptions::default(),
+    )
+    .expect("build skipping invalid records");
+    assert_eq!(built.skipped.len(), 1, "{:?}", built.skipped);
+    let skipped = &built.skipped[0];
+    assert_eq!(skipped.origin.line, 2);
+    assert_eq!(skipped.field.as_deref(), Some("title"));
+    assert_eq!(built.meta.articles.values().sum::<usize>(), 2);
+    let gen = index::open_current(dir.path()).unwrap();
+    assert!(gen.group("fx-bad-a").is_some() && gen.group("fx-bad-c").is_some());
+    assert!(gen.group("fx-bad-b").is_none());
+}
+
+#[test]
+fn same_articles_as_jsonl_csv_and_zendesk_load_identically() {
+    let jsonl = load("small.jsonl");
+    let csv = load("small.csv");
+    let zendesk = load("small_zendesk.json");
+    assert_eq!(jsonl.len(), 8);
+    // CSV carries every field.
+    assert_eq!(csv, jsonl, "CSV and JSONL articles differ");
+    // Zendesk has no `questions`: compare everything else (body HTML reduced to text,
+    // locales such as en-us and zh-tw mapped to en and zh-Hant).
+    type Key = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Vec<String>,
+        String,
+        String,
+    );
+    let key = |a: &Article| -> Key {
+        (
+            a.id.clone(),
+            a.lang.tag().to_string(),
+            a.title.clone(),
+            a.answer.clone(),
+            a.category.clone(),
+            a.tags.clone(),
+            a.url.clone(),
+            a.updated_at.clone(),
+        )
+    };
+    let j: BTreeSet<Key> = jsonl.iter().map(key).collect();
+    let z: BTreeSet<Key> = zendesk.iter().map(key).collect();
+    for (a, b) in j.iter().zip(z.iter()) {
+        assert_eq!(a, b, "JSONL vs Zendesk");
+    }
+    assert_eq!(j, z);
+    assert!(zendesk.iter().all(|a| a.questions.is_empty()));
+}
+
+#[test]
+fn csv_and_zendesk_dumps_build_searchable_indexes() {
+    for dump in ["small.csv", "small_zendesk.json"] {
+        let dir = build_index(&kb::sources(&[fixture(dump)], None));
+        let gen = index::open_current(dir.path()).unwrap();
+        assert_eq!(gen.article_count(), 8, "{dump}");
+        assert_eq!(gen.meta.articles.get("zh-Hant"), Some(&1), "{dump}");
+        let engine = Engine::open(dir.path(), Settings::default()).unwrap();
+        for (q, want) in [
+            ("테스트 출금", "fx-withdrawal"),
+            ("test api key", "fx-api-key"),
+            ("測試OTP重設", "fx-otp-reset"),
+        ] {
+            let o = engine
+                .search(&SearchParams {
+                    query: q.into(),
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(
+                o.hits.first().map(|h| h.hit.version.id.as_str()),
+                Some(want),
+                "{dump}: {q}"
+            );
+        }
+    }
+}
+
+#[test]
+fn explicit_format_overrides_the_file_extension() {
+    let dir = tempdir();
+    let odd = dir.path().join("export.txt");
+    std::fs::copy(fixture("small.csv"), &odd).unwrap();
+    let err = ingest::load(&[Source::File(odd.clone(), None)]).unwrap_err();
+    assert!(err.to_string().contains("export.txt"), "{err}");
+    let loaded = ingest::load(&[Source::File(odd, Some(Format::Csv))]).unwrap();
+    assert_eq!(loaded.articles, load("small.jsonl"));
+}
+
+#[test]
+fn duplicate_articles_across_dumps_are_reported_with_both_places() {
+    let dir = tempdir();
+    let err = kb::build(
+        dir.path(),
+        &kb::sources(&[fixture("small.jsonl"), fixture("small.csv")], None),
+        false,
+        &BuildOptions::default(),
+    )
+    .unwrap_err();
+    let BuildError::Invalid(errors) = &err else {
+        panic!("expected invalid records, got {err}");
+    };
+    assert_eq!(errors.len(), 8, "{err}");
+    let e = errors[0].to_string();
+    assert!(e.contains("small.csv:2"), "{e}");
+    assert!(e.contains("small.jsonl:1"), "{e}");
+    assert_eq!(errors[0].field.as_deref(), Some("id"));
+    assert_eq!(index::current_generation(dir.path()).unwrap(), None);
+}
+
+#[test]
+fn csv_errors_name_the_line_a_multiline_record_starts_on() {
+    let dir = tempdir();
+    let path = dir.path().join("multiline.csv");
+    std::fs::write(
+        &path,
+        "id,lang,title,questions,answer,category\n\
+         a1,en,First,q1|q2,\"An answer\nover two lines, with a comma\",support\n\
+         a2,en,,q,Answer without title,support\n\
+         a3,ko,셋째,,답변,support\n",
+    )
+    .unwrap();
+    let loaded = ingest::load(&[Source::File(path, None)]).unwrap();
+    assert_eq!(loaded.articles.len(), 2);
+    assert_eq!(
+        loaded.articles[0].answer,
+        "An answer\nover two lines, with a comma"
+    );
+    assert_eq!(loaded.articles[0].questions, ["q1", "q2"]);
+    assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+    let e = loaded.errors[0].to_string();
+    assert!(e.contains("multiline.csv:4"), "{e}");
+    assert!(e.contains("title"), "{e}");
+}
+
+#[test]
+fn zendesk_html_body_is_reduced_to_plain_text_without_markup() {
+    let dir = tempdir();
+    let path = dir.path().join("links.json");
+    std::fs::write(
+        &path,
+        r#"{"articles": [{"id": "z1", "locale": "en-us", "title": "Links",
+            "body": "<p>Open <a href=\"https://example-exchange.com/settings\">Settings</a> &gt; <strong>API</strong>, then <em>Create</em>.</p><script>track()</script>"}]}"#,
+    )
+    .unwrap();
+    let loaded = ingest::load(&[Source::File(path, None)]).unwrap();
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    assert_eq!(
+        loaded.articles[0].answer,
+        "Open Settings > API, then Create."
+    );
+}
+
+#[test]
+fn zendesk_errors_name_the_record_number_and_field() {
+    let dir = tempdir();
+    let path = dir.path().join("export.json");
+    std::fs::write(
+        &path,
+        r#"{"articles": [
+            {"id": 101, "locale": "en-us", "title": "One", "body": "<p>Body &amp; more</p>"},
+            {"id": 102, "locale": "en-us", "title": "Two"},
+            {"id": 103, "locale": "ja", "title": "Three", "body": "<p>x</p>"}
+        ]}"#,
+    )
+    .unwrap();
+    let loaded = ingest::load(&[Source::File(path, None)]).unwrap();
+    assert_eq!(loaded.articles.len(), 1);
+    assert_eq!(loaded.articles[0].id, "101");
+    assert_eq!(loaded.articles[0].answer, "Body & more");
+    let errs: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs[0].contains("export.json: record 2") && errs[0].contains("body"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[1].contains("export.json: record 3") && errs[1].contains("locale"),
+        "{errs:?}"
+    );
+}

@@ -1,0 +1,314 @@
+//! Search request options (language choice, category, top_k, answered) and every validation
+//! error, through the gRPC API.
+
+use crate::common::{ids, is_withdrawal, query, search, search_err, shipped, small, top};
+use faqd::proto::{LanguageSource, SearchRequest};
+use tonic::Code;
+
+#[tokio::test]
+async fn explicit_language_is_an_override() {
+    let mut c = shipped().await;
+    let r = search(
+        &mut c,
+        SearchRequest {
+            query: "출금".into(),
+            language: Some("zh".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(r.language, "zh");
+    assert_eq!(r.language_source, LanguageSource::Override as i32);
+    assert_eq!(r.language_confidence, 1.0);
+    assert!(r.hits.iter().all(|h| h.language.starts_with("zh")), "{r:?}");
+
+    // Locale tags are accepted as the explicit language.
+    let r = search(
+        &mut c,
+        SearchRequest {
+            query: "withdrawal".into(),
+            language: Some("en_US".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(r.language, "en");
+    assert_eq!(r.language_source, LanguageSource::Override as i32);
+    assert!(is_withdrawal(&top(&r).id), "{:?}", ids(&r));
+}
+
+#[tokio::test]
+async fn confident_detection_beats_the_locale_hint() {
+    let mut c = shipped().await;
+    let r = search(
+        &mut c,
+        SearchRequest {
+            query: "비밀번호 재설정".into(),
+            locale_hint: Some("en-US".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(r.language, "ko");
+    assert_eq!(r.language_source, LanguageSource::Detected as i32);
+    assert!(r.language_confidence >= 0.5, "{r:?}");
+}
+
+#[tokio::test]
+async fn short_latin_query_with_korean_locale_hint_is_searched_in_korean_by_hint() {
+    let mut c = shipped().await;
+    let r = search(
+        &mut c,
+        SearchRequest {
+            query: "KYC".into(),
+            locale_hint: Some("ko-KR".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(r.language, "ko");
+    assert_eq!(r.language_source, LanguageSource::Hint as i32);
+    let hit = top(&r);
+    assert!(hit.id.starts_with("kyc-"), "{:?}", ids(&r));
+    assert_eq!(hit.language, "ko");
+}
+
+#[tokio::test]
+async fn short_latin_query_without_hint_uses_the_default_language() {
+    let mut c = shipped().await;
+    let r = search(&mut c, query("KYC")).await;
+    assert_eq!(r.language, "en");
+    assert_eq!(r.language_source, LanguageSource::Default as i32);
+    assert!(r.language_confidence < 0.5, "{r:?}");
+    assert!(top(&r).id.starts_with("kyc-"), "{:?}", ids(&r));
+}
+
+#[tokio::test]
+async fn unsupported_query_language_is_reported_and_searched_in_the_hint_language() {
+    let mut c = shipped().await;
+    let r = search(&mut c, query("パスワードをリセットしたい")).await;
+    assert_eq!(r.unsupported_language, "ja");
+    assert_eq!(r.language, "en");
+    assert_eq!(r.language_source, LanguageSource::Default as i32);
+    assert!(!r.answered, "{r:?}");
+
+    let r = search(
+        &mut c,
+        SearchRequest {
+            query: "パスワードをリセットしたい".into(),
+            locale_hint: Some("zh-CN".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(r.unsupported_language, "ja");
+    assert_eq!(r.language, "zh");
+    assert_eq!(r.language_source, LanguageSource::Hint as i32);
+
+    // Supported text reports no unsupported language.
+    let r = search(&mut c, query("비밀번호 재설정")).await;
+    assert_eq!(r.unsupported_language, "");
+}
+
+#[tokio::test]
+async fn category_filter_keeps_only_that_category() {
+    let mut c = shipped().await;
+    let unfiltered = search(&mut c, query("출금")).await;
+    assert_ne!(
+        top(&unfiltered).category,
+        "fees",
+        "the filter must change the result for this test to mean anything"
+    );
+    let r = search(
+        &mut c,
+        SearchRequest {
+            query: "출금".into(),
+            category: Some("fees".into()),
+            top_k: 50,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(!r.hits.is_empty());
+    assert!(
+        r.hits.iter().all(|h| h.category == "fees"),
+        "{:?}",
+        r.hits
+            .iter()
+            .map(|h| (&h.id, &h.category))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(top(&r).id, "withdrawal-fees");
+}
+
+#[tokio::test]
+async fn unknown_category_gives_zero_hits() {
+    let mut c = shipped().await;
+    let r = search(
+        &mut c,
+        SearchRequest {
+            query: "출금".into(),
+            category: Some("no-such-category".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(r.hits.is_empty(), "{:?}", ids(&r));
+    assert!(!r.answered);
+}
+
+#[tokio::test]
+async fn top_k_defaults_to_5_and_accepts_1_to_50() {
+    let mut c = shipped().await;
+    let with_k = |k: u32| SearchRequest {
+        query: "출금".into(),
+        top_k: k,
+        ..Default::default()
+    };
+    assert_eq!(search(&mut c, with_k(0)).await.hits.len(), 5);
+    assert_eq!(search(&mut c, with_k(1)).await.hits.len(), 1);
+    let fifty = search(&mut c, with_k(50)).await;
+    assert!(
+        fifty.hits.len() > 5 && fifty.hits.len() <= 50,
+        "{}",
+        fifty.hits.len()
+    );
+}
+
+#[tokio::test]
+async fn top_k_51_is_invalid_argument() {
+    let mut c = shipped().await;
+    let s = search_err(
+        &mut c,
+        SearchRequest {
+            query: "출금".into(),
+            top_k: 51,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert!(s.message().contains("top_k"), "{}", s.message());
+    assert!(s.message().contains("50"), "{}", s.message());
+}
+
+#[tokio::test]
+async fn empty_or_whitespace_query_is_invalid_argument() {
+    let mut c = shipped().await;
+    for q in ["", " ", "\t\n  \u{3000}"] {
+        let s = search_err(&mut c, query(q)).await;
+        assert_eq!(s.code(), Code::InvalidArgument, "{q:?}: {s:?}");
+        assert!(s.message().contains("query"), "{q:?}: {}", s.message());
+    }
+}
+
+#[tokio::test]
+async fn query_over_1000_characters_is_invalid_argument_naming_the_limit() {
+    let mut c = shipped().await;
+    // Characters, not bytes: 1000 Hangul syllables (3000 bytes) are accepted, even with
+    // surrounding whitespace, 1001 are not.
+    let ok = format!("  {}  ", "가".repeat(1000));
+    search(&mut c, query(&ok)).await;
+    for long in ["가".repeat(1001), "a".repeat(1001), "출금 ".repeat(400)] {
+        let s = search_err(&mut c, query(&long)).await;
+        assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+        assert!(s.message().contains("1000"), "{}", s.message());
+    }
+}
+
+#[tokio::test]
+async fn unknown_language_code_is_invalid_argument_listing_supported_languages() {
+    let mut c = shipped().await;
+    let requests = [
+        SearchRequest {
+            query: "출금".into(),
+            language: Some("xx".into()),
+            ..Default::default()
+        },
+        SearchRequest {
+            query: "출금".into(),
+            locale_hint: Some("xx".into()),
+            ..Default::default()
+        },
+        SearchRequest {
+            query: "출금".into(),
+            agent_language: Some("xx".into()),
+            ..Default::default()
+        },
+        SearchRequest {
+            query: "출금".into(),
+            language: Some("ja".into()),
+            ..Default::default()
+        },
+    ];
+    for (r, field) in
+        requests
+            .into_iter()
+            .zip(["language", "locale_hint", "agent_language", "language"])
+    {
+        let s = search_err(&mut c, r).await;
+        assert_eq!(s.code(), Code::InvalidArgument, "{field}: {s:?}");
+        assert!(
+            s.message().contains("ko, en, zh"),
+            "{field}: {}",
+            s.message()
+        );
+        assert!(s.message().starts_with(field), "{field}: {}", s.message());
+    }
+}
+
+#[tokio::test]
+async fn nonsense_query_is_not_answered_and_its_hits_are_candidates_only() {
+    let mut c = shipped().await;
+    let r = search(&mut c, query("qwxz zzkj vbnm")).await;
+    assert!(!r.answered, "{r:?}");
+    assert!(r.hits.iter().all(|h| h.candidate_only), "{r:?}");
+    // One real word among nonsense finds candidates, but no answer.
+    let r = search(&mut c, query("qwxz zzkj fee")).await;
+    assert!(!r.answered, "{r:?}");
+    assert!(!r.hits.is_empty(), "the real word finds candidates");
+    assert!(r.hits.iter().all(|h| h.candidate_only), "{r:?}");
+}
+
+#[tokio::test]
+async fn clear_query_is_answered_and_candidate_only_matches_the_threshold() {
+    let mut c = shipped().await;
+    let r = search(&mut c, query("How do I reset my password")).await;
+    assert!(r.answered, "{r:?}");
+    assert!(r.confidence_threshold > 0.0 && r.confidence_threshold <= 1.0);
+    let hit = top(&r);
+    assert_eq!(hit.id, "password-reset");
+    assert!(!hit.candidate_only);
+    assert!(hit.confidence >= r.confidence_threshold, "{hit:?}");
+    for q in [
+        "How do I reset my password",
+        "비밀번호를 잊어버렸어요",
+        "提币 pending 怎么办",
+        "qwxz zzkj fee",
+        "출금",
+    ] {
+        let r = search(&mut c, query(q)).await;
+        for h in &r.hits {
+            assert_eq!(
+                h.candidate_only,
+                h.confidence < r.confidence_threshold,
+                "{q}: {h:?}"
+            );
+        }
+        assert_eq!(
+            r.answered,
+            r.hits
+                .first()
+                .is_some_and(|h| h.confidence >= r.confidence_threshold),
+            "{q}: answered means the first hit clears the threshold"
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_response_names_the_served_generation() {
+    let mut c = small().await;
+    let r = search(&mut c, query("test withdrawal")).await;
+    assert_eq!(r.generation, 1);
+    assert_eq!(top(&r).id, "fx-withdrawal");
+}

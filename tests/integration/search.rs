@@ -1,0 +1,227 @@
+//! Search quality over the shipped knowledge base, through the gRPC API.
+
+use crate::common::{ids, is_withdrawal, query, search, shipped, small, top};
+use faqd::proto::{LanguageSource, SearchRequest};
+
+#[tokio::test]
+async fn search_finds_the_right_article_in_korean_english_and_chinese() {
+    let mut c = shipped().await;
+    for (q, lang, want) in [
+        ("비밀번호 재설정", "ko", "password-reset"),
+        ("입금 주소", "ko", "deposit-address"),
+        ("How do I reset my password", "en", "password-reset"),
+        ("How long does KYC take", "en", "kyc-processing-time"),
+        ("如何重置密码", "zh", "password-reset"),
+        ("如何提币", "zh", "how-to-withdraw"),
+    ] {
+        let r = search(&mut c, query(q)).await;
+        assert_eq!(r.language, lang, "{q}: searched language");
+        assert_eq!(
+            r.language_source,
+            LanguageSource::Detected as i32,
+            "{q}: language source"
+        );
+        let hit = top(&r);
+        assert_eq!(hit.id, want, "{q}: top hit, all hits {:?}", ids(&r));
+        assert_eq!(hit.language, lang, "{q}: shown version's language");
+        assert!(r.answered, "{q}: a clear query is answered: {r:?}");
+        assert!(
+            !hit.title.is_empty() && !hit.answer.is_empty(),
+            "{q}: {hit:?}"
+        );
+        assert!(
+            hit.url.starts_with("https://"),
+            "{q}: hit carries its url: {hit:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn traditional_chinese_query_finds_withdrawal_and_shows_zh_hant_versions_where_they_exist() {
+    let mut c = shipped().await;
+    let r = search(&mut c, query("提幣")).await;
+    assert_eq!(r.language, "zh");
+    assert!(
+        r.hits.iter().any(|h| is_withdrawal(&h.id)),
+        "提幣 finds a withdrawal article: {:?}",
+        ids(&r)
+    );
+    assert!(is_withdrawal(&top(&r).id), "top hit: {:?}", ids(&r));
+    let mut shown_hant = 0;
+    for h in &r.hits {
+        let has_hant = h.available_languages.iter().any(|l| l == "zh-Hant");
+        let want = if has_hant { "zh-Hant" } else { "zh" };
+        assert_eq!(
+            h.language, want,
+            "hit {} (has {:?})",
+            h.id, h.available_languages
+        );
+        shown_hant += usize::from(has_hant);
+    }
+    // withdrawal-delay has a zh-Hant version and matches 提幣: the check above is not vacuous.
+    assert!(
+        r.hits
+            .iter()
+            .any(|h| h.id == "withdrawal-delay" && h.language == "zh-Hant"),
+        "withdrawal-delay shown in zh-Hant: {:?}",
+        r.hits
+            .iter()
+            .map(|h| (&h.id, &h.language))
+            .collect::<Vec<_>>()
+    );
+    assert!(shown_hant > 0);
+}
+
+#[tokio::test]
+async fn simplified_chinese_query_shows_simplified_versions_even_when_zh_hant_exists() {
+    let mut c = shipped().await;
+    let r = search(&mut c, query("提币延迟")).await;
+    assert_eq!(r.language, "zh");
+    let hit = top(&r);
+    assert_eq!(hit.id, "withdrawal-delay", "{:?}", ids(&r));
+    assert!(hit.available_languages.iter().any(|l| l == "zh-Hant"));
+    assert_eq!(hit.language, "zh", "simplified query shows the zh version");
+    assert!(r.hits.iter().all(|h| h.language != "zh-Hant"), "{r:?}");
+}
+
+#[tokio::test]
+async fn traditional_query_falls_back_to_the_only_chinese_version_of_an_article() {
+    // In small.jsonl fx-otp-reset exists in zh-Hant only and fx-withdrawal in zh only.
+    let mut c = small().await;
+    let r = search(&mut c, query("測試OTP怎麼重設")).await;
+    assert_eq!(top(&r).id, "fx-otp-reset", "{:?}", ids(&r));
+    assert_eq!(top(&r).language, "zh-Hant");
+    let r = search(&mut c, query("测试OTP怎么重设")).await;
+    assert_eq!(top(&r).id, "fx-otp-reset", "{:?}", ids(&r));
+    assert_eq!(
+        top(&r).language,
+        "zh-Hant",
+        "the only Chinese version is shown to a simplified query"
+    );
+    let r = search(&mut c, query("測試提幣")).await;
+    assert_eq!(top(&r).id, "fx-withdrawal", "{:?}", ids(&r));
+    assert_eq!(
+        top(&r).language,
+        "zh",
+        "the only Chinese version is shown to a traditional query"
+    );
+}
+
+#[tokio::test]
+async fn mixed_script_queries_are_searched_in_the_cjk_language() {
+    let mut c = shipped().await;
+    for (q, lang) in [("USDT 출금이 안돼요", "ko"), ("提币 pending 怎么办", "zh")] {
+        let r = search(&mut c, query(q)).await;
+        assert_eq!(r.language, lang, "{q}");
+        assert_eq!(r.language_source, LanguageSource::Detected as i32, "{q}");
+        assert!(is_withdrawal(&top(&r).id), "{q}: {:?}", ids(&r));
+        assert_eq!(top(&r).language, lang, "{q}");
+    }
+}
+
+#[tokio::test]
+async fn korean_particle_forms_of_withdrawal_all_find_withdrawal_articles() {
+    let mut c = shipped().await;
+    for q in ["출금", "출금이", "출금을", "출금은", "출금이 안돼요"] {
+        let r = search(&mut c, query(q)).await;
+        assert_eq!(r.language, "ko", "{q}");
+        assert!(is_withdrawal(&top(&r).id), "{q}: {:?}", ids(&r));
+        assert!(r.answered, "{q}: {r:?}");
+    }
+}
+
+#[tokio::test]
+async fn korean_i_want_to_withdraw_sentences_find_withdrawal_articles() {
+    // "I want to withdraw": the auxiliary 하고 싶어요 must not outrank the content word 출금.
+    let mut c = shipped().await;
+    for q in [
+        "출금하고 싶어요",
+        "출금을 하고 싶어요",
+        "코인 출금하고 싶어요",
+    ] {
+        let r = search(&mut c, query(q)).await;
+        assert_eq!(r.language, "ko", "{q}");
+        assert!(is_withdrawal(&top(&r).id), "{q}: {:?}", ids(&r));
+    }
+}
+
+#[tokio::test]
+async fn korean_search_is_spacing_insensitive() {
+    let mut c = shipped().await;
+    let spaced = search(&mut c, query("비밀번호 재설정")).await;
+    let joined = search(&mut c, query("비밀번호재설정")).await;
+    assert_eq!(top(&spaced).id, "password-reset", "{:?}", ids(&spaced));
+    assert_eq!(top(&joined).id, "password-reset", "{:?}", ids(&joined));
+    assert_eq!(
+        joined.answered, spaced.answered,
+        "writing without spaces does not change whether the query is answered: spaced {spaced:?}, joined {joined:?}"
+    );
+}
+
+#[tokio::test]
+async fn query_syntax_characters_are_plain_text() {
+    let mut c = shipped().await;
+    // Would be syntax errors for a query parser: must simply search.
+    for q in [
+        "\"AND\" (:*",
+        "\"",
+        "(((",
+        "title:",
+        "*",
+        "a AND OR NOT b",
+        "[1 TO 5]",
+        "~2^3",
+        "\\",
+    ] {
+        search(&mut c, query(q)).await;
+    }
+    // Operators and field names are words, not syntax: the Korean term still matches.
+    for q in [
+        "출금 AND \"OTP\"",
+        "title:출금",
+        "\"출금",
+        "출금*",
+        "+출금 -OTP",
+    ] {
+        let r = search(&mut c, query(q)).await;
+        assert!(!r.hits.is_empty(), "{q}: expected hits");
+        assert!(is_withdrawal(&top(&r).id), "{q}: {:?}", ids(&r));
+    }
+}
+
+#[tokio::test]
+async fn hits_are_distinct_articles_with_snippets_and_their_available_languages() {
+    let mut c = shipped().await;
+    let r = search(
+        &mut c,
+        SearchRequest {
+            query: "출금".into(),
+            top_k: 10,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(r.hits.len(), 10, "{:?}", ids(&r));
+    let mut seen = std::collections::HashSet::new();
+    for h in &r.hits {
+        assert!(seen.insert(h.id.clone()), "article {} listed twice", h.id);
+        assert!(!h.snippet.is_empty(), "{h:?}");
+        assert!(
+            h.available_languages.contains(&h.language),
+            "shown language {} is among {:?}",
+            h.language,
+            h.available_languages
+        );
+        assert!((0.0..=1.0).contains(&h.confidence), "{h:?}");
+    }
+    assert!(
+        r.hits.iter().any(|h| h.snippet.contains("<b>")),
+        "matched terms are highlighted: {:?}",
+        r.hits.iter().map(|h| &h.snippet).collect::<Vec<_>>()
+    );
+    let top_hit = top(&r);
+    for w in r.hits.windows(2) {
+        assert!(w[0].score >= w[1].score, "hits best first: {:?}", ids(&r));
+    }
+    assert!(top_hit.available_languages.len() >= 3, "{top_hit:?}");
+}
