@@ -178,3 +178,19 @@ pub fn top(r: &SearchResponse) -> &SearchHit {
 pub fn is_withdrawal(id: &str) -> bool {
     id.contains("withdraw")
 }
+
+/// Waits (at most 60 s) for a server thread started by [`spawn_server`] to return after its
+/// shutdown future completed, and checks that `serve` returned Ok. Close clients first:
+/// graceful shutdown waits for open connections, and their tasks run on the caller's runtime,
+/// so the join happens off it.
+pub async fn join_server(handle: std::thread::JoinHandle<Result<(), faqd::server::ServeError>>) {
+    let joined = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || handle.join()),
+    )
+    .await
+    .expect("serve did not return after shutdown")
+    .unwrap()
+    .expect("server thread panicked");
+    assert!(joined.is_ok(), "serve failed: {joined:?}");
+}

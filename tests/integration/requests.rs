@@ -312,3 +312,33 @@ async fn search_response_names_the_served_generation() {
     assert_eq!(r.generation, 1);
     assert_eq!(top(&r).id, "fx-withdrawal");
 }
+
+#[tokio::test]
+async fn strict_language_mode_fails_unsupported_queries_with_failed_precondition() {
+    use faqd::engine::{Engine, Settings};
+    use std::sync::Arc;
+    let dir = crate::common::build_index(&faqd::kb::sources(
+        &[crate::common::fixture("small.jsonl")],
+        None,
+    ));
+    let settings = Settings {
+        strict_language: true,
+        ..Settings::default()
+    };
+    let engine = Arc::new(Engine::open(dir.path(), settings).expect("index opens"));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr, handle) = crate::common::spawn_server(engine, async {
+        let _ = rx.await;
+    });
+    let mut c = crate::common::connect(addr).await;
+    let status = search_err(&mut c, query("出金の方法を教えてください")).await;
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(status.message().contains("ja"), "{}", status.message());
+    // Supported languages are still served in strict mode.
+    let r = search(&mut c, query("출금이 안돼요")).await;
+    assert_eq!(r.language, "ko");
+    // Graceful shutdown waits for open connections: close ours first.
+    drop(c);
+    drop(tx);
+    crate::common::join_server(handle).await;
+}

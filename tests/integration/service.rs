@@ -6,7 +6,6 @@ use faqd::index::{self, BuildOptions};
 use faqd::kb;
 use faqd::proto::GetArticleRequest;
 use std::sync::Arc;
-use std::time::Duration;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
@@ -50,16 +49,7 @@ async fn serve_returns_ok_when_its_shutdown_future_completes() {
     assert_eq!(r.hits[0].id, "fx-withdrawal");
     drop(c);
     tx.send(()).unwrap();
-    // Bounded wait so a server that never stops fails the test instead of hanging it.
-    let joined = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::task::spawn_blocking(move || handle.join()),
-    )
-    .await
-    .expect("serve did not return after shutdown")
-    .unwrap()
-    .expect("server thread panicked");
-    assert!(joined.is_ok(), "serve failed: {joined:?}");
+    crate::common::join_server(handle).await;
 }
 
 #[tokio::test]
