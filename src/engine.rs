@@ -249,13 +249,11 @@ impl Engine {
             .into_iter()
             .map(|hit| {
                 let group = &gen.groups[hit.group as usize];
-                let shown_lang = hit.version.lang;
-                let shown = translate::version(group, |a| a.lang == shown_lang)
-                    .expect("shown version is in its group");
-                let agent_version = agent.and_then(|v| {
-                    translate::version(group, |a| a.lang == v)
-                        .or_else(|| translate::version(group, |a| a.lang.lang() == v.lang()))
-                });
+                let versions = translate::versions(group);
+                let shown = translate::pick(&versions, hit.version.lang)
+                    .expect("shown version is in its group")
+                    .clone();
+                let agent_version = agent.and_then(|v| translate::pick(&versions, v).cloned());
                 GroupHit {
                     candidate_only: hit.confidence < threshold,
                     available: group.iter().map(|a| a.lang).collect(),
@@ -294,15 +292,10 @@ impl Engine {
             .group(id)
             .ok_or_else(|| EngineError::NotFound(id.to_string()))?;
         let versions = translate::versions(group);
-        let chosen = match wanted {
-            Some(v) => versions
-                .iter()
-                .find(|x| x.article.lang == v)
-                .or_else(|| versions.iter().find(|x| x.article.lang.lang() == v.lang()))
-                .or_else(|| versions.first())
-                .cloned(),
-            None => versions.first().cloned(),
-        };
+        let chosen = wanted
+            .and_then(|v| translate::pick(&versions, v))
+            .or_else(|| versions.first())
+            .cloned();
         Ok((chosen, versions))
     }
 }

@@ -1,6 +1,7 @@
 //! Bridging languages: translation groups (which versions exist, which are stale).
 
 use crate::ingest::Article;
+use crate::lang::Variant;
 
 /// One version of an article with its staleness within the group.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,15 +24,22 @@ pub fn versions(group: &[Article]) -> Vec<Version> {
         .collect()
 }
 
-/// Returns one version of a group with its staleness flag.
-pub fn version(group: &[Article], pick: impl Fn(&Article) -> bool) -> Option<Version> {
-    versions(group).into_iter().find(|v| pick(&v.article))
+/// Returns the version in `wanted`, else another version of the same language (`zh` for
+/// `zh-Hant` and back).
+pub fn pick(versions: &[Version], wanted: Variant) -> Option<&Version> {
+    versions
+        .iter()
+        .find(|v| v.article.lang == wanted)
+        .or_else(|| {
+            versions
+                .iter()
+                .find(|v| v.article.lang.lang() == wanted.lang())
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::Variant;
 
     fn art(lang: Variant, updated_at: &str) -> Article {
         Article {
