@@ -5,7 +5,7 @@ use anyhow::Context;
 use std::path::PathBuf;
 
 fn main() -> anyhow::Result<()> {
-    let protos = ["proto/faq/v1/faq.proto"];
+    let protos = ["proto/faq/v1/faq.proto", "proto/faq/v1/admin.proto"];
     for p in protos {
         println!("cargo:rerun-if-changed={p}");
     }

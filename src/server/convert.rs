@@ -42,6 +42,7 @@ pub fn version(v: Version) -> proto::ArticleVersion {
 }
 
 fn hit(h: GroupHit) -> proto::SearchHit {
+    let found_language = h.hit.version.lang.lang().code().to_string();
     let a = h.shown.article;
     proto::SearchHit {
         id: a.id,
@@ -56,6 +57,9 @@ fn hit(h: GroupHit) -> proto::SearchHit {
         available_languages: h.available.iter().map(|v| v.tag().to_string()).collect(),
         agent_version: h.agent_version.map(version),
         candidate_only: h.candidate_only,
+        // Set by the cross-language fallback (issue 6).
+        fallback: proto::FallbackReason::Unspecified as i32,
+        found_language,
     }
 }
 
@@ -69,6 +73,7 @@ pub fn search_response(o: SearchOutcome) -> proto::SearchResponse {
         confidence_threshold: o.threshold,
         unsupported_language: o.unsupported.unwrap_or_default().to_string(),
         generation: o.generation,
+        fallback_used: false,
     }
 }
 
