@@ -7,6 +7,7 @@ use crate::search::{self, Hit, SearchSpec};
 use crate::translate::{self, Version};
 use arc_swap::ArcSwap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Longest accepted query, in characters (after trimming).
@@ -130,6 +131,7 @@ pub struct Engine {
     current: ArcSwap<Generation>,
     root: PathBuf,
     settings: Settings,
+    searches: AtomicU64,
 }
 
 fn parse_lang(field: &'static str, value: &Option<String>) -> Result<Option<Variant>, EngineError> {
@@ -154,12 +156,23 @@ impl Engine {
             current: ArcSwap::from_pointee(generation),
             root: root.to_path_buf(),
             settings,
+            searches: AtomicU64::new(0),
         })
     }
 
     /// Returns the settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Returns the index root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Returns how many searches ran since the engine was opened.
+    pub fn searches_served(&self) -> u64 {
+        self.searches.load(Ordering::Relaxed)
     }
 
     /// Returns the generation being served.
@@ -204,6 +217,7 @@ impl Engine {
 
     /// Runs a search request.
     pub fn search(&self, p: &SearchParams) -> Result<SearchOutcome, EngineError> {
+        self.searches.fetch_add(1, Ordering::Relaxed);
         let text = validate_text("query", &p.query)?;
         let top_k = match p.top_k as usize {
             0 => DEFAULT_TOP_K,

@@ -1,7 +1,7 @@
 //! The knowledge base shipped in `index/` (compiled in, so `faqd serve` works from any
 //! directory) and the build-if-needed step that `serve` runs at start.
 
-use crate::index::{self, BuildOptions, IndexError, Meta};
+use crate::index::{self, BuildOptions, IndexError, Meta, Provenance, RootLock};
 use crate::ingest::{self, IngestError, Loaded, RecordError, Source};
 use std::path::{Path, PathBuf};
 
@@ -75,29 +75,60 @@ pub fn build(
     if !errors.is_empty() && !skip_invalid {
         return Err(BuildError::Invalid(errors));
     }
-    index::clean_temporaries(root)?;
-    let names = sources.iter().map(Source::name).collect();
-    let meta = index::build_generation(root, &articles, &fp, names, opts)?;
+    let provenance = Provenance {
+        fingerprint: fp,
+        sources: sources.iter().map(Source::name).collect(),
+        edits: 0,
+    };
+    let lock = RootLock::acquire(root)?;
+    let meta = index::build_generation(&lock, &articles, provenance, opts)?;
     Ok(Built {
         meta,
         skipped: errors,
     })
 }
 
-/// Builds a generation unless the current one was built from these exact sources. Returns
-/// the new build, or `None` when the index was up to date.
+/// Builds a generation at start-up when the index needs one, and returns it (`None` when the
+/// current generation is kept). Built when:
+/// - there is no generation yet, or its metadata cannot be read;
+/// - `explicit` (the caller named its dumps) and the current generation was built from
+///   other contents (fingerprints differ; admin edits keep their base's fingerprint);
+/// - not `explicit` (the shipped knowledge base) and the current generation was built from
+///   an older shipped knowledge base, unedited.
+///
+/// An index built from other dumps (`faqd index`) or edited through the admin API is never
+/// replaced by the shipped knowledge base.
 pub fn ensure_built(
     root: &Path,
     sources: &[Source],
+    explicit: bool,
     opts: &BuildOptions,
 ) -> Result<Option<Built>, BuildError> {
-    index::clean_temporaries(root)?;
-    if index::current_generation(root)?.is_some() {
-        if let Ok(g) = index::open_current(root) {
-            if g.meta.fingerprint == fingerprint(sources)? {
-                return Ok(None);
-            }
+    // Clean what a killed build left, unless a build is running right now.
+    if root.exists() {
+        drop(RootLock::try_acquire(root)?);
+    }
+    let meta = match index::current_meta(root) {
+        Ok(Some(meta)) => meta,
+        Ok(None) => return build(root, sources, false, opts).map(Some),
+        Err(e) => {
+            tracing::warn!(error = %e, "current generation unreadable; rebuilding");
+            return build(root, sources, false, opts).map(Some);
         }
+    };
+    let same = meta.fingerprint == fingerprint(sources)?;
+    let shipped_only = meta.sources == [SHIPPED_NAME];
+    if same || (!explicit && !shipped_only) {
+        return Ok(None);
+    }
+    if !explicit && meta.edits > 0 {
+        tracing::warn!(
+            generation = meta.generation,
+            edits = meta.edits,
+            "the shipped knowledge base changed, but the index has admin edits: keeping it \
+             (run `faqd index` to rebuild from the shipped knowledge base)"
+        );
+        return Ok(None);
     }
     build(root, sources, false, opts).map(Some)
 }

@@ -11,10 +11,12 @@
 //! - [`translate`]: translation groups and staleness.
 //! - [`ingest`]: reading dumps (JSONL, CSV, Zendesk) into [`ingest::Article`] values.
 //! - [`index`]: schema, documents, generations and the atomic `CURRENT` swap.
+//! - [`admin`]: re-index, upsert/delete, reload and stats of a served index.
 //! - [`kb`]: the knowledge base shipped in `index/`, and building an index from sources.
 //! - [`eval`]: retrieval and detection evaluation.
 //! - [`cli`]: one file per subcommand.
 
+pub mod admin;
 pub mod analysis;
 pub mod cli;
 pub mod engine;

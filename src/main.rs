@@ -1,6 +1,7 @@
 //! faqd binary: parses the command line, sets up logging, runs the library.
 
 use clap::Parser;
+use std::io::IsTerminal;
 
 fn main() {
     let cli = faqd::cli::Cli::parse();
@@ -10,6 +11,8 @@ fn main() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours on a terminal only: log files and pipes get plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match faqd::cli::run(cli) {
         Ok(code) => std::process::exit(code),

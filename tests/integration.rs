@@ -11,16 +11,22 @@
 //! - [`dumps`]: building indexes from JSONL, CSV and Zendesk dumps; bad dumps; generations.
 //! - [`service`]: health, graceful shutdown and hot reload of a new generation.
 //! - [`cli`]: the `faqd` binary.
+//! - [`admin`]: the admin API: token check, re-index, upsert/delete, stats, swaps under load.
+//! - [`faults`]: a build killed by SIGKILL, two servers on one index root.
 
 #[path = "integration/common.rs"]
 mod common;
 
+#[path = "integration/admin.rs"]
+mod admin;
 #[path = "integration/articles.rs"]
 mod articles;
 #[path = "integration/cli.rs"]
 mod cli;
 #[path = "integration/dumps.rs"]
 mod dumps;
+#[path = "integration/faults.rs"]
+mod faults;
 #[path = "integration/requests.rs"]
 mod requests;
 #[path = "integration/search.rs"]

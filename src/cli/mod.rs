@@ -135,6 +135,7 @@ pub fn open_engine(
     if let Some(built) = crate::kb::ensure_built(
         &loc.index_dir,
         &sources,
+        !loc.sources.is_empty(),
         &build_options(loc.keep_generations),
     )? {
         tracing::info!(

@@ -3,6 +3,7 @@
 use super::{EngineArgs, IndexLocation};
 use anyhow::Context;
 use clap::Args;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, Args)]
@@ -10,13 +11,37 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "FAQD_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: String,
+    /// File holding the admin API's bearer token (at least 16 characters). Without it the
+    /// admin API (faq.v1.AdminService) is disabled.
+    #[arg(long, env = "FAQD_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<PathBuf>,
     #[command(flatten)]
     pub location: IndexLocation,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
 
+/// Shortest admin token accepted.
+const MIN_TOKEN_CHARS: usize = 16;
+
+fn read_token(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read the admin token file {}", path.display()))?;
+    let token = text.trim();
+    if token.chars().count() < MIN_TOKEN_CHARS || token.chars().any(char::is_whitespace) {
+        anyhow::bail!(
+            "{}: the admin token must be at least {MIN_TOKEN_CHARS} characters without spaces",
+            path.display()
+        );
+    }
+    Ok(token.to_string())
+}
+
 pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
+    let config = crate::server::ServeConfig {
+        admin_token: a.admin_token_file.as_deref().map(read_token).transpose()?,
+        keep_generations: a.location.keep_generations,
+    };
     let engine = Arc::new(super::open_engine(&a.location, &a.engine)?);
     let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
     runtime.block_on(async move {
@@ -29,10 +54,11 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             %addr,
             generation = g.meta.generation,
             articles = g.article_count(),
+            admin = config.admin_token.is_some(),
             "faqd serving gRPC (faq.v1.FaqService, health, reflection)"
         );
         tokio::spawn(reload_on_change(engine.clone()));
-        crate::server::serve(engine, listener, shutdown_signal()).await?;
+        crate::server::serve_with(engine, listener, shutdown_signal(), config).await?;
         Ok(0)
     })
 }

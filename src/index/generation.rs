@@ -18,6 +18,7 @@ use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument};
 const CURRENT: &str = "CURRENT";
 const META: &str = "faqd-meta.json";
 const TMP_PREFIX: &str = ".tmp-";
+const LOCK: &str = ".lock";
 
 /// What is recorded about a generation.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -34,6 +35,83 @@ pub struct Meta {
     pub build_ms: u64,
     /// When it was built, seconds since the epoch.
     pub built_at: i64,
+    /// Admin edits (upserts, deletes) applied since it was last built from its sources.
+    #[serde(default)]
+    pub edits: u64,
+}
+
+/// What a generation is built from: recorded in its [`Meta`].
+#[derive(Debug, Clone, Default)]
+pub struct Provenance {
+    /// Fingerprint of the sources (kept unchanged by admin edits).
+    pub fingerprint: String,
+    /// Names of the sources.
+    pub sources: Vec<String>,
+    /// Admin edits applied on top of the sources.
+    pub edits: u64,
+}
+
+/// An exclusive lock on an index root, held while a generation is built and published so
+/// that concurrent builders (several `faqd index` runs, admin edits in several servers) take
+/// turns, number generations without clashing, and never remove each other's temporary
+/// directories. The operating system releases it when the process dies, even by SIGKILL.
+pub struct RootLock {
+    root: PathBuf,
+    _file: fs::File,
+}
+
+impl RootLock {
+    /// Waits for the lock on `root` (created if missing), then removes the temporary
+    /// directories that crashed or killed builds left behind.
+    pub fn acquire(root: &Path) -> Result<RootLock, IndexError> {
+        fs::create_dir_all(root).map_err(io_err("create", root))?;
+        let path = root.join(LOCK);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err("open", &path))?;
+        file.lock().map_err(io_err("lock", &path))?;
+        let lock = RootLock {
+            root: root.to_path_buf(),
+            _file: file,
+        };
+        clean_temporaries(&lock)?;
+        Ok(lock)
+    }
+
+    /// Takes the lock only if no one holds it (a build is running otherwise).
+    pub fn try_acquire(root: &Path) -> Result<Option<RootLock>, IndexError> {
+        let path = root.join(LOCK);
+        let file = match fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err("open", &path)(e)),
+        };
+        match file.try_lock() {
+            Ok(()) => {
+                let lock = RootLock {
+                    root: root.to_path_buf(),
+                    _file: file,
+                };
+                clean_temporaries(&lock)?;
+                Ok(Some(lock))
+            }
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(io_err("lock", &path)(e)),
+        }
+    }
+
+    /// The locked root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
 }
 
 /// Reports (done, total) articles while a generation is built.
@@ -128,9 +206,10 @@ pub fn current_generation(root: &Path) -> Result<Option<u64>, IndexError> {
         })
 }
 
-/// Removes directories left by builds that crashed or were killed.
-pub fn clean_temporaries(root: &Path) -> Result<usize, IndexError> {
-    let Ok(entries) = fs::read_dir(root) else {
+/// Removes directories left by builds that crashed or were killed (only under the lock, so a
+/// running build's directory is never touched).
+fn clean_temporaries(lock: &RootLock) -> Result<usize, IndexError> {
+    let Ok(entries) = fs::read_dir(&lock.root) else {
         return Ok(0);
     };
     let mut removed = 0;
@@ -144,6 +223,23 @@ pub fn clean_temporaries(root: &Path) -> Result<usize, IndexError> {
     Ok(removed)
 }
 
+/// Reads the metadata of the generation `CURRENT` points to, if there is one.
+pub fn current_meta(root: &Path) -> Result<Option<Meta>, IndexError> {
+    match current_generation(root)? {
+        None => Ok(None),
+        Some(n) => read_meta(&root.join(gen_dir_name(n))).map(Some),
+    }
+}
+
+fn read_meta(dir: &Path) -> Result<Meta, IndexError> {
+    let meta_path = dir.join(META);
+    let meta_text = fs::read_to_string(&meta_path).map_err(io_err("read", &meta_path))?;
+    serde_json::from_str(&meta_text).map_err(|e| IndexError::Corrupt {
+        path: meta_path,
+        message: e.to_string(),
+    })
+}
+
 /// Opens the generation `CURRENT` points to.
 pub fn open_current(root: &Path) -> Result<Generation, IndexError> {
     let n =
@@ -152,12 +248,7 @@ pub fn open_current(root: &Path) -> Result<Generation, IndexError> {
 }
 
 fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
-    let meta_path = dir.join(META);
-    let meta_text = fs::read_to_string(&meta_path).map_err(io_err("read", &meta_path))?;
-    let meta: Meta = serde_json::from_str(&meta_text).map_err(|e| IndexError::Corrupt {
-        path: meta_path.clone(),
-        message: e.to_string(),
-    })?;
+    let meta = read_meta(dir)?;
     let index = Index::open_in_dir(dir)?;
     analysis::register(index.tokenizers());
     let fields = Fields::from_schema(&index.schema())?;
@@ -314,19 +405,19 @@ pub fn fingerprint<'a>(texts: impl IntoIterator<Item = &'a [u8]>) -> String {
     format!("{h:016x}-v{}", env!("CARGO_PKG_VERSION"))
 }
 
-/// Builds a new generation from articles and publishes it; returns its metadata.
+/// Builds a new generation from articles and publishes it; returns its metadata. The lock
+/// proves the caller holds the root.
 pub fn build_generation(
-    root: &Path,
+    lock: &RootLock,
     articles: &[Article],
-    fingerprint: &str,
-    sources: Vec<String>,
+    provenance: Provenance,
     opts: &BuildOptions,
 ) -> Result<Meta, IndexError> {
     if articles.is_empty() {
         return Err(IndexError::Empty);
     }
     let start = Instant::now();
-    fs::create_dir_all(root).map_err(io_err("create", root))?;
+    let root = lock.root();
     let next = latest_generation(root)? + 1;
     let tmp = root.join(format!(
         "{TMP_PREFIX}{}-{}",
@@ -345,11 +436,12 @@ pub fn build_generation(
     }
     let meta = Meta {
         generation: next,
-        fingerprint: fingerprint.to_string(),
-        sources,
+        fingerprint: provenance.fingerprint,
+        sources: provenance.sources,
         articles: counts,
         build_ms: start.elapsed().as_millis() as u64,
         built_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+        edits: provenance.edits,
     };
     let meta_path = tmp.join(META);
     fs::write(

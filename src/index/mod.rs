@@ -5,8 +5,8 @@ mod generation;
 mod schema;
 
 pub use generation::{
-    build_generation, clean_temporaries, current_generation, documents, fingerprint,
-    generation_dir, open_current, BuildOptions, DocRef, Generation, Meta, Progress,
+    build_generation, current_generation, current_meta, documents, fingerprint, generation_dir,
+    open_current, BuildOptions, DocRef, Generation, Meta, Progress, Provenance, RootLock,
 };
 pub use schema::{Fields, Part, KIND_ARTICLE, KIND_QUESTION};
 

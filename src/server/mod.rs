@@ -2,6 +2,7 @@
 //! calls the [`Engine`] off the async threads, and converts the result; errors become status
 //! codes in one place ([`status`]).
 
+mod admin;
 mod convert;
 mod status;
 
@@ -95,19 +96,56 @@ impl FaqService for FaqApi {
         _request: Request<TranslateReplyRequest>,
     ) -> Result<Response<TranslateReplyResponse>, Status> {
         // The translation memory lands with issue 6.
-        Err(Status::unimplemented("TranslateReply is not implemented yet"))
+        Err(Status::unimplemented(
+            "TranslateReply is not implemented yet",
+        ))
     }
 }
 
-/// Serves FaqService, health (`grpc.health.v1`) and reflection (v1 and v1alpha) on a bound
-/// listener until `shutdown` completes; health turns NOT_SERVING first.
+/// Server options beyond the engine.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The admin API's bearer token; `None` disables the admin API.
+    pub admin_token: Option<String>,
+    /// Generations kept by admin re-indexes and edits.
+    pub keep_generations: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            admin_token: None,
+            keep_generations: 3,
+        }
+    }
+}
+
+/// Serves FaqService, health and reflection with the admin API disabled; see [`serve_with`].
 pub async fn serve(
     engine: Arc<Engine>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    serve_with(engine, listener, shutdown, ServeConfig::default()).await
+}
+
+/// Serves FaqService, AdminService (answering only with the configured token), health
+/// (`grpc.health.v1`) and reflection (v1 and v1alpha) on a bound listener until `shutdown`
+/// completes; health turns NOT_SERVING first.
+pub async fn serve_with(
+    engine: Arc<Engine>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    config: ServeConfig,
+) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<FaqServiceServer<FaqApi>>().await;
+    if config.admin_token.is_some() {
+        health
+            .set_serving::<crate::proto::admin_service_server::AdminServiceServer<admin::AdminApi>>(
+            )
+            .await;
+    }
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -126,6 +164,10 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
+        .add_service(admin::service(
+            crate::admin::Admin::new(engine.clone(), config.keep_generations),
+            config.admin_token,
+        ))
         .add_service(FaqServiceServer::new(FaqApi::new(engine)))
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;

@@ -1,18 +1,12 @@
 //! The real `faqd` binary.
 
-use crate::common::{fixture, tempdir};
+use crate::common::{faqd_command, fixture, tempdir};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn faqd(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faqd"))
+    faqd_command()
         .args(args)
-        // Configuration comes from the flags only.
-        .env_remove("FAQD_INDEX_DIR")
-        .env_remove("FAQD_SOURCE")
-        .env_remove("FAQD_DEFAULT_LANG")
-        .env_remove("FAQD_THRESHOLD")
-        .env_remove("FAQD_STRICT_LANGUAGE")
         .env("RUST_LOG", "warn")
         .output()
         .expect("run faqd")

@@ -10,6 +10,7 @@ use faqd::index::BuildOptions;
 use faqd::ingest::Source;
 use faqd::proto::faq_service_client::FaqServiceClient;
 use faqd::proto::{SearchHit, SearchRequest, SearchResponse};
+use faqd::server::ServeConfig;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -83,6 +84,18 @@ pub fn spawn_server(
     SocketAddr,
     std::thread::JoinHandle<Result<(), faqd::server::ServeError>>,
 ) {
+    spawn_server_with(engine, shutdown, ServeConfig::default())
+}
+
+/// [`spawn_server`] with server options (e.g. an admin token).
+pub fn spawn_server_with(
+    engine: Arc<Engine>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    config: ServeConfig,
+) -> (
+    SocketAddr,
+    std::thread::JoinHandle<Result<(), faqd::server::ServeError>>,
+) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.set_nonblocking(true).expect("non-blocking");
     let addr = listener.local_addr().expect("local address");
@@ -94,7 +107,7 @@ pub fn spawn_server(
             .expect("server runtime");
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            faqd::server::serve(engine, listener, shutdown).await
+            faqd::server::serve_with(engine, listener, shutdown, config).await
         })
     });
     (addr, handle)
@@ -193,4 +206,31 @@ pub async fn join_server(handle: std::thread::JoinHandle<Result<(), faqd::server
     .unwrap()
     .expect("server thread panicked");
     assert!(joined.is_ok(), "serve failed: {joined:?}");
+}
+
+/// Writes a large synthetic dump (`n` articles) so a build takes long enough to be killed.
+pub fn synthetic_dump(dir: &Path, n: usize) -> std::path::PathBuf {
+    use std::io::Write;
+    let path = dir.join("synthetic.jsonl");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    for i in 0..n {
+        writeln!(
+            f,
+            r#"{{"id": "syn-{i}", "lang": "en", "title": "Synthetic question number {i} about withdrawals", "questions": ["how do I handle case {i}", "case {i} help"], "answer": "Synthetic answer {i}: withdrawals to external wallets need a verified account and two-factor authentication; network fees depend on congestion."}}"#
+        )
+        .unwrap();
+    }
+    f.flush().unwrap();
+    path
+}
+
+/// The real `faqd` binary, configured by its flags only (no `FAQD_*` from the environment).
+pub fn faqd_command() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_faqd"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("FAQD_") {
+            c.env_remove(key);
+        }
+    }
+    c
 }

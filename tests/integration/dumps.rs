@@ -83,7 +83,7 @@ fn failed_build_keeps_the_published_generation_current_and_openable() {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| n.starts_with('.'))
+        .filter(|n| n.starts_with(".tmp-"))
         .collect();
     assert!(leftovers.is_empty(), "temporaries left: {leftovers:?}");
     let gen = index::open_current(root).expect("previous generation still opens");

@@ -1,0 +1,250 @@
+//! The AdminService transport: a bearer-token check in front of [`crate::admin::Admin`].
+//!
+//! Without a configured token the service answers every call with UNIMPLEMENTED ("disabled").
+//! With one, a call must carry `authorization: Bearer <token>`; the token is compared in
+//! constant time (`subtle`), so response timing does not reveal how much of a guess matched.
+
+use super::status::to_status;
+use crate::admin::Admin;
+use crate::engine::EngineError;
+use crate::ingest::{Article, Fields, Format, Origin, RecordError};
+use crate::lang::Variant;
+use crate::proto::admin_service_server::{AdminService, AdminServiceServer};
+use crate::proto::{
+    ArticleRecord, DeleteArticlesRequest, MutationResponse, ReindexRequest, ReindexResponse,
+    ReloadRequest, ReloadResponse, StatsRequest, StatsResponse, UpsertArticlesRequest,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+use tonic::service::interceptor::InterceptedService;
+use tonic::{Request, Response, Status};
+
+/// The admin service as mounted on the server.
+pub type Mounted = InterceptedService<AdminServiceServer<AdminApi>, TokenCheck>;
+
+/// Builds the admin service; `token` `None` disables it.
+pub fn service(admin: Admin, token: Option<String>) -> Mounted {
+    AdminServiceServer::with_interceptor(
+        AdminApi {
+            admin: Arc::new(admin),
+        },
+        TokenCheck {
+            token: token.map(|t| Arc::from(t.into_bytes())),
+        },
+    )
+}
+
+/// Checks the bearer token of every admin call.
+#[derive(Clone)]
+pub struct TokenCheck {
+    token: Option<Arc<[u8]>>,
+}
+
+impl tonic::service::Interceptor for TokenCheck {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        let Some(token) = &self.token else {
+            return Err(Status::unimplemented(
+                "the admin API is disabled: start faqd serve with --admin-token-file",
+            ));
+        };
+        let given = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                Status::unauthenticated(
+                    "missing admin token: send the metadata `authorization: Bearer <token>`",
+                )
+            })?;
+        if bool::from(given.trim().as_bytes().ct_eq(token)) {
+            Ok(request)
+        } else {
+            Err(Status::unauthenticated("invalid admin token"))
+        }
+    }
+}
+
+/// The AdminService implementation.
+pub struct AdminApi {
+    admin: Arc<Admin>,
+}
+
+impl AdminApi {
+    async fn blocking<T, F>(&self, f: F) -> Result<T, Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Admin) -> Result<T, EngineError> + Send + 'static,
+    {
+        let admin = self.admin.clone();
+        tokio::task::spawn_blocking(move || f(&admin))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "admin task failed");
+                Status::internal("internal error")
+            })?
+            .map_err(|e| to_status(&e))
+    }
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> Status {
+    to_status(&EngineError::InvalidArgument {
+        field,
+        message: message.into(),
+    })
+}
+
+/// Validates one upserted record exactly as a dump record is validated.
+fn article(index: usize, r: ArticleRecord) -> Result<Article, RecordError> {
+    let origin = Origin {
+        file: "UpsertArticles".into(),
+        line: index + 1,
+        unit: "article",
+    };
+    let f = Fields { origin: &origin };
+    let list = |items: Vec<String>| -> Vec<String> {
+        items
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    Ok(Article {
+        id: f.required("id", Some(r.id))?,
+        lang: f.lang("language", Some(r.language))?,
+        title: f.required("title", Some(r.title))?,
+        questions: list(r.questions),
+        answer: r.answer.trim().to_string(),
+        category: r.category.trim().to_string(),
+        tags: list(r.tags),
+        url: r.url.trim().to_string(),
+        updated_at: f.time("updated_at", Some(r.updated_at))?,
+    })
+}
+
+fn mutation(e: crate::admin::Edited) -> MutationResponse {
+    MutationResponse {
+        generation: e.generation,
+        article_versions: e.article_versions as u32,
+        changed: e.changed as u32,
+    }
+}
+
+#[tonic::async_trait]
+impl AdminService for AdminApi {
+    async fn reindex(
+        &self,
+        request: Request<ReindexRequest>,
+    ) -> Result<Response<ReindexResponse>, Status> {
+        let r = request.into_inner();
+        let format = match r.format.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(f) => Some(<Format as clap::ValueEnum>::from_str(f, true).map_err(|_| {
+                invalid(
+                    "format",
+                    format!("unknown format {f:?} (use jsonl, csv or zendesk)"),
+                )
+            })?),
+        };
+        let paths: Vec<PathBuf> = r.paths.iter().map(PathBuf::from).collect();
+        let done = self
+            .blocking(move |a| a.reindex(&paths, format, r.skip_invalid))
+            .await?;
+        tracing::info!(
+            generation = done.generation,
+            articles = done.article_versions,
+            skipped = done.skipped.len(),
+            "admin: reindexed"
+        );
+        Ok(Response::new(ReindexResponse {
+            generation: done.generation,
+            article_versions: done.article_versions as u32,
+            skipped: done.skipped.iter().map(ToString::to_string).collect(),
+            build_ms: done.build_ms,
+        }))
+    }
+
+    async fn upsert_articles(
+        &self,
+        request: Request<UpsertArticlesRequest>,
+    ) -> Result<Response<MutationResponse>, Status> {
+        let mut articles = Vec::new();
+        let mut errors = Vec::new();
+        for (i, r) in request.into_inner().articles.into_iter().enumerate() {
+            match article(i, r) {
+                Ok(a) => articles.push(a),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(invalid(
+                "articles",
+                format!(
+                    "{} invalid record(s); nothing was changed: {}",
+                    errors.len(),
+                    errors.join("; ")
+                ),
+            ));
+        }
+        let done = self.blocking(move |a| a.upsert(articles)).await?;
+        tracing::info!(
+            generation = done.generation,
+            changed = done.changed,
+            "admin: upserted"
+        );
+        Ok(Response::new(mutation(done)))
+    }
+
+    async fn delete_articles(
+        &self,
+        request: Request<DeleteArticlesRequest>,
+    ) -> Result<Response<MutationResponse>, Status> {
+        let r = request.into_inner();
+        let lang = match r.language.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(l) => Some(Variant::parse(l).map_err(|e| invalid("language", e.to_string()))?),
+        };
+        let done = self.blocking(move |a| a.delete(&r.ids, lang)).await?;
+        tracing::info!(
+            generation = done.generation,
+            changed = done.changed,
+            "admin: deleted"
+        );
+        Ok(Response::new(mutation(done)))
+    }
+
+    async fn reload(
+        &self,
+        _request: Request<ReloadRequest>,
+    ) -> Result<Response<ReloadResponse>, Status> {
+        let done = self.blocking(|a| a.reload()).await?;
+        Ok(Response::new(ReloadResponse {
+            previous_generation: done.previous,
+            generation: done.generation,
+            glossary_concepts: 0,
+        }))
+    }
+
+    async fn stats(
+        &self,
+        _request: Request<StatsRequest>,
+    ) -> Result<Response<StatsResponse>, Status> {
+        let s = self.admin.stats();
+        Ok(Response::new(StatsResponse {
+            generation: s.generation,
+            articles_by_language: s
+                .articles_by_language
+                .into_iter()
+                .map(|(k, v)| (k, v as u32))
+                .collect(),
+            article_ids: s.article_ids as u32,
+            build_ms: s.build_ms,
+            built_at: s.built_at,
+            sources: s.sources,
+            glossary_concepts: 0,
+            translation_memory_entries: 0,
+            searches_served: s.searches_served,
+        }))
+    }
+}

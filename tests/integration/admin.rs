@@ -1,0 +1,445 @@
+//! The admin API (faq.v1.AdminService) through a real server: the token check, re-indexing,
+//! upserts and deletes visible to the next search, stats, and searches that never fail while
+//! generations are swapped under them.
+
+use crate::common::{
+    build_index, connect, fixture, query, search, spawn_server_with, tempdir, Client,
+};
+use faqd::engine::{Engine, Settings};
+use faqd::kb;
+use faqd::proto::admin_service_client::AdminServiceClient;
+use faqd::proto::{
+    ArticleRecord, DeleteArticlesRequest, GetArticleRequest, MutationResponse, ReindexRequest,
+    ReindexResponse, ReloadRequest, StatsRequest, StatsResponse, UpsertArticlesRequest,
+};
+use faqd::server::ServeConfig;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use tempfile::TempDir;
+use tonic::transport::Channel;
+use tonic::Code;
+
+const TOKEN: &str = "test-admin-token-0123456789abcdef";
+
+type Admin = AdminServiceClient<Channel>;
+
+/// A server over `tests/fixtures/small.jsonl` with the admin API enabled (or not).
+fn server(token: Option<&str>) -> (SocketAddr, TempDir) {
+    let dir = build_index(&kb::sources(&[fixture("small.jsonl")], None));
+    let engine = Arc::new(Engine::open(dir.path(), Settings::default()).expect("open engine"));
+    let config = ServeConfig {
+        admin_token: token.map(str::to_string),
+        keep_generations: 3,
+    };
+    let (addr, _handle) = spawn_server_with(engine, std::future::pending(), config);
+    (addr, dir)
+}
+
+async fn admin(addr: SocketAddr) -> Admin {
+    AdminServiceClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connect admin client")
+}
+
+/// Wraps a message with the bearer token.
+fn auth<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    r.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ascii metadata"),
+    );
+    r
+}
+
+fn record(id: &str, lang: &str, title: &str, answer: &str) -> ArticleRecord {
+    ArticleRecord {
+        id: id.into(),
+        language: lang.into(),
+        title: title.into(),
+        answer: answer.into(),
+        category: "events".into(),
+        ..Default::default()
+    }
+}
+
+async fn stats(a: &mut Admin) -> StatsResponse {
+    a.stats(auth(StatsRequest {}, TOKEN))
+        .await
+        .expect("stats")
+        .into_inner()
+}
+
+async fn reindex(
+    a: &mut Admin,
+    dump: &Path,
+    format: Option<&str>,
+    skip_invalid: bool,
+) -> Result<ReindexResponse, tonic::Status> {
+    let request = ReindexRequest {
+        paths: vec![path(dump)],
+        format: format.map(str::to_string),
+        skip_invalid,
+    };
+    a.reindex(auth(request, TOKEN))
+        .await
+        .map(|r| r.into_inner())
+}
+
+async fn upsert(
+    a: &mut Admin,
+    articles: Vec<ArticleRecord>,
+) -> Result<MutationResponse, tonic::Status> {
+    let request = UpsertArticlesRequest { articles };
+    a.upsert_articles(auth(request, TOKEN))
+        .await
+        .map(|r| r.into_inner())
+}
+
+async fn delete(
+    a: &mut Admin,
+    ids: &[&str],
+    language: Option<&str>,
+) -> Result<MutationResponse, tonic::Status> {
+    let request = DeleteArticlesRequest {
+        ids: ids.iter().map(|s| s.to_string()).collect(),
+        language: language.map(str::to_string),
+    };
+    a.delete_articles(auth(request, TOKEN))
+        .await
+        .map(|r| r.into_inner())
+}
+
+fn path(p: &Path) -> String {
+    p.to_str().expect("utf-8 path").to_string()
+}
+
+#[tokio::test]
+async fn admin_api_is_disabled_without_a_token() {
+    let (addr, _dir) = server(None);
+    let err = admin(addr)
+        .await
+        .stats(auth(StatsRequest {}, TOKEN))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unimplemented, "{err:?}");
+    assert!(err.message().contains("disabled"), "{err:?}");
+}
+
+#[tokio::test]
+async fn admin_calls_without_the_right_token_are_unauthenticated_and_search_stays_open() {
+    let (addr, _dir) = server(Some(TOKEN));
+    let mut a = admin(addr).await;
+    let missing = a.stats(StatsRequest {}).await.unwrap_err();
+    assert_eq!(missing.code(), Code::Unauthenticated, "{missing:?}");
+    assert!(missing.message().contains("Bearer"), "{missing:?}");
+    for wrong in [
+        "test-admin-token-0123456789abcdeX",
+        "test-admin-token",
+        "x",
+        &format!("{TOKEN}0"),
+    ] {
+        let err = a.stats(auth(StatsRequest {}, wrong)).await.unwrap_err();
+        assert_eq!(err.code(), Code::Unauthenticated, "{wrong}: {err:?}");
+    }
+    // An edit with a wrong token changes nothing.
+    let request = DeleteArticlesRequest {
+        ids: vec!["fx-withdrawal".into()],
+        language: None,
+    };
+    let err = a
+        .delete_articles(auth(request, "wrong-token-wrong-token"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    let mut c = connect(addr).await;
+    let r = search(&mut c, query("test withdrawal")).await;
+    assert_eq!(r.hits[0].id, "fx-withdrawal");
+    assert_eq!(r.generation, 1);
+    assert_eq!(stats(&mut a).await.generation, 1);
+}
+
+#[tokio::test]
+async fn upserts_and_deletes_are_visible_to_the_next_search() {
+    let (addr, _dir) = server(Some(TOKEN));
+    let mut a = admin(addr).await;
+    let mut c = connect(addr).await;
+    let before = stats(&mut a).await;
+    assert_eq!(before.articles_by_language.get("en"), Some(&3));
+
+    // A new article and a new Korean version of an existing one.
+    let staking = record(
+        "fx-staking",
+        "en",
+        "Test staking rewards",
+        "Staking rewards are paid every Monday.",
+    );
+    let korean = record(
+        "fx-api-key",
+        "ko",
+        "테스트 API 키 발급",
+        "테스트 API 키는 설정에서 만듭니다.",
+    );
+    let done = upsert(&mut a, vec![staking, korean]).await.unwrap();
+    assert_eq!((done.changed, done.generation), (2, 2));
+    let r = search(&mut c, query("staking rewards")).await;
+    assert_eq!(r.generation, 2);
+    assert_eq!(r.hits[0].id, "fx-staking", "{r:?}");
+    let r = search(&mut c, query("테스트 API 키 발급")).await;
+    assert_eq!(r.hits[0].id, "fx-api-key", "{r:?}");
+    assert_eq!(r.hits[0].language, "ko");
+
+    // Replacing a version: the next search sees the new text only.
+    let replaced = record(
+        "fx-staking",
+        "en",
+        "Test staking payouts",
+        "Staking payouts arrive every Friday.",
+    );
+    upsert(&mut a, vec![replaced]).await.unwrap();
+    let r = search(&mut c, query("staking payouts friday")).await;
+    assert_eq!(r.hits[0].id, "fx-staking");
+    assert_eq!(r.hits[0].title, "Test staking payouts");
+
+    // Unknown ids change nothing.
+    let err = delete(&mut a, &["fx-staking", "no-such-article"], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+    assert!(err.message().contains("no-such-article"), "{err:?}");
+    assert_eq!(search(&mut c, query("staking payouts")).await.generation, 3);
+
+    // Deleting one language keeps the others; deleting the id removes it.
+    let done = delete(&mut a, &["fx-api-key"], Some("ko")).await.unwrap();
+    assert_eq!(done.changed, 1);
+    let group = c
+        .get_article(GetArticleRequest {
+            id: "fx-api-key".into(),
+            language: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let langs: Vec<&str> = group
+        .translations
+        .iter()
+        .map(|t| t.language.as_str())
+        .collect();
+    assert_eq!(langs, ["en", "zh"]);
+    delete(&mut a, &["fx-staking"], None).await.unwrap();
+    let r = search(&mut c, query("staking payouts friday")).await;
+    assert!(r.hits.iter().all(|h| h.id != "fx-staking"), "{r:?}");
+    let err = c
+        .get_article(GetArticleRequest {
+            id: "fx-staking".into(),
+            language: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+
+    let after = stats(&mut a).await;
+    assert_eq!(after.generation, 5);
+    assert_eq!(after.articles_by_language, before.articles_by_language);
+    assert_eq!(after.article_ids, before.article_ids);
+    assert!(
+        after.sources.iter().any(|s| s.contains("4 admin edit(s)")),
+        "{after:?}"
+    );
+    assert_eq!(after.searches_served, 5, "{after:?}");
+}
+
+#[tokio::test]
+async fn invalid_upserts_and_deletes_name_the_problem_and_change_nothing() {
+    let (addr, _dir) = server(Some(TOKEN));
+    let mut a = admin(addr).await;
+    let mut bad_time = record("fx-a", "en", "A title", "An answer");
+    bad_time.updated_at = "yesterday".into();
+    for (articles, expected) in [
+        (
+            vec![
+                record("fx-ok", "en", "Fine", "Fine"),
+                record("fx-b", "en", " ", "x"),
+            ],
+            "article 2: field `title`",
+        ),
+        (
+            vec![record("fx-c", "jp", "Title", "x")],
+            "article 1: field `language`",
+        ),
+        (vec![record("", "en", "Title", "x")], "field `id`"),
+        (vec![bad_time], "field `updated_at`"),
+        (
+            vec![
+                record("fx-d", "en", "One", "x"),
+                record("fx-d", "en-US", "Two", "x"),
+            ],
+            "given twice",
+        ),
+        (vec![], "at least one"),
+    ] {
+        let err = upsert(&mut a, articles).await.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{expected}: {err:?}");
+        assert!(err.message().contains(expected), "{expected}: {err:?}");
+    }
+    for (ids, lang, expected) in [
+        (vec![], None, "at least one"),
+        (vec![" "], None, "at least one"),
+        (vec!["fx-withdrawal"], Some("jp"), "language"),
+    ] {
+        let err = delete(&mut a, &ids, lang).await.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{expected}: {err:?}");
+        assert!(err.message().contains(expected), "{expected}: {err:?}");
+    }
+    let err = delete(&mut a, &["fx-api-key"], Some("ko"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "fx-api-key has no ko: {err:?}");
+    assert_eq!(stats(&mut a).await.generation, 1, "nothing was published");
+}
+
+#[tokio::test]
+async fn reindex_with_a_bad_dump_keeps_serving_and_a_good_one_is_served_at_once() {
+    let (addr, dir) = server(Some(TOKEN));
+    let mut a = admin(addr).await;
+    let mut c = connect(addr).await;
+    let bad = fixture("bad_missing_title.jsonl");
+    let err = reindex(&mut a, &bad, None, false).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message()
+            .contains("bad_missing_title.jsonl:2: field `title`"),
+        "{err:?}"
+    );
+    let missing = dir.path().join("missing.jsonl");
+    let err = reindex(&mut a, &missing, None, false).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("missing.jsonl"), "{err:?}");
+    let err = reindex(&mut a, &bad, Some("xml"), false).await.unwrap_err();
+    assert!(err.message().contains("format"), "{err:?}");
+    let r = search(&mut c, query("test withdrawal")).await;
+    assert_eq!((r.generation, r.hits[0].id.as_str()), (1, "fx-withdrawal"));
+
+    // Skipping the bad record publishes the rest and reports what was skipped.
+    let done = reindex(&mut a, &bad, Some("jsonl"), true).await.unwrap();
+    assert_eq!(done.generation, 2);
+    assert_eq!(done.skipped.len(), 1, "{done:?}");
+    assert!(done.skipped[0].contains(":2: field `title`"), "{done:?}");
+
+    let zendesk = fixture("small_zendesk.json");
+    let done = reindex(&mut a, &zendesk, None, false).await.unwrap();
+    assert_eq!(done.generation, 3);
+    let r = search(&mut c, query("test withdrawal")).await;
+    assert_eq!((r.generation, r.hits[0].id.as_str()), (3, "fx-withdrawal"));
+    let reloaded = a
+        .reload(auth(ReloadRequest {}, TOKEN))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((reloaded.previous_generation, reloaded.generation), (3, 3));
+}
+
+/// Searches from several tasks while the index is re-indexed and edited repeatedly: every
+/// search must succeed with the expected answer first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn searches_never_fail_while_generations_are_swapped() {
+    let (addr, _dir) = server(Some(TOKEN));
+    let stop = Arc::new(AtomicBool::new(false));
+    let searches = Arc::new(AtomicUsize::new(0));
+    let cases = [
+        ("test withdrawal", "fx-withdrawal"),
+        ("테스트 OTP 초기화", "fx-otp-reset"),
+        ("测试API密钥怎么创建", "fx-api-key"),
+    ];
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let (stop, searches) = (stop.clone(), searches.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c: Client = connect(addr).await;
+            let mut generations = std::collections::BTreeSet::new();
+            let mut i = t;
+            while !stop.load(Ordering::Relaxed) {
+                let (q, want) = cases[i % cases.len()];
+                i += 1;
+                let r = c
+                    .search(query(q))
+                    .await
+                    .unwrap_or_else(|s| panic!("search {q:?} failed during a swap: {s:?}"))
+                    .into_inner();
+                assert_eq!(
+                    r.hits.first().map(|h| h.id.as_str()),
+                    Some(want),
+                    "{q:?} in generation {}: {r:?}",
+                    r.generation
+                );
+                generations.insert(r.generation);
+                searches.fetch_add(1, Ordering::Relaxed);
+            }
+            generations
+        }));
+    }
+    let mut a = admin(addr).await;
+    let dumps = ["small.csv", "small_zendesk.json", "small.jsonl"];
+    for round in 0..6 {
+        if round % 2 == 0 {
+            let dump = fixture(dumps[round / 2]);
+            reindex(&mut a, &dump, None, false).await.unwrap();
+        } else {
+            let extra = record(
+                &format!("fx-extra-{round}"),
+                "en",
+                "Test staking rewards",
+                "Staking rewards are paid daily.",
+            );
+            upsert(&mut a, vec![extra]).await.unwrap();
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut seen = std::collections::BTreeSet::new();
+    for t in tasks {
+        seen.extend(t.await.expect("search task"));
+    }
+    assert!(
+        searches.load(Ordering::Relaxed) >= 12,
+        "the searches ran alongside the swaps"
+    );
+    assert!(
+        seen.len() >= 2,
+        "searches saw several generations: {seen:?}"
+    );
+    assert_eq!(stats(&mut a).await.generation, 7);
+}
+
+#[tokio::test]
+async fn an_edit_keeps_the_sources_fingerprint_so_a_restart_keeps_the_edit() {
+    // `faqd serve --source X` rebuilds only when X changed: an admin edit must survive.
+    let dir = tempdir();
+    let sources = kb::sources(&[fixture("small.jsonl")], None);
+    kb::build(dir.path(), &sources, false, &Default::default()).unwrap();
+    let engine = Arc::new(Engine::open(dir.path(), Settings::default()).unwrap());
+    let admin = faqd::admin::Admin::new(engine, 3);
+    admin
+        .upsert(vec![faqd::ingest::Article {
+            id: "fx-kept".into(),
+            lang: faqd::lang::Variant::En,
+            title: "Kept after restart".into(),
+            questions: vec![],
+            answer: "Still here.".into(),
+            category: String::new(),
+            tags: vec![],
+            url: String::new(),
+            updated_at: String::new(),
+        }])
+        .unwrap();
+    for explicit in [true, false] {
+        let rebuilt =
+            kb::ensure_built(dir.path(), &sources, explicit, &Default::default()).unwrap();
+        assert!(
+            rebuilt.is_none(),
+            "explicit={explicit}: the edited index is kept"
+        );
+    }
+    let engine = Engine::open(dir.path(), Settings::default()).unwrap();
+    assert!(engine.generation().group("fx-kept").is_some());
+}
