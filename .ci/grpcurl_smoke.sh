@@ -66,8 +66,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+TOKEN=smoke-admin-token-$RANDOM$RANDOM$RANDOM
+printf '%s\n' "$TOKEN" >"$WORK/admin-token"
 NO_COLOR=1 RUST_LOG=info "$FAQD" serve --listen 127.0.0.1:0 --index-dir "$WORK/index" \
-    >"$LOG" 2>&1 &
+    --admin-token-file "$WORK/admin-token" >"$LOG" 2>&1 &
 SERVER_PID=$!
 
 # Wait for the "faqd serving" line (logged after the port is bound; the first start builds the
@@ -172,6 +174,18 @@ check "Health/Check shows SERVING" \
     '"status": "SERVING"' -- "$ADDR" grpc.health.v1.Health/Check
 check "Health/Check of faq.v1.FaqService shows SERVING" \
     '"status": "SERVING"' -- -d '{"service": "faq.v1.FaqService"}' "$ADDR" grpc.health.v1.Health/Check
+check_error "AdminService/Stats without the token is Unauthenticated" \
+    "Code: Unauthenticated" -- "$ADDR" faq.v1.AdminService/Stats
+check "AdminService/Stats with the token shows the shipped knowledge base" \
+    '"generation": "1"' '"zh-Hant": 5' -- \
+    -H "authorization: Bearer $TOKEN" "$ADDR" faq.v1.AdminService/Stats
+check "AdminService/UpsertArticles publishes generation 2" \
+    '"generation": "2"' '"changed": 1' -- -H "authorization: Bearer $TOKEN" \
+    -d '{"articles": [{"id": "smoke-staking", "language": "en", "title": "How do I stake ETH for rewards", "answer": "Open Earn and choose ETH staking."}]}' \
+    "$ADDR" faq.v1.AdminService/UpsertArticles
+check "the next Search finds the upserted article" \
+    '"id": "smoke-staking"' '"generation": "2"' -- \
+    -d '{"query": "stake ETH rewards"}' "$ADDR" faq.v1.FaqService/Search
 
 if [[ $FAILED -ne 0 ]]; then
     echo "grpcurl smoke: FAILED (server log follows)"

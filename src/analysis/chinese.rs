@@ -2,7 +2,7 @@
 //! Simplified for matching, jieba words (search mode) in one field and Han bigrams in another.
 
 use super::normalize::{
-    bigrams as char_bigrams, is_han, normalize, runs, script_runs, text_of, NChar,
+    bigrams as char_bigrams, is_han, is_word_char, normalize, runs, script_runs, text_of, NChar,
 };
 use super::Tok;
 use jieba_rs::{Jieba, TokenizeMode};
@@ -43,7 +43,7 @@ pub fn warm_up() {
 pub fn words(text: &str) -> Vec<Tok> {
     let chars = fold(text);
     let mut out = Vec::new();
-    for run in runs(&chars, char::is_alphanumeric) {
+    for run in runs(&chars, is_word_char) {
         for part in script_runs(run) {
             if !is_han(part[0].c) {
                 out.push(Tok {

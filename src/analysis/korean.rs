@@ -3,7 +3,7 @@
 //! Korean text are kept, lowercased.
 
 use super::normalize::{
-    bigrams as char_bigrams, is_hangul, normalize, script_runs, text_of, NChar,
+    bigrams as char_bigrams, is_hangul, is_word_char, normalize, script_runs, text_of, NChar,
 };
 use super::Tok;
 
@@ -112,10 +112,10 @@ const SUFFIXES: &[&str] = &[
 /// Returns a Hangul word with one trailing particle or ending removed (longest match).
 pub fn strip_particles(word: &str) -> &str {
     let len = word.chars().count();
-    for suffix in SUFFIXES {
+    for suffix in SUFFIXES.iter().filter(|s| word.ends_with(*s)) {
         let slen = suffix.chars().count();
         let min_stem = if slen == 1 { 2 } else { 1 };
-        if len >= slen + min_stem && word.ends_with(suffix) {
+        if len >= slen + min_stem {
             return &word[..word.len() - suffix.len()];
         }
     }
@@ -172,12 +172,12 @@ fn split_words(chars: &[NChar]) -> Vec<Word<'_>> {
     let mut prev_end: Option<usize> = None;
     let mut i = 0;
     while i < chars.len() {
-        if !chars[i].c.is_alphanumeric() {
+        if !is_word_char(chars[i].c) {
             i += 1;
             continue;
         }
         let start = i;
-        while i < chars.len() && chars[i].c.is_alphanumeric() {
+        while i < chars.len() && is_word_char(chars[i].c) {
             i += 1;
         }
         let mut offset = start;

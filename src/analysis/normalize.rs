@@ -16,7 +16,7 @@ pub fn normalize(text: &str) -> Vec<NChar> {
     let mut out = Vec::with_capacity(text.len());
     for (from, orig) in text.char_indices() {
         let to = from + orig.len_utf8();
-        if orig.is_ascii() {
+        if orig.is_ascii() || is_stable(orig) {
             out.push(NChar {
                 c: orig.to_ascii_lowercase(),
                 from,
@@ -31,6 +31,18 @@ pub fn normalize(text: &str) -> Vec<NChar> {
         }
     }
     out
+}
+
+/// Returns true for characters NFKC and lowercasing leave unchanged that are common enough to
+/// skip both (Hangul syllables, CJK unified ideographs): indexing is dominated by them.
+fn is_stable(c: char) -> bool {
+    matches!(c as u32, 0xAC00..=0xD7A3 | 0x4E00..=0x9FFF)
+}
+
+/// Returns true for letters and digits of any script; the scripts faqd sees most are
+/// checked first, before the general (slower) Unicode lookup.
+pub fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || is_stable(c) || (!c.is_ascii() && c.is_alphanumeric())
 }
 
 /// Returns true for Hangul syllables and jamo.

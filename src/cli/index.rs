@@ -17,6 +17,9 @@ pub struct IndexArgs {
     /// Format of every dump, overriding the extension.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Fail the whole run, changing nothing, if any record is invalid (the default).
+    #[arg(long, conflicts_with = "skip_invalid")]
+    pub strict: bool,
     /// Index the valid records and report the invalid ones, instead of failing the run.
     #[arg(long)]
     pub skip_invalid: bool,
