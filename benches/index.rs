@@ -1,7 +1,8 @@
 //! Indexing throughput: writes a synthetic dump (default 100,000 article versions, a third
 //! each in Korean, English and Chinese; `FAQD_BENCH_ARTICLES` to change) into a temporary
 //! directory, then runs the same build as `faqd index` on it and prints articles per second
-//! for reading + validating and for building, with the process's peak memory.
+//! for reading + validating and for building, with the process's peak memory; then opens it
+//! for serving and times one admin upsert and one delete on it.
 //!
 //! `cargo bench --bench index`. The dump is generated, never committed.
 
@@ -190,6 +191,32 @@ fn main() {
         articles
     );
     if let Some(mib) = peak_rss_mib() {
-        println!("peak resident memory: {mib:.0} MiB");
+        println!("peak resident memory after the build: {mib:.0} MiB");
+    }
+
+    // Serving it, and admin edits on it (incremental generations).
+    let start = Instant::now();
+    let engine = std::sync::Arc::new(
+        faqd::engine::Engine::open(&root, faqd::engine::Settings::default()).expect("opens"),
+    );
+    println!("open for serving: {:.2} s", start.elapsed().as_secs_f64());
+    let admin = faqd::admin::Admin::new(engine.clone(), 3);
+    let mut article = engine.generation().groups[7][0].clone();
+    article.title.push_str(" (edited)");
+    let start = Instant::now();
+    admin.upsert(vec![article]).expect("upsert");
+    println!(
+        "admin upsert of one version, until served: {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
+    let id = engine.generation().groups[9][0].id.clone();
+    let start = Instant::now();
+    admin.delete(&[id], None).expect("delete");
+    println!(
+        "admin delete of one id, until served: {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
+    if let Some(mib) = peak_rss_mib() {
+        println!("peak resident memory overall: {mib:.0} MiB");
     }
 }

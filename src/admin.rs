@@ -148,8 +148,9 @@ impl Admin {
             let replaced: HashSet<(String, Variant)> =
                 articles.iter().map(|a| (a.id.clone(), a.lang)).collect();
             all.retain(|a| !replaced.contains(&(a.id.clone(), a.lang)));
+            let touched = articles.iter().map(|a| a.id.clone()).collect();
             all.extend(articles);
-            Ok(changed)
+            Ok((changed, touched))
         })
     }
 
@@ -190,27 +191,36 @@ impl Admin {
                     message: "deleting these would leave the knowledge base empty".into(),
                 });
             }
-            Ok(before - all.len())
+            let touched = ids.iter().map(|id| id.to_string()).collect();
+            Ok((before - all.len(), touched))
         })
     }
 
     /// Applies `change` to the articles of the newest published generation and publishes the
-    /// result, holding the root lock throughout so no other builder's work is lost.
+    /// result, holding the root lock throughout so no other builder's work is lost. `change`
+    /// returns how many versions it changed and the ids it touched; only those are re-indexed.
     fn edit(
         &self,
-        change: impl FnOnce(&mut Vec<Article>) -> Result<usize, EngineError>,
+        change: impl FnOnce(&mut Vec<Article>) -> Result<(usize, HashSet<String>), EngineError>,
     ) -> Result<Edited, EngineError> {
         let lock = RootLock::acquire(self.engine.root())?;
         self.engine.reload()?;
         let base = self.engine.generation();
         let mut articles: Vec<Article> = base.groups.iter().flatten().cloned().collect();
-        let changed = change(&mut articles)?;
+        let (changed, touched) = change(&mut articles)?;
         let provenance = Provenance {
             fingerprint: base.meta.fingerprint.clone(),
             sources: base.meta.sources.clone(),
             edits: base.meta.edits + 1,
         };
-        let meta = index::build_generation(&lock, &articles, provenance, &self.options())?;
+        let meta = index::edit_generation(
+            &lock,
+            &base,
+            &articles,
+            &touched,
+            provenance,
+            &self.options(),
+        )?;
         self.engine.reload()?;
         Ok(Edited {
             generation: meta.generation,

@@ -9,7 +9,7 @@ use crate::analysis::{self, Kind};
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -413,6 +413,74 @@ pub fn build_generation(
     provenance: Provenance,
     opts: &BuildOptions,
 ) -> Result<Meta, IndexError> {
+    publish_new(lock, articles, provenance, opts, |dir| {
+        write_index(dir, articles, opts)
+    })
+}
+
+/// Publishes a generation that differs from `base` only in the articles whose ids are in
+/// `touched`: `articles` is the complete new set. The new directory starts as hard links to
+/// `base`'s immutable segment files; the touched ids' documents are deleted and re-added, so
+/// the cost follows the size of the change, not of the knowledge base. Segments are merged
+/// back into one once deleted documents make up a tenth of the index (until then they still
+/// count in term statistics, so scores and confidences drift slightly from a fresh build's).
+pub fn edit_generation(
+    lock: &RootLock,
+    base: &Generation,
+    articles: &[Article],
+    touched: &HashSet<String>,
+    provenance: Provenance,
+    opts: &BuildOptions,
+) -> Result<Meta, IndexError> {
+    let base_dir = lock.root().join(gen_dir_name(base.meta.generation));
+    publish_new(lock, articles, provenance, opts, |dir| {
+        for entry in fs::read_dir(&base_dir).map_err(io_err("list", &base_dir))? {
+            let entry = entry.map_err(io_err("list", &base_dir))?;
+            let name = entry.file_name();
+            let name_str = name.to_string_lossy();
+            if name_str == META || name_str.ends_with(".lock") {
+                continue;
+            }
+            let (from, to) = (entry.path(), dir.join(&name));
+            if fs::hard_link(&from, &to).is_err() {
+                fs::copy(&from, &to).map_err(io_err("copy", &from))?;
+            }
+        }
+        let index = Index::open_in_dir(dir)?;
+        analysis::register(index.tokenizers());
+        let mut writer: tantivy::IndexWriter = index.writer(50_000_000)?;
+        for id in touched {
+            writer.delete_term(tantivy::Term::from_field_text(base.fields.id, id));
+        }
+        for article in articles.iter().filter(|a| touched.contains(&a.id)) {
+            for d in documents(&base.fields, article) {
+                writer.add_document(d)?;
+            }
+        }
+        writer.commit()?;
+        let reader = index.reader()?;
+        let searcher = reader.searcher();
+        let (deleted, total) = searcher.segment_readers().iter().fold((0, 0), |(d, t), s| {
+            (d + s.num_deleted_docs(), t + s.max_doc())
+        });
+        let segments = index.searchable_segment_ids()?;
+        if (deleted > 0 && deleted * 10 >= total) || segments.len() > 8 {
+            writer.merge(&segments).wait()?;
+        }
+        writer.wait_merging_threads()?;
+        Ok(())
+    })
+}
+
+/// Writes a generation into a fresh temporary directory with `fill`, then records its
+/// metadata, renames it into place and points `CURRENT` at it.
+fn publish_new(
+    lock: &RootLock,
+    articles: &[Article],
+    provenance: Provenance,
+    opts: &BuildOptions,
+    fill: impl FnOnce(&Path) -> Result<(), IndexError>,
+) -> Result<Meta, IndexError> {
     if articles.is_empty() {
         return Err(IndexError::Empty);
     }
@@ -425,8 +493,7 @@ pub fn build_generation(
         std::process::id()
     ));
     fs::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let result = write_index(&tmp, articles, opts);
-    if let Err(e) = result {
+    if let Err(e) = fill(&tmp) {
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }

@@ -5,8 +5,9 @@ mod generation;
 mod schema;
 
 pub use generation::{
-    build_generation, current_generation, current_meta, documents, fingerprint, generation_dir,
-    open_current, BuildOptions, DocRef, Generation, Meta, Progress, Provenance, RootLock,
+    build_generation, current_generation, current_meta, documents, edit_generation, fingerprint,
+    generation_dir, open_current, BuildOptions, DocRef, Generation, Meta, Progress, Provenance,
+    RootLock,
 };
 pub use schema::{Fields, Part, KIND_ARTICLE, KIND_QUESTION};
 

@@ -5,7 +5,7 @@
 use crate::common::{
     build_index, connect, fixture, query, search, spawn_server_with, tempdir, Client,
 };
-use faqd::engine::{Engine, Settings};
+use faqd::engine::{Engine, SearchParams, Settings};
 use faqd::kb;
 use faqd::proto::admin_service_client::AdminServiceClient;
 use faqd::proto::{
@@ -442,4 +442,47 @@ async fn an_edit_keeps_the_sources_fingerprint_so_a_restart_keeps_the_edit() {
     }
     let engine = Engine::open(dir.path(), Settings::default()).unwrap();
     assert!(engine.generation().group("fx-kept").is_some());
+}
+
+#[test]
+fn an_edited_generation_ranks_like_a_fresh_build_of_the_same_articles() {
+    let dir = build_index(&kb::sources(&[fixture("small.jsonl")], None));
+    let engine = Arc::new(Engine::open(dir.path(), Settings::default()).unwrap());
+    let admin = faqd::admin::Admin::new(engine.clone(), 3);
+    let mut article = engine.generation().group("fx-withdrawal").unwrap()[1].clone();
+    assert_eq!(article.lang, faqd::lang::Variant::En);
+    article.title = "Test withdrawal to an external wallet".into();
+    article.questions = vec!["why is my test withdrawal pending".into()];
+    admin.upsert(vec![article]).unwrap();
+    admin.delete(&["fx-api-key".to_string()], None).unwrap();
+
+    let edited = engine.generation();
+    let articles: Vec<_> = edited.groups.iter().flatten().cloned().collect();
+    let fresh_dir = tempdir();
+    let lock = faqd::index::RootLock::acquire(fresh_dir.path()).unwrap();
+    faqd::index::build_generation(&lock, &articles, Default::default(), &Default::default())
+        .unwrap();
+    drop(lock);
+    let fresh = Engine::open(fresh_dir.path(), Settings::default()).unwrap();
+    assert_eq!(fresh.generation().groups, edited.groups);
+    for q in [
+        "test withdrawal pending",
+        "external wallet",
+        "테스트 OTP 초기화",
+        "测试API密钥怎么创建",
+        "api key",
+    ] {
+        let ranked = |e: &Engine| -> Vec<(String, String)> {
+            e.search(&SearchParams {
+                query: q.into(),
+                ..Default::default()
+            })
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| (h.hit.version.id, format!("{:.4}", h.hit.confidence)))
+            .collect()
+        };
+        assert_eq!(ranked(&engine), ranked(&fresh), "{q}");
+    }
 }
