@@ -1,7 +1,26 @@
-//! Bridging languages: translation groups (which versions exist, which are stale).
+//! Bridging languages: translation groups (which versions exist, which are stale), the
+//! glossary of support terms the cross-language fallback maps queries with ([`glossary`]),
+//! and the translation memory for agent replies ([`memory`]).
+
+pub mod glossary;
+pub mod memory;
 
 use crate::ingest::Article;
-use crate::lang::Variant;
+use crate::lang::{Lang, Variant};
+use unicode_normalization::UnicodeNormalization;
+
+/// Returns the characters of a text as glossary and memory matching see them: NFKC,
+/// lowercase, and for Chinese Traditional folded to Simplified.
+pub fn fold(text: &str, lang: Lang) -> Vec<char> {
+    let simplified;
+    let text = if lang == Lang::Zh {
+        simplified = crate::analysis::to_simplified(text);
+        simplified.as_str()
+    } else {
+        text
+    };
+    text.nfkc().flat_map(char::to_lowercase).collect()
+}
 
 /// One version of an article with its staleness within the group.
 #[derive(Debug, Clone, PartialEq)]
