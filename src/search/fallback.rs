@@ -5,28 +5,35 @@
 //!    ([`Glossary::find`]). A query that names none gets no fallback.
 //! 2. For each other language, the *mapped query* is built: per concept, its first term (in
 //!    glossary order) that occurs in that language's index, else its first term. That
-//!    language is searched with the mapped query as usual; each hit's confidence is the
-//!    ordinary confidence of that search, so it measures how much of the mapped query (the
-//!    concepts, not words outside the glossary) the article covers.
-//! 3. A fallback hit is shown in the user's language when its group has that version
+//!    language is searched with the mapped query as usual.
+//! 3. A fallback hit's confidence is the ordinary confidence of that search (how much of the
+//!    mapped query the article covers) times the query's [`coverage`]: the IDF-weighted share
+//!    of the query's own tokens that lie inside the glossary matches, averaged over its
+//!    analyses like confidence. Words the glossary does not know lower it, so `qwxz zzkj fee`
+//!    is not answered by articles about fees.
+//! 4. A fallback hit is shown in the user's language when its group has that version
 //!    ([`Reason::NoConfidentAnswer`]), else in the language it was found in
 //!    ([`Reason::MissingTranslation`]).
-//! 4. Merging: when the native first hit is below the threshold (or there are no native
-//!    hits), native and fallback hits are merged by confidence (a fallback hit goes before a
-//!    native one only with a strictly higher confidence; each list keeps its order). When
-//!    the native first hit is confident and its title, questions or answer has a term of
-//!    every concept the query names, the native hits stand alone. When it is confident but
-//!    misses a named concept, only fallback hits of articles missing in the user's language
-//!    with a confidence above the native first hit's go first: the better answer exists
-//!    only in another language. A group appears once (its first place).
+//! 5. Merging depends on the native first hit:
+//!    - below the threshold, or no native hits: native and fallback hits are merged by
+//!      confidence (a fallback hit goes before a native one only with a strictly higher
+//!      confidence; each list keeps its order);
+//!    - confident, and its title, questions or answer has a term of every named concept: the
+//!      native hits stand alone;
+//!    - confident but missing a named concept: fallback hits of articles that have no version
+//!      in the user's language, have every named concept and reach the threshold go first
+//!      (best confidence first), then the native hits: the answer exists only in another
+//!      language.
+//!
+//!    A group appears once (its first place).
 
-use super::{display_version, excerpt, search, Hit, SearchError, SearchSpec};
+use super::{display_version, doc_freqs, excerpt, idf, search, Hit, SearchError, SearchSpec};
 use crate::analysis::{self, Kind};
-use crate::index::{Generation, Part};
+use crate::index::Generation;
 use crate::ingest::Article;
 use crate::lang::Lang;
 use crate::translate::glossary::{Found, Glossary};
-use tantivy::{Searcher, Term};
+use tantivy::Searcher;
 
 /// Why a hit comes from another language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,18 +91,55 @@ fn doc_freq(searcher: &Searcher, gen: &Generation, lang: Lang, term: &str) -> u6
     analysis::analyze(lang, kind, term)
         .iter()
         .map(|t| {
-            Part::ALL
+            doc_freqs(searcher, gen, lang, kind, &t.text)
                 .iter()
-                .map(|&p| {
-                    let field = gen.fields.text(lang, p, kind);
-                    searcher
-                        .doc_freq(&Term::from_field_text(field, &t.text))
-                        .unwrap_or(0)
-                })
                 .sum::<u64>()
         })
         .min()
         .unwrap_or(0)
+}
+
+/// Returns the share of the query the named concepts account for, weighed like confidence:
+/// per analysis of the query's language, the IDF-weighted share of its tokens that lie inside
+/// the glossary matches, averaged over the analyses. Words the glossary does not know (and
+/// nonsense, which weighs most) lower it.
+pub fn coverage(gen: &Generation, text: &str, lang: Lang, named: &[Found]) -> f64 {
+    let searcher = gen.reader.searcher();
+    let mut covered = vec![false; text.len()];
+    for &(a, b) in named.iter().flat_map(|f| &f.spans) {
+        covered[a..b].iter_mut().for_each(|c| *c = true);
+    }
+    let shares: Vec<f64> = Kind::for_lang(lang)
+        .iter()
+        .filter_map(|&kind| {
+            let mut tokens: Vec<(String, bool)> = Vec::new();
+            for t in analysis::analyze(lang, kind, text) {
+                let inside = covered[t.from] && covered[t.to - 1];
+                match tokens.iter_mut().find(|(s, _)| *s == t.text) {
+                    Some(seen) => seen.1 |= inside,
+                    None => tokens.push((t.text, inside)),
+                }
+            }
+            let weight = |t: &str| {
+                idf(
+                    &searcher,
+                    doc_freqs(&searcher, gen, lang, kind, t).iter().sum(),
+                )
+            };
+            let all: f64 = tokens.iter().map(|(t, _)| weight(t)).sum();
+            let got: f64 = tokens
+                .iter()
+                .filter(|(_, inside)| *inside)
+                .map(|(t, _)| weight(t))
+                .sum();
+            (all > 0.0).then(|| got / all)
+        })
+        .collect();
+    if shares.is_empty() {
+        0.0
+    } else {
+        shares.iter().sum::<f64>() / shares.len() as f64
+    }
 }
 
 /// Returns true when an article version has a term of every named concept (in its title,
@@ -128,14 +172,14 @@ pub fn with_fallback(
     }
     // A confident native answer that names every concept of the query stands; one that
     // misses a concept the user named can be outranked by an article missing in the user's
-    // language.
+    // language that has them all.
     let confident = native
         .first()
-        .filter(|r| r.hit.confidence >= threshold)
-        .map(|r| (r.hit.confidence, covers(glossary, &r.hit.version, &named)));
-    if matches!(confident, Some((_, true))) {
+        .is_some_and(|r| r.hit.confidence >= threshold);
+    if confident && covers(glossary, &native[0].hit.version, &named) {
         return Ok(native);
     }
+    let share = coverage(gen, spec.text, spec.lang, &named);
     let traditional = spec.lang == Lang::Zh && analysis::is_traditional(spec.text);
     let mut found: Vec<Ranked> = Vec::new();
     for lang in Lang::ALL.into_iter().filter(|&l| l != spec.lang) {
@@ -149,7 +193,9 @@ pub fn with_fallback(
             },
         )?;
         for mut hit in hits {
+            hit.confidence *= share;
             let group = &gen.groups[hit.group as usize];
+            let found_version = hit.version.clone();
             let reason = match display_version(group, spec.lang, traditional) {
                 Some(shown) => {
                     if spec.snippets {
@@ -160,10 +206,10 @@ pub fn with_fallback(
                 }
                 None => Reason::MissingTranslation,
             };
-            let eligible = match confident {
-                None => true,
-                Some((top, _)) => reason == Reason::MissingTranslation && hit.confidence > top,
-            };
+            let eligible = !confident
+                || (reason == Reason::MissingTranslation
+                    && hit.confidence >= threshold
+                    && covers(glossary, &found_version, &named));
             if eligible {
                 found.push(Ranked {
                     hit,
@@ -176,23 +222,40 @@ pub fn with_fallback(
         }
     }
     found.sort_by(|a, b| b.hit.confidence.total_cmp(&a.hit.confidence));
-    Ok(merge(native, found, spec.top_k))
+    let merged = if confident {
+        // Articles that have every named term go before native hits that miss one.
+        found.into_iter().chain(native).collect()
+    } else {
+        merge(native, found)
+    };
+    let mut hits = dedupe(merged);
+    hits.truncate(spec.top_k);
+    Ok(hits)
 }
 
 /// Merges two lists by confidence, keeping each list's order; `b` goes first only with a
-/// strictly higher confidence. Keeps each group's first place; at most `k` hits.
-fn merge(a: Vec<Ranked>, b: Vec<Ranked>, k: usize) -> Vec<Ranked> {
+/// strictly higher confidence.
+fn merge(a: Vec<Ranked>, b: Vec<Ranked>) -> Vec<Ranked> {
     let mut a = a.into_iter().peekable();
     let mut b = b.into_iter().peekable();
-    let mut out: Vec<Ranked> = Vec::with_capacity(k);
-    while out.len() < k {
+    let mut out: Vec<Ranked> = Vec::with_capacity(a.len() + b.len());
+    loop {
         let take_b = match (a.peek(), b.peek()) {
             (Some(x), Some(y)) => y.hit.confidence > x.hit.confidence,
             (None, Some(_)) => true,
             (_, None) => false,
         };
-        let next = if take_b { b.next() } else { a.next() };
-        let Some(r) = next else { break };
+        match if take_b { b.next() } else { a.next() } {
+            Some(r) => out.push(r),
+            None => return out,
+        }
+    }
+}
+
+/// Keeps each group's first place.
+fn dedupe(hits: Vec<Ranked>) -> Vec<Ranked> {
+    let mut out: Vec<Ranked> = Vec::with_capacity(hits.len());
+    for r in hits {
         if !out.iter().any(|o| o.hit.group == r.hit.group) {
             out.push(r);
         }
@@ -232,7 +295,7 @@ mod tests {
     }
 
     #[test]
-    fn merge_keeps_list_order_dedupes_groups_and_truncates() {
+    fn merge_keeps_list_order_and_dedupe_keeps_first_places() {
         let native = vec![
             ranked(1, 0.2, false),
             ranked(2, 0.4, false),
@@ -243,7 +306,8 @@ mod tests {
             ranked(2, 0.25, true),
             ranked(5, 0.05, true),
         ];
-        let out = merge(native, fb, 4);
+        let mut out = dedupe(merge(native, fb));
+        out.truncate(4);
         let got: Vec<(u32, bool)> = out
             .iter()
             .map(|r| (r.hit.group, r.fallback.is_some()))

@@ -16,6 +16,8 @@
 mod confidence;
 pub mod fallback;
 
+pub(crate) use confidence::{doc_freqs, idf};
+
 use crate::analysis::{self, Kind, Tok};
 use crate::index::{Generation, Part};
 use crate::ingest::Article;

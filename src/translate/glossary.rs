@@ -105,6 +105,8 @@ pub struct Found {
     pub concept: usize,
     /// The term that matched, as written in the glossary.
     pub term: String,
+    /// Byte spans of the text that matched (every match of the concept).
+    pub spans: Vec<(usize, usize)>,
 }
 
 /// A term keyed for matching: normalised characters (ko, zh) or analysed tokens (en).
@@ -138,6 +140,8 @@ fn slot(lang: Lang) -> usize {
 struct Keyed {
     chars: Vec<char>,
     word_start: Vec<bool>,
+    /// Byte span of each character in the original text.
+    spans: Vec<(usize, usize)>,
 }
 
 fn keyed(text: &str, lang: Lang) -> Keyed {
@@ -145,12 +149,15 @@ fn keyed(text: &str, lang: Lang) -> Keyed {
     let mut k = Keyed {
         chars: Vec::with_capacity(chars.len()),
         word_start: Vec::with_capacity(chars.len()),
+        spans: Vec::with_capacity(chars.len()),
     };
     let mut boundary = true;
-    for c in chars {
+    for f in chars {
+        let c = f.c;
         if c.is_alphanumeric() {
             let script_change = k.chars.last().is_some_and(|&p| latin(p) != latin(c));
             k.chars.push(c);
+            k.spans.push((f.from, f.to));
             k.word_start.push(boundary || script_change);
             boundary = false;
         } else {
@@ -170,6 +177,15 @@ fn tokens(text: &str) -> Vec<String> {
         .into_iter()
         .map(|t| t.text)
         .collect()
+}
+
+/// The keys matching at one position, each with the number of positions it spans.
+type KeysAt<'g> = Vec<(&'g Key, usize)>;
+
+/// A term matched in a text, with the byte span it covers.
+struct Hit<'g> {
+    key: &'g Key,
+    span: (usize, usize),
 }
 
 impl Glossary {
@@ -318,12 +334,14 @@ impl Glossary {
     /// without overlapping matches; each concept once.
     pub fn find(&self, text: &str, lang: Lang) -> Vec<Found> {
         let mut out: Vec<Found> = Vec::new();
-        for k in self.scan(text, lang, false) {
-            if !out.iter().any(|f| f.concept == k.concept) {
-                out.push(Found {
+        for Hit { key: k, span } in self.scan(text, lang, false) {
+            match out.iter_mut().find(|f| f.concept == k.concept) {
+                Some(f) => f.spans.push(span),
+                None => out.push(Found {
                     concept: k.concept,
                     term: self.concepts[k.concept].terms(lang)[k.term].clone(),
-                });
+                    spans: vec![span],
+                }),
             }
         }
         out
@@ -334,53 +352,60 @@ impl Glossary {
     pub fn present(&self, text: &str, lang: Lang) -> HashSet<usize> {
         self.scan(text, lang, true)
             .into_iter()
-            .map(|k| k.concept)
+            .map(|h| h.key.concept)
             .collect()
     }
 
-    /// Returns the matching keys: every match when `all`, else left to right, longest first,
-    /// without overlaps.
-    fn scan<'g>(&'g self, text: &str, lang: Lang, all: bool) -> Vec<&'g Key> {
+    /// Returns the matching terms: every match when `all`, else left to right, longest
+    /// first, without overlaps.
+    fn scan<'g>(&'g self, text: &str, lang: Lang, all: bool) -> Vec<Hit<'g>> {
         let table = &self.by_first[slot(lang)];
-        let mut out = Vec::new();
-        #[allow(clippy::type_complexity)]
-        let (len, keys_at): (usize, Box<dyn Fn(usize) -> Vec<&'g Key> + 'g>) = if lang == Lang::En {
-            let toks = tokens(text);
-            (
-                toks.len(),
-                Box::new(move |i| {
-                    table.get(&toks[i]).map_or(Vec::new(), |keys| {
+        // Per position: the keys matching there, each with the number of positions it spans;
+        // and the byte span of each position.
+        let (spans, at): (Vec<(usize, usize)>, Vec<KeysAt<'g>>) = if lang == Lang::En {
+            let toks = analysis::analyze(Lang::En, Kind::Word, text);
+            let words: Vec<String> = toks.iter().map(|t| t.text.clone()).collect();
+            let at = (0..words.len())
+                .map(|i| {
+                    table.get(&words[i]).map_or(Vec::new(), |keys| {
                         keys.iter()
-                            .filter(|k| toks[i..].starts_with(&k.tokens))
+                            .filter(|k| words[i..].starts_with(&k.tokens))
+                            .map(|k| (k, k.tokens.len()))
                             .collect()
                     })
-                }),
-            )
+                })
+                .collect();
+            (toks.iter().map(|t| (t.from, t.to)).collect(), at)
         } else {
             let text = keyed(text, lang);
-            (
-                text.chars.len(),
-                Box::new(move |i| {
+            let at = (0..text.chars.len())
+                .map(|i| {
                     table
                         .get(&text.chars[i].to_string())
                         .map_or(Vec::new(), |keys| {
                             keys.iter()
                                 .filter(|k| matches_at(&text, i, &k.chars, lang))
+                                .map(|k| (k, k.chars.len()))
                                 .collect()
                         })
-                }),
-            )
+                })
+                .collect();
+            (text.spans, at)
         };
+        let hit = |i: usize, (key, n): (&'g Key, usize)| Hit {
+            key,
+            span: (spans[i].0, spans[i + n - 1].1),
+        };
+        let mut out = Vec::new();
         let mut i = 0;
-        while i < len {
-            let found = keys_at(i);
-            match found.first() {
-                Some(k) if !all => {
-                    i += k.chars.len().max(k.tokens.len());
-                    out.push(*k);
+        while i < at.len() {
+            match at[i].first() {
+                Some(&(k, n)) if !all => {
+                    out.push(hit(i, (k, n)));
+                    i += n;
                 }
                 _ => {
-                    out.extend(found);
+                    out.extend(at[i].iter().map(|&m| hit(i, m)));
                     i += 1;
                 }
             }
@@ -473,6 +498,21 @@ mod tests {
         }
         let found = g.find("提幣", Lang::Zh);
         assert_eq!(found[0].term, "提币", "the term is reported as written");
+        let text = "USDT 출금이 안돼요, 출금";
+        let found = g.find(text, Lang::Ko);
+        let spans: Vec<&str> = found[0].spans.iter().map(|&(a, b)| &text[a..b]).collect();
+        assert_eq!(
+            spans,
+            ["출금", "출금"],
+            "spans point into the original text"
+        );
+        let text = "My WITHDRAWALS, and a withdrawal fee";
+        let found = g.find(text, Lang::En);
+        let spans: Vec<&str> = found
+            .iter()
+            .flat_map(|f| f.spans.iter().map(|&(a, b)| &text[a..b]))
+            .collect();
+        assert_eq!(spans, ["WITHDRAWALS", "withdrawal fee"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub fn normalize(text: &str, lang: Lang) -> Vec<char> {
     let chars = crate::translate::fold(text, lang);
     let mut out: Vec<char> = Vec::with_capacity(chars.len());
     let mut space = false;
-    for c in chars {
+    for c in chars.into_iter().map(|f| f.c) {
         if c.is_whitespace() {
             space = !out.is_empty();
         } else if c.is_alphanumeric() {
