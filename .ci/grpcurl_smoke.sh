@@ -144,8 +144,9 @@ run_check() {
 
 check "list shows faq.v1.FaqService and grpc.health.v1.Health" \
     faq.v1.FaqService grpc.health.v1.Health -- "$ADDR" list
-check "describe faq.v1.FaqService lists the three RPCs" \
-    "rpc Search" "rpc DetectLanguage" "rpc GetArticle" -- "$ADDR" describe faq.v1.FaqService
+check "describe faq.v1.FaqService lists the four RPCs" \
+    "rpc Search" "rpc DetectLanguage" "rpc GetArticle" "rpc TranslateReply" -- \
+    "$ADDR" describe faq.v1.FaqService
 check "describe faq.v1.SearchRequest carries the proto comments" \
     "// The user's words, as typed." "string query = 1;" -- "$ADDR" describe faq.v1.SearchRequest
 check "Search in Korean finds password-reset" \
@@ -167,6 +168,14 @@ check_error "GetArticle of an unknown id is NotFound" \
 check "DetectLanguage reports Japanese as unsupported" \
     '"unsupported": true' '"detected": "ja"' -- \
     -d '{"text": "パスワードをリセットしたい"}' "$ADDR" faq.v1.FaqService/DetectLanguage
+check "TranslateReply returns the approved English of a canned Korean reply" \
+    '"matched": true' '"matchPercent": 100' '"origin": "reply:reply-ask-txid"' \
+    '"translation": "Please send us the TXID (transaction ID)' -- \
+    -d '{"text": "해당 거래의 TXID(트랜잭션 ID)를 보내 주시면 바로 확인해 드리겠습니다.", "target_language": "en"}' \
+    "$ADDR" faq.v1.FaqService/TranslateReply
+check_error "TranslateReply with an unknown target language is InvalidArgument" \
+    "Code: InvalidArgument" "target_language" -- \
+    -d '{"text": "hello", "target_language": "xx"}' "$ADDR" faq.v1.FaqService/TranslateReply
 check "GetArticle returns every translation" \
     '"id": "password-reset"' '"language": "zh-Hant"' '"language": "ko"' -- \
     -d '{"id": "password-reset", "language": "en"}' "$ADDR" faq.v1.FaqService/GetArticle

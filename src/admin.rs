@@ -44,6 +44,8 @@ pub struct Reloaded {
     pub previous: u64,
     /// Generation served now.
     pub generation: u64,
+    /// Concepts in the glossary now.
+    pub glossary_concepts: usize,
 }
 
 /// What is being served.
@@ -63,6 +65,10 @@ pub struct Stats {
     pub sources: Vec<String>,
     /// Searches served since start.
     pub searches_served: u64,
+    /// Concepts in the glossary.
+    pub glossary_concepts: usize,
+    /// Entries in the translation memory of the served generation.
+    pub memory_entries: usize,
 }
 
 /// Administers the index an [`Engine`] serves.
@@ -229,13 +235,20 @@ impl Admin {
         })
     }
 
-    /// Serves the generation `CURRENT` names, if newer.
+    /// Serves the generation `CURRENT` names, if newer, and re-reads the glossary. A glossary
+    /// with errors fails the call (FAILED_PRECONDITION, naming file and line) and the old one
+    /// stays in use; the generation is reloaded either way.
     pub fn reload(&self) -> Result<Reloaded, EngineError> {
         let previous = self.engine.generation().meta.generation;
         let generation = self.engine.reload()?;
+        let glossary_concepts = self
+            .engine
+            .reload_glossary()
+            .map_err(|e| EngineError::Precondition(format!("glossary not reloaded: {e}")))?;
         Ok(Reloaded {
             previous,
             generation,
+            glossary_concepts,
         })
     }
 
@@ -261,6 +274,8 @@ impl Admin {
             built_at,
             sources,
             searches_served: self.engine.searches_served(),
+            glossary_concepts: self.engine.glossary().len(),
+            memory_entries: self.engine.memory().entries(),
         }
     }
 }

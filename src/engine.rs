@@ -1,9 +1,13 @@
 //! The library's front door: validates a request, chooses its language, searches the served
-//! generation and attaches translation groups. The gRPC server and the CLI both call this.
+//! generation (with the cross-language fallback) and attaches translation groups; looks up
+//! agent replies in the translation memory. The gRPC server and the CLI both call this.
 
 use crate::index::{self, Generation, IndexError};
 use crate::lang::{Choice, Detection, Detector, Lang, Source, Variant};
+use crate::search::fallback::{self, Fallback};
 use crate::search::{self, Hit, SearchSpec};
+use crate::translate::glossary::{Glossary, GlossaryError, GlossarySource};
+use crate::translate::memory::{self, PerGeneration};
 use crate::translate::{self, Version};
 use arc_swap::ArcSwap;
 use std::path::{Path, PathBuf};
@@ -56,6 +60,9 @@ pub enum EngineError {
     /// The text is in an unsupported language and strict mode is on.
     #[error("query language {0} is not supported (supported: ko, en, zh)")]
     UnsupportedLanguage(String),
+    /// The server's own configuration stops the call (e.g. a glossary file with errors).
+    #[error("{0}")]
+    Precondition(String),
     /// An internal failure (details logged, not sent to clients).
     #[error("internal error: {0}")]
     Internal(String),
@@ -105,6 +112,8 @@ pub struct GroupHit {
     pub agent_version: Option<Version>,
     /// True when below the confidence threshold.
     pub candidate_only: bool,
+    /// Set when the hit comes from the cross-language fallback.
+    pub fallback: Option<Fallback>,
 }
 
 /// The result of a search.
@@ -132,6 +141,9 @@ pub struct Engine {
     root: PathBuf,
     settings: Settings,
     searches: AtomicU64,
+    glossary: ArcSwap<Glossary>,
+    glossary_source: GlossarySource,
+    memory: PerGeneration,
 }
 
 fn parse_lang(field: &'static str, value: &Option<String>) -> Result<Option<Variant>, EngineError> {
@@ -157,7 +169,41 @@ impl Engine {
             root: root.to_path_buf(),
             settings,
             searches: AtomicU64::new(0),
+            glossary: ArcSwap::from_pointee(
+                GlossarySource::Shipped
+                    .load()
+                    .expect("the shipped glossary is valid (checked by a unit test)"),
+            ),
+            glossary_source: GlossarySource::Shipped,
+            memory: PerGeneration::default(),
         })
+    }
+
+    /// Loads the glossary from `source` and keeps `source` for [`Engine::reload_glossary`].
+    pub fn with_glossary(mut self, source: GlossarySource) -> Result<Engine, GlossaryError> {
+        self.glossary.store(Arc::new(source.load()?));
+        self.glossary_source = source;
+        Ok(self)
+    }
+
+    /// Re-reads the glossary from its source and serves it; no re-index is needed. Returns
+    /// the number of concepts. On error the old glossary stays in use.
+    pub fn reload_glossary(&self) -> Result<usize, GlossaryError> {
+        let g = self.glossary_source.load()?;
+        let n = g.len();
+        self.glossary.store(Arc::new(g));
+        Ok(n)
+    }
+
+    /// Returns the glossary in use.
+    pub fn glossary(&self) -> Arc<Glossary> {
+        self.glossary.load_full()
+    }
+
+    /// Returns the translation memory of the served generation (built on first use after a
+    /// generation change).
+    pub fn memory(&self) -> Arc<memory::Memory> {
+        self.memory.get(&self.generation())
     }
 
     /// Returns the settings.
@@ -247,21 +293,20 @@ impl Engine {
             return Err(EngineError::UnsupportedLanguage(code.to_string()));
         }
         let gen = self.generation();
-        let hits = search::search(
-            &gen,
-            &SearchSpec {
-                text,
-                lang: choice.lang,
-                top_k,
-                category,
-                snippets: !p.no_snippets,
-            },
-        )?;
+        let spec = SearchSpec {
+            text,
+            lang: choice.lang,
+            top_k,
+            category,
+            snippets: !p.no_snippets,
+        };
         let threshold = self.settings.threshold;
-        let answered = hits.first().is_some_and(|h| h.confidence >= threshold);
+        let hits = search::search(&gen, &spec)?;
+        let hits = fallback::with_fallback(&gen, &self.glossary.load(), &spec, hits, threshold)?;
+        let answered = hits.first().is_some_and(|h| h.hit.confidence >= threshold);
         let hits = hits
             .into_iter()
-            .map(|hit| {
+            .map(|fallback::Ranked { hit, fallback }| {
                 let group = &gen.groups[hit.group as usize];
                 let versions = translate::versions(group);
                 let shown = translate::pick(&versions, hit.version.lang)
@@ -274,6 +319,7 @@ impl Engine {
                     hit,
                     shown,
                     agent_version,
+                    fallback,
                 }
             })
             .collect();
@@ -312,6 +358,79 @@ impl Engine {
             .cloned();
         Ok((chosen, versions))
     }
+
+    /// Looks up an agent's reply in the translation memory of the served generation.
+    pub fn translate_reply(&self, p: &ReplyParams) -> Result<ReplyOutcome, EngineError> {
+        let text = validate_text("text", &p.text)?;
+        let target = parse_lang("target_language", &Some(p.target_language.clone()))?.ok_or(
+            EngineError::InvalidArgument {
+                field: "target_language",
+                message: "must not be empty".into(),
+            },
+        )?;
+        let source = match parse_lang("source_language", &p.source_language)? {
+            Some(v) => v.lang(),
+            None => {
+                self.detector
+                    .choose(text, None, None, self.settings.default_lang)
+                    .lang
+            }
+        };
+        if memory::text::normalize(text, source).is_empty() {
+            return Err(EngineError::InvalidArgument {
+                field: "text",
+                message: "has no letters or digits".into(),
+            });
+        }
+        let threshold = memory::DEFAULT_THRESHOLD;
+        let tm = self.memory();
+        let found = tm.lookup(text, source, target);
+        let matched = found.is_some_and(|l| l.percent >= threshold);
+        Ok(ReplyOutcome {
+            matched,
+            translation: found
+                .filter(|_| matched)
+                .map(|l| l.translation.text.clone()),
+            percent: found.map_or(0.0, |l| l.percent),
+            matched_source: found.map(|l| l.segment.text.clone()),
+            origin: found.map(|l| l.translation.origin.clone()),
+            source,
+            target,
+            threshold,
+        })
+    }
+}
+
+/// A TranslateReply request in domain terms.
+#[derive(Debug, Clone, Default)]
+pub struct ReplyParams {
+    /// The reply text.
+    pub text: String,
+    /// Language to translate into (code or locale tag).
+    pub target_language: String,
+    /// Language of the text; detected when unset.
+    pub source_language: Option<String>,
+}
+
+/// The result of a translation-memory lookup.
+#[derive(Debug, Clone)]
+pub struct ReplyOutcome {
+    /// True when the best entry reached the threshold.
+    pub matched: bool,
+    /// The approved translation, only when matched.
+    pub translation: Option<String>,
+    /// Match percentage of the best entry (0 when none shares a character bigram).
+    pub percent: f64,
+    /// Source text of the best entry, if any.
+    pub matched_source: Option<String>,
+    /// Origin of the best entry, if any (`reply:<id>`, `faq:<article id>`).
+    pub origin: Option<String>,
+    /// Language of the text (given or detected).
+    pub source: Lang,
+    /// The target language tag.
+    pub target: Variant,
+    /// The match threshold in percent.
+    pub threshold: f64,
 }
 
 fn validate_text<'a>(field: &'static str, text: &'a str) -> Result<&'a str, EngineError> {

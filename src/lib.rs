@@ -7,13 +7,13 @@
 //! - [`engine`]: validation, language choice, search over the served generation, groups.
 //! - [`lang`]: supported languages, locale parsing, detection (script check + lingua).
 //! - [`analysis`]: per-language analyzers, registered with every opened index.
-//! - [`search`]: query building, ranking, confidence, snippets.
-//! - [`translate`]: translation groups and staleness.
+//! - [`search`]: query building, ranking, confidence, snippets, cross-language fallback.
+//! - [`translate`]: translation groups and staleness, the glossary, the translation memory.
 //! - [`ingest`]: reading dumps (JSONL, CSV, Zendesk) into [`ingest::Article`] values.
 //! - [`index`]: schema, documents, generations and the atomic `CURRENT` swap.
 //! - [`admin`]: re-index, upsert/delete, reload and stats of a served index.
 //! - [`kb`]: the knowledge base shipped in `index/`, and building an index from sources.
-//! - [`eval`]: retrieval and detection evaluation.
+//! - [`eval`]: retrieval, detection and translation-memory evaluation.
 //! - [`cli`]: one file per subcommand.
 
 pub mod admin;

@@ -8,6 +8,7 @@
 //! - [`requests`]: request options (language choice, category, top_k, answered) and every
 //!   validation error.
 //! - [`articles`]: GetArticle, DetectLanguage, agent-language versions and staleness.
+//! - [`bridge`]: the cross-language fallback (glossary, reload) and TranslateReply.
 //! - [`dumps`]: building indexes from JSONL, CSV and Zendesk dumps; bad dumps; generations.
 //! - [`service`]: health, graceful shutdown and hot reload of a new generation.
 //! - [`cli`]: the `faqd` binary.
@@ -21,6 +22,8 @@ mod common;
 mod admin;
 #[path = "integration/articles.rs"]
 mod articles;
+#[path = "integration/bridge.rs"]
+mod bridge;
 #[path = "integration/cli.rs"]
 mod cli;
 #[path = "integration/dumps.rs"]

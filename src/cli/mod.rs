@@ -3,9 +3,11 @@
 
 mod detect;
 mod eval;
+mod eval_tm;
 mod index;
 mod search;
 mod serve;
+mod translate;
 
 use crate::engine::Settings;
 use crate::index::{BuildOptions, Progress};
@@ -40,6 +42,10 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Evaluates language detection on a labelled set.
     EvalLangid(eval::LangidArgs),
+    /// Looks up an agent's reply in the translation memory.
+    Translate(translate::TranslateArgs),
+    /// Evaluates translation-memory retrieval on parallel text.
+    EvalTm(eval_tm::EvalTmArgs),
 }
 
 /// Where the index lives and what it is built from.
@@ -70,6 +76,10 @@ pub struct EngineArgs {
     /// the hint or default language.
     #[arg(long, env = "FAQD_STRICT_LANGUAGE")]
     pub strict_language: bool,
+    /// Glossary TSV for the cross-language fallback (re-read on SIGHUP). Default: the shipped
+    /// index/glossary.tsv, compiled into the binary.
+    #[arg(long, env = "FAQD_GLOSSARY")]
+    pub glossary: Option<PathBuf>,
 }
 
 impl EngineArgs {
@@ -121,6 +131,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Detect(a) => detect::run(a),
         Command::Eval(a) => eval::run(a),
         Command::EvalLangid(a) => eval::run_langid(a),
+        Command::Translate(a) => translate::run(a),
+        Command::EvalTm(a) => eval_tm::run(a),
     }
 }
 
@@ -147,5 +159,9 @@ pub fn open_engine(
         );
     }
     crate::engine::Engine::open(&loc.index_dir, engine.settings())
-        .with_context(|| format!("failed to open index in {}", loc.index_dir.display()))
+        .with_context(|| format!("failed to open index in {}", loc.index_dir.display()))?
+        .with_glossary(crate::translate::glossary::GlossarySource::from_path(
+            engine.glossary.as_deref(),
+        ))
+        .context("failed to load the glossary")
 }

@@ -3,6 +3,7 @@
 
 use super::{EngineArgs, IndexLocation};
 use crate::engine::SearchParams;
+use crate::search::fallback::Reason;
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -65,6 +66,8 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
                     "score": h.hit.score,
                     "confidence": h.hit.confidence,
                     "candidate_only": h.candidate_only,
+                    "fallback": h.fallback.map(|f| fallback_name(f.reason)),
+                    "found_language": h.fallback.map_or(h.hit.version.lang.lang(), |f| f.found).code(),
                     "available_languages": h.available.iter().map(|v| v.tag()).collect::<Vec<_>>(),
                     "agent_version": h.agent_version.as_ref().map(|v| serde_json::json!({
                         "language": v.article.lang.tag(), "title": v.article.title,
@@ -106,7 +109,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
     for (i, h) in o.hits.iter().enumerate() {
         let a = &h.shown.article;
         println!(
-            "{:>2}  {:<28} {:<7} {:>5.2}  {}{}",
+            "{:>2}  {:<28} {:<7} {:>5.2}  {}{}{}",
             i + 1,
             a.id,
             a.lang.tag(),
@@ -116,7 +119,14 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
                 "  (candidate)"
             } else {
                 ""
-            }
+            },
+            h.fallback
+                .map(|f| format!(
+                    "  [fallback: {}, found in {}]",
+                    fallback_name(f.reason),
+                    f.found
+                ))
+                .unwrap_or_default()
         );
         if let Some(v) = &h.agent_version {
             println!(
@@ -128,4 +138,11 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+fn fallback_name(r: Reason) -> &'static str {
+    match r {
+        Reason::NoConfidentAnswer => "no_confident_answer",
+        Reason::MissingTranslation => "missing_translation",
+    }
 }

@@ -83,7 +83,10 @@ async fn reload_on_change(engine: Arc<crate::engine::Engine>) {
             };
             tokio::select! {
                 _ = tick.tick() => {},
-                () = hangup => tracing::info!("SIGHUP: reloading"),
+                () = hangup => {
+                    tracing::info!("SIGHUP: reloading");
+                    reload_glossary(&engine).await;
+                }
             }
         }
         #[cfg(not(unix))]
@@ -100,6 +103,17 @@ async fn reload_on_change(engine: Arc<crate::engine::Engine>) {
             }
             Err(err) => tracing::warn!(error = %err, "reload task failed"),
         }
+    }
+}
+
+/// Re-reads the glossary (SIGHUP only: the file is not watched); a bad file keeps the old one.
+#[cfg(unix)]
+async fn reload_glossary(engine: &Arc<crate::engine::Engine>) {
+    let e = engine.clone();
+    match tokio::task::spawn_blocking(move || e.reload_glossary()).await {
+        Ok(Ok(concepts)) => tracing::info!(concepts, "glossary reloaded"),
+        Ok(Err(err)) => tracing::warn!(error = %err, "glossary reload failed; keeping the old one"),
+        Err(err) => tracing::warn!(error = %err, "glossary reload task failed"),
     }
 }
 

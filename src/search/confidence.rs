@@ -10,12 +10,36 @@
 use super::Analysed;
 use crate::analysis::Kind;
 use crate::index::{Generation, Part};
+use crate::lang::Lang;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, Term};
 
 /// Default confidence threshold for `answered`: one value for every language and knowledge
 /// base, chosen with `faqd eval --sweep` on the HINT3 development sets.
 pub const DEFAULT_THRESHOLD: f64 = 0.25;
+
+/// Returns a token's document frequency in each part's field ([`Part::ALL`] order).
+pub fn doc_freqs(
+    searcher: &Searcher,
+    gen: &Generation,
+    lang: Lang,
+    kind: Kind,
+    token: &str,
+) -> [u64; 3] {
+    Part::ALL.map(|p| {
+        let f = gen.fields.text(lang, p, kind);
+        searcher
+            .doc_freq(&Term::from_field_text(f, token))
+            .unwrap_or(0)
+    })
+}
+
+/// Returns the IDF weight of a token found in `df` documents (BM25's form, never negative).
+pub fn idf(searcher: &Searcher, df: u64) -> f64 {
+    let n = searcher.num_docs().max(1) as f64;
+    let df = df as f64;
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
 
 /// IDF weights of the query's tokens, per analysis kind.
 pub struct TermWeights {
@@ -28,7 +52,6 @@ pub struct TermWeights {
 impl TermWeights {
     /// Computes each token's IDF over the question and answer fields of its kind.
     pub fn new(searcher: &Searcher, gen: &Generation, q: &Analysed) -> Self {
-        let n = searcher.num_docs().max(1) as f64;
         let mut present = std::collections::HashSet::new();
         let kinds = q
             .tokens
@@ -37,20 +60,13 @@ impl TermWeights {
                 let weighted = tokens
                     .iter()
                     .map(|t| {
-                        let df: u64 = Part::ALL
-                            .iter()
-                            .map(|&p| {
-                                let f = gen.fields.text(q.lang, p, *kind);
-                                let df =
-                                    searcher.doc_freq(&Term::from_field_text(f, t)).unwrap_or(0);
-                                if df > 0 {
-                                    present.insert((*kind, p, t.clone()));
-                                }
-                                df
-                            })
-                            .sum();
-                        let df = df as f64;
-                        (t.clone(), (1.0 + (n - df + 0.5) / (df + 0.5)).ln())
+                        let per_part = doc_freqs(searcher, gen, q.lang, *kind, t);
+                        for (p, df) in Part::ALL.into_iter().zip(per_part) {
+                            if df > 0 {
+                                present.insert((*kind, p, t.clone()));
+                            }
+                        }
+                        (t.clone(), idf(searcher, per_part.iter().sum()))
                     })
                     .collect();
                 (*kind, weighted)

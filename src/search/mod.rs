@@ -9,8 +9,14 @@
 //! Confidence (0.0 to 1.0, comparable across queries): the IDF-weighted share of the query's
 //! terms found in the best-matching unit of the hit (its best phrasing, or title + answer),
 //! averaged over the word and bigram analyses for Korean and Chinese.
+//!
+//! [`fallback`] searches the other languages with the query's glossary terms when the query's
+//! own language has no confident answer.
 
 mod confidence;
+pub mod fallback;
+
+pub(crate) use confidence::{doc_freqs, idf};
 
 use crate::analysis::{self, Kind, Tok};
 use crate::index::{Generation, Part};
@@ -285,12 +291,18 @@ impl SnippetFields {
                 return s.to_html();
             }
         }
-        let mut plain: String = a.answer.chars().take(160).collect();
-        if plain.len() < a.answer.len() {
-            plain.push('…');
-        }
-        html_escape(&plain)
+        excerpt(a)
     }
+}
+
+/// Returns the start of an article's answer (160 characters), HTML-escaped, as a snippet
+/// without highlights.
+pub fn excerpt(a: &Article) -> String {
+    let mut plain: String = a.answer.chars().take(160).collect();
+    if plain.len() < a.answer.len() {
+        plain.push('…');
+    }
+    html_escape(&plain)
 }
 
 fn html_escape(s: &str) -> String {

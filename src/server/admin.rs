@@ -222,7 +222,7 @@ impl AdminService for AdminApi {
         Ok(Response::new(ReloadResponse {
             previous_generation: done.previous,
             generation: done.generation,
-            glossary_concepts: 0,
+            glossary_concepts: done.glossary_concepts as u32,
         }))
     }
 
@@ -230,7 +230,7 @@ impl AdminService for AdminApi {
         &self,
         _request: Request<StatsRequest>,
     ) -> Result<Response<StatsResponse>, Status> {
-        let s = self.admin.stats();
+        let s = self.blocking(|a| Ok(a.stats())).await?;
         Ok(Response::new(StatsResponse {
             generation: s.generation,
             articles_by_language: s
@@ -242,8 +242,8 @@ impl AdminService for AdminApi {
             build_ms: s.build_ms,
             built_at: s.built_at,
             sources: s.sources,
-            glossary_concepts: 0,
-            translation_memory_entries: 0,
+            glossary_concepts: s.glossary_concepts as u32,
+            translation_memory_entries: s.memory_entries as u32,
             searches_served: s.searches_served,
         }))
     }

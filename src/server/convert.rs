@@ -1,8 +1,9 @@
 //! Conversions between proto messages and domain types.
 
-use crate::engine::{GroupHit, SearchOutcome, SearchParams};
+use crate::engine::{GroupHit, ReplyOutcome, ReplyParams, SearchOutcome, SearchParams};
 use crate::lang::{Choice, Detection, Source};
 use crate::proto;
+use crate::search::fallback::{Fallback, Reason};
 use crate::translate::Version;
 
 pub fn search_params(r: proto::SearchRequest) -> SearchParams {
@@ -41,8 +42,20 @@ pub fn version(v: Version) -> proto::ArticleVersion {
     }
 }
 
+fn fallback_reason(f: Option<Fallback>) -> i32 {
+    (match f.map(|f| f.reason) {
+        None => proto::FallbackReason::Unspecified,
+        Some(Reason::NoConfidentAnswer) => proto::FallbackReason::NoConfidentAnswer,
+        Some(Reason::MissingTranslation) => proto::FallbackReason::MissingTranslation,
+    }) as i32
+}
+
 fn hit(h: GroupHit) -> proto::SearchHit {
-    let found_language = h.hit.version.lang.lang().code().to_string();
+    let found_language = h
+        .fallback
+        .map_or(h.hit.version.lang.lang(), |f| f.found)
+        .code()
+        .to_string();
     let a = h.shown.article;
     proto::SearchHit {
         id: a.id,
@@ -57,13 +70,13 @@ fn hit(h: GroupHit) -> proto::SearchHit {
         available_languages: h.available.iter().map(|v| v.tag().to_string()).collect(),
         agent_version: h.agent_version.map(version),
         candidate_only: h.candidate_only,
-        // Set by the cross-language fallback (issue 6).
-        fallback: proto::FallbackReason::Unspecified as i32,
+        fallback: fallback_reason(h.fallback),
         found_language,
     }
 }
 
 pub fn search_response(o: SearchOutcome) -> proto::SearchResponse {
+    let fallback_used = o.hits.iter().any(|h| h.fallback.is_some());
     proto::SearchResponse {
         language: o.choice.lang.code().to_string(),
         language_source: source(o.choice.source),
@@ -73,7 +86,7 @@ pub fn search_response(o: SearchOutcome) -> proto::SearchResponse {
         confidence_threshold: o.threshold,
         unsupported_language: o.unsupported.unwrap_or_default().to_string(),
         generation: o.generation,
-        fallback_used: false,
+        fallback_used,
     }
 }
 
@@ -109,5 +122,26 @@ pub fn article_response(
         article: chosen.map(version),
         id,
         translations: versions.into_iter().map(version).collect(),
+    }
+}
+
+pub fn reply_params(r: proto::TranslateReplyRequest) -> ReplyParams {
+    ReplyParams {
+        text: r.text,
+        target_language: r.target_language,
+        source_language: r.source_language,
+    }
+}
+
+pub fn reply_response(o: ReplyOutcome) -> proto::TranslateReplyResponse {
+    proto::TranslateReplyResponse {
+        matched: o.matched,
+        translation: o.translation.unwrap_or_default(),
+        match_percent: o.percent,
+        matched_source: o.matched_source.unwrap_or_default(),
+        source_language: o.source.code().to_string(),
+        target_language: o.target.tag().to_string(),
+        origin: o.origin.unwrap_or_default(),
+        threshold: o.threshold,
     }
 }

@@ -93,12 +93,20 @@ impl FaqService for FaqApi {
 
     async fn translate_reply(
         &self,
-        _request: Request<TranslateReplyRequest>,
+        request: Request<TranslateReplyRequest>,
     ) -> Result<Response<TranslateReplyResponse>, Status> {
-        // The translation memory lands with issue 6.
-        Err(Status::unimplemented(
-            "TranslateReply is not implemented yet",
-        ))
+        let params = convert::reply_params(request.into_inner());
+        let start = std::time::Instant::now();
+        let outcome = self.blocking(move |e| e.translate_reply(&params)).await?;
+        tracing::info!(
+            source = %outcome.source,
+            target = %outcome.target,
+            matched = outcome.matched,
+            percent = outcome.percent,
+            took_us = start.elapsed().as_micros() as u64,
+            "translate_reply"
+        );
+        Ok(Response::new(convert::reply_response(outcome)))
     }
 }
 

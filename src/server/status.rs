@@ -9,7 +9,9 @@ pub fn to_status(e: &EngineError) -> Status {
     match e {
         EngineError::InvalidArgument { .. } => Status::invalid_argument(e.to_string()),
         EngineError::NotFound(_) => Status::not_found(e.to_string()),
-        EngineError::UnsupportedLanguage(_) => Status::failed_precondition(e.to_string()),
+        EngineError::UnsupportedLanguage(_) | EngineError::Precondition(_) => {
+            Status::failed_precondition(e.to_string())
+        }
         EngineError::Internal(detail) => {
             tracing::error!(error = %detail, "internal error");
             Status::internal("internal error")

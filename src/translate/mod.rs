@@ -1,7 +1,52 @@
-//! Bridging languages: translation groups (which versions exist, which are stale).
+//! Bridging languages: translation groups (which versions exist, which are stale), the
+//! glossary of support terms the cross-language fallback maps queries with ([`glossary`]),
+//! and the translation memory for agent replies ([`memory`]).
+
+pub mod glossary;
+pub mod memory;
 
 use crate::ingest::Article;
-use crate::lang::Variant;
+use crate::lang::{Lang, Variant};
+use unicode_normalization::UnicodeNormalization;
+
+/// A character as glossary and memory matching see it, with the byte span of the original
+/// character it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Folded {
+    /// The folded character.
+    pub c: char,
+    /// Byte offset of the original character.
+    pub from: usize,
+    /// Byte offset one past the original character.
+    pub to: usize,
+}
+
+/// Returns the characters of a text as glossary and memory matching see them: NFKC,
+/// lowercase, and for Chinese Traditional folded to Simplified; each with its original span.
+pub fn fold(text: &str, lang: Lang) -> Vec<Folded> {
+    let simplified = (lang == Lang::Zh).then(|| crate::analysis::to_simplified(text));
+    // The folding maps one character to one character; otherwise fold each on its own.
+    let one_to_one = simplified
+        .as_ref()
+        .is_some_and(|s| s.chars().count() == text.chars().count());
+    let mut simple = simplified.iter().flat_map(|s| s.chars());
+    let mut out = Vec::with_capacity(text.len());
+    for (from, orig) in text.char_indices() {
+        let to = from + orig.len_utf8();
+        let c = match (&simplified, one_to_one) {
+            (None, _) => orig,
+            (Some(_), true) => simple.next().unwrap_or(orig),
+            (Some(_), false) => crate::analysis::to_simplified(orig.encode_utf8(&mut [0; 4]))
+                .chars()
+                .next()
+                .unwrap_or(orig),
+        };
+        for n in std::iter::once(c).nfkc().flat_map(char::to_lowercase) {
+            out.push(Folded { c: n, from, to });
+        }
+    }
+    out
+}
 
 /// One version of an article with its staleness within the group.
 #[derive(Debug, Clone, PartialEq)]

@@ -248,6 +248,12 @@ async fn upserts_and_deletes_are_visible_to_the_next_search() {
         "{after:?}"
     );
     assert_eq!(after.searches_served, 5, "{after:?}");
+    let shipped_glossary = faqd::translate::glossary::GlossarySource::Shipped
+        .load()
+        .unwrap()
+        .len();
+    assert_eq!(after.glossary_concepts as usize, shipped_glossary);
+    assert!(after.translation_memory_entries > 0, "{after:?}");
 }
 
 #[tokio::test]
@@ -338,6 +344,7 @@ async fn reindex_with_a_bad_dump_keeps_serving_and_a_good_one_is_served_at_once(
         .unwrap()
         .into_inner();
     assert_eq!((reloaded.previous_generation, reloaded.generation), (3, 3));
+    assert!(reloaded.glossary_concepts > 100, "{reloaded:?}");
 }
 
 /// Searches from several tasks while the index is re-indexed and edited repeatedly: every

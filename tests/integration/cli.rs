@@ -153,3 +153,67 @@ fn cli_detect_json_reports_unsupported_japanese() {
     assert_eq!(v["detected"], "ja", "{v}");
     assert_eq!(v["unsupported"], true, "{v}");
 }
+
+#[test]
+fn cli_translate_prints_the_approved_translation_as_json() {
+    let replies =
+        faqd::translate::memory::parse_replies("replies", faqd::translate::memory::SHIPPED_REPLIES)
+            .unwrap();
+    let reply = replies.iter().find(|r| r.id == "reply-ask-uid").unwrap();
+    let text = |tag: &str| {
+        let (_, t) = reply.texts.iter().find(|(v, _)| v.tag() == tag).unwrap();
+        t.as_str()
+    };
+    let dir = tempdir();
+    let idx = dir.path().join("index");
+    let out = faqd(&[
+        "translate",
+        text("ko"),
+        "--to",
+        "en",
+        "--json",
+        "--index-dir",
+        path(&idx),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(v["matched"], true, "{v}");
+    assert_eq!(v["match_percent"], 100.0);
+    assert_eq!(v["translation"], text("en"));
+    assert_eq!(v["origin"], "reply:reply-ask-uid");
+    assert_eq!(v["source_language"], "ko");
+    let out = faqd(&[
+        "translate",
+        "hello",
+        "--to",
+        "xx",
+        "--index-dir",
+        path(&idx),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("target_language"));
+}
+
+#[test]
+fn cli_with_a_bad_glossary_fails_naming_file_and_line() {
+    let dir = tempdir();
+    let g = dir.path().join("bad.tsv");
+    std::fs::write(&g, "concept\tko\ten\tzh\nwithdrawal\t출금\n").unwrap();
+    let out = faqd(&[
+        "search",
+        "출금",
+        "--glossary",
+        path(&g),
+        "--index-dir",
+        path(&dir.path().join("index")),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{}:2:", g.display())), "{stderr}");
+}

@@ -1,0 +1,576 @@
+//! The glossary of support terms (`index/glossary.tsv`): one concept per line with its terms
+//! in Korean, English and Chinese, synonyms separated by `|`. The cross-language fallback finds
+//! the concepts a query names and searches other languages with their terms.
+//!
+//! Matching works on normalised text, never on raw strings:
+//! - English: the English analyzer's tokens (lowercase, ASCII folding, stop words dropped,
+//!   stemmed), so `withdrawals` and `withdrawal` match; a term matches as a phrase of tokens.
+//! - Korean and Chinese: NFKC, lowercase, Chinese folded to Simplified, spaces and
+//!   punctuation removed (so `입금 주소` matches `입금주소`, and `출금이` contains `출금`); a
+//!   term matches as a substring, except that a Latin word or number must not be cut
+//!   (`eth` does not match inside `method`), and a one-syllable Korean term (`원`, `앱`) must
+//!   be a whole word, optionally followed by a particle (`원으로`, not `회원`).
+//!
+//! In a query, concepts are taken left to right, longest term first, without overlaps.
+
+use crate::analysis::{self, Kind};
+use crate::lang::Lang;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The glossary shipped in `index/glossary.tsv` (compiled in).
+pub const SHIPPED_GLOSSARY: &str = include_str!("../../index/glossary.tsv");
+/// Name of the shipped glossary in messages.
+pub const SHIPPED_NAME: &str = "<shipped index/glossary.tsv>";
+/// The header line every glossary starts with.
+pub const HEADER: &str = "concept\tko\ten\tzh";
+
+/// Errors of loading a glossary; the message names the file and line.
+#[derive(Debug, thiserror::Error)]
+pub enum GlossaryError {
+    /// The file cannot be read.
+    #[error("{path}: cannot read glossary: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line is malformed.
+    #[error("{file}:{line}: {message}")]
+    Invalid {
+        /// The file (or the shipped name).
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Where the glossary is loaded from; kept by the engine so a reload reads the same place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum GlossarySource {
+    /// The compiled-in `index/glossary.tsv`.
+    #[default]
+    Shipped,
+    /// A TSV file (`--glossary FILE`, `FAQD_GLOSSARY`), re-read on every reload.
+    File(PathBuf),
+}
+
+impl GlossarySource {
+    /// Returns the file source, or the shipped glossary when `path` is `None`.
+    pub fn from_path(path: Option<&Path>) -> Self {
+        path.map_or(GlossarySource::Shipped, |p| {
+            GlossarySource::File(p.to_path_buf())
+        })
+    }
+
+    /// Reads and parses the glossary.
+    pub fn load(&self) -> Result<Glossary, GlossaryError> {
+        match self {
+            GlossarySource::Shipped => Glossary::parse(SHIPPED_NAME, SHIPPED_GLOSSARY),
+            GlossarySource::File(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| GlossaryError::Read {
+                    path: p.clone(),
+                    source,
+                })?;
+                Glossary::parse(&p.display().to_string(), &text)
+            }
+        }
+    }
+}
+
+/// One concept: its name and its terms per language, as written in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Concept {
+    /// The concept's name (first column), e.g. `withdrawal`.
+    pub name: String,
+    /// Terms per language, in [`Lang::ALL`] order; the first term of a language is its
+    /// preferred term.
+    pub terms: [Vec<String>; 3],
+}
+
+impl Concept {
+    /// Returns the concept's terms in a language.
+    pub fn terms(&self, lang: Lang) -> &[String] {
+        &self.terms[slot(lang)]
+    }
+}
+
+/// A concept found in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Index of the concept in [`Glossary::concepts`].
+    pub concept: usize,
+    /// The term that matched, as written in the glossary.
+    pub term: String,
+    /// Byte spans of the text that matched (every match of the concept).
+    pub spans: Vec<(usize, usize)>,
+}
+
+/// A term keyed for matching: normalised characters (ko, zh) or analysed tokens (en).
+#[derive(Debug, Clone)]
+struct Key {
+    concept: usize,
+    term: usize,
+    chars: Vec<char>,
+    tokens: Vec<String>,
+}
+
+/// A parsed glossary with per-language lookup tables.
+#[derive(Debug, Clone)]
+pub struct Glossary {
+    concepts: Vec<Concept>,
+    /// Per language: keys grouped by their first character (ko, zh) or token (en), longest
+    /// first.
+    by_first: [HashMap<String, Vec<Key>>; 3],
+}
+
+fn slot(lang: Lang) -> usize {
+    match lang {
+        Lang::Ko => 0,
+        Lang::En => 1,
+        Lang::Zh => 2,
+    }
+}
+
+/// Normalised text of Korean or Chinese for substring matching: characters without spaces
+/// and punctuation, each with a flag telling whether it starts a word.
+struct Keyed {
+    chars: Vec<char>,
+    word_start: Vec<bool>,
+    /// Byte span of each character in the original text.
+    spans: Vec<(usize, usize)>,
+}
+
+fn keyed(text: &str, lang: Lang) -> Keyed {
+    let chars = super::fold(text, lang);
+    let mut k = Keyed {
+        chars: Vec::with_capacity(chars.len()),
+        word_start: Vec::with_capacity(chars.len()),
+        spans: Vec::with_capacity(chars.len()),
+    };
+    let mut boundary = true;
+    for f in chars {
+        let c = f.c;
+        if c.is_alphanumeric() {
+            let script_change = k.chars.last().is_some_and(|&p| latin(p) != latin(c));
+            k.chars.push(c);
+            k.spans.push((f.from, f.to));
+            k.word_start.push(boundary || script_change);
+            boundary = false;
+        } else {
+            boundary = true;
+        }
+    }
+    k
+}
+
+/// Latin letters and digits: words of these must not be cut by a match.
+fn latin(c: char) -> bool {
+    c.is_alphanumeric() && !analysis::is_hangul(c) && !analysis::is_han(c) && !analysis::is_kana(c)
+}
+
+fn tokens(text: &str) -> Vec<String> {
+    analysis::analyze(Lang::En, Kind::Word, text)
+        .into_iter()
+        .map(|t| t.text)
+        .collect()
+}
+
+/// The keys matching at one position, each with the number of positions it spans.
+type KeysAt<'g> = Vec<(&'g Key, usize)>;
+
+/// A term matched in a text, with the byte span it covers.
+struct Hit<'g> {
+    key: &'g Key,
+    span: (usize, usize),
+}
+
+impl Glossary {
+    /// Parses a glossary TSV: the header `concept\tko\ten\tzh`, then one concept per line.
+    /// Blank lines and lines starting with `#` are skipped. Every concept needs a unique name
+    /// and at least one term in each language.
+    pub fn parse(file: &str, text: &str) -> Result<Glossary, GlossaryError> {
+        let err = |line: usize, message: String| GlossaryError::Invalid {
+            file: file.to_string(),
+            line,
+            message,
+        };
+        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+        match lines.next() {
+            Some((_, h)) if h.trim_start_matches('\u{feff}').trim_end() == HEADER => {}
+            Some((n, h)) => {
+                return Err(err(
+                    n,
+                    format!("expected the header {HEADER:?}, found {h:?}"),
+                ))
+            }
+            None => {
+                return Err(err(
+                    1,
+                    format!("empty file; expected the header {HEADER:?}"),
+                ))
+            }
+        }
+        let mut concepts: Vec<Concept> = Vec::new();
+        let mut names: HashMap<String, usize> = HashMap::new();
+        for (n, line) in lines {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let cols: Vec<&str> = line.split('\t').collect();
+            if cols.len() != 4 {
+                return Err(err(
+                    n,
+                    format!(
+                        "expected 4 tab-separated columns (concept, ko, en, zh), found {}",
+                        cols.len()
+                    ),
+                ));
+            }
+            let name = cols[0].trim();
+            if name.is_empty() {
+                return Err(err(n, "column `concept` is empty".into()));
+            }
+            if let Some(first) = names.insert(name.to_string(), n) {
+                return Err(err(
+                    n,
+                    format!("concept {name:?} is already defined on line {first}"),
+                ));
+            }
+            let mut terms: [Vec<String>; 3] = Default::default();
+            for lang in Lang::ALL {
+                let col = cols[1 + slot(lang)];
+                let list: Vec<String> = col
+                    .split('|')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if list.is_empty() {
+                    return Err(err(
+                        n,
+                        format!("concept {name:?} has no {} term (column `{}`)", lang, lang),
+                    ));
+                }
+                for t in &list {
+                    let empty = match lang {
+                        Lang::En => tokens(t).is_empty(),
+                        _ => keyed(t, lang).chars.is_empty(),
+                    };
+                    if empty {
+                        return Err(err(
+                            n,
+                            format!(
+                                "{lang} term {t:?} of concept {name:?} has no words left after normalisation"
+                            ),
+                        ));
+                    }
+                }
+                terms[slot(lang)] = list;
+            }
+            concepts.push(Concept {
+                name: name.to_string(),
+                terms,
+            });
+        }
+        Ok(Glossary::from_concepts(concepts))
+    }
+
+    fn from_concepts(concepts: Vec<Concept>) -> Glossary {
+        let mut by_first: [HashMap<String, Vec<Key>>; 3] = Default::default();
+        for (ci, c) in concepts.iter().enumerate() {
+            for lang in Lang::ALL {
+                for (ti, t) in c.terms(lang).iter().enumerate() {
+                    let key = match lang {
+                        Lang::En => Key {
+                            concept: ci,
+                            term: ti,
+                            chars: Vec::new(),
+                            tokens: tokens(t),
+                        },
+                        _ => Key {
+                            concept: ci,
+                            term: ti,
+                            chars: keyed(t, lang).chars,
+                            tokens: Vec::new(),
+                        },
+                    };
+                    let first = match lang {
+                        Lang::En => key.tokens[0].clone(),
+                        _ => key.chars[0].to_string(),
+                    };
+                    by_first[slot(lang)].entry(first).or_default().push(key);
+                }
+            }
+        }
+        for table in &mut by_first {
+            for keys in table.values_mut() {
+                keys.sort_by_key(|k| std::cmp::Reverse(k.chars.len().max(k.tokens.len())));
+            }
+        }
+        Glossary { concepts, by_first }
+    }
+
+    /// Returns the concepts, in file order.
+    pub fn concepts(&self) -> &[Concept] {
+        &self.concepts
+    }
+
+    /// Returns the number of concepts.
+    pub fn len(&self) -> usize {
+        self.concepts.len()
+    }
+
+    /// Returns true when the glossary has no concepts.
+    pub fn is_empty(&self) -> bool {
+        self.concepts.is_empty()
+    }
+
+    /// Returns the concepts a text in `lang` names, left to right, longest term first,
+    /// without overlapping matches; each concept once.
+    pub fn find(&self, text: &str, lang: Lang) -> Vec<Found> {
+        let mut out: Vec<Found> = Vec::new();
+        for Hit { key: k, span } in self.scan(text, lang, false) {
+            match out.iter_mut().find(|f| f.concept == k.concept) {
+                Some(f) => f.spans.push(span),
+                None => out.push(Found {
+                    concept: k.concept,
+                    term: self.concepts[k.concept].terms(lang)[k.term].clone(),
+                    spans: vec![span],
+                }),
+            }
+        }
+        out
+    }
+
+    /// Returns every concept with a term anywhere in a text in `lang`, overlapping matches
+    /// included (`withdrawal fee` counts for `withdrawal-fee`, `withdrawal` and `fee`).
+    pub fn present(&self, text: &str, lang: Lang) -> HashSet<usize> {
+        self.scan(text, lang, true)
+            .into_iter()
+            .map(|h| h.key.concept)
+            .collect()
+    }
+
+    /// Returns the matching terms: every match when `all`, else left to right, longest
+    /// first, without overlaps.
+    fn scan<'g>(&'g self, text: &str, lang: Lang, all: bool) -> Vec<Hit<'g>> {
+        let table = &self.by_first[slot(lang)];
+        // Per position: the keys matching there, each with the number of positions it spans;
+        // and the byte span of each position.
+        let (spans, at): (Vec<(usize, usize)>, Vec<KeysAt<'g>>) = if lang == Lang::En {
+            let toks = analysis::analyze(Lang::En, Kind::Word, text);
+            let words: Vec<String> = toks.iter().map(|t| t.text.clone()).collect();
+            let at = (0..words.len())
+                .map(|i| {
+                    table.get(&words[i]).map_or(Vec::new(), |keys| {
+                        keys.iter()
+                            .filter(|k| words[i..].starts_with(&k.tokens))
+                            .map(|k| (k, k.tokens.len()))
+                            .collect()
+                    })
+                })
+                .collect();
+            (toks.iter().map(|t| (t.from, t.to)).collect(), at)
+        } else {
+            let text = keyed(text, lang);
+            let at = (0..text.chars.len())
+                .map(|i| {
+                    table
+                        .get(&text.chars[i].to_string())
+                        .map_or(Vec::new(), |keys| {
+                            keys.iter()
+                                .filter(|k| matches_at(&text, i, &k.chars, lang))
+                                .map(|k| (k, k.chars.len()))
+                                .collect()
+                        })
+                })
+                .collect();
+            (text.spans, at)
+        };
+        let hit = |i: usize, (key, n): (&'g Key, usize)| Hit {
+            key,
+            span: (spans[i].0, spans[i + n - 1].1),
+        };
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < at.len() {
+            match at[i].first() {
+                Some(&(k, n)) if !all => {
+                    out.push(hit(i, (k, n)));
+                    i += n;
+                }
+                _ => {
+                    out.extend(at[i].iter().map(|&m| hit(i, m)));
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Returns true when `term` occurs in `text` at `i` without cutting a Latin word, and, for a
+/// one-syllable Korean term, as a whole word optionally followed by a particle.
+fn matches_at(text: &Keyed, i: usize, term: &[char], lang: Lang) -> bool {
+    let end = i + term.len();
+    if end > text.chars.len() || text.chars[i..end] != *term {
+        return false;
+    }
+    let starts_word = |j: usize| j >= text.chars.len() || text.word_start[j];
+    if latin(term[0]) && !text.word_start[i] {
+        return false;
+    }
+    if latin(term[term.len() - 1]) && !starts_word(end) {
+        return false;
+    }
+    if lang == Lang::Ko && term.len() == 1 && analysis::is_hangul(term[0]) {
+        if !text.word_start[i] {
+            return false;
+        }
+        let word_end = (end..=text.chars.len())
+            .find(|&j| starts_word(j))
+            .unwrap_or(text.chars.len());
+        let word: String = text.chars[i..word_end].iter().collect();
+        return analysis::strip_particles(&word) == term[0].to_string();
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn glossary() -> Glossary {
+        Glossary::parse(
+            "test.tsv",
+            "concept\tko\ten\tzh\n\
+             # a comment\n\
+             withdrawal\t출금|인출\twithdrawal|withdraw|cash out\t提币|提现\n\
+             withdrawal-fee\t출금 수수료\twithdrawal fee\t提币手续费\n\
+             fee\t수수료\tfee\t手续费\n\
+             krw\t원화|원|krw\tkrw|korean won\t韩元|krw\n\
+             eth\t이더리움|eth\tethereum|eth\t以太坊|eth\n\
+             deposit-address\t입금 주소\tdeposit address\t充值地址\n",
+        )
+        .unwrap()
+    }
+
+    fn names(g: &Glossary, text: &str, lang: Lang) -> Vec<String> {
+        g.find(text, lang)
+            .into_iter()
+            .map(|f| g.concepts()[f.concept].name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn finds_concepts_through_particles_spaces_and_scripts() {
+        let g = glossary();
+        for (text, lang, want) in [
+            ("출금이 안돼요", Lang::Ko, vec!["withdrawal"]),
+            ("출금 수수료가 얼마예요", Lang::Ko, vec!["withdrawal-fee"]),
+            ("출금수수료", Lang::Ko, vec!["withdrawal-fee"]),
+            ("입금주소 알려주세요", Lang::Ko, vec!["deposit-address"]),
+            ("원화 출금", Lang::Ko, vec!["krw", "withdrawal"]),
+            ("5000원으로 출금", Lang::Ko, vec!["krw", "withdrawal"]),
+            ("회원 탈퇴", Lang::Ko, vec![]),
+            ("ETH출금", Lang::Ko, vec!["eth", "withdrawal"]),
+            ("提幣手續費多少", Lang::Zh, vec!["withdrawal-fee"]),
+            ("韩元提现", Lang::Zh, vec!["krw", "withdrawal"]),
+            ("Withdrawals are slow", Lang::En, vec!["withdrawal"]),
+            (
+                "what is the withdrawal fee",
+                Lang::En,
+                vec!["withdrawal-fee"],
+            ),
+            (
+                "I want to cash out Korean won",
+                Lang::En,
+                vec!["withdrawal", "krw"],
+            ),
+            ("which method", Lang::En, vec![]),
+        ] {
+            assert_eq!(names(&g, text, lang), want, "{text}");
+        }
+        let found = g.find("提幣", Lang::Zh);
+        assert_eq!(found[0].term, "提币", "the term is reported as written");
+        let text = "USDT 출금이 안돼요, 출금";
+        let found = g.find(text, Lang::Ko);
+        let spans: Vec<&str> = found[0].spans.iter().map(|&(a, b)| &text[a..b]).collect();
+        assert_eq!(
+            spans,
+            ["출금", "출금"],
+            "spans point into the original text"
+        );
+        let text = "My WITHDRAWALS, and a withdrawal fee";
+        let found = g.find(text, Lang::En);
+        let spans: Vec<&str> = found
+            .iter()
+            .flat_map(|f| f.spans.iter().map(|&(a, b)| &text[a..b]))
+            .collect();
+        assert_eq!(spans, ["WITHDRAWALS", "withdrawal fee"]);
+    }
+
+    #[test]
+    fn present_reports_overlapping_concepts() {
+        let g = glossary();
+        let id = |name: &str| g.concepts().iter().position(|c| c.name == name).unwrap();
+        let p = g.present("출금 수수료는 1,000원입니다", Lang::Ko);
+        for name in ["withdrawal-fee", "withdrawal", "fee", "krw"] {
+            assert!(p.contains(&id(name)), "{name}: {p:?}");
+        }
+        assert!(g.present("The fees", Lang::En).contains(&id("fee")));
+    }
+
+    #[test]
+    fn latin_terms_do_not_match_inside_words() {
+        let g = glossary();
+        assert!(names(&g, "method 오류", Lang::Ko).is_empty());
+        assert_eq!(
+            names(&g, "eth 입금 주소", Lang::Ko),
+            ["eth", "deposit-address"]
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_lines_naming_file_and_line() {
+        for (text, want) in [
+            ("concept\tko\ten\n", "x.tsv:1: expected the header"),
+            ("", "x.tsv:1: empty file"),
+            (
+                "concept\tko\ten\tzh\na\t출금\twithdrawal\n",
+                "x.tsv:2: expected 4",
+            ),
+            (
+                "concept\tko\ten\tzh\n\na\t출금\t\t提币\n",
+                "x.tsv:3: concept \"a\" has no en term",
+            ),
+            (
+                "concept\tko\ten\tzh\na\t출금\tw\t提币\na\t입금\td\t充值\n",
+                "x.tsv:3: concept \"a\" is already defined on line 2",
+            ),
+            (
+                "concept\tko\ten\tzh\n\t출금\tw\t提币\n",
+                "x.tsv:2: column `concept` is empty",
+            ),
+            (
+                "concept\tko\ten\tzh\na\t출금\tthe\t提币\n",
+                "x.tsv:2: en term \"the\"",
+            ),
+        ] {
+            let e = Glossary::parse("x.tsv", text).unwrap_err().to_string();
+            assert!(e.starts_with(want), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_glossary_parses() {
+        let g = GlossarySource::Shipped.load().unwrap();
+        assert!(g.len() >= 118, "{}", g.len());
+        assert_eq!(g.concepts()[0].name, "withdrawal");
+    }
+}
