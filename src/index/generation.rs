@@ -296,26 +296,38 @@ fn load_doc_refs(
         let variants = ff.str("variant")?.ok_or_else(|| missing("variant"))?;
         let kinds = ff.str("kind")?.ok_or_else(|| missing("kind"))?;
         let units = ff.u64("unit")?;
-        let mut refs = Vec::with_capacity(seg.max_doc() as usize);
-        let (mut id, mut variant, mut kind) = (String::new(), String::new(), String::new());
-        let read = |col: &tantivy::columnar::StrColumn,
-                    doc: u32,
-                    buf: &mut String|
-         -> Result<(), IndexError> {
-            buf.clear();
-            if let Some(ord) = col.term_ords(doc).next() {
-                col.ord_to_str(ord, buf)
-                    .map_err(io_err("read", "fast field"))?;
+        // Each column's dictionary is read once (ord -> value); per document only the ord is
+        // looked up, which keeps opening a large generation fast.
+        let values = |col: &tantivy::columnar::StrColumn| -> Result<Vec<String>, IndexError> {
+            let mut values = Vec::with_capacity(col.num_terms());
+            let mut stream = col
+                .dictionary()
+                .stream()
+                .map_err(io_err("read", "fast field"))?;
+            while stream.advance() {
+                values.push(String::from_utf8_lossy(stream.key()).into_owned());
             }
-            Ok(())
+            Ok(values)
         };
+        let groups: Vec<u32> = values(&ids)?
+            .iter()
+            .map(|id| by_id.get(id).copied().unwrap_or(u32::MAX))
+            .collect();
+        let variant_of: Vec<Variant> = values(&variants)?
+            .iter()
+            .map(|v| Variant::parse(v).unwrap_or(Variant::En))
+            .collect();
+        let question: Vec<bool> = values(&kinds)?
+            .iter()
+            .map(|k| k == KIND_QUESTION)
+            .collect();
+        let ord = |col: &tantivy::columnar::StrColumn, doc: u32| col.term_ords(doc).next();
+        let mut refs = Vec::with_capacity(seg.max_doc() as usize);
         for doc in 0..seg.max_doc() {
-            read(&ids, doc, &mut id)?;
-            read(&variants, doc, &mut variant)?;
-            read(&kinds, doc, &mut kind)?;
-            let group = by_id.get(&id).copied().unwrap_or(u32::MAX);
-            let variant = Variant::parse(&variant).unwrap_or(Variant::En);
-            let unit = (kind == KIND_QUESTION).then(|| units.first(doc).unwrap_or(0) as u16);
+            let group = ord(&ids, doc).map_or(u32::MAX, |o| groups[o as usize]);
+            let variant = ord(&variants, doc).map_or(Variant::En, |o| variant_of[o as usize]);
+            let is_question = ord(&kinds, doc).is_some_and(|o| question[o as usize]);
+            let unit = is_question.then(|| units.first(doc).unwrap_or(0) as u16);
             refs.push(DocRef {
                 group,
                 variant,
@@ -340,7 +352,10 @@ fn load_groups(
         IndexRecordOption::Basic,
     );
     let mut groups: HashMap<String, Vec<Article>> = HashMap::new();
-    for addr in searcher.search(&q, &DocSetCollector)? {
+    // In document order, so the store decompresses each block once.
+    let mut addrs: Vec<_> = searcher.search(&q, &DocSetCollector)?.into_iter().collect();
+    addrs.sort_unstable();
+    for addr in addrs {
         let doc: TantivyDocument = searcher.doc(addr)?;
         let payload = doc
             .get_first(fields.payload)
