@@ -317,10 +317,7 @@ fn load_doc_refs(
             .iter()
             .map(|v| Variant::parse(v).unwrap_or(Variant::En))
             .collect();
-        let question: Vec<bool> = values(&kinds)?
-            .iter()
-            .map(|k| k == KIND_QUESTION)
-            .collect();
+        let question: Vec<bool> = values(&kinds)?.iter().map(|k| k == KIND_QUESTION).collect();
         let ord = |col: &tantivy::columnar::StrColumn, doc: u32| col.term_ords(doc).next();
         let mut refs = Vec::with_capacity(seg.max_doc() as usize);
         for doc in 0..seg.max_doc() {
