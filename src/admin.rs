@@ -173,14 +173,12 @@ impl Admin {
         self.edit(|all| {
             let matches =
                 |a: &Article| ids.contains(a.id.as_str()) && lang.is_none_or(|l| l == a.lang);
-            let mut missing: Vec<&str> = ids
+            let present: HashSet<&str> = all
                 .iter()
-                .copied()
-                .filter(|id| {
-                    !all.iter()
-                        .any(|a| a.id == *id && lang.is_none_or(|l| l == a.lang))
-                })
+                .filter(|a| matches(a))
+                .map(|a| a.id.as_str())
                 .collect();
+            let mut missing: Vec<&str> = ids.difference(&present).copied().collect();
             if !missing.is_empty() {
                 missing.sort_unstable();
                 let what = lang.map(|l| format!(" in {l}")).unwrap_or_default();
