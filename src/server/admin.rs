@@ -52,7 +52,9 @@ impl tonic::service::Interceptor for TokenCheck {
             .metadata()
             .get("authorization")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .ok_or_else(|| {
                 Status::unauthenticated(
                     "missing admin token: send the metadata `authorization: Bearer <token>`",
