@@ -1,8 +1,10 @@
 //! Chinese analysis: full-width and compatibility forms folded (NFKC), Traditional folded to
-//! Simplified for matching, jieba words (search mode) in one field and Han bigrams in another.
+//! Simplified for matching; jieba words (search mode), Han bigrams and single Han characters,
+//! each in a field of its own.
 
 use super::normalize::{
-    bigrams as char_bigrams, is_han, is_word_char, normalize, runs, script_runs, text_of, NChar,
+    bigrams as char_bigrams, is_han, is_word_char, normalize, runs, script_runs, text_of,
+    unigrams as char_unigrams, NChar,
 };
 use super::Tok;
 use jieba_rs::{Jieba, TokenizeMode};
@@ -72,6 +74,16 @@ pub fn bigrams(text: &str) -> Vec<Tok> {
     let mut out = Vec::new();
     for run in runs(&chars, is_han) {
         char_bigrams(run, &mut out);
+    }
+    out
+}
+
+/// Returns Han characters, one token each.
+pub fn unigrams(text: &str) -> Vec<Tok> {
+    let chars = fold(text);
+    let mut out = Vec::new();
+    for run in runs(&chars, is_han) {
+        char_unigrams(run, &mut out);
     }
     out
 }

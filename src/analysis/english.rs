@@ -1,4 +1,6 @@
-//! English analysis: words, lowercase, ASCII folding, stop words removed, Snowball stemming.
+//! English analysis: words, lowercase, ASCII folding, stop words removed, Snowball stemming;
+//! and shingles, pairs of neighbouring stemmed words, which reward a query's words in the same
+//! order and next to each other.
 
 use super::Tok;
 use std::cell::RefCell;
@@ -41,4 +43,17 @@ pub fn words(text: &str) -> Vec<Tok> {
         }
         out
     })
+}
+
+/// Returns shingles of analysed words: each neighbouring pair joined by a space (`"card
+/// arriv"`). Words are neighbours when only stop words or punctuation stood between them.
+pub fn shingles(words: &[Tok]) -> Vec<Tok> {
+    words
+        .windows(2)
+        .map(|w| Tok {
+            text: format!("{} {}", w[0].text, w[1].text),
+            from: w[0].from,
+            to: w[1].to,
+        })
+        .collect()
 }

@@ -3,15 +3,14 @@
 //! Korean text are kept, lowercased.
 
 use super::normalize::{
-    bigrams as char_bigrams, is_hangul, is_word_char, normalize, script_runs, text_of, NChar,
+    bigrams as char_bigrams, is_hangul, is_word_char, normalize, script_runs, text_of,
+    unigrams as char_unigrams, NChar,
 };
 use super::Tok;
 
-/// Suffixes removed from a Hangul word, longest first. Multi-syllable endings may leave a
-/// one-syllable stem; one-syllable particles need a stem of two syllables, so nouns such as
-/// `평가` or `문의` are left alone.
-const SUFFIXES: &[&str] = &[
-    // verb endings on 하다 / 되다 nouns (출금하려면, 처리되었습니다 ...)
+/// Endings of 하다 / 되다 verbs, longest first: stripped from a noun they follow
+/// (`출금하려면` → `출금`), and function words when they stand alone (`출금을 하고 싶어요`).
+const VERB_ENDINGS: &[&str] = &[
     "되었습니다",
     "하였습니다",
     "해주세요",
@@ -34,7 +33,6 @@ const SUFFIXES: &[&str] = &[
     "됐는데",
     "되는데",
     "된대요",
-    "안돼요",
     "습니다",
     "습니까",
     "해야",
@@ -59,7 +57,11 @@ const SUFFIXES: &[&str] = &[
     "되다",
     "인가요",
     "일까요",
-    // particles and copula
+];
+
+/// Particles, copula and sentence endings, longest first.
+const PARTICLES: &[&str] = &[
+    "안돼요",
     "에서는",
     "으로는",
     "에게서",
@@ -109,10 +111,14 @@ const SUFFIXES: &[&str] = &[
     "죠",
 ];
 
-/// Returns a Hangul word with one trailing particle or ending removed (longest match).
+/// Returns a Hangul word with one trailing particle or ending removed (verb endings first,
+/// then particles; longest match within each). Multi-syllable endings may leave a
+/// one-syllable stem; one-syllable particles need a stem of two syllables, so nouns such as
+/// `평가` or `문의` are left alone.
 pub fn strip_particles(word: &str) -> &str {
     let len = word.chars().count();
-    for suffix in SUFFIXES.iter().filter(|s| word.ends_with(*s)) {
+    let suffixes = VERB_ENDINGS.iter().chain(PARTICLES);
+    for suffix in suffixes.filter(|s| word.ends_with(*s)) {
         let slen = suffix.chars().count();
         let min_stem = if slen == 1 { 2 } else { 1 };
         if len >= slen + min_stem {
@@ -188,7 +194,7 @@ fn split_words(chars: &[NChar]) -> Vec<Word<'_>> {
             let stem_len = if hangul {
                 let word = text_of(part);
                 let stem = strip_particles(&word);
-                if FUNCTION_STEMS.contains(&stem) {
+                if FUNCTION_STEMS.contains(&stem) || VERB_ENDINGS.contains(&word.as_str()) {
                     0
                 } else {
                     stem.chars().count()
@@ -224,24 +230,40 @@ pub fn words(text: &str) -> Vec<Tok> {
         .collect()
 }
 
-/// Returns bigrams of Hangul word stems. Stems are joined across whitespace, so
-/// `비밀번호재설정` and `비밀번호 재설정` give the same bigrams; particles, endings and function
-/// words are left out; any other character breaks a run.
-pub fn bigrams(text: &str) -> Vec<Tok> {
-    let chars = normalize(text);
-    let mut out = Vec::new();
+/// Returns the runs of Hangul word stems the character analyses work on: stems are joined
+/// across whitespace, so `비밀번호재설정` and `비밀번호 재설정` give the same run; particles,
+/// endings and function words are left out; any other character ends a run.
+fn stem_runs(chars: &[NChar]) -> Vec<Vec<NChar>> {
+    let mut runs = Vec::new();
     let mut run: Vec<NChar> = Vec::new();
-    for w in split_words(&chars) {
+    for w in split_words(chars) {
         if (!w.hangul || !w.joined) && !run.is_empty() {
-            char_bigrams(&run, &mut out);
-            run.clear();
+            runs.push(std::mem::take(&mut run));
         }
         if w.hangul {
             run.extend_from_slice(&w.chars[..w.stem_len]);
         }
     }
     if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
+
+/// Returns character bigrams of the Hangul stem runs (a run of one syllable gives it alone).
+pub fn bigrams(text: &str) -> Vec<Tok> {
+    let mut out = Vec::new();
+    for run in stem_runs(&normalize(text)) {
         char_bigrams(&run, &mut out);
+    }
+    out
+}
+
+/// Returns the syllables of the Hangul stem runs, one token each.
+pub fn unigrams(text: &str) -> Vec<Tok> {
+    let mut out = Vec::new();
+    for run in stem_runs(&normalize(text)) {
+        char_unigrams(&run, &mut out);
     }
     out
 }

@@ -1,8 +1,10 @@
 //! Per-language text analysis, shared by indexing (as tantivy tokenizers) and by query
 //! building (called directly, so a query is never parsed as query syntax).
 //!
-//! Each language has a *word* analyzer and, for Korean and Chinese, a *bigram* analyzer that
-//! feed separate index fields, so each can be weighed on its own.
+//! Each language has several analyzers ([`Kind`]) that feed separate index fields, so each can
+//! be weighed on its own: words for every language; character bigrams and single characters
+//! for Korean and Chinese (spacing-insensitive, no dictionary needed); word pairs (shingles)
+//! for English.
 
 mod chinese;
 mod english;
@@ -13,6 +15,7 @@ use crate::lang::Lang;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
 
 pub use chinese::{is_traditional, to_simplified, warm_up};
+pub use english::shingles;
 pub use korean::strip_particles;
 pub use normalize::{is_han, is_hangul, is_kana};
 
@@ -32,39 +35,85 @@ pub struct Tok {
 pub enum Kind {
     /// Words: stemmed English words, Korean word forms with particles stripped, jieba words.
     Word,
-    /// Character bigrams of Hangul or Han runs (Korean and Chinese only).
+    /// Character bigrams of Hangul or Han runs (Korean and Chinese).
     Bigram,
+    /// Single Hangul syllables or Han characters (Korean and Chinese).
+    Unigram,
+    /// Pairs of neighbouring stemmed words (English).
+    Shingle,
 }
 
 impl Kind {
     /// Returns the kinds of analysis a language has.
     pub fn for_lang(lang: Lang) -> &'static [Kind] {
         match lang {
-            Lang::En => &[Kind::Word],
-            Lang::Ko | Lang::Zh => &[Kind::Word, Kind::Bigram],
+            Lang::En => &[Kind::Word, Kind::Shingle],
+            Lang::Ko | Lang::Zh => &[Kind::Word, Kind::Bigram, Kind::Unigram],
+        }
+    }
+
+    /// Returns the name used in field and tokenizer names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Word => "word",
+            Kind::Bigram => "bigram",
+            Kind::Unigram => "unigram",
+            Kind::Shingle => "shingle",
         }
     }
 }
 
 /// Returns the tantivy tokenizer name for a language's analyzer.
-pub fn tokenizer_name(lang: Lang, kind: Kind) -> &'static str {
-    match (lang, kind) {
-        (Lang::Ko, Kind::Word) => "faq_ko_word",
-        (Lang::Ko, Kind::Bigram) => "faq_ko_bigram",
-        (Lang::Zh, Kind::Word) => "faq_zh_word",
-        (Lang::Zh, Kind::Bigram) => "faq_zh_bigram",
-        (Lang::En, _) => "faq_en",
-    }
+pub fn tokenizer_name(lang: Lang, kind: Kind) -> String {
+    format!("faq_{}_{}", lang.code(), kind.name())
 }
 
-/// Analyzes `text` as `lang` text with the given analyzer.
+/// Analyzes `text` as `lang` text with the given analyzer. English has no character
+/// analyses and Korean and Chinese no shingles: those give no tokens.
 pub fn analyze(lang: Lang, kind: Kind, text: &str) -> Vec<Tok> {
     match (lang, kind) {
         (Lang::Ko, Kind::Word) => korean::words(text),
         (Lang::Ko, Kind::Bigram) => korean::bigrams(text),
+        (Lang::Ko, Kind::Unigram) => korean::unigrams(text),
         (Lang::Zh, Kind::Word) => chinese::words(text),
         (Lang::Zh, Kind::Bigram) => chinese::bigrams(text),
-        (Lang::En, _) => english::words(text),
+        (Lang::Zh, Kind::Unigram) => chinese::unigrams(text),
+        (Lang::En, Kind::Word) => english::words(text),
+        (Lang::En, Kind::Shingle) => english::shingles(&english::words(text)),
+        (Lang::En, Kind::Bigram | Kind::Unigram) | (Lang::Ko | Lang::Zh, Kind::Shingle) => {
+            Vec::new()
+        }
+    }
+}
+
+/// Splits text into sentences: after `。？！` and newlines always, after `.?!` when a space
+/// or the end follows (so `1.5` and `v2.0` stay whole). Terminators stay with their sentence;
+/// pieces are trimmed and empty ones dropped.
+pub fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next_is_space = chars.peek().is_none_or(|(_, n)| n.is_whitespace());
+        let cut = match c {
+            '。' | '？' | '！' | '\n' => true,
+            '.' | '?' | '!' => next_is_space,
+            _ => false,
+        };
+        if cut {
+            let end = i + c.len_utf8();
+            push_trimmed(&mut out, &text[start..end]);
+            start = end;
+        }
+    }
+    push_trimmed(&mut out, &text[start..]);
+    out
+}
+
+fn push_trimmed<'a>(out: &mut Vec<&'a str>, s: &'a str) {
+    let s = s.trim();
+    if !s.is_empty() {
+        out.push(s);
     }
 }
 
@@ -73,7 +122,7 @@ pub fn analyze(lang: Lang, kind: Kind, text: &str) -> Vec<Tok> {
 pub fn register(manager: &TokenizerManager) {
     for lang in Lang::ALL {
         for &kind in Kind::for_lang(lang) {
-            manager.register(tokenizer_name(lang, kind), FaqTokenizer { lang, kind });
+            manager.register(&tokenizer_name(lang, kind), FaqTokenizer { lang, kind });
         }
     }
 }
@@ -205,9 +254,40 @@ mod tests {
                 &["提币", "怎么", "么办"],
             ),
             (Lang::Zh, Kind::Word, "ＵＳＤＴ提幣", &["usdt", "提币"]),
+            (Lang::Ko, Kind::Word, "출금을 하고 싶어요", &["출금"]),
+            (
+                Lang::Ko,
+                Kind::Unigram,
+                "출금이 안돼요",
+                &["출", "금", "안"],
+            ),
+            (Lang::Ko, Kind::Word, "2FA 인증", &["2fa", "인증"]),
+            (Lang::Zh, Kind::Unigram, "提幣 USDT", &["提", "币"]),
+            (
+                Lang::En,
+                Kind::Shingle,
+                "Where is my card? It has not arrived",
+                &["where my", "my card", "card has", "has arriv"],
+            ),
+            (Lang::En, Kind::Shingle, "KYC", &[]),
+            (Lang::En, Kind::Bigram, "no character analysis", &[]),
         ];
         for (lang, kind, text, want) in cases {
             assert_eq!(texts(*lang, *kind, text), *want, "{lang:?} {kind:?} {text}");
         }
+    }
+
+    #[test]
+    fn splits_sentences_on_western_and_cjk_terminators() {
+        assert_eq!(
+            sentences("Fees are 0.5%. Really? Yes!\nDone"),
+            ["Fees are 0.5%.", "Really?", "Yes!", "Done"]
+        );
+        assert_eq!(
+            sentences("请提供UID。UID可在顶部查看！好吗？"),
+            ["请提供UID。", "UID可在顶部查看！", "好吗？"]
+        );
+        assert_eq!(sentences("v2.0 is out"), ["v2.0 is out"]);
+        assert!(sentences("  \n ").is_empty());
     }
 }

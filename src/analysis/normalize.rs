@@ -122,3 +122,12 @@ pub fn bigrams(chars: &[NChar], out: &mut Vec<super::Tok>) {
         });
     }
 }
+
+/// Returns each character of `chars` as a token.
+pub fn unigrams(chars: &[NChar], out: &mut Vec<super::Tok>) {
+    out.extend(chars.iter().map(|n| super::Tok {
+        text: n.c.to_string(),
+        from: n.from,
+        to: n.to,
+    }));
+}

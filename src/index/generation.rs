@@ -3,7 +3,7 @@
 //! commits, renames it into place, then replaces `CURRENT` by rename, so a crash or a bad dump
 //! at any point leaves the served generation as it was.
 
-use super::schema::{Fields, Part, KIND_ARTICLE, KIND_QUESTION};
+use super::schema::{Fields, Part};
 use super::{io_err, IndexError};
 use crate::analysis::{self, Kind};
 use crate::ingest::Article;
@@ -151,6 +151,17 @@ pub struct Generation {
     pub by_id: HashMap<String, u32>,
     /// What each document is, by segment ordinal and document id.
     pub doc_refs: Vec<Vec<DocRef>>,
+    /// Statistics of every text field, for ranking.
+    pub stats: HashMap<tantivy::schema::Field, FieldStats>,
+}
+
+/// Statistics of one text field over the live documents that have it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FieldStats {
+    /// Documents of the field's language and part.
+    pub docs: u64,
+    /// Average number of tokens per such document.
+    pub avg_len: f32,
 }
 
 /// What one tantivy document stands for.
@@ -160,9 +171,10 @@ pub struct DocRef {
     pub group: u32,
     /// The article version it belongs to.
     pub variant: Variant,
-    /// `None` for the article document (title and answer); `Some(i + 1)` for the question
-    /// document of `questions[i]`.
-    pub unit: Option<u16>,
+    /// What part of the version it indexes.
+    pub part: Part,
+    /// Which phrasing (0 the title, i + 1 `questions[i]`) or answer sentence it is.
+    pub unit: u32,
 }
 
 impl Generation {
@@ -265,6 +277,7 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
         .map(|(i, id)| ((*id).clone(), i as u32))
         .collect();
     let doc_refs = load_doc_refs(&reader, &by_id)?;
+    let stats = field_stats(&reader, &fields, &doc_refs)?;
     let mut ordered = vec![Vec::new(); by_id.len()];
     for (id, versions) in groups {
         ordered[by_id[&id] as usize] = versions;
@@ -277,7 +290,47 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
         groups: ordered,
         by_id,
         doc_refs,
+        stats,
     })
+}
+
+/// Counts the live documents of each language and part, and the average length of each
+/// text field over them.
+fn field_stats(
+    reader: &IndexReader,
+    fields: &Fields,
+    doc_refs: &[Vec<DocRef>],
+) -> Result<HashMap<tantivy::schema::Field, FieldStats>, IndexError> {
+    let searcher = reader.searcher();
+    let mut docs: HashMap<(Lang, Part), u64> = HashMap::new();
+    for (seg, refs) in searcher.segment_readers().iter().zip(doc_refs) {
+        let alive = seg.alive_bitset();
+        for (doc, r) in refs.iter().enumerate() {
+            if r.group != u32::MAX && alive.is_none_or(|a| a.is_alive(doc as u32)) {
+                *docs.entry((r.variant.lang(), r.part)).or_default() += 1;
+            }
+        }
+    }
+    let mut stats = HashMap::new();
+    for lang in Lang::ALL {
+        for part in Part::ALL {
+            let n = docs.get(&(lang, part)).copied().unwrap_or(0);
+            for &kind in Kind::for_lang(lang) {
+                let field = fields.text(lang, part, kind);
+                let mut tokens = 0u64;
+                for seg in searcher.segment_readers() {
+                    tokens += seg.inverted_index(field)?.total_num_tokens();
+                }
+                let avg_len = if n == 0 {
+                    1.0
+                } else {
+                    (tokens as f32 / n as f32).max(1.0)
+                };
+                stats.insert(field, FieldStats { docs: n, avg_len });
+            }
+        }
+    }
+    Ok(stats)
 }
 
 fn load_doc_refs(
@@ -317,17 +370,26 @@ fn load_doc_refs(
             .iter()
             .map(|v| Variant::parse(v).unwrap_or(Variant::En))
             .collect();
-        let question: Vec<bool> = values(&kinds)?.iter().map(|k| k == KIND_QUESTION).collect();
+        let part_of: Vec<Part> = values(&kinds)?
+            .iter()
+            .map(|k| {
+                Part::ALL
+                    .into_iter()
+                    .find(|p| p.tag() == k)
+                    .unwrap_or(Part::Article)
+            })
+            .collect();
         let ord = |col: &tantivy::columnar::StrColumn, doc: u32| col.term_ords(doc).next();
         let mut refs = Vec::with_capacity(seg.max_doc() as usize);
         for doc in 0..seg.max_doc() {
             let group = ord(&ids, doc).map_or(u32::MAX, |o| groups[o as usize]);
             let variant = ord(&variants, doc).map_or(Variant::En, |o| variant_of[o as usize]);
-            let is_question = ord(&kinds, doc).is_some_and(|o| question[o as usize]);
-            let unit = is_question.then(|| units.first(doc).unwrap_or(0) as u16);
+            let part = ord(&kinds, doc).map_or(Part::Article, |o| part_of[o as usize]);
+            let unit = units.first(doc).unwrap_or(0) as u32;
             refs.push(DocRef {
                 group,
                 variant,
+                part,
                 unit,
             });
         }
@@ -345,7 +407,7 @@ fn load_groups(
     use tantivy::schema::{IndexRecordOption, Value};
     let searcher = reader.searcher();
     let q = TermQuery::new(
-        tantivy::Term::from_field_text(fields.kind, KIND_ARTICLE),
+        tantivy::Term::from_field_text(fields.kind, Part::Article.tag()),
         IndexRecordOption::Basic,
     );
     let mut groups: HashMap<String, Vec<Article>> = HashMap::new();
@@ -370,34 +432,47 @@ fn load_groups(
     Ok(groups)
 }
 
-/// Returns the tantivy documents for one article version.
+/// Returns the tantivy documents for one article version: its article document, then one
+/// document per phrasing and per answer sentence (see [`Part`]).
 pub fn documents(fields: &Fields, article: &Article) -> Vec<TantivyDocument> {
     let lang: Lang = article.lang.lang();
     let payload = serde_json::to_string(article).expect("articles serialise");
-    let base = |kind: &str| {
+    let base = |part: Part, unit: usize| {
         doc!(
             fields.id => article.id.as_str(),
             fields.variant => article.lang.tag(),
             fields.lang => lang.code(),
-            fields.kind => kind,
+            fields.kind => part.tag(),
             fields.category => article.category.as_str(),
+            fields.unit => unit as u64,
         )
     };
-    let mut main = base(KIND_ARTICLE);
+    let mut main = base(Part::Article, 0);
     main.add_text(fields.payload, &payload);
     for &k in Kind::for_lang(lang) {
-        main.add_text(fields.text(lang, Part::Title, k), &article.title);
-        main.add_text(fields.text(lang, Part::Answer, k), &article.answer);
+        let f = fields.text(lang, Part::Article, k);
+        main.add_text(f, &article.title);
+        for q in &article.questions {
+            main.add_text(f, q);
+        }
+        main.add_text(f, &article.answer);
     }
     let mut docs = vec![main];
-    for (unit, q) in std::iter::once(&article.title)
-        .chain(&article.questions)
+    let phrasings = std::iter::once(&article.title).chain(&article.questions);
+    let sentences = analysis::sentences(&article.answer);
+    let units = phrasings
+        .map(|q| (Part::Phrasing, q.as_str()))
         .enumerate()
-    {
-        let mut d = base(KIND_QUESTION);
-        d.add_u64(fields.unit, unit as u64);
+        .chain(
+            sentences
+                .into_iter()
+                .map(|s| (Part::Sentence, s))
+                .enumerate(),
+        );
+    for (unit, (part, text)) in units {
+        let mut d = base(part, unit);
         for &k in Kind::for_lang(lang) {
-            d.add_text(fields.text(lang, Part::Question, k), q);
+            d.add_text(fields.text(lang, part, k), text);
         }
         docs.push(d);
     }

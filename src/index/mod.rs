@@ -6,10 +6,10 @@ mod schema;
 
 pub use generation::{
     build_generation, current_generation, current_meta, documents, edit_generation, fingerprint,
-    generation_dir, open_current, BuildOptions, DocRef, Generation, Meta, Progress, Provenance,
-    RootLock,
+    generation_dir, open_current, BuildOptions, DocRef, FieldStats, Generation, Meta, Progress,
+    Provenance, RootLock,
 };
-pub use schema::{Fields, Part, KIND_ARTICLE, KIND_QUESTION};
+pub use schema::{Fields, Part};
 
 use std::path::PathBuf;
 

@@ -1,6 +1,13 @@
-//! The tantivy schema: per-language text fields, one document per article version (title and
-//! answer) and one per question variant, so an article with many phrasings is not penalised
-//! for length and each phrasing is evidence of its own.
+//! The tantivy schema. Each article version is indexed as several documents, each evidence of
+//! its own:
+//! - one *article* document: title, questions and answer together;
+//! - one *phrasing* document per way of asking: the title and each question, so an article
+//!   with many phrasings is not penalised for length and each phrasing can match on its own;
+//! - one *sentence* document per sentence of the answer, so a question that one sentence of a
+//!   long answer answers is found.
+//!
+//! Every part has one text field per language and analysis [`Kind`], so statistics (document
+//! frequency, average length) are those of that language and part alone.
 
 use crate::analysis::{tokenizer_name, Kind};
 use crate::lang::Lang;
@@ -8,34 +15,38 @@ use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 
-/// The parts of an article that are indexed.
+/// The kinds of documents an article version is indexed as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Part {
-    /// The title.
-    Title,
-    /// The answer text.
-    Answer,
-    /// One alternative phrasing of the question.
-    Question,
+    /// Title, questions and answer together.
+    Article,
+    /// The title or one question.
+    Phrasing,
+    /// One sentence of the answer.
+    Sentence,
 }
 
 impl Part {
     /// Every part.
-    pub const ALL: [Part; 3] = [Part::Title, Part::Answer, Part::Question];
+    pub const ALL: [Part; 3] = [Part::Article, Part::Phrasing, Part::Sentence];
 
-    fn name(self) -> &'static str {
+    /// Returns the value of the `kind` field of this part's documents.
+    pub fn tag(self) -> &'static str {
         match self {
-            Part::Title => "title",
-            Part::Answer => "answer",
-            Part::Question => "question",
+            Part::Article => "a",
+            Part::Phrasing => "q",
+            Part::Sentence => "s",
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Part::Article => "",
+            Part::Phrasing => "_q",
+            Part::Sentence => "_s",
         }
     }
 }
-
-/// Document kinds stored in the `kind` field.
-pub const KIND_ARTICLE: &str = "a";
-/// A question-variant document.
-pub const KIND_QUESTION: &str = "q";
 
 /// Handles to every field.
 #[derive(Debug, Clone)]
@@ -46,9 +57,10 @@ pub struct Fields {
     pub variant: Field,
     /// Search language (`ko`, `en`, `zh`).
     pub lang: Field,
-    /// `a` (article) or `q` (question variant).
+    /// The document's [`Part`] tag.
     pub kind: Field,
-    /// For question documents: i + 1 for `questions[i]`.
+    /// For phrasing documents: 0 for the title, i + 1 for `questions[i]`; for sentence
+    /// documents: the sentence's index in the answer.
     pub unit: Field,
     /// Category, for filtering.
     pub category: Field,
@@ -64,7 +76,7 @@ impl Fields {
             .iter()
             .find(|(l, p, k, _)| *l == lang && *p == part && *k == kind)
             .map(|t| t.3)
-            .expect("every language, part and kind has a field")
+            .expect("every language, part and kind of the language has a field")
     }
 
     /// Builds the schema and its field handles.
@@ -81,15 +93,13 @@ impl Fields {
         for l in Lang::ALL {
             for part in Part::ALL {
                 for &k in Kind::for_lang(l) {
-                    let suffix = if k == Kind::Bigram { "_bi" } else { "" };
                     let opts = TextOptions::default().set_indexing_options(
                         TextFieldIndexing::default()
-                            .set_tokenizer(tokenizer_name(l, k))
-                            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                            .set_tokenizer(&tokenizer_name(l, k))
+                            .set_index_option(IndexRecordOption::WithFreqs),
                     );
-                    let f =
-                        b.add_text_field(&format!("{}_{}{}", l.code(), part.name(), suffix), opts);
-                    text.push((l, part, k, f));
+                    let name = format!("{}_{}{}", l.code(), k.name(), part.suffix());
+                    text.push((l, part, k, b.add_text_field(&name, opts)));
                 }
             }
         }

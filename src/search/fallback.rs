@@ -27,7 +27,10 @@
 //!
 //!    A group appears once (its first place).
 
-use super::{display_version, doc_freqs, excerpt, idf, search, Hit, SearchError, SearchSpec};
+use super::{
+    article_count, display_version, doc_freq as term_doc_freq, excerpt, idf, is_number,
+    measures_confidence, search, Hit, SearchError, SearchSpec,
+};
 use crate::analysis::{self, Kind};
 use crate::index::Generation;
 use crate::ingest::Article;
@@ -90,11 +93,7 @@ fn doc_freq(searcher: &Searcher, gen: &Generation, lang: Lang, term: &str) -> u6
     };
     analysis::analyze(lang, kind, term)
         .iter()
-        .map(|t| {
-            doc_freqs(searcher, gen, lang, kind, &t.text)
-                .iter()
-                .sum::<u64>()
-        })
+        .map(|t| term_doc_freq(searcher, gen, lang, kind, &t.text))
         .min()
         .unwrap_or(0)
 }
@@ -111,6 +110,7 @@ pub fn coverage(gen: &Generation, text: &str, lang: Lang, named: &[Found]) -> f6
     }
     let shares: Vec<f64> = Kind::for_lang(lang)
         .iter()
+        .filter(|&&kind| measures_confidence(kind))
         .filter_map(|&kind| {
             let mut tokens: Vec<(String, bool)> = Vec::new();
             for t in analysis::analyze(lang, kind, text) {
@@ -120,11 +120,13 @@ pub fn coverage(gen: &Generation, text: &str, lang: Lang, named: &[Found]) -> f6
                     None => tokens.push((t.text, inside)),
                 }
             }
+            let articles = article_count(gen, lang);
             let weight = |t: &str| {
-                idf(
-                    &searcher,
-                    doc_freqs(&searcher, gen, lang, kind, t).iter().sum(),
-                )
+                if is_number(t) {
+                    0.0
+                } else {
+                    idf(articles, term_doc_freq(&searcher, gen, lang, kind, t))
+                }
             };
             let all: f64 = tokens.iter().map(|(t, _)| weight(t)).sum();
             let got: f64 = tokens

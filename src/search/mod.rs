@@ -1,35 +1,32 @@
-//! Query building, ranking, confidence and snippets over one generation.
+//! Query analysis, ranking, confidence and snippets over one generation.
 //!
-//! The user's text is analysed with the same analyzers as the index and turned into term
-//! queries directly: it is never parsed as query syntax. Each article version is indexed as
-//! one document (title + answer) plus one document per phrasing (title and each question);
-//! an article's score is the best of its documents, so an article with many phrasings is not
-//! penalised for length.
-//!
-//! Confidence (0.0 to 1.0, comparable across queries): the IDF-weighted share of the query's
-//! terms found in the best-matching unit of the hit (its best phrasing, or title + answer),
-//! averaged over the word and bigram analyses for Korean and Chinese.
+//! The user's text is analysed with the same analyzers as the index ([`query`]) and its terms'
+//! postings are scored directly ([`rank`]): it is never parsed as query syntax. How articles
+//! are scored and how confidence is computed is described in [`rank`].
 //!
 //! [`fallback`] searches the other languages with the query's glossary terms when the query's
 //! own language has no confident answer.
 
-mod confidence;
 pub mod fallback;
+mod query;
+mod rank;
 
-pub(crate) use confidence::{doc_freqs, idf};
+pub use query::{analyse, correct_spelling, Analysed};
+pub use rank::{article_count, doc_freq, idf, is_number, measures_confidence};
 
-use crate::analysis::{self, Kind, Tok};
+use crate::analysis::Kind;
 use crate::index::{Generation, Part};
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
-use std::collections::HashMap;
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Term};
+use tantivy::Term;
 
-pub use confidence::DEFAULT_THRESHOLD;
+/// Default confidence threshold for `answered`: one value for every language and knowledge
+/// base, chosen with `faqd eval --sweep` on the HINT3 development sets (real support-bot
+/// traffic with out-of-scope messages).
+pub const DEFAULT_THRESHOLD: f64 = 0.30;
 
 /// What to search for.
 #[derive(Debug, Clone)]
@@ -66,87 +63,6 @@ pub struct Hit {
 #[error("search failed: {0}")]
 pub struct SearchError(#[from] tantivy::TantivyError);
 
-/// Per-part boosts of the ranking. Titles weigh less than answers and phrasings: in many
-/// knowledge bases one title heads several entries (measured on the passage sets).
-const BOOSTS: [(Part, f32); 3] = [
-    (Part::Title, 0.5),
-    (Part::Answer, 1.0),
-    (Part::Question, 1.5),
-];
-
-/// The analysed query: unique tokens per analysis kind.
-pub struct Analysed {
-    /// Language of the analysis.
-    pub lang: Lang,
-    /// Tokens per kind, deduplicated, in order.
-    pub tokens: Vec<(Kind, Vec<String>)>,
-    /// True when the text is written in Traditional Chinese.
-    pub traditional: bool,
-}
-
-/// Analyses a query with every analyzer of its language.
-pub fn analyse(text: &str, lang: Lang) -> Analysed {
-    let tokens = Kind::for_lang(lang)
-        .iter()
-        .map(|&k| {
-            let mut seen = Vec::new();
-            for Tok { text, .. } in analysis::analyze(lang, k, text) {
-                if !seen.contains(&text) {
-                    seen.push(text);
-                }
-            }
-            (k, seen)
-        })
-        .collect();
-    Analysed {
-        lang,
-        tokens,
-        traditional: lang == Lang::Zh && analysis::is_traditional(text),
-    }
-}
-
-fn build_query(
-    gen: &Generation,
-    q: &Analysed,
-    weights: &confidence::TermWeights,
-    category: Option<&str>,
-) -> Option<Box<dyn Query>> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for (kind, tokens) in &q.tokens {
-        for (part, boost) in BOOSTS {
-            let field = gen.fields.text(q.lang, part, *kind);
-            // Terms absent from a field cannot score there: leave them out of the query.
-            for t in tokens.iter().filter(|t| weights.occurs(*kind, part, t)) {
-                let tq = TermQuery::new(
-                    Term::from_field_text(field, t),
-                    IndexRecordOption::WithFreqs,
-                );
-                clauses.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(tq), boost)),
-                ));
-            }
-        }
-    }
-    if clauses.is_empty() {
-        return None;
-    }
-    let text: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
-    Some(match category {
-        None => text,
-        Some(c) => Box::new(BooleanQuery::new(vec![
-            (Occur::Must, text),
-            (
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(gen.fields.category, c),
-                    IndexRecordOption::Basic,
-                )),
-            ),
-        ])),
-    })
-}
-
 /// Picks the version of a group to show for a query language: the same script for Chinese
 /// when present.
 pub fn display_version(versions: &[Article], lang: Lang, traditional: bool) -> Option<&Article> {
@@ -162,90 +78,39 @@ pub fn display_version(versions: &[Article], lang: Lang, traditional: bool) -> O
         .or_else(|| versions.iter().find(|a| a.lang.lang() == lang))
 }
 
-/// Weight of the best question phrasing next to the article's title + answer document.
-const QUESTION_WEIGHT: f32 = 1.0;
-
-/// Evidence collected for one article group.
-#[derive(Default, Clone, Copy)]
-struct Evidence {
-    article: Option<(f32, DocAddress)>,
-    question: Option<(f32, DocAddress)>,
-}
-
-impl Evidence {
-    fn score(&self) -> f32 {
-        self.article.map_or(0.0, |a| a.0) + QUESTION_WEIGHT * self.question.map_or(0.0, |q| q.0)
-    }
-}
-
 /// Searches one generation; returns at most `top_k` articles, best first, with confidence.
-/// An article's score adds the evidence of its title + answer document and of its best
-/// question phrasing.
 pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchError> {
-    let analysed = analyse(spec.text, spec.lang);
+    let mut analysed = analyse(spec.text, spec.lang);
+    correct_spelling(gen, &mut analysed)?;
     let searcher = gen.reader.searcher();
-    let weights = confidence::TermWeights::new(&searcher, gen, &analysed);
-    let Some(query) = build_query(gen, &analysed, &weights, spec.category) else {
-        return Ok(Vec::new());
-    };
-    let limit = (spec.top_k * 10).max(50);
-    let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
-    let mut groups: HashMap<u32, Evidence> = HashMap::new();
-    for (score, addr) in top {
-        let r = gen.doc_ref(addr);
-        if r.group == u32::MAX {
-            continue;
-        }
-        let e = groups.entry(r.group).or_default();
-        let slot = if r.unit.is_some() {
-            &mut e.question
-        } else {
-            &mut e.article
-        };
-        if slot.is_none() {
-            *slot = Some((score, addr));
-        }
-    }
-    let mut ranked: Vec<(u32, Evidence)> = groups.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.score().total_cmp(&a.1.score()).then(a.0.cmp(&b.0)));
-    ranked.truncate(spec.top_k);
-    let docs: Vec<(DocAddress, bool)> = ranked
-        .iter()
-        .flat_map(|(_, e)| {
-            e.article
-                .map(|a| (a.1, false))
-                .into_iter()
-                .chain(e.question.map(|q| (q.1, true)))
+    let in_category = |group: u32| {
+        spec.category.is_none_or(|c| {
+            gen.groups[group as usize]
+                .iter()
+                .any(|a| a.lang.lang() == spec.lang && a.category == c)
         })
-        .collect();
-    let coverage: HashMap<DocAddress, f64> = docs
-        .iter()
-        .map(|d| d.0)
-        .zip(weights.coverage(&searcher, gen, &docs)?)
-        .collect();
+    };
+    let mut ranked = rank::evidence(&searcher, gen, &analysed, in_category)?;
+    ranked.sort_unstable_by(|a, b| b.score().total_cmp(&a.score()).then(a.group.cmp(&b.group)));
+    ranked.truncate(spec.top_k);
     let snippets = spec
         .snippets
-        .then(|| SnippetFields::new(&searcher, gen, query.as_ref(), spec.lang));
+        .then(|| SnippetFields::new(&searcher, gen, &analysed));
     let mut hits = Vec::with_capacity(ranked.len());
-    for (group, e) in ranked {
-        let versions = &gen.groups[group as usize];
+    for e in ranked {
+        let versions = &gen.groups[e.group as usize];
         let Some(version) = display_version(versions, spec.lang, analysed.traditional) else {
             continue;
         };
-        let confidence = [e.article, e.question]
-            .iter()
-            .flatten()
-            .map(|(_, addr)| coverage.get(addr).copied().unwrap_or(0.0))
-            .fold(0.0, f64::max);
         let snippet = snippets
             .as_ref()
             .map(|s| s.snippet(version))
             .unwrap_or_default();
         hits.push(Hit {
-            group,
+            group: e.group,
             version: version.clone(),
             score: e.score(),
-            confidence,
+            confidence: e.confidence(),
             snippet,
         });
     }
@@ -253,42 +118,46 @@ pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchErr
 }
 
 struct SnippetFields {
-    answer: Option<SnippetGenerator>,
-    title: Option<SnippetGenerator>,
+    generator: Option<SnippetGenerator>,
 }
 
 impl SnippetFields {
-    fn new(searcher: &tantivy::Searcher, gen: &Generation, query: &dyn Query, lang: Lang) -> Self {
-        let kind = if lang == Lang::En {
+    /// Highlights the query's words (English) or character bigrams (Korean, Chinese).
+    fn new(searcher: &tantivy::Searcher, gen: &Generation, q: &Analysed) -> Self {
+        let kind = if q.lang == Lang::En {
             Kind::Word
         } else {
             Kind::Bigram
         };
-        let make = |part| {
-            SnippetGenerator::create(searcher, query, gen.fields.text(lang, part, kind))
-                .ok()
-                .map(|mut g| {
-                    g.set_max_num_chars(160);
-                    g
-                })
-        };
-        SnippetFields {
-            answer: make(Part::Answer),
-            title: make(Part::Title),
-        }
+        let field = gen.fields.text(q.lang, Part::Article, kind);
+        let clauses: Vec<(Occur, Box<dyn Query>)> = q
+            .terms(kind)
+            .into_iter()
+            .map(|(t, _)| {
+                let tq = TermQuery::new(
+                    Term::from_field_text(field, t),
+                    IndexRecordOption::WithFreqs,
+                );
+                (Occur::Should, Box::new(tq) as Box<dyn Query>)
+            })
+            .collect();
+        let query = BooleanQuery::new(clauses);
+        let generator = SnippetGenerator::create(searcher, &query, field)
+            .ok()
+            .map(|mut g| {
+                g.set_max_num_chars(160);
+                g
+            });
+        SnippetFields { generator }
     }
 
     fn snippet(&self, a: &Article) -> String {
-        if let Some(g) = &self.answer {
-            let s = g.snippet(&a.answer);
-            if !s.highlighted().is_empty() {
-                return s.to_html();
-            }
-        }
-        if let Some(g) = &self.title {
-            let s = g.snippet(&a.title);
-            if !s.highlighted().is_empty() {
-                return s.to_html();
+        if let Some(g) = &self.generator {
+            for text in [&a.answer, &a.title] {
+                let s = g.snippet(text);
+                if !s.highlighted().is_empty() {
+                    return s.to_html();
+                }
             }
         }
         excerpt(a)

@@ -7,7 +7,7 @@
 //!   versions, sentence by sentence when both split into the same number of sentences
 //!   (more than one), else whole answer to whole answer; origin `faq:<article id>`.
 
-use super::{text, Memory, MemoryBuilder};
+use super::{Memory, MemoryBuilder};
 use crate::index::Generation;
 use crate::ingest::Article;
 use crate::lang::Variant;
@@ -96,7 +96,10 @@ fn add_group(b: &mut MemoryBuilder, group: &[Article]) {
     let origin = format!("faq:{}", first.id);
     let titles: Vec<(Variant, &str)> = group.iter().map(|a| (a.lang, a.title.as_str())).collect();
     b.add_aligned(&titles, &origin);
-    let split: Vec<Vec<&str>> = group.iter().map(|a| text::sentences(&a.answer)).collect();
+    let split: Vec<Vec<&str>> = group
+        .iter()
+        .map(|a| crate::analysis::sentences(&a.answer))
+        .collect();
     for (i, a) in group.iter().enumerate() {
         for (j, t) in group.iter().enumerate() {
             if a.lang == t.lang {

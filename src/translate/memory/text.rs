@@ -34,37 +34,6 @@ pub fn percent(distance: usize, a_len: usize, b_len: usize) -> f64 {
     100.0 * (1.0 - distance as f64 / longer as f64)
 }
 
-/// Splits text into sentences: after `。？！` and newlines always, after `.?!` when a space
-/// or the end follows (so `1.5` and `v2.0` stay whole). Terminators stay with their sentence;
-/// pieces are trimmed and empty ones dropped.
-pub fn sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let next_is_space = chars.peek().is_none_or(|(_, n)| n.is_whitespace());
-        let cut = match c {
-            '。' | '？' | '！' | '\n' => true,
-            '.' | '?' | '!' => next_is_space,
-            _ => false,
-        };
-        if cut {
-            let end = i + c.len_utf8();
-            push_trimmed(&mut out, &text[start..end]);
-            start = end;
-        }
-    }
-    push_trimmed(&mut out, &text[start..]);
-    out
-}
-
-fn push_trimmed<'a>(out: &mut Vec<&'a str>, s: &'a str) {
-    let s = s.trim();
-    if !s.is_empty() {
-        out.push(s);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,19 +56,5 @@ mod tests {
         assert_eq!(percent(1, 10, 9), 90.0);
         assert_eq!(percent(4, 4, 2), 0.0);
         assert_eq!(percent(0, 0, 0), 100.0);
-    }
-
-    #[test]
-    fn splits_sentences_on_western_and_cjk_terminators() {
-        assert_eq!(
-            sentences("Fees are 0.5%. Really? Yes!\nDone"),
-            ["Fees are 0.5%.", "Really?", "Yes!", "Done"]
-        );
-        assert_eq!(
-            sentences("请提供UID。UID可在顶部查看！好吗？"),
-            ["请提供UID。", "UID可在顶部查看！", "好吗？"]
-        );
-        assert_eq!(sentences("v2.0 is out"), ["v2.0 is out"]);
-        assert!(sentences("  \n ").is_empty());
     }
 }

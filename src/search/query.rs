@@ -1,0 +1,155 @@
+//! The analysed query: the user's text run through every analyzer of its language, with
+//! misspelt English words corrected against the knowledge base's vocabulary.
+
+use crate::analysis::{self, Kind, Tok};
+use crate::index::{Generation, Part};
+use crate::lang::Lang;
+use tantivy::query::FuzzyTermQuery;
+use tantivy::Term;
+
+/// The analysed query.
+pub struct Analysed {
+    /// Language of the analysis.
+    pub lang: Lang,
+    /// Tokens per kind, in text order (repeats kept).
+    pub tokens: Vec<(Kind, Vec<Tok>)>,
+    /// True when the text is written in Traditional Chinese.
+    pub traditional: bool,
+}
+
+impl Analysed {
+    /// Returns the distinct terms of one kind with how often each occurs, in first-seen
+    /// order.
+    pub fn terms(&self, kind: Kind) -> Vec<(&str, u32)> {
+        let mut out: Vec<(&str, u32)> = Vec::new();
+        let Some((_, tokens)) = self.tokens.iter().find(|(k, _)| *k == kind) else {
+            return out;
+        };
+        for t in tokens {
+            match out.iter_mut().find(|(s, _)| *s == t.text) {
+                Some(seen) => seen.1 += 1,
+                None => out.push((&t.text, 1)),
+            }
+        }
+        out
+    }
+}
+
+/// Analyses a query with every analyzer of its language.
+pub fn analyse(text: &str, lang: Lang) -> Analysed {
+    Analysed {
+        lang,
+        tokens: Kind::for_lang(lang)
+            .iter()
+            .map(|&k| (k, analysis::analyze(lang, k, text)))
+            .collect(),
+        traditional: lang == Lang::Zh && analysis::is_traditional(text),
+    }
+}
+
+/// Returns how many edits a misspelt word of `len` characters may be away from the word the
+/// user meant: none under 4 characters (too many short words are one edit apart), one up to
+/// 6, two from 7 (as search engines' "auto" fuzziness does).
+fn max_edits(len: usize) -> u8 {
+    match len {
+        0..=3 => 0,
+        4..=6 => 1,
+        _ => 2,
+    }
+}
+
+/// Replaces English words the knowledge base does not contain with the closest word it does
+/// (fewest edits, a swap of neighbouring letters counting as one, same first letter; among
+/// equals the most frequent), then rebuilds the shingles from the corrected words. Real
+/// support traffic is full of typos (`matress`, `recieve`, `protien`), and a word no article
+/// contains can only lower recall.
+pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<()> {
+    if q.lang != Lang::En {
+        return Ok(());
+    }
+    let field = gen.fields.text(Lang::En, Part::Article, Kind::Word);
+    let searcher = gen.reader.searcher();
+    let Some(words) = q.tokens.iter_mut().find(|(k, _)| *k == Kind::Word) else {
+        return Ok(());
+    };
+    let mut changed = false;
+    for w in words.1.iter_mut() {
+        let len = w.text.chars().count();
+        let edits = max_edits(len);
+        if edits == 0 || !w.text.chars().all(char::is_alphabetic) {
+            continue;
+        }
+        if searcher.doc_freq(&Term::from_field_text(field, &w.text))? > 0 {
+            continue;
+        }
+        if let Some(fixed) = closest_term(&searcher, field, &w.text, edits)? {
+            w.text = fixed;
+            changed = true;
+        }
+    }
+    if changed {
+        let shingles = analysis::shingles(&words.1);
+        if let Some(s) = q.tokens.iter_mut().find(|(k, _)| *k == Kind::Shingle) {
+            s.1 = shingles;
+        }
+    }
+    Ok(())
+}
+
+/// Returns the indexed term closest to `word` within `max` edits that starts with the same
+/// letter: the most frequent at the smallest distance.
+fn closest_term(
+    searcher: &tantivy::Searcher,
+    field: tantivy::schema::Field,
+    word: &str,
+    max: u8,
+) -> tantivy::Result<Option<String>> {
+    let first = word.chars().next();
+    for edits in 1..=max {
+        let automaton =
+            FuzzyTermQuery::new(Term::from_field_text(field, word), edits, true).automaton()?;
+        let mut best: Option<(u32, String)> = None;
+        for seg in searcher.segment_readers() {
+            let inverted = seg.inverted_index(field)?;
+            let mut stream = inverted.terms().search(&automaton).into_stream()?;
+            while stream.advance() {
+                let Ok(term) = std::str::from_utf8(stream.key()) else {
+                    continue;
+                };
+                if term.chars().next() != first {
+                    continue;
+                }
+                let df = stream.value().doc_freq;
+                if best
+                    .as_ref()
+                    .is_none_or(|(d, t)| df > *d || (df == *d && term < t.as_str()))
+                {
+                    best = Some((df, term.to_string()));
+                }
+            }
+        }
+        if let Some((_, term)) = best {
+            return Ok(Some(term));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_grow_with_word_length() {
+        assert_eq!(
+            ["kyc", "card", "refund", "mattress", "protein"].map(|w| max_edits(w.len())),
+            [0, 1, 1, 2, 2]
+        );
+    }
+
+    #[test]
+    fn terms_count_repeats_in_first_seen_order() {
+        let q = analyse("card card refund card", Lang::En);
+        assert_eq!(q.terms(Kind::Word), [("card", 3), ("refund", 1)]);
+    }
+}

@@ -1,0 +1,343 @@
+//! Ranking: BM25 over every analysis kind and part, summed per document, then combined per
+//! article group.
+//!
+//! The postings of each query term are read straight from tantivy and scored into a dense
+//! accumulator (the knowledge base is small: 10^3 to 10^5 articles), so a query costs one pass
+//! over its terms' postings and nothing else.
+//!
+//! - A document's score is the sum over the query's terms of `weight(kind) × BM25` in the
+//!   document's field of that kind (k1 = 1.2, b = 0.75, statistics of that language and part).
+//!   Words weigh 1; Korean and Chinese character bigrams and single characters 0.5 each
+//!   (they catch spacing variants and words the segmenters split differently); English word
+//!   pairs 0.25 (they reward the query's words in the same order).
+//! - An article's score is its article document's (title, questions and answer together)
+//!   plus a quarter of its best phrasing's and a quarter of its best answer sentence's, so
+//!   one close phrasing or one answering sentence lifts an article without long articles
+//!   being penalised for having many.
+//!
+//! Confidence (0 to 1, comparable across queries) is the geometric mean of two shares, each
+//! averaged over the word and bigram analyses (words alone for English):
+//! - *coverage*: the IDF-weighted share of the query's terms that the article contains
+//!   (numbers left out: they name the case, not the question);
+//! - *closeness*: the share of its best phrasing's or answer sentence's tokens that are query
+//!   terms (the higher of the two).
+//!
+//! A hit covering the whole question with a phrasing made of the question's words scores
+//! near 1; a hit sharing one common word with a long question, or found through one word of
+//! a long phrasing, scores low. A raw BM25 score, which grows with the length and rarity of
+//! the query, cannot be thresholded that way.
+
+use super::query::Analysed;
+use crate::analysis::Kind;
+use crate::index::{Generation, Part};
+use crate::lang::Lang;
+use std::cell::RefCell;
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::TermInfo;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, Term};
+
+/// BM25 term-frequency saturation.
+const K1: f32 = 1.2;
+/// BM25 length normalisation.
+const B: f32 = 0.75;
+/// Weight of an article's best phrasing next to its article document.
+const PHRASING_WEIGHT: f32 = 0.25;
+/// Weight of an article's best answer sentence next to its article document.
+const SENTENCE_WEIGHT: f32 = 0.25;
+
+/// Returns the weight of an analysis kind in the score.
+fn kind_weight(kind: Kind) -> f32 {
+    match kind {
+        Kind::Word => 1.0,
+        Kind::Bigram | Kind::Unigram => 0.5,
+        Kind::Shingle => 0.25,
+    }
+}
+
+/// Returns true for the kinds confidence is measured on.
+pub fn measures_confidence(kind: Kind) -> bool {
+    matches!(kind, Kind::Word | Kind::Bigram)
+}
+
+/// Returns true for tokens made of digits only: amounts, dates, sizes and order numbers say
+/// which case a message is about, not which question, so they do not count in coverage.
+pub fn is_number(token: &str) -> bool {
+    token.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Returns BM25's IDF of a term found in `df` of `n` documents (never negative).
+pub fn idf(n: u64, df: u64) -> f64 {
+    let (n, df) = (n as f64, df as f64);
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
+/// Returns how many live article documents of `lang` contain a token in the field of `kind`.
+pub fn doc_freq(searcher: &Searcher, gen: &Generation, lang: Lang, kind: Kind, token: &str) -> u64 {
+    let field = gen.fields.text(lang, Part::Article, kind);
+    searcher
+        .doc_freq(&Term::from_field_text(field, token))
+        .unwrap_or(0)
+}
+
+/// Returns the number of live article documents of `lang`.
+pub fn article_count(gen: &Generation, lang: Lang) -> u64 {
+    let field = gen.fields.text(lang, Part::Article, Kind::Word);
+    gen.stats.get(&field).map_or(0, |s| s.docs)
+}
+
+/// The best document of one part for an article group.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Best {
+    /// Its score (0 when the group has no matching document of that part).
+    pub score: f32,
+    /// The IDF-weighted share of the query's terms it contains.
+    pub coverage: f32,
+    /// The share of its tokens that are query terms.
+    pub precision: f32,
+}
+
+/// The evidence for one article group.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Evidence {
+    /// Index of the group.
+    pub group: u32,
+    /// Its best article document (for Chinese, the better of its scripts).
+    pub article: Best,
+    /// Its best phrasing.
+    pub phrasing: Best,
+    /// Its best answer sentence.
+    pub sentence: Best,
+}
+
+impl Evidence {
+    /// Returns the article's score.
+    pub fn score(&self) -> f32 {
+        self.article.score
+            + PHRASING_WEIGHT * self.phrasing.score
+            + SENTENCE_WEIGHT * self.sentence.score
+    }
+
+    /// Returns the confidence that the article answers the query (see the module docs).
+    pub fn confidence(&self) -> f64 {
+        let closeness = self.phrasing.precision.max(self.sentence.precision);
+        f64::from(self.article.coverage * closeness).sqrt().min(1.0)
+    }
+}
+
+/// Per-thread buffers reused across queries: scores and shares per document (indexed by the
+/// document's position across segments), and the documents touched.
+#[derive(Default)]
+struct Scratch {
+    score: Vec<f32>,
+    coverage: Vec<f32>,
+    precision: Vec<f32>,
+    touched: Vec<u32>,
+    group_slot: Vec<u32>,
+}
+
+impl Scratch {
+    /// Zeroes what the last query touched (also after a query that failed half-way).
+    fn reset(&mut self) {
+        for &at in &self.touched {
+            self.score[at as usize] = 0.0;
+            self.coverage[at as usize] = 0.0;
+            self.precision[at as usize] = 0.0;
+        }
+        self.touched.clear();
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// One query term in one field: its postings in each segment and its weight.
+struct Scored {
+    infos: Vec<Option<TermInfo>>,
+    /// `weight(kind) × occurrences in the query × IDF`.
+    weight: f32,
+    /// The term's part of the query's coverage (0 for kinds confidence ignores).
+    coverage: f32,
+}
+
+/// Scores every document that contains a query term and returns the evidence of each
+/// matched article group (unordered). `keep` filters groups (e.g. by category).
+pub fn evidence(
+    searcher: &Searcher,
+    gen: &Generation,
+    q: &Analysed,
+    keep: impl Fn(u32) -> bool,
+) -> tantivy::Result<Vec<Evidence>> {
+    let segments = searcher.segment_readers();
+    let mut base = Vec::with_capacity(segments.len());
+    let mut total = 0usize;
+    for seg in segments {
+        base.push(total);
+        total += seg.max_doc() as usize;
+    }
+    let measured = q
+        .tokens
+        .iter()
+        .filter(|(k, _)| measures_confidence(*k))
+        .count()
+        .max(1) as f32;
+    SCRATCH.with(|scratch| {
+        let mut s = scratch.borrow_mut();
+        let s = &mut *s;
+        s.reset();
+        if s.score.len() < total {
+            s.score.resize(total, 0.0);
+            s.coverage.resize(total, 0.0);
+            s.precision.resize(total, 0.0);
+        }
+        for &(kind, _) in &q.tokens {
+            let terms = q.terms(kind);
+            if terms.is_empty() {
+                continue;
+            }
+            let articles = article_count(gen, q.lang);
+            let coverage_weights: Vec<f64> = terms
+                .iter()
+                .map(|(t, _)| {
+                    if is_number(t) {
+                        0.0
+                    } else {
+                        idf(articles, doc_freq(searcher, gen, q.lang, kind, t))
+                    }
+                })
+                .collect();
+            let coverage_total: f64 = coverage_weights.iter().sum();
+            for part in Part::ALL {
+                let field = gen.fields.text(q.lang, part, kind);
+                let Some(stats) = gen.stats.get(&field).filter(|s| s.docs > 0) else {
+                    continue;
+                };
+                let inverted = segments
+                    .iter()
+                    .map(|seg| seg.inverted_index(field))
+                    .collect::<tantivy::Result<Vec<_>>>()?;
+                let mut scored = Vec::with_capacity(terms.len());
+                for (i, (t, count)) in terms.iter().enumerate() {
+                    let term = Term::from_field_text(field, t);
+                    let infos = inverted
+                        .iter()
+                        .map(|inv| inv.get_term_info(&term))
+                        .collect::<std::io::Result<Vec<_>>>()?;
+                    let df: u64 = infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum();
+                    if df == 0 {
+                        continue;
+                    }
+                    let coverage = if measures_confidence(kind) && coverage_total > 0.0 {
+                        (coverage_weights[i] / coverage_total) as f32 / measured
+                    } else {
+                        0.0
+                    };
+                    scored.push(Scored {
+                        infos,
+                        weight: kind_weight(kind) * *count as f32 * idf(stats.docs, df) as f32,
+                        coverage,
+                    });
+                }
+                let measured_kind = if measures_confidence(kind) {
+                    1.0 / measured
+                } else {
+                    0.0
+                };
+                // BM25's length normalisation, as `norm_a + norm_b × length`.
+                let norm_a = K1 * (1.0 - B);
+                let norm_b = K1 * B / stats.avg_len;
+                for (si, seg) in segments.iter().enumerate() {
+                    let norms = seg.get_fieldnorms_reader(field)?;
+                    let alive = seg.alive_bitset();
+                    for sc in &scored {
+                        let Some(info) = &sc.infos[si] else {
+                            continue;
+                        };
+                        let mut block = inverted[si].read_block_postings_from_terminfo(
+                            info,
+                            IndexRecordOption::WithFreqs,
+                        )?;
+                        loop {
+                            let docs = block.docs();
+                            if docs.is_empty() {
+                                break;
+                            }
+                            for (&doc, &tf) in docs.iter().zip(block.freqs()) {
+                                if alive.is_some_and(|a| a.is_deleted(doc)) {
+                                    continue;
+                                }
+                                let len = len_of(&norms, doc);
+                                let tf = tf as f32;
+                                let bm25 =
+                                    sc.weight * tf * (K1 + 1.0) / (tf + norm_a + norm_b * len);
+                                let at = base[si] + doc as usize;
+                                if s.score[at] == 0.0 {
+                                    s.touched.push(at as u32);
+                                }
+                                s.score[at] += bm25;
+                                s.coverage[at] += sc.coverage;
+                                s.precision[at] += tf / len.max(1.0) * measured_kind;
+                            }
+                            block.advance();
+                        }
+                    }
+                }
+            }
+        }
+        let out = collect(gen, &base, s, &keep);
+        s.reset();
+        Ok(out)
+    })
+}
+
+/// Returns a document's length in tokens (tantivy stores it on one byte: exact up to 40).
+fn len_of(norms: &FieldNormReader, doc: u32) -> f32 {
+    FieldNormReader::id_to_fieldnorm(norms.fieldnorm_id(doc)) as f32
+}
+
+/// Folds the touched documents into per-group evidence.
+fn collect(
+    gen: &Generation,
+    base: &[usize],
+    s: &mut Scratch,
+    keep: &impl Fn(u32) -> bool,
+) -> Vec<Evidence> {
+    if s.group_slot.len() < gen.groups.len() {
+        s.group_slot.resize(gen.groups.len(), u32::MAX);
+    }
+    let mut out: Vec<Evidence> = Vec::new();
+    for &at in &s.touched {
+        let at = at as usize;
+        let seg = base.partition_point(|&b| b <= at) - 1;
+        let r = gen.doc_refs[seg][at - base[seg]];
+        if r.group == u32::MAX || !keep(r.group) {
+            continue;
+        }
+        let slot = &mut s.group_slot[r.group as usize];
+        if *slot == u32::MAX {
+            *slot = out.len() as u32;
+            out.push(Evidence {
+                group: r.group,
+                ..Evidence::default()
+            });
+        }
+        let e = &mut out[*slot as usize];
+        let best = match r.part {
+            Part::Article => &mut e.article,
+            Part::Phrasing => &mut e.phrasing,
+            Part::Sentence => &mut e.sentence,
+        };
+        if s.score[at] > best.score {
+            *best = Best {
+                score: s.score[at],
+                coverage: s.coverage[at].min(1.0),
+                precision: s.precision[at].min(1.0),
+            };
+        }
+    }
+    for e in &out {
+        s.group_slot[e.group as usize] = u32::MAX;
+    }
+    out
+}
