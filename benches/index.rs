@@ -201,7 +201,7 @@ fn main() {
     );
     println!("open for serving: {:.2} s", start.elapsed().as_secs_f64());
     let admin = faqd::admin::Admin::new(engine.clone(), 3);
-    let mut article = engine.generation().groups[7][0].clone();
+    let mut article = faqd::ingest::Article::clone(&engine.generation().groups[7][0]);
     article.title.push_str(" (edited)");
     let start = Instant::now();
     admin.upsert(vec![article]).expect("upsert");

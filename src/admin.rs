@@ -210,7 +210,12 @@ impl Admin {
         let lock = RootLock::acquire(self.engine.root())?;
         self.engine.reload()?;
         let base = self.engine.generation();
-        let mut articles: Vec<Article> = base.groups.iter().flatten().cloned().collect();
+        let mut articles: Vec<Article> = base
+            .groups
+            .iter()
+            .flatten()
+            .map(|a| Article::clone(a))
+            .collect();
         let (changed, touched) = change(&mut articles)?;
         let provenance = Provenance {
             fingerprint: base.meta.fingerprint.clone(),

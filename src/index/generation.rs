@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument};
 
@@ -146,7 +147,7 @@ pub struct Generation {
     /// Field handles.
     pub fields: Fields,
     /// Every article version, grouped by id, versions ordered by language tag.
-    pub groups: Vec<Vec<Article>>,
+    pub groups: Vec<Vec<Arc<Article>>>,
     /// Group index by article id.
     pub by_id: HashMap<String, u32>,
     /// What each document is, by segment ordinal and document id.
@@ -179,7 +180,7 @@ pub struct DocRef {
 
 impl Generation {
     /// Returns the versions of an article, if it exists.
-    pub fn group(&self, id: &str) -> Option<&[Article]> {
+    pub fn group(&self, id: &str) -> Option<&[Arc<Article>]> {
         self.by_id
             .get(id)
             .map(|&g| self.groups[g as usize].as_slice())
@@ -315,7 +316,7 @@ fn field_stats(
     for lang in Lang::ALL {
         for part in Part::ALL {
             let n = docs.get(&(lang, part)).copied().unwrap_or(0);
-            for &kind in Kind::for_lang(lang) {
+            for kind in part.kinds(lang) {
                 let field = fields.text(lang, part, kind);
                 let mut tokens = 0u64;
                 for seg in searcher.segment_readers() {
@@ -401,7 +402,7 @@ fn load_doc_refs(
 fn load_groups(
     reader: &IndexReader,
     fields: &Fields,
-) -> Result<HashMap<String, Vec<Article>>, IndexError> {
+) -> Result<HashMap<String, Vec<Arc<Article>>>, IndexError> {
     use tantivy::collector::DocSetCollector;
     use tantivy::query::TermQuery;
     use tantivy::schema::{IndexRecordOption, Value};
@@ -410,7 +411,7 @@ fn load_groups(
         tantivy::Term::from_field_text(fields.kind, Part::Article.tag()),
         IndexRecordOption::Basic,
     );
-    let mut groups: HashMap<String, Vec<Article>> = HashMap::new();
+    let mut groups: HashMap<String, Vec<Arc<Article>>> = HashMap::new();
     // In document order, so the store decompresses each block once.
     let mut addrs: Vec<_> = searcher.search(&q, &DocSetCollector)?.into_iter().collect();
     addrs.sort_unstable();
@@ -424,7 +425,10 @@ fn load_groups(
             path: PathBuf::from("payload"),
             message: e.to_string(),
         })?;
-        groups.entry(article.id.clone()).or_default().push(article);
+        groups
+            .entry(article.id.clone())
+            .or_default()
+            .push(Arc::new(article));
     }
     for versions in groups.values_mut() {
         versions.sort_by_key(|a| a.lang);
@@ -471,7 +475,7 @@ pub fn documents(fields: &Fields, article: &Article) -> Vec<TantivyDocument> {
         );
     for (unit, (part, text)) in units {
         let mut d = base(part, unit);
-        for &k in Kind::for_lang(lang) {
+        for k in part.kinds(lang) {
             d.add_text(fields.text(lang, part, k), text);
         }
         docs.push(d);

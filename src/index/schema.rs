@@ -39,6 +39,16 @@ impl Part {
         }
     }
 
+    /// Returns the analyses this part is indexed with in `lang`: all of the language's, but
+    /// single characters only for article documents (in a short phrasing or sentence, the
+    /// bigrams carry the same evidence, and the unigram postings are the longest to read).
+    pub fn kinds(self, lang: Lang) -> impl Iterator<Item = Kind> {
+        Kind::for_lang(lang)
+            .iter()
+            .copied()
+            .filter(move |&k| self == Part::Article || k != Kind::Unigram)
+    }
+
     fn suffix(self) -> &'static str {
         match self {
             Part::Article => "",
@@ -92,7 +102,7 @@ impl Fields {
         let mut text = Vec::new();
         for l in Lang::ALL {
             for part in Part::ALL {
-                for &k in Kind::for_lang(l) {
+                for k in part.kinds(l) {
                     let opts = TextOptions::default().set_indexing_options(
                         TextFieldIndexing::default()
                             .set_tokenizer(&tokenizer_name(l, k))

@@ -18,9 +18,10 @@
 //!    - below the threshold, or no native hits: native and fallback hits are merged by
 //!      confidence (a fallback hit goes before a native one only with a strictly higher
 //!      confidence; each list keeps its order);
-//!    - confident, and its title, questions or answer has a term of every named concept: the
+//!    - confident, and its title or questions have a term of every named concept: the
 //!      native hits stand alone;
-//!    - confident but missing a named concept: fallback hits of articles that have no version
+//!    - confident but missing a named concept there (an answer that mentions it in passing
+//!      is not about it): fallback hits of articles that have no version
 //!      in the user's language, have every named concept and reach the threshold go first
 //!      (best confidence first), then the native hits: the answer exists only in another
 //!      language.
@@ -33,9 +34,8 @@ use super::{
 };
 use crate::analysis::{self, Kind};
 use crate::index::Generation;
-use crate::ingest::Article;
 use crate::lang::Lang;
-use crate::translate::glossary::{Found, Glossary};
+use crate::translate::glossary::{Found, Glossary, Scope};
 use tantivy::Searcher;
 
 /// Why a hit comes from another language.
@@ -144,11 +144,9 @@ pub fn coverage(gen: &Generation, text: &str, lang: Lang, named: &[Found]) -> f6
     }
 }
 
-/// Returns true when an article version has a term of every named concept (in its title,
-/// questions or answer).
-fn covers(glossary: &Glossary, a: &Article, named: &[Found]) -> bool {
-    let text = format!("{}\n{}\n{}", a.title, a.questions.join("\n"), a.answer);
-    let present = glossary.present(&text, a.lang.lang());
+/// Returns true when a hit's article version has a term of every named concept in `scope`.
+fn covers(glossary: &Glossary, gen: &Generation, hit: &Hit, named: &[Found], scope: Scope) -> bool {
+    let present = glossary.present_in(gen.meta.generation, hit.group, &hit.version, scope);
     named.iter().all(|f| present.contains(&f.concept))
 }
 
@@ -172,13 +170,14 @@ pub fn with_fallback(
     if named.is_empty() {
         return Ok(native);
     }
-    // A confident native answer that names every concept of the query stands; one that
-    // misses a concept the user named can be outranked by an article missing in the user's
-    // language that has them all.
+    // A confident native answer whose title or questions name every concept of the query
+    // stands; one that misses a concept the user named (or names it only in passing, in its
+    // answer) can be outranked by an article missing in the user's language that has them
+    // all.
     let confident = native
         .first()
         .is_some_and(|r| r.hit.confidence >= threshold);
-    if confident && covers(glossary, &native[0].hit.version, &named) {
+    if confident && covers(glossary, gen, &native[0].hit, &named, Scope::Phrasings) {
         return Ok(native);
     }
     let share = coverage(gen, spec.text, spec.lang, &named);
@@ -197,7 +196,6 @@ pub fn with_fallback(
         for mut hit in hits {
             hit.confidence *= share;
             let group = &gen.groups[hit.group as usize];
-            let found_version = hit.version.clone();
             let reason = match display_version(group, spec.lang, traditional) {
                 Some(shown) => {
                     if spec.snippets {
@@ -211,7 +209,8 @@ pub fn with_fallback(
             let eligible = !confident
                 || (reason == Reason::MissingTranslation
                     && hit.confidence >= threshold
-                    && covers(glossary, &found_version, &named));
+                    // The version shown is the one found (no version in the user's language).
+                    && covers(glossary, gen, &hit, &named, Scope::Everything));
             if eligible {
                 found.push(Ranked {
                     hit,
@@ -268,13 +267,15 @@ fn dedupe(hits: Vec<Ranked>) -> Vec<Ranked> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::Article;
     use crate::lang::Variant;
+    use std::sync::Arc;
 
     fn ranked(group: u32, confidence: f64, fallback: bool) -> Ranked {
         Ranked {
             hit: Hit {
                 group,
-                version: Article {
+                version: Arc::new(Article {
                     id: group.to_string(),
                     lang: Variant::En,
                     title: String::new(),
@@ -284,7 +285,7 @@ mod tests {
                     tags: vec![],
                     url: String::new(),
                     updated_at: String::new(),
-                },
+                }),
                 score: 1.0,
                 confidence,
                 snippet: String::new(),

@@ -18,6 +18,7 @@ use crate::analysis::Kind;
 use crate::index::{Generation, Part};
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
+use std::sync::Arc;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
@@ -49,7 +50,7 @@ pub struct Hit {
     /// Index of its group in the generation.
     pub group: u32,
     /// The version shown to the user.
-    pub version: Article,
+    pub version: Arc<Article>,
     /// Ranking score (comparable within one result list only).
     pub score: f32,
     /// Confidence 0.0 to 1.0.
@@ -65,7 +66,11 @@ pub struct SearchError(#[from] tantivy::TantivyError);
 
 /// Picks the version of a group to show for a query language: the same script for Chinese
 /// when present.
-pub fn display_version(versions: &[Article], lang: Lang, traditional: bool) -> Option<&Article> {
+pub fn display_version(
+    versions: &[Arc<Article>],
+    lang: Lang,
+    traditional: bool,
+) -> Option<&Arc<Article>> {
     let wanted = match lang {
         Lang::Ko => Variant::Ko,
         Lang::En => Variant::En,

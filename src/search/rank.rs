@@ -29,7 +29,7 @@
 
 use super::query::Analysed;
 use crate::analysis::Kind;
-use crate::index::{Generation, Part};
+use crate::index::{FieldStats, Generation, Part};
 use crate::lang::Lang;
 use std::cell::RefCell;
 use tantivy::fieldnorm::FieldNormReader;
@@ -152,8 +152,50 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// One query term in one field: its postings in each segment and its weight.
-struct Scored {
+/// One field of the query: its readers per segment and per-length tables.
+struct FieldPlan {
+    inverted: Vec<std::sync::Arc<tantivy::InvertedIndexReader>>,
+    norms: Vec<FieldNormReader>,
+    /// Per stored length (one byte): BM25's length normalisation.
+    norm: [f32; 256],
+    /// Per stored length: the share of the document one occurrence is, for closeness (0 for
+    /// kinds confidence ignores).
+    share: [f32; 256],
+}
+
+impl FieldPlan {
+    fn new(
+        segments: &[tantivy::SegmentReader],
+        field: tantivy::schema::Field,
+        stats: &FieldStats,
+        measured_kind: f32,
+    ) -> tantivy::Result<FieldPlan> {
+        let mut norm = [0f32; 256];
+        let mut share = [0f32; 256];
+        for id in 0..=255u8 {
+            let len = FieldNormReader::id_to_fieldnorm(id) as f32;
+            norm[id as usize] = K1 * (1.0 - B + B * len / stats.avg_len);
+            share[id as usize] = measured_kind / len.max(1.0);
+        }
+        Ok(FieldPlan {
+            inverted: segments
+                .iter()
+                .map(|seg| seg.inverted_index(field))
+                .collect::<tantivy::Result<_>>()?,
+            norms: segments
+                .iter()
+                .map(|seg| seg.get_fieldnorms_reader(field))
+                .collect::<tantivy::Result<_>>()?,
+            norm,
+            share,
+        })
+    }
+}
+
+/// One query term in one field: its postings in each segment and its weights.
+struct Job {
+    /// Index of its [`FieldPlan`].
+    field: usize,
     infos: Vec<Option<TermInfo>>,
     /// `weight(kind) × occurrences in the query × IDF`.
     weight: f32,
@@ -182,6 +224,81 @@ pub fn evidence(
         .filter(|(k, _)| measures_confidence(*k))
         .count()
         .max(1) as f32;
+    // Plan: every (part, kind) field with its length tables, and every query term's postings
+    // in it.
+    let mut fields: Vec<FieldPlan> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
+    for &(kind, _) in &q.tokens {
+        let terms = q.terms(kind);
+        if terms.is_empty() {
+            continue;
+        }
+        let measured_kind = if measures_confidence(kind) {
+            1.0 / measured
+        } else {
+            0.0
+        };
+        for part in Part::ALL
+            .into_iter()
+            .filter(|p| p.kinds(q.lang).any(|k| k == kind))
+        {
+            let field = gen.fields.text(q.lang, part, kind);
+            let Some(stats) = gen.stats.get(&field).filter(|s| s.docs > 0) else {
+                continue;
+            };
+            let plan = FieldPlan::new(segments, field, stats, measured_kind)?;
+            let mut postings = Vec::with_capacity(terms.len());
+            for (t, _) in &terms {
+                let term = Term::from_field_text(field, t);
+                let infos = plan
+                    .inverted
+                    .iter()
+                    .map(|inv| inv.get_term_info(&term))
+                    .collect::<std::io::Result<Vec<_>>>()?;
+                let df: u64 = infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum();
+                postings.push((infos, df));
+            }
+            // Coverage is measured on article documents, with IDF over the articles.
+            let coverage: Vec<f32> = if part == Part::Article && measures_confidence(kind) {
+                let weights: Vec<f64> = terms
+                    .iter()
+                    .zip(&postings)
+                    .map(|((t, _), (_, df))| {
+                        if is_number(t) {
+                            0.0
+                        } else {
+                            idf(stats.docs, *df)
+                        }
+                    })
+                    .collect();
+                let total: f64 = weights.iter().sum();
+                weights
+                    .iter()
+                    .map(|w| {
+                        if total > 0.0 {
+                            (w / total) as f32 / measured
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            } else {
+                vec![0.0; terms.len()]
+            };
+            for (((_, count), (infos, df)), coverage) in terms.iter().zip(postings).zip(coverage) {
+                if df == 0 {
+                    continue;
+                }
+                jobs.push(Job {
+                    field: fields.len(),
+                    infos,
+                    weight: kind_weight(kind) * *count as f32 * idf(stats.docs, df) as f32,
+                    coverage,
+                });
+            }
+            fields.push(plan);
+        }
+    }
     SCRATCH.with(|scratch| {
         let mut s = scratch.borrow_mut();
         let s = &mut *s;
@@ -191,97 +308,36 @@ pub fn evidence(
             s.coverage.resize(total, 0.0);
             s.precision.resize(total, 0.0);
         }
-        for &(kind, _) in &q.tokens {
-            let terms = q.terms(kind);
-            if terms.is_empty() {
-                continue;
-            }
-            let articles = article_count(gen, q.lang);
-            let coverage_weights: Vec<f64> = terms
-                .iter()
-                .map(|(t, _)| {
-                    if is_number(t) {
-                        0.0
-                    } else {
-                        idf(articles, doc_freq(searcher, gen, q.lang, kind, t))
-                    }
-                })
-                .collect();
-            let coverage_total: f64 = coverage_weights.iter().sum();
-            for part in Part::ALL {
-                let field = gen.fields.text(q.lang, part, kind);
-                let Some(stats) = gen.stats.get(&field).filter(|s| s.docs > 0) else {
+        for job in &jobs {
+            let plan = &fields[job.field];
+            for (si, seg) in segments.iter().enumerate() {
+                let Some(info) = &job.infos[si] else {
                     continue;
                 };
-                let inverted = segments
-                    .iter()
-                    .map(|seg| seg.inverted_index(field))
-                    .collect::<tantivy::Result<Vec<_>>>()?;
-                let mut scored = Vec::with_capacity(terms.len());
-                for (i, (t, count)) in terms.iter().enumerate() {
-                    let term = Term::from_field_text(field, t);
-                    let infos = inverted
-                        .iter()
-                        .map(|inv| inv.get_term_info(&term))
-                        .collect::<std::io::Result<Vec<_>>>()?;
-                    let df: u64 = infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum();
-                    if df == 0 {
-                        continue;
+                let norms = &plan.norms[si];
+                let alive = seg.alive_bitset();
+                let mut block = plan.inverted[si]
+                    .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+                loop {
+                    let docs = block.docs();
+                    if docs.is_empty() {
+                        break;
                     }
-                    let coverage = if measures_confidence(kind) && coverage_total > 0.0 {
-                        (coverage_weights[i] / coverage_total) as f32 / measured
-                    } else {
-                        0.0
-                    };
-                    scored.push(Scored {
-                        infos,
-                        weight: kind_weight(kind) * *count as f32 * idf(stats.docs, df) as f32,
-                        coverage,
-                    });
-                }
-                let measured_kind = if measures_confidence(kind) {
-                    1.0 / measured
-                } else {
-                    0.0
-                };
-                // BM25's length normalisation, as `norm_a + norm_b × length`.
-                let norm_a = K1 * (1.0 - B);
-                let norm_b = K1 * B / stats.avg_len;
-                for (si, seg) in segments.iter().enumerate() {
-                    let norms = seg.get_fieldnorms_reader(field)?;
-                    let alive = seg.alive_bitset();
-                    for sc in &scored {
-                        let Some(info) = &sc.infos[si] else {
-                            continue;
-                        };
-                        let mut block = inverted[si].read_block_postings_from_terminfo(
-                            info,
-                            IndexRecordOption::WithFreqs,
-                        )?;
-                        loop {
-                            let docs = block.docs();
-                            if docs.is_empty() {
-                                break;
+                    for (&doc, &tf) in docs.iter().zip(block.freqs()) {
+                        let at = base[si] + doc as usize;
+                        if s.score[at] == 0.0 {
+                            if alive.is_some_and(|a| a.is_deleted(doc)) {
+                                continue;
                             }
-                            for (&doc, &tf) in docs.iter().zip(block.freqs()) {
-                                if alive.is_some_and(|a| a.is_deleted(doc)) {
-                                    continue;
-                                }
-                                let len = len_of(&norms, doc);
-                                let tf = tf as f32;
-                                let bm25 =
-                                    sc.weight * tf * (K1 + 1.0) / (tf + norm_a + norm_b * len);
-                                let at = base[si] + doc as usize;
-                                if s.score[at] == 0.0 {
-                                    s.touched.push(at as u32);
-                                }
-                                s.score[at] += bm25;
-                                s.coverage[at] += sc.coverage;
-                                s.precision[at] += tf / len.max(1.0) * measured_kind;
-                            }
-                            block.advance();
+                            s.touched.push(at as u32);
                         }
+                        let id = norms.fieldnorm_id(doc) as usize;
+                        let tf = tf as f32;
+                        s.score[at] += job.weight * tf * (K1 + 1.0) / (tf + plan.norm[id]);
+                        s.coverage[at] += job.coverage;
+                        s.precision[at] += tf * plan.share[id];
                     }
+                    block.advance();
                 }
             }
         }
@@ -289,11 +345,6 @@ pub fn evidence(
         s.reset();
         Ok(out)
     })
-}
-
-/// Returns a document's length in tokens (tantivy stores it on one byte: exact up to 40).
-fn len_of(norms: &FieldNormReader, doc: u32) -> f32 {
-    FieldNormReader::id_to_fieldnorm(norms.fieldnorm_id(doc)) as f32
 }
 
 /// Folds the touched documents into per-group evidence.

@@ -28,7 +28,8 @@ fn source(s: Source) -> i32 {
 }
 
 pub fn version(v: Version) -> proto::ArticleVersion {
-    let a = v.article;
+    // The served generation shares the article; the response gets its own copy.
+    let a = std::sync::Arc::unwrap_or_clone(v.article);
     proto::ArticleVersion {
         language: a.lang.tag().to_string(),
         title: a.title,
@@ -56,7 +57,7 @@ fn hit(h: GroupHit) -> proto::SearchHit {
         .map_or(h.hit.version.lang.lang(), |f| f.found)
         .code()
         .to_string();
-    let a = h.shown.article;
+    let a = std::sync::Arc::unwrap_or_clone(h.shown.article);
     proto::SearchHit {
         id: a.id,
         language: a.lang.tag().to_string(),

@@ -14,9 +14,11 @@
 //! In a query, concepts are taken left to right, longest term first, without overlaps.
 
 use crate::analysis::{self, Kind};
-use crate::lang::Lang;
+use crate::ingest::Article;
+use crate::lang::{Lang, Variant};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// The glossary shipped in `index/glossary.tsv` (compiled in).
 pub const SHIPPED_GLOSSARY: &str = include_str!("../../index/glossary.tsv");
@@ -125,6 +127,37 @@ pub struct Glossary {
     /// Per language: keys grouped by their first character (ko, zh) or token (en), longest
     /// first.
     by_first: [HashMap<String, Vec<Key>>; 3],
+    /// What [`Glossary::present_in`] found, for the articles of one generation.
+    memo: PresenceMemo,
+}
+
+/// Where in an article version [`Glossary::present_in`] looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// The title and the questions: what the article is about.
+    Phrasings,
+    /// The title, the questions and the answer.
+    Everything,
+}
+
+/// Concepts found, per (group, version, scope), for one generation.
+type Presence = HashMap<(u32, Variant, Scope), Arc<HashSet<usize>>>;
+
+/// The concepts each article version of one generation names, computed on first use: an
+/// article's text is analysed once per glossary, not once per search.
+#[derive(Default)]
+struct PresenceMemo(Mutex<(u64, Presence)>);
+
+impl Clone for PresenceMemo {
+    fn clone(&self) -> Self {
+        PresenceMemo::default()
+    }
+}
+
+impl std::fmt::Debug for PresenceMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PresenceMemo")
+    }
 }
 
 fn slot(lang: Lang) -> usize {
@@ -312,7 +345,11 @@ impl Glossary {
                 keys.sort_by_key(|k| std::cmp::Reverse(k.chars.len().max(k.tokens.len())));
             }
         }
-        Glossary { concepts, by_first }
+        Glossary {
+            concepts,
+            by_first,
+            memo: PresenceMemo::default(),
+        }
     }
 
     /// Returns the concepts, in file order.
@@ -354,6 +391,38 @@ impl Glossary {
             .into_iter()
             .map(|h| h.key.concept)
             .collect()
+    }
+
+    /// Returns [`Glossary::present`] for the `scope` of an article version of generation
+    /// `generation` (group `group`), remembered for later searches.
+    pub fn present_in(
+        &self,
+        generation: u64,
+        group: u32,
+        a: &Article,
+        scope: Scope,
+    ) -> Arc<HashSet<usize>> {
+        let key = (group, a.lang, scope);
+        {
+            let memo = self.memo.0.lock().unwrap_or_else(|e| e.into_inner());
+            if memo.0 == generation {
+                if let Some(found) = memo.1.get(&key) {
+                    return found.clone();
+                }
+            }
+        }
+        let mut text = format!("{}\n{}", a.title, a.questions.join("\n"));
+        if scope == Scope::Everything {
+            text.push('\n');
+            text.push_str(&a.answer);
+        }
+        let found = Arc::new(self.present(&text, a.lang.lang()));
+        let mut memo = self.memo.0.lock().unwrap_or_else(|e| e.into_inner());
+        if memo.0 != generation {
+            *memo = (generation, HashMap::new());
+        }
+        memo.1.insert(key, found.clone());
+        found
     }
 
     /// Returns the matching terms: every match when `all`, else left to right, longest

@@ -7,6 +7,7 @@ pub mod memory;
 
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
+use std::sync::Arc;
 use unicode_normalization::UnicodeNormalization;
 
 /// A character as glossary and memory matching see it, with the byte span of the original
@@ -52,14 +53,14 @@ pub fn fold(text: &str, lang: Lang) -> Vec<Folded> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Version {
     /// The article version.
-    pub article: Article,
+    pub article: Arc<Article>,
     /// True when it is older (by `updated_at`) than the newest version in its group.
     pub stale: bool,
 }
 
 /// Returns every version of a group with its staleness flag, ordered by language tag.
-pub fn versions(group: &[Article]) -> Vec<Version> {
-    let newest = group.iter().filter_map(Article::updated_ts).max();
+pub fn versions(group: &[Arc<Article>]) -> Vec<Version> {
+    let newest = group.iter().filter_map(|a| a.updated_ts()).max();
     group
         .iter()
         .map(|a| Version {
@@ -86,8 +87,8 @@ pub fn pick(versions: &[Version], wanted: Variant) -> Option<&Version> {
 mod tests {
     use super::*;
 
-    fn art(lang: Variant, updated_at: &str) -> Article {
-        Article {
+    fn art(lang: Variant, updated_at: &str) -> Arc<Article> {
+        Arc::new(Article {
             id: "x".into(),
             lang,
             title: "t".into(),
@@ -97,7 +98,7 @@ mod tests {
             tags: vec![],
             url: String::new(),
             updated_at: updated_at.into(),
-        }
+        })
     }
 
     #[test]

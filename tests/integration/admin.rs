@@ -6,6 +6,7 @@ use crate::common::{
     build_index, connect, fixture, query, search, spawn_server_with, tempdir, Client,
 };
 use faqd::engine::{Engine, SearchParams, Settings};
+use faqd::ingest::Article;
 use faqd::kb;
 use faqd::proto::admin_service_client::AdminServiceClient;
 use faqd::proto::{
@@ -456,7 +457,7 @@ fn an_edited_generation_ranks_like_a_fresh_build_of_the_same_articles() {
     let dir = build_index(&kb::sources(&[fixture("small.jsonl")], None));
     let engine = Arc::new(Engine::open(dir.path(), Settings::default()).unwrap());
     let admin = faqd::admin::Admin::new(engine.clone(), 3);
-    let mut article = engine.generation().group("fx-withdrawal").unwrap()[1].clone();
+    let mut article = Article::clone(&engine.generation().group("fx-withdrawal").unwrap()[1]);
     assert_eq!(article.lang, faqd::lang::Variant::En);
     article.title = "Test withdrawal to an external wallet".into();
     article.questions = vec!["why is my test withdrawal pending".into()];
@@ -464,7 +465,12 @@ fn an_edited_generation_ranks_like_a_fresh_build_of_the_same_articles() {
     admin.delete(&["fx-api-key".to_string()], None).unwrap();
 
     let edited = engine.generation();
-    let articles: Vec<_> = edited.groups.iter().flatten().cloned().collect();
+    let articles: Vec<Article> = edited
+        .groups
+        .iter()
+        .flatten()
+        .map(|a| Article::clone(a))
+        .collect();
     let fresh_dir = tempdir();
     let lock = faqd::index::RootLock::acquire(fresh_dir.path()).unwrap();
     faqd::index::build_generation(&lock, &articles, Default::default(), &Default::default())
@@ -487,7 +493,7 @@ fn an_edited_generation_ranks_like_a_fresh_build_of_the_same_articles() {
             .unwrap()
             .hits
             .into_iter()
-            .map(|h| (h.hit.version.id, format!("{:.4}", h.hit.confidence)))
+            .map(|h| (h.hit.version.id.clone(), format!("{:.4}", h.hit.confidence)))
             .collect()
         };
         assert_eq!(ranked(&engine), ranked(&fresh), "{q}");

@@ -91,7 +91,7 @@ static REPLIES: LazyLock<Vec<Aligned>> = LazyLock::new(|| {
 });
 
 /// Adds the aligned texts of one article group.
-fn add_group(b: &mut MemoryBuilder, group: &[Article]) {
+fn add_group(b: &mut MemoryBuilder, group: &[Arc<Article>]) {
     let Some(first) = group.first() else { return };
     let origin = format!("faq:{}", first.id);
     let titles: Vec<(Variant, &str)> = group.iter().map(|a| (a.lang, a.title.as_str())).collect();
@@ -118,7 +118,7 @@ fn add_group(b: &mut MemoryBuilder, group: &[Article]) {
 }
 
 /// Builds a memory from canned replies and FAQ article groups.
-pub fn from_sources(replies: &[Aligned], groups: &[Vec<Article>]) -> Memory {
+pub fn from_sources(replies: &[Aligned], groups: &[Vec<Arc<Article>>]) -> Memory {
     let mut b = MemoryBuilder::default();
     for r in replies {
         let texts: Vec<(Variant, &str)> = r.texts.iter().map(|(v, t)| (*v, t.as_str())).collect();
@@ -179,8 +179,8 @@ mod tests {
     use super::*;
     use crate::lang::Lang;
 
-    fn art(id: &str, lang: Variant, title: &str, answer: &str) -> Article {
-        Article {
+    fn art(id: &str, lang: Variant, title: &str, answer: &str) -> Arc<Article> {
+        Arc::new(Article {
             id: id.into(),
             lang,
             title: title.into(),
@@ -190,7 +190,7 @@ mod tests {
             tags: vec![],
             url: String::new(),
             updated_at: String::new(),
-        }
+        })
     }
 
     #[test]
