@@ -62,6 +62,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
                     "language": h.shown.article.lang.tag(),
                     "title": h.shown.article.title,
                     "answer": h.shown.article.answer,
+                    "stale": h.shown.stale,
                     "snippet": h.hit.snippet,
                     "score": h.hit.score,
                     "confidence": h.hit.confidence,

@@ -57,6 +57,7 @@ fn hit(h: GroupHit) -> proto::SearchHit {
         .map_or(h.hit.version.lang.lang(), |f| f.found)
         .code()
         .to_string();
+    let stale = h.shown.stale;
     let a = std::sync::Arc::unwrap_or_clone(h.shown.article);
     proto::SearchHit {
         id: a.id,
@@ -73,6 +74,7 @@ fn hit(h: GroupHit) -> proto::SearchHit {
         candidate_only: h.candidate_only,
         fallback: fallback_reason(h.fallback),
         found_language,
+        stale,
     }
 }
 

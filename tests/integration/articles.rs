@@ -203,9 +203,25 @@ async fn agent_version_is_stale_when_older_than_the_newest_translation() {
     assert_eq!(agent.language, "en");
     assert_eq!(agent.title, "Test OTP reset");
     assert!(agent.stale, "en (2026-01-05) is older than ko (2026-02-20)");
+    assert!(!hit.stale, "the ko version shown is the newest");
     let mut langs = hit.available_languages.clone();
     langs.sort_unstable();
     assert_eq!(langs, ["en", "ko", "zh-Hant"]);
+}
+
+/// The user can be shown the lagging translation too: the hit itself says so.
+#[tokio::test]
+async fn shown_version_is_flagged_stale_when_older_than_the_newest_translation() {
+    let mut c = small().await;
+    let r = search(&mut c, query("test otp reset")).await;
+    assert_eq!(r.language, "en");
+    let hit = top(&r);
+    assert_eq!(hit.id, "fx-otp-reset", "{:?}", ids(&r));
+    assert_eq!(hit.language, "en");
+    assert!(
+        hit.stale,
+        "en (2026-01-05) is older than ko (2026-02-20): {hit:?}"
+    );
 }
 
 #[tokio::test]
