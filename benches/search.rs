@@ -65,23 +65,28 @@ fn search(c: &mut Criterion) {
     };
     let (engine, _dir) = engine_on(&faqd::kb::sources(&[PathBuf::from(&bank)], None));
     let queries = faqd::eval::retrieval::read_queries(&PathBuf::from(queries)).expect("queries");
-    let params: Vec<SearchParams> = queries
-        .iter()
-        .take(200)
-        .map(|q| SearchParams {
-            query: q.query.clone(),
-            top_k: 10,
-            no_snippets: true,
-            ..SearchParams::default()
-        })
-        .collect();
-    c.bench_function(&format!("search/bank/{bank}/per-query"), |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i = (i + 1) % params.len();
-            black_box(engine.search(&params[i]).expect("search"))
-        })
-    });
+    // As the peers in ../shared/eval/BASELINES.md were measured: routed to the query's
+    // labelled language (no detection), no snippets, top 10.
+    for (route, detect) in [("gold", false), ("detect", true)] {
+        let params: Vec<SearchParams> = queries
+            .iter()
+            .take(200)
+            .map(|q| SearchParams {
+                query: q.query.clone(),
+                language: (!detect).then(|| q.lang.clone()),
+                top_k: 10,
+                no_snippets: true,
+                ..SearchParams::default()
+            })
+            .collect();
+        c.bench_function(&format!("search/bank/{bank}/{route}/per-query"), |b| {
+            let mut i = 0;
+            b.iter(|| {
+                i = (i + 1) % params.len();
+                black_box(engine.search(&params[i]).expect("search"))
+            })
+        });
+    }
 }
 
 criterion_group!(benches, analysis, search);

@@ -299,6 +299,7 @@ impl Engine {
             top_k,
             category,
             snippets: !p.no_snippets,
+            spelling: true,
         };
         let threshold = self.settings.threshold;
         let hits = search::search(&gen, &spec)?;

@@ -20,6 +20,10 @@ const CURRENT: &str = "CURRENT";
 const META: &str = "faqd-meta.json";
 const TMP_PREFIX: &str = ".tmp-";
 const LOCK: &str = ".lock";
+/// Version of the index layout (schema, analyzers). Part of every fingerprint, so a faqd
+/// that indexes differently rebuilds the shipped knowledge base (and the dumps it is given)
+/// instead of opening an index it cannot read.
+const INDEX_FORMAT: u32 = 2;
 
 /// What is recorded about a generation.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -156,7 +160,8 @@ pub struct Generation {
     pub stats: HashMap<tantivy::schema::Field, FieldStats>,
 }
 
-/// Statistics of one text field over the live documents that have it.
+/// Statistics of one text field over the documents of its language and part (deleted ones
+/// included until a merge drops them, as in tantivy's own statistics).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FieldStats {
     /// Documents of the field's language and part.
@@ -174,8 +179,6 @@ pub struct DocRef {
     pub variant: Variant,
     /// What part of the version it indexes.
     pub part: Part,
-    /// Which phrasing (0 the title, i + 1 `questions[i]`) or answer sentence it is.
-    pub unit: u32,
 }
 
 impl Generation {
@@ -184,11 +187,6 @@ impl Generation {
         self.by_id
             .get(id)
             .map(|&g| self.groups[g as usize].as_slice())
-    }
-
-    /// Returns what a search hit's document stands for.
-    pub fn doc_ref(&self, addr: tantivy::DocAddress) -> DocRef {
-        self.doc_refs[addr.segment_ord as usize][addr.doc_id as usize]
     }
 
     /// Returns the total number of article versions.
@@ -295,8 +293,10 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
     })
 }
 
-/// Counts the live documents of each language and part, and the average length of each
-/// text field over them.
+/// Counts the documents of each language and part, and the average length of each text field
+/// over them. Deleted documents that no merge has dropped yet are counted, as tantivy counts
+/// them in document frequencies and token totals: the statistics stay consistent (an IDF
+/// never goes negative), only slightly stale until the next merge.
 fn field_stats(
     reader: &IndexReader,
     fields: &Fields,
@@ -304,13 +304,8 @@ fn field_stats(
 ) -> Result<HashMap<tantivy::schema::Field, FieldStats>, IndexError> {
     let searcher = reader.searcher();
     let mut docs: HashMap<(Lang, Part), u64> = HashMap::new();
-    for (seg, refs) in searcher.segment_readers().iter().zip(doc_refs) {
-        let alive = seg.alive_bitset();
-        for (doc, r) in refs.iter().enumerate() {
-            if r.group != u32::MAX && alive.is_none_or(|a| a.is_alive(doc as u32)) {
-                *docs.entry((r.variant.lang(), r.part)).or_default() += 1;
-            }
-        }
+    for r in doc_refs.iter().flatten() {
+        *docs.entry((r.variant.lang(), r.part)).or_default() += 1;
     }
     let mut stats = HashMap::new();
     for lang in Lang::ALL {
@@ -349,7 +344,6 @@ fn load_doc_refs(
         let ids = ff.str("id")?.ok_or_else(|| missing("id"))?;
         let variants = ff.str("variant")?.ok_or_else(|| missing("variant"))?;
         let kinds = ff.str("kind")?.ok_or_else(|| missing("kind"))?;
-        let units = ff.u64("unit")?;
         // Each column's dictionary is read once (ord -> value); per document only the ord is
         // looked up, which keeps opening a large generation fast.
         let values = |col: &tantivy::columnar::StrColumn| -> Result<Vec<String>, IndexError> {
@@ -386,12 +380,10 @@ fn load_doc_refs(
             let group = ord(&ids, doc).map_or(u32::MAX, |o| groups[o as usize]);
             let variant = ord(&variants, doc).map_or(Variant::En, |o| variant_of[o as usize]);
             let part = ord(&kinds, doc).map_or(Part::Article, |o| part_of[o as usize]);
-            let unit = units.first(doc).unwrap_or(0) as u32;
             refs.push(DocRef {
                 group,
                 variant,
                 part,
-                unit,
             });
         }
         out.push(refs);
@@ -441,17 +433,14 @@ fn load_groups(
 pub fn documents(fields: &Fields, article: &Article) -> Vec<TantivyDocument> {
     let lang: Lang = article.lang.lang();
     let payload = serde_json::to_string(article).expect("articles serialise");
-    let base = |part: Part, unit: usize| {
+    let base = |part: Part| {
         doc!(
             fields.id => article.id.as_str(),
             fields.variant => article.lang.tag(),
-            fields.lang => lang.code(),
             fields.kind => part.tag(),
-            fields.category => article.category.as_str(),
-            fields.unit => unit as u64,
         )
     };
-    let mut main = base(Part::Article, 0);
+    let mut main = base(Part::Article);
     main.add_text(fields.payload, &payload);
     for &k in Kind::for_lang(lang) {
         let f = fields.text(lang, Part::Article, k);
@@ -466,15 +455,9 @@ pub fn documents(fields: &Fields, article: &Article) -> Vec<TantivyDocument> {
     let sentences = analysis::sentences(&article.answer);
     let units = phrasings
         .map(|q| (Part::Phrasing, q.as_str()))
-        .enumerate()
-        .chain(
-            sentences
-                .into_iter()
-                .map(|s| (Part::Sentence, s))
-                .enumerate(),
-        );
-    for (unit, (part, text)) in units {
-        let mut d = base(part, unit);
+        .chain(sentences.into_iter().map(|s| (Part::Sentence, s)));
+    for (part, text) in units {
+        let mut d = base(part);
         for k in part.kinds(lang) {
             d.add_text(fields.text(lang, part, k), text);
         }
@@ -493,7 +476,7 @@ pub fn fingerprint<'a>(texts: impl IntoIterator<Item = &'a [u8]>) -> String {
             h = h.wrapping_mul(0x100000001b3);
         }
     }
-    format!("{h:016x}-v{}", env!("CARGO_PKG_VERSION"))
+    format!("{h:016x}-v{}-f{INDEX_FORMAT}", env!("CARGO_PKG_VERSION"))
 }
 
 /// Builds a new generation from articles and publishes it; returns its metadata. The lock

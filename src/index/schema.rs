@@ -1,8 +1,8 @@
 //! The tantivy schema. Each article version is indexed as several documents, each evidence of
 //! its own:
 //! - one *article* document: title, questions and answer together;
-//! - one *phrasing* document per way of asking: the title and each question, so an article
-//!   with many phrasings is not penalised for length and each phrasing can match on its own;
+//! - one *phrasing* document per way of asking: the title and each question, so each
+//!   phrasing matches on its own, however many the article has;
 //! - one *sentence* document per sentence of the answer, so a question that one sentence of a
 //!   long answer answers is found.
 //!
@@ -65,15 +65,8 @@ pub struct Fields {
     pub id: Field,
     /// Version tag (`ko`, `en`, `zh`, `zh-Hant`).
     pub variant: Field,
-    /// Search language (`ko`, `en`, `zh`).
-    pub lang: Field,
     /// The document's [`Part`] tag.
     pub kind: Field,
-    /// For phrasing documents: 0 for the title, i + 1 for `questions[i]`; for sentence
-    /// documents: the sentence's index in the answer.
-    pub unit: Field,
-    /// Category, for filtering.
-    pub category: Field,
     /// The article as JSON (article documents only).
     pub payload: Field,
     text: Vec<(Lang, Part, Kind, Field)>,
@@ -94,10 +87,7 @@ impl Fields {
         let mut b = Schema::builder();
         let id = b.add_text_field("id", STRING | STORED | FAST);
         let variant = b.add_text_field("variant", STRING | STORED | FAST);
-        let lang = b.add_text_field("lang", STRING);
         let kind = b.add_text_field("kind", STRING | FAST);
-        let unit = b.add_u64_field("unit", FAST);
-        let category = b.add_text_field("category", STRING | STORED);
         let payload = b.add_text_field("payload", STORED);
         let mut text = Vec::new();
         for l in Lang::ALL {
@@ -118,10 +108,7 @@ impl Fields {
             Fields {
                 id,
                 variant,
-                lang,
                 kind,
-                unit,
-                category,
                 payload,
                 text,
             },

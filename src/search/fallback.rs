@@ -29,7 +29,7 @@
 //!    A group appears once (its first place).
 
 use super::{
-    article_count, display_version, doc_freq as term_doc_freq, excerpt, idf, is_number,
+    display_version, doc_freq as term_doc_freq, excerpt, idf, is_number, language_articles,
     measures_confidence, search, Hit, SearchError, SearchSpec,
 };
 use crate::analysis::{self, Kind};
@@ -120,7 +120,7 @@ pub fn coverage(gen: &Generation, text: &str, lang: Lang, named: &[Found]) -> f6
                     None => tokens.push((t.text, inside)),
                 }
             }
-            let articles = article_count(gen, lang);
+            let articles = language_articles(gen, lang);
             let weight = |t: &str| {
                 if is_number(t) {
                     0.0
@@ -190,6 +190,9 @@ pub fn with_fallback(
             &SearchSpec {
                 text: &mapped,
                 lang,
+                // Glossary terms are spelt right; a term missing from this language's
+                // articles must not turn into a neighbouring word.
+                spelling: false,
                 ..spec.clone()
             },
         )?;

@@ -1,18 +1,19 @@
 //! Query analysis, ranking, confidence and snippets over one generation.
 //!
-//! The user's text is analysed with the same analyzers as the index ([`query`]) and its terms'
-//! postings are scored directly ([`rank`]): it is never parsed as query syntax. How articles
-//! are scored and how confidence is computed is described in [`rank`].
+//! The user's text is analysed with the same analyzers as the index (`query.rs`) and its
+//! terms' postings are scored directly (`rank.rs`, which also describes how articles are
+//! scored and how confidence is computed): it is never parsed as query syntax.
 //!
 //! [`fallback`] searches the other languages with the query's glossary terms when the query's
-//! own language has no confident answer.
+//! own language has no confident answer, or its confident answer is not about the support
+//! terms the query names.
 
 pub mod fallback;
 mod query;
 mod rank;
 
 pub use query::{analyse, correct_spelling, Analysed};
-pub use rank::{article_count, doc_freq, idf, is_number, measures_confidence};
+pub use rank::{doc_freq, idf, is_number, language_articles, measures_confidence};
 
 use crate::analysis::Kind;
 use crate::index::{Generation, Part};
@@ -42,6 +43,8 @@ pub struct SearchSpec<'a> {
     pub category: Option<&'a str>,
     /// Whether to build highlighted snippets.
     pub snippets: bool,
+    /// Whether to correct misspelt words (user text; not glossary terms).
+    pub spelling: bool,
 }
 
 /// One ranked article.
@@ -86,7 +89,9 @@ pub fn display_version(
 /// Searches one generation; returns at most `top_k` articles, best first, with confidence.
 pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchError> {
     let mut analysed = analyse(spec.text, spec.lang);
-    correct_spelling(gen, &mut analysed)?;
+    if spec.spelling {
+        correct_spelling(gen, &mut analysed)?;
+    }
     let searcher = gen.reader.searcher();
     let in_category = |group: u32| {
         spec.category.is_none_or(|c| {

@@ -49,14 +49,19 @@ pub fn analyse(text: &str, lang: Lang) -> Analysed {
 
 /// Returns how many edits a misspelt word of `len` characters may be away from the word the
 /// user meant: none under 4 characters (too many short words are one edit apart), one up to
-/// 6, two from 7 (as search engines' "auto" fuzziness does).
+/// 6, two from 7 (as search engines' "auto" fuzziness does); none over 20 (not a word).
 fn max_edits(len: usize) -> u8 {
     match len {
         0..=3 => 0,
         4..=6 => 1,
-        _ => 2,
+        7..=20 => 2,
+        _ => 0,
     }
 }
+
+/// Most words corrected in one query: each costs a walk of the term dictionary, and a long
+/// run of unknown words is not a query with typos.
+const MAX_CORRECTIONS: usize = 8;
 
 /// Replaces English words the knowledge base does not contain with the closest word it does
 /// (fewest edits, a swap of neighbouring letters counting as one, same first letter; among
@@ -72,21 +77,31 @@ pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<(
     let Some(words) = q.tokens.iter_mut().find(|(k, _)| *k == Kind::Word) else {
         return Ok(());
     };
-    let mut changed = false;
+    let mut fixes: Vec<(String, Option<String>)> = Vec::new();
     for w in words.1.iter_mut() {
-        let len = w.text.chars().count();
-        let edits = max_edits(len);
+        if let Some((_, fixed)) = fixes.iter().find(|(from, _)| *from == w.text) {
+            if let Some(fixed) = fixed {
+                w.text = fixed.clone();
+            }
+            continue;
+        }
+        let edits = max_edits(w.text.chars().count());
         if edits == 0 || !w.text.chars().all(char::is_alphabetic) {
             continue;
         }
         if searcher.doc_freq(&Term::from_field_text(field, &w.text))? > 0 {
             continue;
         }
-        if let Some(fixed) = closest_term(&searcher, field, &w.text, edits)? {
+        if fixes.len() == MAX_CORRECTIONS {
+            break;
+        }
+        let fixed = closest_term(&searcher, field, &w.text, edits)?;
+        fixes.push((w.text.clone(), fixed.clone()));
+        if let Some(fixed) = fixed {
             w.text = fixed;
-            changed = true;
         }
     }
+    let changed = fixes.iter().any(|(_, fixed)| fixed.is_some());
     if changed {
         let shingles = analysis::shingles(&words.1);
         if let Some(s) = q.tokens.iter_mut().find(|(k, _)| *k == Kind::Shingle) {
@@ -108,7 +123,8 @@ fn closest_term(
     for edits in 1..=max {
         let automaton =
             FuzzyTermQuery::new(Term::from_field_text(field, word), edits, true).automaton()?;
-        let mut best: Option<(u32, String)> = None;
+        // Document frequency per candidate, summed over segments.
+        let mut candidates: Vec<(String, u64)> = Vec::new();
         for seg in searcher.segment_readers() {
             let inverted = seg.inverted_index(field)?;
             let mut stream = inverted.terms().search(&automaton).into_stream()?;
@@ -119,16 +135,18 @@ fn closest_term(
                 if term.chars().next() != first {
                     continue;
                 }
-                let df = stream.value().doc_freq;
-                if best
-                    .as_ref()
-                    .is_none_or(|(d, t)| df > *d || (df == *d && term < t.as_str()))
-                {
-                    best = Some((df, term.to_string()));
+                let df = u64::from(stream.value().doc_freq);
+                match candidates.iter_mut().find(|(t, _)| t == term) {
+                    Some(c) => c.1 += df,
+                    None => candidates.push((term.to_string(), df)),
                 }
             }
         }
-        if let Some((_, term)) = best {
+        // The most frequent; among equals the first in alphabetical order.
+        let best = candidates
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)));
+        if let Some((term, _)) = best {
             return Ok(Some(term));
         }
     }
@@ -142,8 +160,16 @@ mod tests {
     #[test]
     fn edits_grow_with_word_length() {
         assert_eq!(
-            ["kyc", "card", "refund", "mattress", "protein"].map(|w| max_edits(w.len())),
-            [0, 1, 1, 2, 2]
+            [
+                "kyc",
+                "card",
+                "refund",
+                "mattress",
+                "protein",
+                "pneumonoultramicroscopic"
+            ]
+            .map(|w| max_edits(w.len())),
+            [0, 1, 1, 2, 2, 0]
         );
     }
 

@@ -11,9 +11,10 @@
 //!   (they catch spacing variants and words the segmenters split differently); English word
 //!   pairs 0.25 (they reward the query's words in the same order).
 //! - An article's score is its article document's (title, questions and answer together)
-//!   plus a quarter of its best phrasing's and a quarter of its best answer sentence's, so
-//!   one close phrasing or one answering sentence lifts an article without long articles
-//!   being penalised for having many.
+//!   plus a quarter of its best phrasing's and a quarter of its best answer sentence's. The
+//!   article document is length-normalised over all its text; the phrasing and sentence
+//!   evidence is not, so one close phrasing among 130, or one answering sentence of a long
+//!   answer, still lifts the article.
 //!
 //! Confidence (0 to 1, comparable across queries) is the geometric mean of two shares, each
 //! averaged over the word and bigram analyses (words alone for English):
@@ -68,11 +69,11 @@ pub fn is_number(token: &str) -> bool {
 
 /// Returns BM25's IDF of a term found in `df` of `n` documents (never negative).
 pub fn idf(n: u64, df: u64) -> f64 {
-    let (n, df) = (n as f64, df as f64);
+    let (n, df) = (n as f64, df.min(n) as f64);
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
-/// Returns how many live article documents of `lang` contain a token in the field of `kind`.
+/// Returns how many article documents of `lang` contain a token in the field of `kind`.
 pub fn doc_freq(searcher: &Searcher, gen: &Generation, lang: Lang, kind: Kind, token: &str) -> u64 {
     let field = gen.fields.text(lang, Part::Article, kind);
     searcher
@@ -80,8 +81,8 @@ pub fn doc_freq(searcher: &Searcher, gen: &Generation, lang: Lang, kind: Kind, t
         .unwrap_or(0)
 }
 
-/// Returns the number of live article documents of `lang`.
-pub fn article_count(gen: &Generation, lang: Lang) -> u64 {
+/// Returns the number of article documents of `lang` (the `n` of their IDF).
+pub fn language_articles(gen: &Generation, lang: Lang) -> u64 {
     let field = gen.fields.text(lang, Part::Article, Kind::Word);
     gen.stats.get(&field).map_or(0, |s| s.docs)
 }
@@ -121,7 +122,9 @@ impl Evidence {
     /// Returns the confidence that the article answers the query (see the module docs).
     pub fn confidence(&self) -> f64 {
         let closeness = self.phrasing.precision.max(self.sentence.precision);
-        f64::from(self.article.coverage * closeness).sqrt().min(1.0)
+        f64::from(self.article.coverage * closeness)
+            .clamp(0.0, 1.0)
+            .sqrt()
     }
 }
 
@@ -133,7 +136,10 @@ struct Scratch {
     coverage: Vec<f32>,
     precision: Vec<f32>,
     touched: Vec<u32>,
-    group_slot: Vec<u32>,
+    /// Per group: the query (epoch) that last gave it a slot, and the slot. A stamp instead of
+    /// a reset, so a query that stops half-way leaves nothing behind.
+    group_slot: Vec<(u32, u32)>,
+    epoch: u32,
 }
 
 impl Scratch {
@@ -218,10 +224,12 @@ pub fn evidence(
         base.push(total);
         total += seg.max_doc() as usize;
     }
+    // Confidence averages over the analyses that measure it and that the query has tokens in
+    // (a Korean query of Latin words only, such as `OTP`, has no bigrams).
     let measured = q
         .tokens
         .iter()
-        .filter(|(k, _)| measures_confidence(*k))
+        .filter(|(k, tokens)| measures_confidence(*k) && !tokens.is_empty())
         .count()
         .max(1) as f32;
     // Plan: every (part, kind) field with its length tables, and every query term's postings
@@ -355,7 +363,13 @@ fn collect(
     keep: &impl Fn(u32) -> bool,
 ) -> Vec<Evidence> {
     if s.group_slot.len() < gen.groups.len() {
-        s.group_slot.resize(gen.groups.len(), u32::MAX);
+        s.group_slot.resize(gen.groups.len(), (0, 0));
+    }
+    s.epoch = s.epoch.wrapping_add(1);
+    if s.epoch == 0 {
+        // Wrapped around: old stamps could match again.
+        s.group_slot.fill((0, 0));
+        s.epoch = 1;
     }
     let mut out: Vec<Evidence> = Vec::new();
     for &at in &s.touched {
@@ -366,14 +380,14 @@ fn collect(
             continue;
         }
         let slot = &mut s.group_slot[r.group as usize];
-        if *slot == u32::MAX {
-            *slot = out.len() as u32;
+        if slot.0 != s.epoch {
+            *slot = (s.epoch, out.len() as u32);
             out.push(Evidence {
                 group: r.group,
                 ..Evidence::default()
             });
         }
-        let e = &mut out[*slot as usize];
+        let e = &mut out[slot.1 as usize];
         let best = match r.part {
             Part::Article => &mut e.article,
             Part::Phrasing => &mut e.phrasing,
@@ -387,8 +401,46 @@ fn collect(
             };
         }
     }
-    for e in &out {
-        s.group_slot[e.group as usize] = u32::MAX;
-    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idf_falls_with_document_frequency_and_never_goes_negative() {
+        assert!(idf(100, 1) > idf(100, 10));
+        assert!(idf(100, 10) > idf(100, 100));
+        // Deleted documents still count in tantivy's frequencies until a merge.
+        assert!(idf(100, 120) >= 0.0);
+    }
+
+    #[test]
+    fn confidence_is_the_geometric_mean_of_coverage_and_the_best_closeness() {
+        let best = |coverage: f32, precision: f32| Best {
+            score: 1.0,
+            coverage,
+            precision,
+        };
+        let e = Evidence {
+            group: 0,
+            article: best(0.64, 0.1),
+            phrasing: best(0.0, 0.25),
+            sentence: best(0.0, 0.5),
+        };
+        assert!((e.confidence() - (0.64f64 * 0.5).sqrt()).abs() < 1e-6);
+        let none = Evidence {
+            article: best(0.9, 0.0),
+            ..Evidence::default()
+        };
+        assert_eq!(none.confidence(), 0.0, "no phrasing or sentence matched");
+    }
+
+    #[test]
+    fn numbers_are_not_topic_words() {
+        assert!(is_number("7021645199"));
+        assert!(!is_number("erc20"));
+        assert!(!is_number("2fa"));
+    }
 }

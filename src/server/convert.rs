@@ -57,24 +57,24 @@ fn hit(h: GroupHit) -> proto::SearchHit {
         .map_or(h.hit.version.lang.lang(), |f| f.found)
         .code()
         .to_string();
-    let stale = h.shown.stale;
-    let a = std::sync::Arc::unwrap_or_clone(h.shown.article);
+    // Only the fields a hit carries are copied out of the served article.
+    let a = &h.shown.article;
     proto::SearchHit {
-        id: a.id,
+        id: a.id.clone(),
         language: a.lang.tag().to_string(),
-        title: a.title,
-        answer: a.answer,
+        title: a.title.clone(),
+        answer: a.answer.clone(),
         snippet: h.hit.snippet,
         score: h.hit.score,
         confidence: h.hit.confidence,
-        url: a.url,
-        category: a.category,
+        url: a.url.clone(),
+        category: a.category.clone(),
         available_languages: h.available.iter().map(|v| v.tag().to_string()).collect(),
         agent_version: h.agent_version.map(version),
         candidate_only: h.candidate_only,
         fallback: fallback_reason(h.fallback),
         found_language,
-        stale,
+        stale: h.shown.stale,
     }
 }
 

@@ -226,3 +226,37 @@ async fn hits_are_distinct_articles_with_snippets_and_their_available_languages(
     }
     assert!(top_hit.available_languages.len() >= 3, "{top_hit:?}");
 }
+
+/// Regression: a Chinese (or Korean) search for Latin words only (`API`, from a zh app)
+/// averaged confidence over the bigram analysis too, which such a query has no tokens in,
+/// so the exact title match scored 0.25 and was not answered.
+#[tokio::test]
+async fn latin_only_query_in_a_cjk_language_is_answered_by_an_exact_title_match() {
+    let mut c = small().await;
+    let r = search(
+        &mut c,
+        SearchRequest {
+            query: "API".into(),
+            language: Some("zh".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(r.language, "zh");
+    assert_eq!(top(&r).id, "fx-api-key", "{:?}", ids(&r));
+    assert!(r.answered, "{r:?}");
+}
+
+/// Typos in real support traffic find the article the user meant: each query's only
+/// content word is misspelt, so without the correction nothing would match.
+#[tokio::test]
+async fn misspelt_english_words_are_corrected_to_indexed_words() {
+    let mut c = shipped().await;
+    let r = search(&mut c, query("pasword")).await;
+    assert_eq!(top(&r).id, "password-reset", "{:?}", ids(&r));
+    let r = search(&mut c, query("withdrawl")).await;
+    assert!(is_withdrawal(&top(&r).id), "{:?}", ids(&r));
+    // Words under four letters are never corrected.
+    let r = search(&mut c, query("xyz")).await;
+    assert!(r.hits.is_empty(), "{:?}", ids(&r));
+}
