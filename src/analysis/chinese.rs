@@ -43,9 +43,12 @@ pub fn warm_up() {
 
 /// Returns jieba words (search mode) of Han runs, plus Latin words and numbers.
 pub fn words(text: &str) -> Vec<Tok> {
-    let chars = fold(text);
+    words_of(&fold(text))
+}
+
+fn words_of(chars: &[NChar]) -> Vec<Tok> {
     let mut out = Vec::new();
-    for run in runs(&chars, is_word_char) {
+    for run in runs(chars, is_word_char) {
         for part in script_runs(run) {
             if !is_han(part[0].c) {
                 out.push(Tok {
@@ -86,4 +89,16 @@ pub fn unigrams(text: &str) -> Vec<Tok> {
         char_unigrams(run, &mut out);
     }
     out
+}
+
+/// Returns [`words`], [`bigrams`] and [`unigrams`] at once, folding the text once (for
+/// indexing, which needs all three).
+pub fn all(text: &str) -> [Vec<Tok>; 3] {
+    let chars = fold(text);
+    let (mut bi, mut uni) = (Vec::new(), Vec::new());
+    for run in runs(&chars, is_han) {
+        char_bigrams(run, &mut bi);
+        char_unigrams(run, &mut uni);
+    }
+    [words_of(&chars), bi, uni]
 }

@@ -218,9 +218,12 @@ fn split_words(chars: &[NChar]) -> Vec<Word<'_>> {
 /// Returns word tokens: Hangul words with particles stripped (function words dropped), Latin
 /// words and numbers.
 pub fn words(text: &str) -> Vec<Tok> {
-    let chars = normalize(text);
-    split_words(&chars)
-        .into_iter()
+    words_of(&split_words(&normalize(text)))
+}
+
+fn words_of(words: &[Word]) -> Vec<Tok> {
+    words
+        .iter()
         .filter(|w| w.stem_len > 0)
         .map(|w| Tok {
             text: text_of(&w.chars[..w.stem_len]),
@@ -233,10 +236,10 @@ pub fn words(text: &str) -> Vec<Tok> {
 /// Returns the runs of Hangul word stems the character analyses work on: stems are joined
 /// across whitespace, so `비밀번호재설정` and `비밀번호 재설정` give the same run; particles,
 /// endings and function words are left out; any other character ends a run.
-fn stem_runs(chars: &[NChar]) -> Vec<Vec<NChar>> {
+fn stem_runs(words: &[Word]) -> Vec<Vec<NChar>> {
     let mut runs = Vec::new();
     let mut run: Vec<NChar> = Vec::new();
-    for w in split_words(chars) {
+    for w in words {
         if (!w.hangul || !w.joined) && !run.is_empty() {
             runs.push(std::mem::take(&mut run));
         }
@@ -253,7 +256,7 @@ fn stem_runs(chars: &[NChar]) -> Vec<Vec<NChar>> {
 /// Returns character bigrams of the Hangul stem runs (a run of one syllable gives it alone).
 pub fn bigrams(text: &str) -> Vec<Tok> {
     let mut out = Vec::new();
-    for run in stem_runs(&normalize(text)) {
+    for run in stem_runs(&split_words(&normalize(text))) {
         char_bigrams(&run, &mut out);
     }
     out
@@ -262,10 +265,23 @@ pub fn bigrams(text: &str) -> Vec<Tok> {
 /// Returns the syllables of the Hangul stem runs, one token each.
 pub fn unigrams(text: &str) -> Vec<Tok> {
     let mut out = Vec::new();
-    for run in stem_runs(&normalize(text)) {
+    for run in stem_runs(&split_words(&normalize(text))) {
         char_unigrams(&run, &mut out);
     }
     out
+}
+
+/// Returns [`words`], [`bigrams`] and [`unigrams`] at once, normalising and splitting the
+/// text once (for indexing, which needs all three).
+pub fn all(text: &str) -> [Vec<Tok>; 3] {
+    let chars = normalize(text);
+    let words = split_words(&chars);
+    let (mut bi, mut uni) = (Vec::new(), Vec::new());
+    for run in stem_runs(&words) {
+        char_bigrams(&run, &mut bi);
+        char_unigrams(&run, &mut uni);
+    }
+    [words_of(&words), bi, uni]
 }
 
 #[cfg(test)]

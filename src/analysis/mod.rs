@@ -12,6 +12,10 @@ mod korean;
 mod normalize;
 
 use crate::lang::Lang;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
 
 pub use chinese::{is_traditional, to_simplified, warm_up};
@@ -86,6 +90,21 @@ pub fn analyze(lang: Lang, kind: Kind, text: &str) -> Vec<Tok> {
     }
 }
 
+/// Returns every analysis of `text` in `lang`, in [`Kind::for_lang`] order, sharing the
+/// normalisation between them (what indexing needs; the same tokens as [`analyze`]).
+pub fn analyze_all(lang: Lang, text: &str) -> Vec<(Kind, Vec<Tok>)> {
+    let kinds = Kind::for_lang(lang).iter().copied();
+    match lang {
+        Lang::En => {
+            let words = english::words(text);
+            let shingles = english::shingles(&words);
+            kinds.zip([words, shingles]).collect()
+        }
+        Lang::Ko => kinds.zip(korean::all(text)).collect(),
+        Lang::Zh => kinds.zip(chinese::all(text)).collect(),
+    }
+}
+
 /// Splits text into sentences: after `。？！` and newlines always, after `.?!` when a space
 /// or the end follows (so `1.5` and `v2.0` stay whole). Terminators stay with their sentence;
 /// pieces are trimmed and empty ones dropped.
@@ -138,19 +157,57 @@ impl Tokenizer for FaqTokenizer {
     type TokenStream<'a> = VecTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        let tokens = analyze(self.lang, self.kind, text)
-            .into_iter()
+        let tokens = recent_analysis(self.lang, text)
+            .iter()
+            .find(|(k, _)| *k == self.kind)
+            .map(|(_, toks)| toks.as_slice())
+            .unwrap_or_default()
+            .iter()
             .enumerate()
             .map(|(position, t)| Token {
                 offset_from: t.from,
                 offset_to: t.to,
                 position,
-                text: t.text,
+                text: t.text.clone(),
                 position_length: 1,
             })
             .collect();
         VecTokenStream { tokens, next: 0 }
     }
+}
+
+type Analyses = Rc<Vec<(Kind, Vec<Tok>)>>;
+
+/// Texts recently analysed on this thread, with every analysis of them.
+const RECENT_TEXTS: usize = 256;
+
+thread_local! {
+    static RECENT: RefCell<HashMap<u64, (Lang, String, Analyses)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// Returns every analysis of `text` ([`analyze_all`]), remembering the last texts: an
+/// article's phrasings and sentences are indexed in their own documents and again in the
+/// article document, and several fields analyse the same text (one per kind), so each text
+/// is analysed once instead of up to five times.
+fn recent_analysis(lang: Lang, text: &str) -> Analyses {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (lang, text).hash(&mut h);
+    let key = h.finish();
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if let Some((l, t, found)) = recent.get(&key) {
+            if *l == lang && t == text {
+                return found.clone();
+            }
+        }
+        if recent.len() >= RECENT_TEXTS {
+            recent.clear();
+        }
+        let found: Analyses = Rc::new(analyze_all(lang, text));
+        recent.insert(key, (lang, text.to_string(), found.clone()));
+        found
+    })
 }
 
 /// A token stream over tokens computed up front.

@@ -442,28 +442,42 @@ pub fn documents(fields: &Fields, article: &Article) -> Vec<TantivyDocument> {
     };
     let mut main = base(Part::Article);
     main.add_text(fields.payload, &payload);
-    for &k in Kind::for_lang(lang) {
-        let f = fields.text(lang, Part::Article, k);
-        main.add_text(f, &article.title);
-        for q in &article.questions {
-            main.add_text(f, q);
-        }
-        main.add_text(f, &article.answer);
-    }
-    let mut docs = vec![main];
+    let mut docs = Vec::new();
     let phrasings = std::iter::once(&article.title).chain(&article.questions);
     let sentences = analysis::sentences(&article.answer);
     let units = phrasings
         .map(|q| (Part::Phrasing, q.as_str()))
         .chain(sentences.into_iter().map(|s| (Part::Sentence, s)));
+    // Each phrasing and sentence indexes a document of its own and is one value of the
+    // article document (title, questions and answer together). The analyzers remember the
+    // texts they just analysed, so each is analysed once when an article's documents are
+    // indexed together (see `write_index`).
     for (part, text) in units {
         let mut d = base(part);
         for k in part.kinds(lang) {
             d.add_text(fields.text(lang, part, k), text);
         }
+        for &k in Kind::for_lang(lang) {
+            main.add_text(fields.text(lang, Part::Article, k), text);
+        }
         docs.push(d);
     }
+    docs.insert(0, main);
     docs
+}
+
+/// Indexes an article version's documents as one batch, so one indexing thread analyses
+/// them one after the other (and reuses each text's analysis, see [`documents`]).
+fn add_article(
+    writer: &tantivy::IndexWriter,
+    fields: &Fields,
+    article: &Article,
+) -> Result<(), IndexError> {
+    let ops = documents(fields, article)
+        .into_iter()
+        .map(tantivy::indexer::UserOperation::Add);
+    writer.run(ops)?;
+    Ok(())
 }
 
 /// Returns a fingerprint of source texts (FNV-1a, 64 bits), to tell whether an index is up to
@@ -527,9 +541,7 @@ pub fn edit_generation(
             writer.delete_term(tantivy::Term::from_field_text(base.fields.id, id));
         }
         for article in articles.iter().filter(|a| touched.contains(&a.id)) {
-            for d in documents(&base.fields, article) {
-                writer.add_document(d)?;
-            }
+            add_article(&writer, &base.fields, article)?;
         }
         writer.commit()?;
         let reader = index.reader()?;
@@ -603,9 +615,7 @@ fn write_index(dir: &Path, articles: &[Article], opts: &BuildOptions) -> Result<
     analysis::register(index.tokenizers());
     let mut writer: tantivy::IndexWriter = index.writer(200_000_000)?;
     for (i, article) in articles.iter().enumerate() {
-        for d in documents(&fields, article) {
-            writer.add_document(d)?;
-        }
+        add_article(&writer, &fields, article)?;
         if let Some(progress) = &opts.progress {
             if i % 1000 == 999 || i + 1 == articles.len() {
                 progress(i + 1, articles.len());

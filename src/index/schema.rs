@@ -85,8 +85,9 @@ impl Fields {
     /// Builds the schema and its field handles.
     pub fn schema() -> (Schema, Fields) {
         let mut b = Schema::builder();
-        let id = b.add_text_field("id", STRING | STORED | FAST);
-        let variant = b.add_text_field("variant", STRING | STORED | FAST);
+        // Stored once, in the payload; ids are indexed for deletes and fast for `doc_refs`.
+        let id = b.add_text_field("id", STRING | FAST);
+        let variant = b.add_text_field("variant", FAST);
         let kind = b.add_text_field("kind", STRING | FAST);
         let payload = b.add_text_field("payload", STORED);
         let mut text = Vec::new();
