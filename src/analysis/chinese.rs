@@ -71,28 +71,8 @@ fn words_of(chars: &[NChar]) -> Vec<Tok> {
     out
 }
 
-/// Returns Han bigrams within runs of Han characters (a lone character gives a unigram).
-pub fn bigrams(text: &str) -> Vec<Tok> {
-    let chars = fold(text);
-    let mut out = Vec::new();
-    for run in runs(&chars, is_han) {
-        char_bigrams(run, &mut out);
-    }
-    out
-}
-
-/// Returns Han characters, one token each.
-pub fn unigrams(text: &str) -> Vec<Tok> {
-    let chars = fold(text);
-    let mut out = Vec::new();
-    for run in runs(&chars, is_han) {
-        char_unigrams(run, &mut out);
-    }
-    out
-}
-
-/// Returns [`words`], [`bigrams`] and [`unigrams`] at once, folding the text once (for
-/// indexing, which needs all three).
+/// Returns [`words`], Han bigrams within runs of Han characters (a lone character gives a
+/// unigram) and single Han characters, folding the text once.
 pub fn all(text: &str) -> [Vec<Tok>; 3] {
     let chars = fold(text);
     let (mut bi, mut uni) = (Vec::new(), Vec::new());

@@ -253,26 +253,8 @@ fn stem_runs(words: &[Word]) -> Vec<Vec<NChar>> {
     runs
 }
 
-/// Returns character bigrams of the Hangul stem runs (a run of one syllable gives it alone).
-pub fn bigrams(text: &str) -> Vec<Tok> {
-    let mut out = Vec::new();
-    for run in stem_runs(&split_words(&normalize(text))) {
-        char_bigrams(&run, &mut out);
-    }
-    out
-}
-
-/// Returns the syllables of the Hangul stem runs, one token each.
-pub fn unigrams(text: &str) -> Vec<Tok> {
-    let mut out = Vec::new();
-    for run in stem_runs(&split_words(&normalize(text))) {
-        char_unigrams(&run, &mut out);
-    }
-    out
-}
-
-/// Returns [`words`], [`bigrams`] and [`unigrams`] at once, normalising and splitting the
-/// text once (for indexing, which needs all three).
+/// Returns [`words`], the character bigrams of the Hangul stem runs (a run of one syllable
+/// gives it alone) and their single syllables, normalising and splitting the text once.
 pub fn all(text: &str) -> [Vec<Tok>; 3] {
     let chars = normalize(text);
     let words = split_words(&chars);

@@ -77,21 +77,18 @@ pub fn tokenizer_name(lang: Lang, kind: Kind) -> String {
 pub fn analyze(lang: Lang, kind: Kind, text: &str) -> Vec<Tok> {
     match (lang, kind) {
         (Lang::Ko, Kind::Word) => korean::words(text),
-        (Lang::Ko, Kind::Bigram) => korean::bigrams(text),
-        (Lang::Ko, Kind::Unigram) => korean::unigrams(text),
         (Lang::Zh, Kind::Word) => chinese::words(text),
-        (Lang::Zh, Kind::Bigram) => chinese::bigrams(text),
-        (Lang::Zh, Kind::Unigram) => chinese::unigrams(text),
         (Lang::En, Kind::Word) => english::words(text),
-        (Lang::En, Kind::Shingle) => english::shingles(&english::words(text)),
-        (Lang::En, Kind::Bigram | Kind::Unigram) | (Lang::Ko | Lang::Zh, Kind::Shingle) => {
-            Vec::new()
-        }
+        _ => analyze_all(lang, text)
+            .into_iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, toks)| toks)
+            .unwrap_or_default(),
     }
 }
 
 /// Returns every analysis of `text` in `lang`, in [`Kind::for_lang`] order, sharing the
-/// normalisation between them (what indexing needs; the same tokens as [`analyze`]).
+/// normalisation between them (indexing and query analysis need them all).
 pub fn analyze_all(lang: Lang, text: &str) -> Vec<(Kind, Vec<Tok>)> {
     let kinds = Kind::for_lang(lang).iter().copied();
     match lang {

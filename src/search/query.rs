@@ -39,10 +39,7 @@ impl Analysed {
 pub fn analyse(text: &str, lang: Lang) -> Analysed {
     Analysed {
         lang,
-        tokens: Kind::for_lang(lang)
-            .iter()
-            .map(|&k| (k, analysis::analyze(lang, k, text)))
-            .collect(),
+        tokens: analysis::analyze_all(lang, text),
         traditional: lang == Lang::Zh && analysis::is_traditional(text),
     }
 }
