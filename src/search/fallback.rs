@@ -29,7 +29,7 @@
 //!    A group appears once (its first place).
 
 use super::{
-    display_version, doc_freq as term_doc_freq, excerpt, idf, is_number, language_articles,
+    coverage_weight, display_version, doc_freq as term_doc_freq, excerpt, language_articles,
     measures_confidence, search, Hit, SearchError, SearchSpec,
 };
 use crate::analysis::{self, Kind};
@@ -122,11 +122,7 @@ pub fn coverage(gen: &Generation, text: &str, lang: Lang, named: &[Found]) -> f6
             }
             let articles = language_articles(gen, lang);
             let weight = |t: &str| {
-                if is_number(t) {
-                    0.0
-                } else {
-                    idf(articles, term_doc_freq(&searcher, gen, lang, kind, t))
-                }
+                coverage_weight(t, articles, term_doc_freq(&searcher, gen, lang, kind, t))
             };
             let all: f64 = tokens.iter().map(|(t, _)| weight(t)).sum();
             let got: f64 = tokens

@@ -13,7 +13,7 @@ mod query;
 mod rank;
 
 pub use query::{analyse, correct_spelling, Analysed};
-pub use rank::{doc_freq, idf, is_number, language_articles, measures_confidence};
+pub use rank::{coverage_weight, doc_freq, language_articles, measures_confidence};
 
 use crate::analysis::Kind;
 use crate::index::{Generation, Part};

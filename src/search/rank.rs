@@ -63,8 +63,18 @@ pub fn measures_confidence(kind: Kind) -> bool {
 
 /// Returns true for tokens made of digits only: amounts, dates, sizes and order numbers say
 /// which case a message is about, not which question, so they do not count in coverage.
-pub fn is_number(token: &str) -> bool {
+fn is_number(token: &str) -> bool {
     token.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Returns a query token's weight in coverage: its IDF over the `articles` article documents
+/// of its language (`df` of them contain it), 0 for numbers.
+pub fn coverage_weight(token: &str, articles: u64, df: u64) -> f64 {
+    if is_number(token) {
+        0.0
+    } else {
+        idf(articles, df)
+    }
 }
 
 /// Returns BM25's IDF of a term found in `df` of `n` documents (never negative).
@@ -271,13 +281,7 @@ pub fn evidence(
                 let weights: Vec<f64> = terms
                     .iter()
                     .zip(&postings)
-                    .map(|((t, _), (_, df))| {
-                        if is_number(t) {
-                            0.0
-                        } else {
-                            idf(stats.docs, *df)
-                        }
-                    })
+                    .map(|((t, _), (_, df))| coverage_weight(t, stats.docs, *df))
                     .collect();
                 let total: f64 = weights.iter().sum();
                 weights
