@@ -162,12 +162,43 @@ pub struct Generation {
 
 /// Statistics of one text field over the documents of its language and part (deleted ones
 /// included until a merge drops them, as in tantivy's own statistics).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone)]
 pub struct FieldStats {
     /// Documents of the field's language and part.
     pub docs: u64,
     /// Average number of tokens per such document.
     pub avg_len: f32,
+    /// Per stored length (tantivy's one-byte field norm): BM25's length normalisation
+    /// `k1 × (1 − b + b × len / avg_len)`, computed once per generation.
+    pub bm25_norm: Box<[f32; 256]>,
+    /// Per stored length: BM25's term-frequency factor of a single occurrence,
+    /// `(k1 + 1) / (1 + bm25_norm)` (most postings have one).
+    pub bm25_once: Box<[f32; 256]>,
+    /// Per stored length: `1 / len`, the share of the document one occurrence is.
+    pub inv_len: Box<[f32; 256]>,
+}
+
+impl FieldStats {
+    /// Statistics of `docs` documents averaging `avg_len` tokens, with their length tables.
+    pub fn new(docs: u64, avg_len: f32) -> FieldStats {
+        let mut bm25_norm = Box::new([0f32; 256]);
+        let mut bm25_once = Box::new([0f32; 256]);
+        let mut inv_len = Box::new([0f32; 256]);
+        for id in 0..=255u8 {
+            let len = tantivy::fieldnorm::FieldNormReader::id_to_fieldnorm(id) as f32;
+            let norm = crate::search::bm25_length_norm(len, avg_len);
+            bm25_norm[id as usize] = norm;
+            bm25_once[id as usize] = crate::search::bm25_tf(1.0, norm);
+            inv_len[id as usize] = 1.0 / len.max(1.0);
+        }
+        FieldStats {
+            docs,
+            avg_len,
+            bm25_norm,
+            bm25_once,
+            inv_len,
+        }
+    }
 }
 
 /// What one tantivy document stands for.
@@ -322,7 +353,7 @@ fn field_stats(
                 } else {
                     (tokens as f32 / n as f32).max(1.0)
                 };
-                stats.insert(field, FieldStats { docs: n, avg_len });
+                stats.insert(field, FieldStats::new(n, avg_len));
             }
         }
     }

@@ -13,7 +13,9 @@ mod query;
 mod rank;
 
 pub use query::{analyse, correct_spelling, Analysed};
-pub use rank::{coverage_weight, doc_freq, language_articles, measures_confidence};
+pub use rank::{
+    bm25_length_norm, bm25_tf, coverage_weight, doc_freq, language_articles, measures_confidence,
+};
 
 use crate::analysis::Kind;
 use crate::index::{Generation, Part};
@@ -101,8 +103,17 @@ pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchErr
         })
     };
     let mut ranked = rank::evidence(&searcher, gen, &analysed, in_category)?;
-    ranked.sort_unstable_by(|a, b| b.score().total_cmp(&a.score()).then(a.group.cmp(&b.group)));
-    ranked.truncate(spec.top_k);
+    // Only the best `top_k` are ordered: a common word can match most of the knowledge base.
+    let best_first = |a: &rank::Evidence, b: &rank::Evidence| {
+        b.score().total_cmp(&a.score()).then(a.group.cmp(&b.group))
+    };
+    if spec.top_k == 0 {
+        ranked.clear();
+    } else if spec.top_k < ranked.len() {
+        ranked.select_nth_unstable_by(spec.top_k - 1, best_first);
+        ranked.truncate(spec.top_k);
+    }
+    ranked.sort_unstable_by(best_first);
     let snippets = spec
         .snippets
         .then(|| SnippetFields::new(&searcher, gen, &analysed));

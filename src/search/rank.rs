@@ -142,9 +142,7 @@ impl Evidence {
 /// document's position across segments), and the documents touched.
 #[derive(Default)]
 struct Scratch {
-    score: Vec<f32>,
-    coverage: Vec<f32>,
-    precision: Vec<f32>,
+    docs: Vec<Acc>,
     touched: Vec<u32>,
     /// Per group: the query (epoch) that last gave it a slot, and the slot. A stamp instead of
     /// a reset, so a query that stops half-way leaves nothing behind.
@@ -156,43 +154,50 @@ impl Scratch {
     /// Zeroes what the last query touched (also after a query that failed half-way).
     fn reset(&mut self) {
         for &at in &self.touched {
-            self.score[at as usize] = 0.0;
-            self.coverage[at as usize] = 0.0;
-            self.precision[at as usize] = 0.0;
+            self.docs[at as usize] = Acc::default();
         }
         self.touched.clear();
     }
+}
+
+/// What one document has gathered so far (kept together: one cache line per document).
+#[derive(Debug, Clone, Copy, Default)]
+struct Acc {
+    score: f32,
+    coverage: f32,
+    precision: f32,
 }
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// One field of the query: its readers per segment and per-length tables.
-struct FieldPlan {
-    inverted: Vec<std::sync::Arc<tantivy::InvertedIndexReader>>,
-    norms: Vec<FieldNormReader>,
-    /// Per stored length (one byte): BM25's length normalisation.
-    norm: [f32; 256],
-    /// Per stored length: the share of the document one occurrence is, for closeness (0 for
-    /// kinds confidence ignores).
-    share: [f32; 256],
+/// Returns BM25's length normalisation `k1 × (1 − b + b × len / avg_len)` of a document of
+/// `len` tokens in a field whose documents average `avg_len` (tabulated per generation in
+/// [`FieldStats`]).
+pub fn bm25_length_norm(len: f32, avg_len: f32) -> f32 {
+    K1 * (1.0 - B + B * len / avg_len)
 }
 
-impl FieldPlan {
+/// Returns BM25's term-frequency factor `tf × (k1 + 1) / (tf + norm)` for `tf` occurrences
+/// in a document whose length normalisation is `norm`.
+pub fn bm25_tf(tf: f32, norm: f32) -> f32 {
+    tf * (K1 + 1.0) / (tf + norm)
+}
+
+/// One field of the query: its readers per segment and its statistics.
+struct FieldPlan<'g> {
+    inverted: Vec<std::sync::Arc<tantivy::InvertedIndexReader>>,
+    norms: Vec<FieldNormReader>,
+    stats: &'g FieldStats,
+}
+
+impl<'g> FieldPlan<'g> {
     fn new(
         segments: &[tantivy::SegmentReader],
         field: tantivy::schema::Field,
-        stats: &FieldStats,
-        measured_kind: f32,
-    ) -> tantivy::Result<FieldPlan> {
-        let mut norm = [0f32; 256];
-        let mut share = [0f32; 256];
-        for id in 0..=255u8 {
-            let len = FieldNormReader::id_to_fieldnorm(id) as f32;
-            norm[id as usize] = K1 * (1.0 - B + B * len / stats.avg_len);
-            share[id as usize] = measured_kind / len.max(1.0);
-        }
+        stats: &'g FieldStats,
+    ) -> tantivy::Result<FieldPlan<'g>> {
         Ok(FieldPlan {
             inverted: segments
                 .iter()
@@ -202,8 +207,7 @@ impl FieldPlan {
                 .iter()
                 .map(|seg| seg.get_fieldnorms_reader(field))
                 .collect::<tantivy::Result<_>>()?,
-            norm,
-            share,
+            stats,
         })
     }
 }
@@ -217,6 +221,8 @@ struct Job {
     weight: f32,
     /// The term's part of the query's coverage (0 for kinds confidence ignores).
     coverage: f32,
+    /// The weight of its occurrences in closeness (0 for kinds confidence ignores).
+    closeness: f32,
 }
 
 /// Scores every document that contains a query term and returns the evidence of each
@@ -242,8 +248,7 @@ pub fn evidence(
         .filter(|(k, tokens)| measures_confidence(*k) && !tokens.is_empty())
         .count()
         .max(1) as f32;
-    // Plan: every (part, kind) field with its length tables, and every query term's postings
-    // in it.
+    // Plan: every (part, kind) field, and every query term's postings in it.
     let mut fields: Vec<FieldPlan> = Vec::new();
     let mut jobs: Vec<Job> = Vec::new();
     for &(kind, _) in &q.tokens {
@@ -256,6 +261,9 @@ pub fn evidence(
         } else {
             0.0
         };
+        // Article documents come first: a term none of them contains is in no phrasing or
+        // sentence either (an article document holds all the text of its version).
+        let mut in_articles = vec![true; terms.len()];
         for part in Part::ALL
             .into_iter()
             .filter(|p| p.kinds(q.lang).any(|k| k == kind))
@@ -264,9 +272,13 @@ pub fn evidence(
             let Some(stats) = gen.stats.get(&field).filter(|s| s.docs > 0) else {
                 continue;
             };
-            let plan = FieldPlan::new(segments, field, stats, measured_kind)?;
+            let plan = FieldPlan::new(segments, field, stats)?;
             let mut postings = Vec::with_capacity(terms.len());
-            for (t, _) in &terms {
+            for ((t, _), &present) in terms.iter().zip(&in_articles) {
+                if !present {
+                    postings.push((Vec::new(), 0));
+                    continue;
+                }
                 let term = Term::from_field_text(field, t);
                 let infos = plan
                     .inverted
@@ -275,6 +287,11 @@ pub fn evidence(
                     .collect::<std::io::Result<Vec<_>>>()?;
                 let df: u64 = infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum();
                 postings.push((infos, df));
+            }
+            if part == Part::Article {
+                for (present, (_, df)) in in_articles.iter_mut().zip(&postings) {
+                    *present = *df > 0;
+                }
             }
             // Coverage is measured on article documents, with IDF over the articles.
             let coverage: Vec<f32> = if part == Part::Article && measures_confidence(kind) {
@@ -306,6 +323,7 @@ pub fn evidence(
                     infos,
                     weight: kind_weight(kind) * *count as f32 * idf(stats.docs, df) as f32,
                     coverage,
+                    closeness: measured_kind,
                 });
             }
             fields.push(plan);
@@ -315,13 +333,16 @@ pub fn evidence(
         let mut s = scratch.borrow_mut();
         let s = &mut *s;
         s.reset();
-        if s.score.len() < total {
-            s.score.resize(total, 0.0);
-            s.coverage.resize(total, 0.0);
-            s.precision.resize(total, 0.0);
+        if s.docs.len() < total {
+            s.docs.resize(total, Acc::default());
         }
         for job in &jobs {
             let plan = &fields[job.field];
+            let stats = plan.stats;
+            let (bm25_norm, once, inv_len) =
+                (&*stats.bm25_norm, &*stats.bm25_once, &*stats.inv_len);
+            // Kinds confidence ignores only add to the score.
+            let measures = job.coverage > 0.0 || job.closeness > 0.0;
             for (si, seg) in segments.iter().enumerate() {
                 let Some(info) = &job.infos[si] else {
                     continue;
@@ -337,17 +358,24 @@ pub fn evidence(
                     }
                     for (&doc, &tf) in docs.iter().zip(block.freqs()) {
                         let at = base[si] + doc as usize;
-                        if s.score[at] == 0.0 {
+                        let acc = &mut s.docs[at];
+                        if acc.score == 0.0 {
                             if alive.is_some_and(|a| a.is_deleted(doc)) {
                                 continue;
                             }
                             s.touched.push(at as u32);
                         }
                         let id = norms.fieldnorm_id(doc) as usize;
-                        let tf = tf as f32;
-                        s.score[at] += job.weight * tf * (K1 + 1.0) / (tf + plan.norm[id]);
-                        s.coverage[at] += job.coverage;
-                        s.precision[at] += tf * plan.share[id];
+                        let factor = if tf == 1 {
+                            once[id]
+                        } else {
+                            bm25_tf(tf as f32, bm25_norm[id])
+                        };
+                        acc.score += job.weight * factor;
+                        if measures {
+                            acc.coverage += job.coverage;
+                            acc.precision += tf as f32 * inv_len[id] * job.closeness;
+                        }
                     }
                     block.advance();
                 }
@@ -378,7 +406,11 @@ fn collect(
     let mut out: Vec<Evidence> = Vec::new();
     for &at in &s.touched {
         let at = at as usize;
-        let seg = base.partition_point(|&b| b <= at) - 1;
+        let seg = if base.len() == 1 {
+            0
+        } else {
+            base.partition_point(|&b| b <= at) - 1
+        };
         let r = gen.doc_refs[seg][at - base[seg]];
         if r.group == u32::MAX || !keep(r.group) {
             continue;
@@ -397,11 +429,12 @@ fn collect(
             Part::Phrasing => &mut e.phrasing,
             Part::Sentence => &mut e.sentence,
         };
-        if s.score[at] > best.score {
+        let acc = s.docs[at];
+        if acc.score > best.score {
             *best = Best {
-                score: s.score[at],
-                coverage: s.coverage[at].min(1.0),
-                precision: s.precision[at].min(1.0),
+                score: acc.score,
+                coverage: acc.coverage.min(1.0),
+                precision: acc.precision.min(1.0),
             };
         }
     }
