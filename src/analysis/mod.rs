@@ -21,7 +21,7 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
 pub use chinese::{is_traditional, to_simplified, warm_up};
 pub use english::shingles;
 pub use korean::strip_particles;
-pub use normalize::{is_han, is_hangul, is_kana};
+pub use normalize::{is_han, is_hangul, is_kana, is_word_char};
 
 /// One analysis of a text: a token with its byte span in the original text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -102,18 +102,24 @@ pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchErr
                 .any(|a| a.lang.lang() == spec.lang && a.category == c)
         })
     };
-    let mut ranked = rank::evidence(&searcher, gen, &analysed, in_category)?;
+    let evidence = rank::evidence(&searcher, gen, &analysed, in_category)?;
     // Only the best `top_k` are ordered: a common word can match most of the knowledge base.
-    let best_first = |a: &rank::Evidence, b: &rank::Evidence| {
-        b.score().total_cmp(&a.score()).then(a.group.cmp(&b.group))
-    };
+    // Ordered as (score, group) keys, cheaper to move than the evidence.
+    let mut order: Vec<(f32, u32, u32)> = evidence
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.score(), e.group, i as u32))
+        .collect();
+    let best_first =
+        |a: &(f32, u32, u32), b: &(f32, u32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
     if spec.top_k == 0 {
-        ranked.clear();
-    } else if spec.top_k < ranked.len() {
-        ranked.select_nth_unstable_by(spec.top_k - 1, best_first);
-        ranked.truncate(spec.top_k);
+        order.clear();
+    } else if spec.top_k < order.len() {
+        order.select_nth_unstable_by(spec.top_k - 1, best_first);
+        order.truncate(spec.top_k);
     }
-    ranked.sort_unstable_by(best_first);
+    order.sort_unstable_by(best_first);
+    let ranked = order.iter().map(|&(_, _, i)| evidence[i as usize]);
     let snippets = spec
         .snippets
         .then(|| SnippetFields::new(&searcher, gen, &analysed));

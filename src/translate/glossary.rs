@@ -187,7 +187,7 @@ fn keyed(text: &str, lang: Lang) -> Keyed {
     let mut boundary = true;
     for f in chars {
         let c = f.c;
-        if c.is_alphanumeric() {
+        if analysis::is_word_char(c) {
             let script_change = k.chars.last().is_some_and(|&p| latin(p) != latin(c));
             k.chars.push(c);
             k.spans.push((f.from, f.to));
@@ -202,7 +202,11 @@ fn keyed(text: &str, lang: Lang) -> Keyed {
 
 /// Latin letters and digits: words of these must not be cut by a match.
 fn latin(c: char) -> bool {
-    c.is_alphanumeric() && !analysis::is_hangul(c) && !analysis::is_han(c) && !analysis::is_kana(c)
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    // The script checks are range tests; `is_alphanumeric` is a table search.
+    !analysis::is_hangul(c) && !analysis::is_han(c) && !analysis::is_kana(c) && c.is_alphanumeric()
 }
 
 fn tokens(text: &str) -> Vec<String> {
@@ -449,14 +453,14 @@ impl Glossary {
             let text = keyed(text, lang);
             let at = (0..text.chars.len())
                 .map(|i| {
-                    table
-                        .get(&text.chars[i].to_string())
-                        .map_or(Vec::new(), |keys| {
-                            keys.iter()
-                                .filter(|k| matches_at(&text, i, &k.chars, lang))
-                                .map(|k| (k, k.chars.len()))
-                                .collect()
-                        })
+                    let mut utf8 = [0u8; 4];
+                    let first: &str = text.chars[i].encode_utf8(&mut utf8);
+                    table.get(first).map_or(Vec::new(), |keys| {
+                        keys.iter()
+                            .filter(|k| matches_at(&text, i, &k.chars, lang))
+                            .map(|k| (k, k.chars.len()))
+                            .collect()
+                    })
                 })
                 .collect();
             (text.spans, at)
