@@ -154,8 +154,9 @@ pub struct Generation {
     pub groups: Vec<Vec<Arc<Article>>>,
     /// Group index by article id.
     pub by_id: HashMap<String, u32>,
-    /// What each document is, by segment ordinal and document id.
-    pub doc_refs: Vec<Vec<DocRef>>,
+    /// What each document is, by its position across segments (the documents of segment 0,
+    /// then of segment 1, ...).
+    pub doc_refs: Vec<DocRef>,
     /// Statistics of every text field, for ranking.
     pub stats: HashMap<tantivy::schema::Field, FieldStats>,
 }
@@ -331,11 +332,11 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
 fn field_stats(
     reader: &IndexReader,
     fields: &Fields,
-    doc_refs: &[Vec<DocRef>],
+    doc_refs: &[DocRef],
 ) -> Result<HashMap<tantivy::schema::Field, FieldStats>, IndexError> {
     let searcher = reader.searcher();
     let mut docs: HashMap<(Lang, Part), u64> = HashMap::new();
-    for r in doc_refs.iter().flatten() {
+    for r in doc_refs {
         *docs.entry((r.variant.lang(), r.part)).or_default() += 1;
     }
     let mut stats = HashMap::new();
@@ -363,7 +364,7 @@ fn field_stats(
 fn load_doc_refs(
     reader: &IndexReader,
     by_id: &HashMap<String, u32>,
-) -> Result<Vec<Vec<DocRef>>, IndexError> {
+) -> Result<Vec<DocRef>, IndexError> {
     let searcher = reader.searcher();
     let mut out = Vec::new();
     for seg in searcher.segment_readers() {
@@ -406,18 +407,17 @@ fn load_doc_refs(
             })
             .collect();
         let ord = |col: &tantivy::columnar::StrColumn, doc: u32| col.term_ords(doc).next();
-        let mut refs = Vec::with_capacity(seg.max_doc() as usize);
+        out.reserve(seg.max_doc() as usize);
         for doc in 0..seg.max_doc() {
             let group = ord(&ids, doc).map_or(u32::MAX, |o| groups[o as usize]);
             let variant = ord(&variants, doc).map_or(Variant::En, |o| variant_of[o as usize]);
             let part = ord(&kinds, doc).map_or(Part::Article, |o| part_of[o as usize]);
-            refs.push(DocRef {
+            out.push(DocRef {
                 group,
                 variant,
                 part,
             });
         }
-        out.push(refs);
     }
     Ok(out)
 }

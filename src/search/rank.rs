@@ -381,19 +381,14 @@ pub fn evidence(
                 }
             }
         }
-        let out = collect(gen, &base, s, &keep);
+        let out = collect(gen, s, &keep);
         s.reset();
         Ok(out)
     })
 }
 
 /// Folds the touched documents into per-group evidence.
-fn collect(
-    gen: &Generation,
-    base: &[usize],
-    s: &mut Scratch,
-    keep: &impl Fn(u32) -> bool,
-) -> Vec<Evidence> {
+fn collect(gen: &Generation, s: &mut Scratch, keep: &impl Fn(u32) -> bool) -> Vec<Evidence> {
     if s.group_slot.len() < gen.groups.len() {
         s.group_slot.resize(gen.groups.len(), (0, 0));
     }
@@ -406,12 +401,7 @@ fn collect(
     let mut out: Vec<Evidence> = Vec::new();
     for &at in &s.touched {
         let at = at as usize;
-        let seg = if base.len() == 1 {
-            0
-        } else {
-            base.partition_point(|&b| b <= at) - 1
-        };
-        let r = gen.doc_refs[seg][at - base[seg]];
+        let r = gen.doc_refs[at];
         if r.group == u32::MAX || !keep(r.group) {
             continue;
         }
