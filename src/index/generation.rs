@@ -159,6 +159,17 @@ pub struct Generation {
     pub doc_refs: Vec<DocRef>,
     /// Statistics of every text field, for ranking.
     pub stats: HashMap<tantivy::schema::Field, FieldStats>,
+    /// Readers of every text field per segment, opened once (the generation's segments never
+    /// change: an edit opens a new generation).
+    pub readers: HashMap<tantivy::schema::Field, FieldReaders>,
+}
+
+/// The readers of one text field, one per segment.
+pub struct FieldReaders {
+    /// Its term dictionary and postings.
+    pub inverted: Vec<Arc<tantivy::InvertedIndexReader>>,
+    /// Its per-document lengths.
+    pub norms: Vec<tantivy::fieldnorm::FieldNormReader>,
 }
 
 /// Statistics of one text field over the documents of its language and part (deleted ones
@@ -309,6 +320,24 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
         .collect();
     let doc_refs = load_doc_refs(&reader, &by_id)?;
     let stats = field_stats(&reader, &fields, &doc_refs)?;
+    let searcher = reader.searcher();
+    let mut readers = HashMap::new();
+    for &field in stats.keys() {
+        let segments = searcher.segment_readers();
+        readers.insert(
+            field,
+            FieldReaders {
+                inverted: segments
+                    .iter()
+                    .map(|seg| seg.inverted_index(field))
+                    .collect::<tantivy::Result<_>>()?,
+                norms: segments
+                    .iter()
+                    .map(|seg| seg.get_fieldnorms_reader(field))
+                    .collect::<tantivy::Result<_>>()?,
+            },
+        );
+    }
     let mut ordered = vec![Vec::new(); by_id.len()];
     for (id, versions) in groups {
         ordered[by_id[&id] as usize] = versions;
@@ -322,6 +351,7 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
         by_id,
         doc_refs,
         stats,
+        readers,
     })
 }
 

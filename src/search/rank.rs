@@ -30,10 +30,9 @@
 
 use super::query::Analysed;
 use crate::analysis::Kind;
-use crate::index::{FieldStats, Generation, Part};
+use crate::index::{FieldReaders, FieldStats, Generation, Part};
 use crate::lang::Lang;
 use std::cell::RefCell;
-use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::TermInfo;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
@@ -187,29 +186,8 @@ pub fn bm25_tf(tf: f32, norm: f32) -> f32 {
 
 /// One field of the query: its readers per segment and its statistics.
 struct FieldPlan<'g> {
-    inverted: Vec<std::sync::Arc<tantivy::InvertedIndexReader>>,
-    norms: Vec<FieldNormReader>,
+    readers: &'g FieldReaders,
     stats: &'g FieldStats,
-}
-
-impl<'g> FieldPlan<'g> {
-    fn new(
-        segments: &[tantivy::SegmentReader],
-        field: tantivy::schema::Field,
-        stats: &'g FieldStats,
-    ) -> tantivy::Result<FieldPlan<'g>> {
-        Ok(FieldPlan {
-            inverted: segments
-                .iter()
-                .map(|seg| seg.inverted_index(field))
-                .collect::<tantivy::Result<_>>()?,
-            norms: segments
-                .iter()
-                .map(|seg| seg.get_fieldnorms_reader(field))
-                .collect::<tantivy::Result<_>>()?,
-            stats,
-        })
-    }
 }
 
 /// One query term in one field: its postings in each segment and its weights.
@@ -272,7 +250,15 @@ pub fn evidence(
             let Some(stats) = gen.stats.get(&field).filter(|s| s.docs > 0) else {
                 continue;
             };
-            let plan = FieldPlan::new(segments, field, stats)?;
+            let Some(readers) = gen.readers.get(&field) else {
+                continue;
+            };
+            debug_assert_eq!(
+                readers.inverted.len(),
+                segments.len(),
+                "the generation's searcher"
+            );
+            let plan = FieldPlan { readers, stats };
             let mut postings = Vec::with_capacity(terms.len());
             for ((t, _), &present) in terms.iter().zip(&in_articles) {
                 if !present {
@@ -280,7 +266,7 @@ pub fn evidence(
                     continue;
                 }
                 let term = Term::from_field_text(field, t);
-                let infos = plan
+                let infos = readers
                     .inverted
                     .iter()
                     .map(|inv| inv.get_term_info(&term))
@@ -347,9 +333,9 @@ pub fn evidence(
                 let Some(info) = &job.infos[si] else {
                     continue;
                 };
-                let norms = &plan.norms[si];
+                let norms = &plan.readers.norms[si];
                 let alive = seg.alive_bitset();
-                let mut block = plan.inverted[si]
+                let mut block = plan.readers.inverted[si]
                     .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
                 loop {
                     let docs = block.docs();
