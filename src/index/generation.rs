@@ -319,25 +319,7 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
         .map(|(i, id)| ((*id).clone(), i as u32))
         .collect();
     let doc_refs = load_doc_refs(&reader, &by_id)?;
-    let stats = field_stats(&reader, &fields, &doc_refs)?;
-    let searcher = reader.searcher();
-    let mut readers = HashMap::new();
-    for &field in stats.keys() {
-        let segments = searcher.segment_readers();
-        readers.insert(
-            field,
-            FieldReaders {
-                inverted: segments
-                    .iter()
-                    .map(|seg| seg.inverted_index(field))
-                    .collect::<tantivy::Result<_>>()?,
-                norms: segments
-                    .iter()
-                    .map(|seg| seg.get_fieldnorms_reader(field))
-                    .collect::<tantivy::Result<_>>()?,
-            },
-        );
-    }
+    let (stats, readers) = field_stats(&reader, &fields, &doc_refs)?;
     let mut ordered = vec![Vec::new(); by_id.len()];
     for (id, versions) in groups {
         ordered[by_id[&id] as usize] = versions;
@@ -355,40 +337,58 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
     })
 }
 
+/// Something per text field.
+type FieldMap<T> = HashMap<tantivy::schema::Field, T>;
+
 /// Counts the documents of each language and part, and the average length of each text field
-/// over them. Deleted documents that no merge has dropped yet are counted, as tantivy counts
-/// them in document frequencies and token totals: the statistics stay consistent (an IDF
-/// never goes negative), only slightly stale until the next merge.
+/// over them; opens every text field's readers (kept for searching). Deleted documents that no
+/// merge has dropped yet are counted, as tantivy counts them in document frequencies and token
+/// totals: the statistics stay consistent (an IDF never goes negative), only slightly stale
+/// until the next merge.
 fn field_stats(
     reader: &IndexReader,
     fields: &Fields,
     doc_refs: &[DocRef],
-) -> Result<HashMap<tantivy::schema::Field, FieldStats>, IndexError> {
+) -> Result<(FieldMap<FieldStats>, FieldMap<FieldReaders>), IndexError> {
     let searcher = reader.searcher();
+    let segments = searcher.segment_readers();
     let mut docs: HashMap<(Lang, Part), u64> = HashMap::new();
     for r in doc_refs {
         *docs.entry((r.variant.lang(), r.part)).or_default() += 1;
     }
     let mut stats = HashMap::new();
+    let mut readers = HashMap::new();
     for lang in Lang::ALL {
         for part in Part::ALL {
             let n = docs.get(&(lang, part)).copied().unwrap_or(0);
             for kind in part.kinds(lang) {
                 let field = fields.text(lang, part, kind);
-                let mut tokens = 0u64;
-                for seg in searcher.segment_readers() {
-                    tokens += seg.inverted_index(field)?.total_num_tokens();
-                }
+                let field_readers = FieldReaders {
+                    inverted: segments
+                        .iter()
+                        .map(|seg| seg.inverted_index(field))
+                        .collect::<tantivy::Result<_>>()?,
+                    norms: segments
+                        .iter()
+                        .map(|seg| seg.get_fieldnorms_reader(field))
+                        .collect::<tantivy::Result<_>>()?,
+                };
+                let tokens: u64 = field_readers
+                    .inverted
+                    .iter()
+                    .map(|inv| inv.total_num_tokens())
+                    .sum();
                 let avg_len = if n == 0 {
                     1.0
                 } else {
                     (tokens as f32 / n as f32).max(1.0)
                 };
                 stats.insert(field, FieldStats::new(n, avg_len));
+                readers.insert(field, field_readers);
             }
         }
     }
-    Ok(stats)
+    Ok((stats, readers))
 }
 
 fn load_doc_refs(

@@ -84,26 +84,20 @@ pub struct Choice {
     pub detection: Detection,
 }
 
+/// Returns the languages of [`LATIN_LANGUAGES`] in whatlang's terms (by ISO 639-3 code), for
+/// the screen.
+fn screen_languages() -> Vec<whatlang::Lang> {
+    LATIN_LANGUAGES
+        .iter()
+        .filter_map(|l| whatlang::Lang::from_code(l.iso_code_639_3().to_string()))
+        .collect()
+}
+
 /// Detects the language of short texts.
 pub struct Detector {
     lingua: LanguageDetector,
     screen: whatlang::Detector,
 }
-
-/// The languages of [`LATIN_LANGUAGES`] in whatlang's terms, for the screen.
-const SCREEN_LANGUAGES: [whatlang::Lang; 11] = [
-    whatlang::Lang::Eng,
-    whatlang::Lang::Fra,
-    whatlang::Lang::Deu,
-    whatlang::Lang::Spa,
-    whatlang::Lang::Por,
-    whatlang::Lang::Ita,
-    whatlang::Lang::Nld,
-    whatlang::Lang::Vie,
-    whatlang::Lang::Ind,
-    whatlang::Lang::Tur,
-    whatlang::Lang::Tgl,
-];
 
 const LATIN_LANGUAGES: [Language; 11] = [
     Language::English,
@@ -195,7 +189,7 @@ impl Detector {
         let lingua = LanguageDetectorBuilder::from_languages(&LATIN_LANGUAGES)
             .with_preloaded_language_models()
             .build();
-        let screen = whatlang::Detector::with_allowlist(SCREEN_LANGUAGES.to_vec());
+        let screen = whatlang::Detector::with_allowlist(screen_languages());
         Detector { lingua, screen }
     }
 
@@ -277,22 +271,17 @@ impl Detector {
 
     fn detect_latin(&self, text: &str, c: &Counts, hint: Option<Lang>) -> Detection {
         let acronym = c.latin_words == 1 && c.latin <= 5 && (c.all_upper || c.latin <= 3);
-        let screened = if c.latin_words >= 2 {
-            self.screened_english(text)
-        } else {
-            None
-        };
-        let (values, english) = if let Some(english) = screened {
+        let (values, english) = if c.latin_words < 2 {
+            (Vec::new(), 1.0)
+        } else if let Some(english) = self.screened_english(text) {
             (Vec::new(), english)
-        } else if c.latin_words >= 2 {
+        } else {
             let values = self.lingua.compute_language_confidence_values(text);
             let english = values
                 .iter()
                 .find(|(l, _)| *l == Language::English)
                 .map_or(0.0, |(_, v)| *v);
             (values, english)
-        } else {
-            (Vec::new(), 1.0)
         };
         let alternatives: Vec<(&'static str, f64)> = values
             .iter()
@@ -485,6 +474,12 @@ mod tests {
             "{sentence:?} {word:?}"
         );
         assert_eq!(DETECTOR.detect("404", None).confidence, 0.0);
+    }
+
+    #[test]
+    fn the_screen_weighs_the_same_languages_as_lingua() {
+        assert_eq!(screen_languages().len(), LATIN_LANGUAGES.len());
+        assert_eq!(screen_languages()[0], whatlang::Lang::Eng);
     }
 
     #[test]
