@@ -102,7 +102,7 @@ pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchErr
                 .any(|a| a.lang.lang() == spec.lang && a.category == c)
         })
     };
-    let evidence = rank::evidence(&searcher, gen, &analysed, in_category)?;
+    let evidence = rank::evidence(&searcher, gen, &analysed, spec.top_k, in_category)?;
     // Only the best `top_k` are ordered: a common word can match most of the knowledge base.
     // Ordered as (score, group) keys, cheaper to move than the evidence.
     let mut order: Vec<(f32, u32, u32)> = evidence

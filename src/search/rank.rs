@@ -3,7 +3,9 @@
 //!
 //! The postings of each query term are read straight from tantivy and scored into a dense
 //! accumulator (the knowledge base is small: 10^3 to 10^5 articles), so a query costs one pass
-//! over its terms' postings and nothing else.
+//! over its terms' postings and nothing else. Article documents are scored first; phrasings
+//! and answer sentences only for the articles that can still reach the requested top `k`
+//! (see [`evidence`]), which gives the same hits as scoring everything.
 //!
 //! - A document's score is the sum over the query's terms of `weight(kind) × BM25` in the
 //!   document's field of that kind (k1 = 1.2, b = 0.75, statistics of that language and part).
@@ -146,6 +148,8 @@ struct Scratch {
     /// Per group: the query (epoch) that last gave it a slot, and the slot. A stamp instead of
     /// a reset, so a query that stops half-way leaves nothing behind.
     group_slot: Vec<(u32, u32)>,
+    /// Per group: the query (epoch) that made it a candidate for the top k.
+    candidate: Vec<u32>,
     epoch: u32,
 }
 
@@ -165,6 +169,8 @@ struct Acc {
     score: f32,
     coverage: f32,
     precision: f32,
+    /// For an article document: the sum of its matched terms' [`Job::bound`].
+    bound: f32,
 }
 
 thread_local! {
@@ -194,6 +200,7 @@ struct FieldPlan<'g> {
 struct Job {
     /// Index of its [`FieldPlan`].
     field: usize,
+    part: Part,
     infos: Vec<Option<TermInfo>>,
     /// `weight(kind) × occurrences in the query × IDF`.
     weight: f32,
@@ -201,16 +208,38 @@ struct Job {
     coverage: f32,
     /// The weight of its occurrences in closeness (0 for kinds confidence ignores).
     closeness: f32,
+    /// For an article document's term: the most it can add to the article's score through
+    /// the best phrasing and the best answer sentence (a BM25 factor is below `k1 + 1`).
+    bound: f32,
 }
 
-/// Scores every document that contains a query term and returns the evidence of each
-/// matched article group (unordered). `keep` filters groups (e.g. by category).
+/// Returns the weight of a part's best document in an article's score.
+fn part_weight(part: Part) -> f32 {
+    match part {
+        Part::Article => 1.0,
+        Part::Phrasing => PHRASING_WEIGHT,
+        Part::Sentence => SENTENCE_WEIGHT,
+    }
+}
+
+/// Scores the evidence of the `top_k` best article groups, and of any group that could tie
+/// with them (unordered); the others are left out. `keep` filters groups (e.g. by category).
+///
+/// Article documents are scored first. An article's phrasings and sentences hold only terms
+/// of its article document, so the article score plus the bounds of the terms it matched is
+/// the most the article can reach; phrasings and sentences are then scored only for the
+/// articles whose bound reaches the `top_k`-th best article score. The result is the same as
+/// scoring everything.
 pub fn evidence(
     searcher: &Searcher,
     gen: &Generation,
     q: &Analysed,
+    top_k: usize,
     keep: impl Fn(u32) -> bool,
 ) -> tantivy::Result<Vec<Evidence>> {
+    if top_k == 0 {
+        return Ok(Vec::new());
+    }
     let segments = searcher.segment_readers();
     let mut base = Vec::with_capacity(segments.len());
     let mut total = 0usize;
@@ -218,6 +247,75 @@ pub fn evidence(
         base.push(total);
         total += seg.max_doc() as usize;
     }
+    let (fields, jobs) = plan(segments.len(), gen, q)?;
+    SCRATCH.with(|scratch| {
+        let mut s = scratch.borrow_mut();
+        let s = &mut *s;
+        s.reset();
+        if s.docs.len() < total {
+            s.docs.resize(total, Acc::default());
+        }
+        if s.group_slot.len() < gen.groups.len() {
+            s.group_slot.resize(gen.groups.len(), (0, 0));
+            s.candidate.resize(gen.groups.len(), 0);
+        }
+        s.epoch = s.epoch.wrapping_add(1);
+        if s.epoch == 0 {
+            // Wrapped around: old stamps could match again.
+            s.group_slot.fill((0, 0));
+            s.candidate.fill(0);
+            s.epoch = 1;
+        }
+        let ctx = Ctx {
+            segments,
+            base: &base,
+            fields: &fields,
+        };
+        for job in jobs.iter().filter(|j| j.part == Part::Article) {
+            ctx.score(job, s, |_| true)?;
+        }
+        let mut out = Vec::new();
+        let mut bounds = Vec::new();
+        collect(gen, s, &keep, 0, &mut out, &mut bounds);
+        let threshold = if top_k < out.len() {
+            let mut scores: Vec<f32> = out.iter().map(|e| e.article.score).collect();
+            *scores
+                .select_nth_unstable_by(top_k - 1, |a, b| b.total_cmp(a))
+                .1
+        } else {
+            f32::NEG_INFINITY
+        };
+        for (e, bound) in out.iter().zip(&bounds) {
+            // The slack covers rounding: the score adds the same terms in another order.
+            if (e.article.score + bound) * 1.001 >= threshold {
+                s.candidate[e.group as usize] = s.epoch;
+            }
+        }
+        let articles = s.touched.len();
+        let (candidate, epoch) = (std::mem::take(&mut s.candidate), s.epoch);
+        let admit = |at: usize| {
+            let group = gen.doc_refs[at].group as usize;
+            candidate.get(group) == Some(&epoch)
+        };
+        let scored: tantivy::Result<()> = jobs
+            .iter()
+            .filter(|j| j.part != Part::Article)
+            .try_for_each(|job| ctx.score(job, s, admit));
+        s.candidate = candidate;
+        scored?;
+        collect(gen, s, &keep, articles, &mut out, &mut bounds);
+        out.retain(|e| s.candidate[e.group as usize] == s.epoch);
+        s.reset();
+        Ok(out)
+    })
+}
+
+/// Plans a query: every (part, kind) field, and every query term's postings in it.
+fn plan<'g>(
+    segments: usize,
+    gen: &'g Generation,
+    q: &Analysed,
+) -> tantivy::Result<(Vec<FieldPlan<'g>>, Vec<Job>)> {
     // Confidence averages over the analyses that measure it and that the query has tokens in
     // (a Korean query of Latin words only, such as `OTP`, has no bigrams).
     let measured = q
@@ -226,7 +324,6 @@ pub fn evidence(
         .filter(|(k, tokens)| measures_confidence(*k) && !tokens.is_empty())
         .count()
         .max(1) as f32;
-    // Plan: every (part, kind) field, and every query term's postings in it.
     let mut fields: Vec<FieldPlan> = Vec::new();
     let mut jobs: Vec<Job> = Vec::new();
     for &(kind, _) in &q.tokens {
@@ -242,6 +339,7 @@ pub fn evidence(
         // Article documents come first: a term none of them contains is in no phrasing or
         // sentence either (an article document holds all the text of its version).
         let mut in_articles = vec![true; terms.len()];
+        let mut article_job: Vec<Option<usize>> = vec![None; terms.len()];
         for part in Part::ALL
             .into_iter()
             .filter(|p| p.kinds(q.lang).any(|k| k == kind))
@@ -255,7 +353,7 @@ pub fn evidence(
             };
             debug_assert_eq!(
                 readers.inverted.len(),
-                segments.len(),
+                segments,
                 "the generation's searcher"
             );
             let plan = FieldPlan { readers, stats };
@@ -300,92 +398,113 @@ pub fn evidence(
             } else {
                 vec![0.0; terms.len()]
             };
-            for (((_, count), (infos, df)), coverage) in terms.iter().zip(postings).zip(coverage) {
+            for (i, (((_, count), (infos, df)), coverage)) in
+                terms.iter().zip(postings).zip(coverage).enumerate()
+            {
                 if df == 0 {
                     continue;
                 }
+                let weight = kind_weight(kind) * *count as f32 * idf(stats.docs, df) as f32;
+                if part == Part::Article {
+                    article_job[i] = Some(jobs.len());
+                } else if let Some(j) = article_job[i] {
+                    jobs[j].bound += part_weight(part) * weight * (K1 + 1.0);
+                }
                 jobs.push(Job {
                     field: fields.len(),
+                    part,
                     infos,
-                    weight: kind_weight(kind) * *count as f32 * idf(stats.docs, df) as f32,
+                    weight,
                     coverage,
                     closeness: measured_kind,
+                    bound: 0.0,
                 });
             }
             fields.push(plan);
         }
     }
-    SCRATCH.with(|scratch| {
-        let mut s = scratch.borrow_mut();
-        let s = &mut *s;
-        s.reset();
-        if s.docs.len() < total {
-            s.docs.resize(total, Acc::default());
-        }
-        for job in &jobs {
-            let plan = &fields[job.field];
-            let stats = plan.stats;
-            let (bm25_norm, once, inv_len) =
-                (&*stats.bm25_norm, &*stats.bm25_once, &*stats.inv_len);
-            // Kinds confidence ignores only add to the score.
-            let measures = job.coverage > 0.0 || job.closeness > 0.0;
-            for (si, seg) in segments.iter().enumerate() {
-                let Some(info) = &job.infos[si] else {
-                    continue;
-                };
-                let norms = &plan.readers.norms[si];
-                let alive = seg.alive_bitset();
-                let mut block = plan.readers.inverted[si]
-                    .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-                loop {
-                    let docs = block.docs();
-                    if docs.is_empty() {
-                        break;
-                    }
-                    for (&doc, &tf) in docs.iter().zip(block.freqs()) {
-                        let at = base[si] + doc as usize;
-                        let acc = &mut s.docs[at];
-                        if acc.score == 0.0 {
-                            if alive.is_some_and(|a| a.is_deleted(doc)) {
-                                continue;
-                            }
-                            s.touched.push(at as u32);
-                        }
-                        let id = norms.fieldnorm_id(doc) as usize;
-                        let factor = if tf == 1 {
-                            once[id]
-                        } else {
-                            bm25_tf(tf as f32, bm25_norm[id])
-                        };
-                        acc.score += job.weight * factor;
-                        if measures {
-                            acc.coverage += job.coverage;
-                            acc.precision += tf as f32 * inv_len[id] * job.closeness;
-                        }
-                    }
-                    block.advance();
-                }
-            }
-        }
-        let out = collect(gen, s, &keep);
-        s.reset();
-        Ok(out)
-    })
+    Ok((fields, jobs))
 }
 
-/// Folds the touched documents into per-group evidence.
-fn collect(gen: &Generation, s: &mut Scratch, keep: &impl Fn(u32) -> bool) -> Vec<Evidence> {
-    if s.group_slot.len() < gen.groups.len() {
-        s.group_slot.resize(gen.groups.len(), (0, 0));
+/// What scoring a job needs besides the job.
+struct Ctx<'a, 'g> {
+    segments: &'a [tantivy::SegmentReader],
+    /// Position of each segment's first document across segments.
+    base: &'a [usize],
+    fields: &'a [FieldPlan<'g>],
+}
+
+impl Ctx<'_, '_> {
+    /// Adds a job's term to every document of its postings that `admit` lets in (by the
+    /// document's position across segments).
+    fn score(
+        &self,
+        job: &Job,
+        s: &mut Scratch,
+        admit: impl Fn(usize) -> bool,
+    ) -> tantivy::Result<()> {
+        let plan = &self.fields[job.field];
+        let stats = plan.stats;
+        let (bm25_norm, once, inv_len) = (&*stats.bm25_norm, &*stats.bm25_once, &*stats.inv_len);
+        // Kinds confidence ignores only add to the score.
+        let measures = job.coverage > 0.0 || job.closeness > 0.0;
+        for (si, seg) in self.segments.iter().enumerate() {
+            let Some(info) = &job.infos[si] else {
+                continue;
+            };
+            let norms = &plan.readers.norms[si];
+            let alive = seg.alive_bitset();
+            let mut block = plan.readers.inverted[si]
+                .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+            loop {
+                let docs = block.docs();
+                if docs.is_empty() {
+                    break;
+                }
+                for (&doc, &tf) in docs.iter().zip(block.freqs()) {
+                    let at = self.base[si] + doc as usize;
+                    if !admit(at) {
+                        continue;
+                    }
+                    let acc = &mut s.docs[at];
+                    if acc.score == 0.0 {
+                        if alive.is_some_and(|a| a.is_deleted(doc)) {
+                            continue;
+                        }
+                        s.touched.push(at as u32);
+                    }
+                    let id = norms.fieldnorm_id(doc) as usize;
+                    let factor = if tf == 1 {
+                        once[id]
+                    } else {
+                        bm25_tf(tf as f32, bm25_norm[id])
+                    };
+                    acc.score += job.weight * factor;
+                    acc.bound += job.bound;
+                    if measures {
+                        acc.coverage += job.coverage;
+                        acc.precision += tf as f32 * inv_len[id] * job.closeness;
+                    }
+                }
+                block.advance();
+            }
+        }
+        Ok(())
     }
-    s.epoch = s.epoch.wrapping_add(1);
-    if s.epoch == 0 {
-        // Wrapped around: old stamps could match again.
-        s.group_slot.fill((0, 0));
-        s.epoch = 1;
-    }
-    let mut out: Vec<Evidence> = Vec::new();
-    for &at in &s.touched {
+}
+
+/// Folds the touched documents from `from` on into per-group evidence (`out`) and the sum of
+/// the group's article documents' bounds (`bounds`, by the same index). Groups get their
+/// slot in the current epoch.
+fn collect(
+    gen: &Generation,
+    s: &mut Scratch,
+    keep: &impl Fn(u32) -> bool,
+    from: usize,
+    out: &mut Vec<Evidence>,
+    bounds: &mut Vec<f32>,
+) {
+    for &at in &s.touched[from..] {
         let at = at as usize;
         let r = gen.doc_refs[at];
         if r.group == u32::MAX || !keep(r.group) {
@@ -398,14 +517,16 @@ fn collect(gen: &Generation, s: &mut Scratch, keep: &impl Fn(u32) -> bool) -> Ve
                 group: r.group,
                 ..Evidence::default()
             });
+            bounds.push(0.0);
         }
+        let acc = s.docs[at];
+        bounds[slot.1 as usize] += acc.bound;
         let e = &mut out[slot.1 as usize];
         let best = match r.part {
             Part::Article => &mut e.article,
             Part::Phrasing => &mut e.phrasing,
             Part::Sentence => &mut e.sentence,
         };
-        let acc = s.docs[at];
         if acc.score > best.score {
             *best = Best {
                 score: acc.score,
@@ -414,7 +535,6 @@ fn collect(gen: &Generation, s: &mut Scratch, keep: &impl Fn(u32) -> bool) -> Ve
             };
         }
     }
-    out
 }
 
 #[cfg(test)]

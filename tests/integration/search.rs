@@ -260,3 +260,49 @@ async fn misspelt_english_words_are_corrected_to_indexed_words() {
     let r = search(&mut c, query("xyz")).await;
     assert!(r.hits.is_empty(), "{:?}", ids(&r));
 }
+
+/// Ranking scores phrasings and answer sentences only for the articles that can still reach
+/// the top `top_k`; the first `k` hits must be the same, with the same scores and confidence,
+/// whatever `top_k` (a narrow query and a wide one; common words match most of the base).
+#[tokio::test]
+async fn a_small_top_k_returns_the_head_of_a_large_one() {
+    let mut c = shipped().await;
+    let queries = [
+        "출금",
+        "출금 수수료는 얼마인가요",
+        "계정 비밀번호를 잊어버렸어요 어떻게 하나요",
+        "how do I withdraw",
+        "what is the fee for a deposit to my account",
+        "提现",
+        "我的账户被冻结了怎么办",
+    ];
+    for q in queries {
+        let wide = search(
+            &mut c,
+            SearchRequest {
+                query: q.into(),
+                top_k: 50,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert!(wide.hits.len() > 5, "{q}: {:?}", ids(&wide));
+        for k in [1, 2, 3, 5] {
+            let narrow = search(
+                &mut c,
+                SearchRequest {
+                    query: q.into(),
+                    top_k: k,
+                    ..Default::default()
+                },
+            )
+            .await;
+            let head = &wide.hits[..k as usize];
+            assert_eq!(ids(&narrow), ids(&wide)[..k as usize], "{q} top_k {k}");
+            for (n, w) in narrow.hits.iter().zip(head) {
+                assert_eq!(n.score, w.score, "{q} top_k {k}: {}", n.id);
+                assert_eq!(n.confidence, w.confidence, "{q} top_k {k}: {}", n.id);
+            }
+        }
+    }
+}
