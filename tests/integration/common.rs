@@ -156,6 +156,14 @@ pub fn query(text: &str) -> SearchRequest {
     }
 }
 
+/// A search request for `query` asking for `k` hits, with everything else unset.
+pub fn query_k(text: &str, k: u32) -> SearchRequest {
+    SearchRequest {
+        top_k: k,
+        ..query(text)
+    }
+}
+
 /// Runs a search that must succeed.
 pub async fn search(c: &mut Client, r: SearchRequest) -> SearchResponse {
     let q = r.query.clone();

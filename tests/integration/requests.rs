@@ -1,7 +1,7 @@
 //! Search request options (language choice, category, top_k, answered) and every validation
 //! error, through the gRPC API.
 
-use crate::common::{ids, is_withdrawal, query, search, search_err, shipped, small, top};
+use crate::common::{ids, is_withdrawal, query, query_k, search, search_err, shipped, small, top};
 use faqd::proto::{LanguageSource, SearchRequest};
 use tonic::Code;
 
@@ -122,10 +122,8 @@ async fn category_filter_keeps_only_that_category() {
     let r = search(
         &mut c,
         SearchRequest {
-            query: "출금".into(),
             category: Some("fees".into()),
-            top_k: 50,
-            ..Default::default()
+            ..query_k("출금", 50)
         },
     )
     .await;
@@ -160,11 +158,7 @@ async fn unknown_category_gives_zero_hits() {
 #[tokio::test]
 async fn top_k_defaults_to_5_and_accepts_1_to_50() {
     let mut c = shipped().await;
-    let with_k = |k: u32| SearchRequest {
-        query: "출금".into(),
-        top_k: k,
-        ..Default::default()
-    };
+    let with_k = |k: u32| query_k("출금", k);
     assert_eq!(search(&mut c, with_k(0)).await.hits.len(), 5);
     assert_eq!(search(&mut c, with_k(1)).await.hits.len(), 1);
     let fifty = search(&mut c, with_k(50)).await;

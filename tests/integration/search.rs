@@ -1,6 +1,6 @@
 //! Search quality over the shipped knowledge base, through the gRPC API.
 
-use crate::common::{ids, is_withdrawal, query, search, shipped, small, top};
+use crate::common::{ids, is_withdrawal, query, query_k, search, shipped, small, top};
 use faqd::proto::{LanguageSource, SearchRequest};
 
 #[tokio::test]
@@ -193,15 +193,7 @@ async fn query_syntax_characters_are_plain_text() {
 #[tokio::test]
 async fn hits_are_distinct_articles_with_snippets_and_their_available_languages() {
     let mut c = shipped().await;
-    let r = search(
-        &mut c,
-        SearchRequest {
-            query: "출금".into(),
-            top_k: 10,
-            ..Default::default()
-        },
-    )
-    .await;
+    let r = search(&mut c, query_k("출금", 10)).await;
     assert_eq!(r.hits.len(), 10, "{:?}", ids(&r));
     let mut seen = std::collections::HashSet::new();
     for h in &r.hits {
@@ -277,26 +269,10 @@ async fn a_small_top_k_returns_the_head_of_a_large_one() {
         "我的账户被冻结了怎么办",
     ];
     for q in queries {
-        let wide = search(
-            &mut c,
-            SearchRequest {
-                query: q.into(),
-                top_k: 50,
-                ..Default::default()
-            },
-        )
-        .await;
+        let wide = search(&mut c, query_k(q, 50)).await;
         assert!(wide.hits.len() > 5, "{q}: {:?}", ids(&wide));
         for k in [1, 2, 3, 5] {
-            let narrow = search(
-                &mut c,
-                SearchRequest {
-                    query: q.into(),
-                    top_k: k,
-                    ..Default::default()
-                },
-            )
-            .await;
+            let narrow = search(&mut c, query_k(q, k)).await;
             let head = &wide.hits[..k as usize];
             assert_eq!(ids(&narrow), ids(&wide)[..k as usize], "{q} top_k {k}");
             for (n, w) in narrow.hits.iter().zip(head) {
