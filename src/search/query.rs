@@ -15,6 +15,8 @@ pub struct Analysed {
     pub tokens: Vec<(Kind, Vec<Tok>)>,
     /// True when the text is written in Traditional Chinese.
     pub traditional: bool,
+    /// Words that spelling correction put in place of words the knowledge base lacks.
+    pub corrected: Vec<String>,
 }
 
 impl Analysed {
@@ -33,6 +35,11 @@ impl Analysed {
         }
         out
     }
+
+    /// Returns true when spelling correction put `term` in place of a word the user typed.
+    pub fn is_corrected(&self, term: &str) -> bool {
+        self.corrected.iter().any(|c| c == term)
+    }
 }
 
 /// Analyses a query with every analyzer of its language.
@@ -41,6 +48,7 @@ pub fn analyse(text: &str, lang: Lang) -> Analysed {
         lang,
         tokens: analysis::analyze_all(lang, text),
         traditional: lang == Lang::Zh && analysis::is_traditional(text),
+        corrected: Vec::new(),
     }
 }
 
@@ -64,7 +72,8 @@ const MAX_CORRECTIONS: usize = 8;
 /// (fewest edits, a swap of neighbouring letters counting as one, same first letter; among
 /// equals the most frequent), then rebuilds the shingles from the corrected words. Real
 /// support traffic is full of typos (`matress`, `recieve`, `protien`), and a word no article
-/// contains can only lower recall.
+/// contains can only lower recall. The corrections are noted in [`Analysed::corrected`]:
+/// they rank, but they are not evidence for confidence.
 pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<()> {
     if q.lang != Lang::En {
         return Ok(());
@@ -75,10 +84,12 @@ pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<(
         return Ok(());
     };
     let mut fixes: Vec<(String, Option<String>)> = Vec::new();
-    for w in words.1.iter_mut() {
+    let mut typed = vec![true; words.1.len()];
+    for (w, typed) in words.1.iter_mut().zip(&mut typed) {
         if let Some((_, fixed)) = fixes.iter().find(|(from, _)| *from == w.text) {
             if let Some(fixed) = fixed {
                 w.text = fixed.clone();
+                *typed = false;
             }
             continue;
         }
@@ -96,10 +107,23 @@ pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<(
         fixes.push((w.text.clone(), fixed.clone()));
         if let Some(fixed) = fixed {
             w.text = fixed;
+            *typed = false;
         }
     }
-    let changed = fixes.iter().any(|(_, fixed)| fixed.is_some());
-    if changed {
+    // A correction the user also typed elsewhere in the query is a typed word.
+    let typed: Vec<&str> = words
+        .1
+        .iter()
+        .zip(&typed)
+        .filter(|(_, &t)| t)
+        .map(|(w, _)| w.text.as_str())
+        .collect();
+    q.corrected = fixes
+        .iter()
+        .filter_map(|(_, fixed)| fixed.clone())
+        .filter(|f| !typed.contains(&f.as_str()))
+        .collect();
+    if fixes.iter().any(|(_, fixed)| fixed.is_some()) {
         let shingles = analysis::shingles(&words.1);
         if let Some(s) = q.tokens.iter_mut().find(|(k, _)| *k == Kind::Shingle) {
             s.1 = shingles;

@@ -21,7 +21,9 @@
 //! Confidence (0 to 1, comparable across queries) is the geometric mean of two shares, each
 //! averaged over the word and bigram analyses (words alone for English):
 //! - *coverage*: the IDF-weighted share of the query's terms that the article contains
-//!   (numbers left out: they name the case, not the question);
+//!   (numbers left out: they name the case, not the question; a word spelling correction
+//!   put in counts in the whole but not as contained: `Site 100` corrected to `side` is not
+//!   evidence for the side-effects article);
 //! - *closeness*: the share of its best phrasing's or answer sentence's tokens that are query
 //!   terms (the higher of the two).
 //!
@@ -377,7 +379,10 @@ fn plan<'g>(
                     *present = *df > 0;
                 }
             }
-            // Coverage is measured on article documents, with IDF over the articles.
+            // Coverage is measured on article documents, with IDF over the articles. A word
+            // that spelling correction supplied weighs in the whole but earns no share when
+            // matched: it is a guess at what the user meant, not evidence that the article
+            // answers what they wrote.
             let coverage: Vec<f32> = if part == Part::Article && measures_confidence(kind) {
                 let weights: Vec<f64> = terms
                     .iter()
@@ -385,10 +390,11 @@ fn plan<'g>(
                     .map(|((t, _), (_, df))| coverage_weight(t, stats.docs, *df))
                     .collect();
                 let total: f64 = weights.iter().sum();
-                weights
+                terms
                     .iter()
-                    .map(|w| {
-                        if total > 0.0 {
+                    .zip(&weights)
+                    .map(|((t, _), w)| {
+                        if total > 0.0 && !q.is_corrected(t) {
                             (w / total) as f32 / measured
                         } else {
                             0.0
