@@ -26,6 +26,10 @@ pub struct EvalArgs {
     /// Also print how the answer/no-answer decision would fare at other thresholds.
     #[arg(long)]
     pub sweep: bool,
+    /// Write each query's outcome (right, wrong, missed, declined), rank and first hits to
+    /// this file, one JSON object per line, in query order.
+    #[arg(long, value_name = "FILE")]
+    pub details: Option<PathBuf>,
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<i32> {
@@ -33,10 +37,25 @@ pub fn run(a: EvalArgs) -> anyhow::Result<i32> {
         threshold: a.threshold,
         ..Settings::default()
     };
-    let queries = retrieval::read_queries(&a.queries)?;
-    let (engine, _dir) = retrieval::engine_for_bank(&a.bank, settings)
-        .with_context(|| format!("failed to index bank {}", a.bank.display()))?;
+    let queries = retrieval::read_queries(&a.queries);
+    let engine = queries.and_then(|q| Ok((q, retrieval::engine_for_bank(&a.bank, settings)?)));
+    let (queries, (engine, _dir)) = match engine {
+        Ok(x) => x,
+        Err(e) if e.is_invalid_input() => {
+            eprintln!("error: {e}");
+            return Ok(super::EXIT_INVALID_INPUT);
+        }
+        Err(e) => {
+            return Err(
+                anyhow::Error::new(e).context(format!("failed to index bank {}", a.bank.display()))
+            )
+        }
+    };
     let results = retrieval::run_queries(&engine, &queries, a.route)?;
+    if let Some(path) = &a.details {
+        write_details(path, &queries, &results)
+            .with_context(|| format!("failed to write {}", path.display()))?;
+    }
     let report = retrieval::report(&results);
     if a.json {
         println!("{}", serde_json::to_string(&report)?);
@@ -47,6 +66,22 @@ pub fn run(a: EvalArgs) -> anyhow::Result<i32> {
         print!("{}", retrieval::sweep(&results));
     }
     Ok(0)
+}
+
+/// Writes one JSON line per query, in query order.
+fn write_details(
+    path: &std::path::Path,
+    queries: &[retrieval::LabelledQuery],
+    results: &[retrieval::QueryResult],
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for (q, r) in queries.iter().zip(results) {
+        serde_json::to_writer(&mut out, &r.detail(q))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,72 @@ pub struct QueryResult {
     pub micros: u64,
     /// Confidence of the first hit (0 when there is none).
     pub top_confidence: f64,
+    /// The language searched.
+    pub searched: &'static str,
+    /// The first hits (at most [`DETAIL_HITS`]): article id and confidence.
+    pub top: Vec<(String, f64)>,
+}
+
+/// How many hits a query's details list.
+pub const DETAIL_HITS: usize = 5;
+
+/// What a knowledge-base owner reads of one query in `faqd eval --details`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Detail<'a> {
+    pub id: &'a str,
+    pub lang: &'a str,
+    pub query: &'a str,
+    pub gold: &'a [String],
+    /// `right` (answered, a gold article first), `wrong` (answered with another article, or
+    /// an out-of-scope query answered), `missed` (in scope, not answered) or `declined`
+    /// (out of scope, not answered).
+    pub outcome: &'static str,
+    pub answered: bool,
+    /// Rank of the first gold article in the top 10.
+    pub rank: Option<usize>,
+    pub searched_language: &'static str,
+    pub hits: Vec<DetailHit<'a>>,
+}
+
+/// One hit in a query's details.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DetailHit<'a> {
+    pub id: &'a str,
+    pub confidence: f64,
+}
+
+impl QueryResult {
+    /// Returns the decision's outcome as [`Detail::outcome`] names it.
+    pub fn outcome(&self) -> &'static str {
+        match (self.in_scope, self.answered) {
+            (true, true) if self.rank == Some(1) => "right",
+            (_, true) => "wrong",
+            (true, false) => "missed",
+            (false, false) => "declined",
+        }
+    }
+
+    /// Returns the query's details; `q` is the labelled query it came from.
+    pub fn detail<'a>(&'a self, q: &'a LabelledQuery) -> Detail<'a> {
+        Detail {
+            id: &q.id,
+            lang: &q.lang,
+            query: &q.query,
+            gold: &q.gold,
+            outcome: self.outcome(),
+            answered: self.answered,
+            rank: self.rank,
+            searched_language: self.searched,
+            hits: self
+                .top
+                .iter()
+                .map(|(id, confidence)| DetailHit {
+                    id,
+                    confidence: *confidence,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Metrics over a set of query results.
@@ -176,6 +242,23 @@ pub enum EvalError {
     },
     #[error("query {id}: {message}")]
     Search { id: String, message: String },
+    #[error("failed to create a temporary index directory: {0}")]
+    TempDir(std::io::Error),
+}
+
+impl EvalError {
+    /// Returns true for errors in the files given (unreadable, malformed, invalid bank
+    /// records), as opposed to failures of faqd itself.
+    pub fn is_invalid_input(&self) -> bool {
+        match self {
+            EvalError::Read { .. } | EvalError::Query { .. } => true,
+            EvalError::Build(e) => matches!(
+                e,
+                crate::kb::BuildError::Invalid(_) | crate::kb::BuildError::Ingest(_)
+            ),
+            EvalError::Index(_) | EvalError::Search { .. } | EvalError::TempDir(_) => false,
+        }
+    }
 }
 
 /// Reads a labelled query file.
@@ -203,10 +286,7 @@ pub fn engine_for_bank(
     bank: &Path,
     settings: Settings,
 ) -> Result<(Engine, tempfile::TempDir), EvalError> {
-    let dir = tempfile::tempdir().map_err(|source| EvalError::Read {
-        path: "temporary directory".into(),
-        source,
-    })?;
+    let dir = tempfile::tempdir().map_err(EvalError::TempDir)?;
     let sources = [Source::File(
         bank.to_path_buf(),
         Some(crate::ingest::Format::Jsonl),
@@ -255,6 +335,13 @@ pub fn run_queries(
             lang_agrees: gold_lang == Some(outcome.choice.lang),
             micros,
             top_confidence: outcome.hits.first().map_or(0.0, |h| h.hit.confidence),
+            searched: outcome.choice.lang.code(),
+            top: outcome
+                .hits
+                .iter()
+                .take(DETAIL_HITS)
+                .map(|h| (h.shown.article.id.clone(), h.hit.confidence))
+                .collect(),
         });
     }
     Ok(out)
@@ -348,6 +435,8 @@ mod tests {
             lang_agrees: lang != "zh",
             micros: 10,
             top_confidence: 0.0,
+            searched: "en",
+            top: Vec::new(),
         }
     }
 
@@ -377,5 +466,10 @@ mod tests {
         assert!((m.language_agreement - 4.0 / 6.0).abs() < 1e-9);
         let none_oos: Vec<_> = rs[..4].iter().collect();
         assert_eq!(metrics(&none_oos).no_answer_accuracy, None);
+        let outcomes: Vec<_> = rs.iter().map(QueryResult::outcome).collect();
+        assert_eq!(
+            outcomes,
+            ["right", "wrong", "missed", "wrong", "declined", "wrong"]
+        );
     }
 }

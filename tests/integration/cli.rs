@@ -217,3 +217,116 @@ fn cli_with_a_bad_glossary_fails_naming_file_and_line() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&format!("{}:2:", g.display())), "{stderr}");
 }
+
+/// `faqd eval` on a bank and queries small enough to check by hand (tests/fixtures/eval_*):
+/// English q1, q2 rank 1 and q3 rank 2 (answered with the other article), q4 out of scope
+/// with no hit, q5 out of scope but answered; Korean q6, q7 rank 1; Chinese q8 rank 1 below
+/// the threshold. Every figure below is worked out from those outcomes.
+#[test]
+fn cli_eval_computes_the_metrics_of_a_hand_checked_case_and_writes_details() {
+    let dir = tempdir();
+    let details = dir.path().join("details.jsonl");
+    let out = faqd(&[
+        "eval",
+        "--bank",
+        path(&fixture("eval_bank.jsonl")),
+        "--queries",
+        path(&fixture("eval_queries.jsonl")),
+        "--json",
+        "--details",
+        path(&details),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let close = |v: &serde_json::Value, want: f64, what: &str| {
+        let got = v.as_f64().unwrap_or_else(|| panic!("{what}: {v}"));
+        assert!((got - want).abs() < 1e-9, "{what}: {got}, want {want}");
+    };
+    let overall = &report["overall"];
+    assert_eq!(overall["queries"], 8);
+    // In scope: q1 q2 q3 q6 q7 q8, ranks 1 1 2 1 1 1.
+    close(&overall["recall_at_1"], 5.0 / 6.0, "overall R@1");
+    close(&overall["recall_at_5"], 1.0, "overall R@5");
+    close(&overall["mrr_at_10"], 5.5 / 6.0, "overall MRR@10");
+    // Declined: q4 (out of scope) and q8 (in scope).
+    close(&overall["no_answer_precision"], 0.5, "overall NA-P");
+    close(&overall["no_answer_recall"], 0.5, "overall NA-R");
+    // Right decisions: q1 q2 q3 q6 q7 answered, q4 declined.
+    close(&overall["no_answer_accuracy"], 6.0 / 8.0, "overall NA-acc");
+    close(&overall["language_agreement"], 1.0, "overall language");
+    let en = &report["by_language"]["en"];
+    assert_eq!(en["queries"], 5);
+    close(&en["recall_at_1"], 2.0 / 3.0, "en R@1");
+    close(&en["mrr_at_10"], 2.5 / 3.0, "en MRR@10");
+    close(&en["no_answer_precision"], 1.0, "en NA-P");
+    close(&en["no_answer_recall"], 0.5, "en NA-R");
+    close(&en["no_answer_accuracy"], 0.8, "en NA-acc");
+    let ko = &report["by_language"]["ko"];
+    assert_eq!(ko["queries"], 2);
+    close(&ko["recall_at_1"], 1.0, "ko R@1");
+    assert!(
+        ko["no_answer_accuracy"].is_null(),
+        "no out-of-scope ko query: {ko}"
+    );
+    let zh = &report["by_language"]["zh"];
+    close(&zh["recall_at_1"], 1.0, "zh R@1");
+    close(&zh["answered_recall_at_1"], 0.0, "zh answered R@1");
+    for key in ["latency_us_p50", "latency_us_p99"] {
+        assert!(overall[key].is_u64(), "{key}: {overall}");
+    }
+
+    let text = std::fs::read_to_string(&details).expect("details written");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    let outcomes: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|d| (d["id"].as_str().unwrap(), d["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("q1", "right"),
+            ("q2", "right"),
+            ("q3", "wrong"),
+            ("q4", "declined"),
+            ("q5", "wrong"),
+            ("q6", "right"),
+            ("q7", "right"),
+            ("q8", "missed"),
+        ]
+    );
+    assert_eq!(lines[2]["rank"], 2);
+    assert_eq!(lines[2]["hits"][0]["id"], "card-lost", "{}", lines[2]);
+    assert_eq!(lines[2]["hits"][1]["id"], "transfer-fee", "{}", lines[2]);
+    assert_eq!(lines[3]["hits"].as_array().map(Vec::len), Some(0));
+    assert_eq!(lines[5]["searched_language"], "ko");
+    assert_eq!(lines[7]["searched_language"], "zh");
+}
+
+#[test]
+fn cli_eval_with_a_bad_query_line_names_file_and_line() {
+    let dir = tempdir();
+    let queries = dir.path().join("queries.jsonl");
+    std::fs::write(
+        &queries,
+        "{\"id\": \"q1\", \"lang\": \"en\", \"query\": \"lost card\", \"gold\": []}\n{\"id\": \"q2\", \"lang\": \"en\"}\n",
+    )
+    .unwrap();
+    let out = faqd(&[
+        "eval",
+        "--bank",
+        path(&fixture("eval_bank.jsonl")),
+        "--queries",
+        path(&queries),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "invalid input: {stderr}");
+    assert!(stderr.contains("queries.jsonl:2"), "{stderr}");
+    assert!(
+        stderr.contains("query"),
+        "names the missing field: {stderr}"
+    );
+}
