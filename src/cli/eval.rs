@@ -37,9 +37,11 @@ pub fn run(a: EvalArgs) -> anyhow::Result<i32> {
         threshold: a.threshold,
         ..Settings::default()
     };
-    let queries = retrieval::read_queries(&a.queries);
-    let engine = queries.and_then(|q| Ok((q, retrieval::engine_for_bank(&a.bank, settings)?)));
-    let (queries, (engine, _dir)) = match engine {
+    let loaded = retrieval::read_queries(&a.queries).and_then(|queries| {
+        let (engine, dir) = retrieval::engine_for_bank(&a.bank, settings)?;
+        Ok((queries, engine, dir))
+    });
+    let (queries, engine, _dir) = match loaded {
         Ok(x) => x,
         Err(e) if e.is_invalid_input() => {
             eprintln!("error: {e}");

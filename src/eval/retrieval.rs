@@ -48,8 +48,6 @@ pub struct QueryResult {
     pub lang_agrees: bool,
     /// Latency in microseconds.
     pub micros: u64,
-    /// Confidence of the first hit (0 when there is none).
-    pub top_confidence: f64,
     /// The language searched.
     pub searched: &'static str,
     /// The first hits (at most [`DETAIL_HITS`]): article id and confidence.
@@ -85,6 +83,11 @@ pub struct DetailHit<'a> {
 }
 
 impl QueryResult {
+    /// Returns the confidence of the first hit (0 when there is none).
+    pub fn top_confidence(&self) -> f64 {
+        self.top.first().map_or(0.0, |(_, c)| *c)
+    }
+
     /// Returns the decision's outcome as [`Detail::outcome`] names it.
     pub fn outcome(&self) -> &'static str {
         match (self.in_scope, self.answered) {
@@ -334,7 +337,6 @@ pub fn run_queries(
             answered: outcome.answered,
             lang_agrees: gold_lang == Some(outcome.choice.lang),
             micros,
-            top_confidence: outcome.hits.first().map_or(0.0, |h| h.hit.confidence),
             searched: outcome.choice.lang.code(),
             top: outcome
                 .hits
@@ -359,7 +361,7 @@ pub fn sweep(results: &[QueryResult]) -> String {
         let rs: Vec<QueryResult> = results
             .iter()
             .map(|r| QueryResult {
-                answered: r.top_confidence >= t,
+                answered: r.top_confidence() >= t,
                 ..r.clone()
             })
             .collect();
@@ -434,7 +436,6 @@ mod tests {
             answered,
             lang_agrees: lang != "zh",
             micros: 10,
-            top_confidence: 0.0,
             searched: "en",
             top: Vec::new(),
         }

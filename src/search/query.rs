@@ -83,13 +83,13 @@ pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<(
     let Some(words) = q.tokens.iter_mut().find(|(k, _)| *k == Kind::Word) else {
         return Ok(());
     };
+    // What the user typed: a correction to a word typed elsewhere in the query is no guess.
+    let typed: Vec<String> = words.1.iter().map(|w| w.text.clone()).collect();
     let mut fixes: Vec<(String, Option<String>)> = Vec::new();
-    let mut typed = vec![true; words.1.len()];
-    for (w, typed) in words.1.iter_mut().zip(&mut typed) {
+    for w in words.1.iter_mut() {
         if let Some((_, fixed)) = fixes.iter().find(|(from, _)| *from == w.text) {
             if let Some(fixed) = fixed {
                 w.text = fixed.clone();
-                *typed = false;
             }
             continue;
         }
@@ -107,28 +107,16 @@ pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<(
         fixes.push((w.text.clone(), fixed.clone()));
         if let Some(fixed) = fixed {
             w.text = fixed;
-            *typed = false;
         }
     }
-    // A correction the user also typed elsewhere in the query is a typed word.
-    let typed: Vec<&str> = words
-        .1
-        .iter()
-        .zip(&typed)
-        .filter(|(_, &t)| t)
-        .map(|(w, _)| w.text.as_str())
-        .collect();
-    q.corrected = fixes
-        .iter()
-        .filter_map(|(_, fixed)| fixed.clone())
-        .filter(|f| !typed.contains(&f.as_str()))
-        .collect();
-    if fixes.iter().any(|(_, fixed)| fixed.is_some()) {
+    let fixed: Vec<String> = fixes.into_iter().filter_map(|(_, fixed)| fixed).collect();
+    if !fixed.is_empty() {
         let shingles = analysis::shingles(&words.1);
         if let Some(s) = q.tokens.iter_mut().find(|(k, _)| *k == Kind::Shingle) {
             s.1 = shingles;
         }
     }
+    q.corrected = fixed.into_iter().filter(|f| !typed.contains(f)).collect();
     Ok(())
 }
 

@@ -274,6 +274,12 @@ async fn a_query_found_only_through_a_spelling_correction_is_not_answered() {
         top(&r).confidence < search(&mut c, query("reset my password")).await.hits[0].confidence,
         "the typo lowers confidence: {r:?}"
     );
+    // A correction to a word the user also typed is no guess.
+    let both = search(&mut c, query("pasword password")).await;
+    let twice = search(&mut c, query("password password")).await;
+    assert!(both.answered, "{both:?}");
+    assert_eq!(top(&both).id, top(&twice).id);
+    assert_eq!(top(&both).confidence, top(&twice).confidence, "{both:?}");
 }
 
 /// Ranking scores phrasings and answer sentences only for the articles that can still reach
