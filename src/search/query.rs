@@ -83,30 +83,35 @@ pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<(
     let Some(words) = q.tokens.iter_mut().find(|(k, _)| *k == Kind::Word) else {
         return Ok(());
     };
-    // What the user typed: a correction to a word typed elsewhere in the query is no guess.
-    let typed: Vec<String> = words.1.iter().map(|w| w.text.clone()).collect();
+    // The words as typed, copied at the first correction (most queries have none): a
+    // correction to a word typed elsewhere in the query is no guess.
+    let mut typed: Vec<String> = Vec::new();
     let mut fixes: Vec<(String, Option<String>)> = Vec::new();
-    for w in words.1.iter_mut() {
-        if let Some((_, fixed)) = fixes.iter().find(|(from, _)| *from == w.text) {
+    for i in 0..words.1.len() {
+        let text = &words.1[i].text;
+        if let Some((_, fixed)) = fixes.iter().find(|(from, _)| from == text) {
             if let Some(fixed) = fixed {
-                w.text = fixed.clone();
+                words.1[i].text = fixed.clone();
             }
             continue;
         }
-        let edits = max_edits(w.text.chars().count());
-        if edits == 0 || !w.text.chars().all(char::is_alphabetic) {
+        let edits = max_edits(text.chars().count());
+        if edits == 0 || !text.chars().all(char::is_alphabetic) {
             continue;
         }
-        if searcher.doc_freq(&Term::from_field_text(field, &w.text))? > 0 {
+        if searcher.doc_freq(&Term::from_field_text(field, text))? > 0 {
             continue;
         }
         if fixes.len() == MAX_CORRECTIONS {
             break;
         }
-        let fixed = closest_term(&searcher, field, &w.text, edits)?;
-        fixes.push((w.text.clone(), fixed.clone()));
+        let fixed = closest_term(&searcher, field, text, edits)?;
+        if fixes.is_empty() {
+            typed = words.1.iter().map(|w| w.text.clone()).collect();
+        }
+        fixes.push((words.1[i].text.clone(), fixed.clone()));
         if let Some(fixed) = fixed {
-            w.text = fixed;
+            words.1[i].text = fixed;
         }
     }
     let fixed: Vec<String> = fixes.into_iter().filter_map(|(_, fixed)| fixed).collect();
