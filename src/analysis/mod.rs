@@ -13,12 +13,13 @@ mod normalize;
 
 use crate::lang::Lang;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
+use std::sync::LazyLock;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
 
-pub use chinese::{is_traditional, to_simplified, warm_up};
+pub use chinese::{is_traditional, to_simplified};
 pub use english::shingles;
 pub use korean::strip_particles;
 pub use normalize::{is_han, is_hangul, is_kana, is_word_char};
@@ -67,9 +68,14 @@ impl Kind {
     }
 }
 
-/// Returns the tantivy tokenizer name for a language's analyzer.
-pub fn tokenizer_name(lang: Lang, kind: Kind) -> String {
-    format!("faq_{}_{}", lang.code(), kind.name())
+/// Returns the tantivy tokenizer name for a language's analyzer; with `content`, the
+/// analyzer that also drops function words ([`is_function_word`]; words only).
+pub fn tokenizer_name(lang: Lang, kind: Kind, content: bool) -> String {
+    if content {
+        format!("faq_{}_{}_content", lang.code(), kind.name())
+    } else {
+        format!("faq_{}_{}", lang.code(), kind.name())
+    }
 }
 
 /// Analyzes `text` as `lang` text with the given analyzer. English has no character
@@ -85,6 +91,49 @@ pub fn analyze(lang: Lang, kind: Kind, text: &str) -> Vec<Tok> {
             .map(|(_, toks)| toks)
             .unwrap_or_default(),
     }
+}
+
+/// Returns true when `term`, a [`Kind::Word`] or [`Kind::Bigram`] term of `lang`, is a
+/// function word: a pronoun, auxiliary, conjunction or question word of the NLTK stop-word
+/// lists (English and Chinese, analysed as the index analyses text). Korean has no such
+/// list: its analyzer strips particles and endings.
+pub fn is_function_word(lang: Lang, term: &str) -> bool {
+    match lang {
+        Lang::En => FUNCTION_EN.contains(term),
+        Lang::Zh => FUNCTION_ZH.contains(term),
+        Lang::Ko => false,
+    }
+}
+
+static FUNCTION_EN: LazyLock<HashSet<String>> = LazyLock::new(|| function_words(Lang::En));
+static FUNCTION_ZH: LazyLock<HashSet<String>> = LazyLock::new(|| function_words(Lang::Zh));
+
+/// Loads the jieba dictionary and the function-word lists, so the first query does not pay
+/// for them.
+pub fn warm_up() {
+    chinese::warm_up();
+    LazyLock::force(&FUNCTION_EN);
+    LazyLock::force(&FUNCTION_ZH);
+}
+
+/// Returns the analysed forms of a language's stop-word list: each word's one token, or the
+/// token that spans it whole (jieba's search mode also gives `什么` inside `为什么`); a word
+/// the analyzer splits into pieces (`don't`) is left out.
+fn function_words(lang: Lang) -> HashSet<String> {
+    let words = stop_words::lookup(lang.code()).unwrap_or_default();
+    words
+        .iter()
+        .filter_map(|w| {
+            let tokens = analyze(lang, Kind::Word, w);
+            match tokens.as_slice() {
+                [one] => Some(one.text.clone()),
+                _ => tokens
+                    .into_iter()
+                    .find(|t| t.from == 0 && t.to == w.len())
+                    .map(|t| t.text),
+            }
+        })
+        .collect()
 }
 
 /// Returns every analysis of `text` in `lang`, in [`Kind::for_lang`] order, sharing the
@@ -138,7 +187,16 @@ fn push_trimmed<'a>(out: &mut Vec<&'a str>, s: &'a str) {
 pub fn register(manager: &TokenizerManager) {
     for lang in Lang::ALL {
         for &kind in Kind::for_lang(lang) {
-            manager.register(&tokenizer_name(lang, kind), FaqTokenizer { lang, kind });
+            for content in [false, true] {
+                manager.register(
+                    &tokenizer_name(lang, kind, content),
+                    FaqTokenizer {
+                        lang,
+                        kind,
+                        content,
+                    },
+                );
+            }
         }
     }
 }
@@ -148,6 +206,8 @@ pub fn register(manager: &TokenizerManager) {
 struct FaqTokenizer {
     lang: Lang,
     kind: Kind,
+    /// Drops function words.
+    content: bool,
 }
 
 impl Tokenizer for FaqTokenizer {
@@ -160,6 +220,7 @@ impl Tokenizer for FaqTokenizer {
             .map(|(_, toks)| toks.as_slice())
             .unwrap_or_default()
             .iter()
+            .filter(|t| !(self.content && is_function_word(self.lang, &t.text)))
             .enumerate()
             .map(|(position, t)| Token {
                 offset_from: t.from,
@@ -237,6 +298,32 @@ mod tests {
             .into_iter()
             .map(|t| t.text)
             .collect()
+    }
+
+    #[test]
+    fn function_words_are_known_in_their_analysed_form() {
+        let function = |lang: Lang, text: &str| -> Vec<bool> {
+            analyze(lang, Kind::Word, text)
+                .iter()
+                .map(|t| is_function_word(lang, &t.text))
+                .collect()
+        };
+        // `why` is stemmed to `whi`, `don't` split into `don` and `t`.
+        assert_eq!(
+            function(Lang::En, "Why don't you reset my card"),
+            [true, true, true, true, false, true, false]
+        );
+        // jieba's search mode gives 提币 什么 为什么 没到 账.
+        assert_eq!(
+            function(Lang::Zh, "提币为什么没到账"),
+            [false, true, true, false, false]
+        );
+        assert_eq!(
+            function(Lang::Zh, "提幣為什麼"),
+            [false, true, true],
+            "Traditional folds"
+        );
+        assert!(!is_function_word(Lang::Ko, "무엇"), "no Korean list");
     }
 
     #[test]

@@ -23,7 +23,7 @@ const LOCK: &str = ".lock";
 /// Version of the index layout (schema, analyzers). Part of every fingerprint, so a faqd
 /// that indexes differently rebuilds the shipped knowledge base (and the dumps it is given)
 /// instead of opening an index it cannot read.
-const INDEX_FORMAT: u32 = 2;
+const INDEX_FORMAT: u32 = 3;
 
 /// What is recorded about a generation.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

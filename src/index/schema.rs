@@ -49,6 +49,16 @@ impl Part {
             .filter(move |&k| self == Part::Article || k != Kind::Unigram)
     }
 
+    /// Returns true when this part's field of `kind` leaves function words out
+    /// ([`crate::analysis::is_function_word`]): an answer sentence's `the`, `it`, `you` say
+    /// nothing about the question it answers, so they neither rank it nor earn it closeness
+    /// (and their long postings are not read). Phrasings keep them: in a question the wording
+    /// is evidence (`how do I` against `why can't I`), and on the HINT3 sets the
+    /// answer/no-answer decision was worse without them. Article documents keep every word.
+    pub fn content_only(self, kind: Kind) -> bool {
+        self == Part::Sentence && kind == Kind::Word
+    }
+
     fn suffix(self) -> &'static str {
         match self {
             Part::Article => "",
@@ -96,7 +106,7 @@ impl Fields {
                 for k in part.kinds(l) {
                     let opts = TextOptions::default().set_indexing_options(
                         TextFieldIndexing::default()
-                            .set_tokenizer(&tokenizer_name(l, k))
+                            .set_tokenizer(&tokenizer_name(l, k, part.content_only(k)))
                             .set_index_option(IndexRecordOption::WithFreqs),
                     );
                     let name = format!("{}_{}{}", l.code(), k.name(), part.suffix());

@@ -122,7 +122,12 @@ pub fn coverage(gen: &Generation, text: &str, lang: Lang, named: &[Found]) -> f6
             }
             let articles = language_articles(gen, lang);
             let weight = |t: &str| {
-                coverage_weight(t, articles, term_doc_freq(&searcher, gen, lang, kind, t))
+                coverage_weight(
+                    lang,
+                    t,
+                    articles,
+                    term_doc_freq(&searcher, gen, lang, kind, t),
+                )
             };
             let all: f64 = tokens.iter().map(|(t, _)| weight(t)).sum();
             let got: f64 = tokens

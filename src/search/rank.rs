@@ -21,11 +21,14 @@
 //! Confidence (0 to 1, comparable across queries) is the geometric mean of two shares, each
 //! averaged over the word and bigram analyses (words alone for English):
 //! - *coverage*: the IDF-weighted share of the query's terms that the article contains
-//!   (numbers left out: they name the case, not the question; a word spelling correction
-//!   put in counts in the whole but not as contained: `Site 100` corrected to `side` is not
+//!   (numbers and function words left out: numbers name the case, not the question, and
+//!   `why`, `you`, `什么` say that something is asked, not what, so `I'm going to go` is not
+//!   covered by an article that merely has those words; a word spelling correction put in
+//!   counts in the whole but not as contained: `Site 100` corrected to `side` is not
 //!   evidence for the side-effects article);
 //! - *closeness*: the share of its best phrasing's or answer sentence's tokens that are query
-//!   terms (the higher of the two).
+//!   terms (the higher of the two; a sentence's words are its content words, see
+//!   [`Part::content_only`]).
 //!
 //! A hit covering the whole question with a phrasing made of the question's words scores
 //! near 1; a hit sharing one common word with a long question, or found through one word of
@@ -33,7 +36,7 @@
 //! the query, cannot be thresholded that way.
 
 use super::query::Analysed;
-use crate::analysis::Kind;
+use crate::analysis::{self, Kind};
 use crate::index::{FieldReaders, FieldStats, Generation, Part};
 use crate::lang::Lang;
 use std::cell::RefCell;
@@ -71,9 +74,10 @@ fn is_number(token: &str) -> bool {
 }
 
 /// Returns a query token's weight in coverage: its IDF over the `articles` article documents
-/// of its language (`df` of them contain it), 0 for numbers.
-pub fn coverage_weight(token: &str, articles: u64, df: u64) -> f64 {
-    if is_number(token) {
+/// of its language (`df` of them contain it); 0 for numbers and for function words (`why`,
+/// `you`, `什么`), which say that something is asked, not what.
+pub fn coverage_weight(lang: Lang, token: &str, articles: u64, df: u64) -> f64 {
+    if is_number(token) || analysis::is_function_word(lang, token) {
         0.0
     } else {
         idf(articles, df)
@@ -387,7 +391,7 @@ fn plan<'g>(
                 let weights: Vec<f64> = terms
                     .iter()
                     .zip(&postings)
-                    .map(|((t, _), (_, df))| coverage_weight(t, stats.docs, *df))
+                    .map(|((t, _), (_, df))| coverage_weight(q.lang, t, stats.docs, *df))
                     .collect();
                 let total: f64 = weights.iter().sum();
                 terms

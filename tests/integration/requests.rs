@@ -257,11 +257,21 @@ async fn nonsense_query_is_not_answered_and_its_hits_are_candidates_only() {
     let r = search(&mut c, query("qwxz zzkj vbnm")).await;
     assert!(!r.answered, "{r:?}");
     assert!(r.hits.iter().all(|h| h.candidate_only), "{r:?}");
-    // One real word among nonsense finds candidates, but no answer.
+    // One real word among nonsense finds articles, but no answer; the nonsense lowers every
+    // hit's confidence against the word alone.
     let r = search(&mut c, query("qwxz zzkj fee")).await;
     assert!(!r.answered, "{r:?}");
     assert!(!r.hits.is_empty(), "the real word finds candidates");
-    assert!(r.hits.iter().all(|h| h.candidate_only), "{r:?}");
+    assert!(top(&r).candidate_only, "{r:?}");
+    let alone = search(&mut c, query("fee")).await;
+    for h in &r.hits {
+        let same = alone
+            .hits
+            .iter()
+            .find(|a| a.id == h.id)
+            .expect("found by the word");
+        assert!(h.confidence < same.confidence, "{h:?} against {same:?}");
+    }
 }
 
 #[tokio::test]

@@ -282,6 +282,24 @@ async fn a_query_found_only_through_a_spelling_correction_is_not_answered() {
     assert_eq!(top(&both).confidence, top(&twice).confidence, "{both:?}");
 }
 
+/// Function words are no evidence (regression: `I'm going to go` was answered at 0.77 on a
+/// banking knowledge base whose phrasings share `I`, `m`, `go`): a question of function
+/// words only finds articles but covers none of them, while the same words around a
+/// content word are answered.
+#[tokio::test]
+async fn a_query_of_function_words_only_is_not_answered() {
+    let mut c = shipped().await;
+    for q in ["what can you do for me", "why is it not there yet"] {
+        let r = search(&mut c, query(q)).await;
+        assert!(!r.answered, "{q}: {r:?}");
+        assert!(!r.hits.is_empty(), "{q}: the words are in articles");
+        assert!(r.hits.iter().all(|h| h.confidence == 0.0), "{q}: {r:?}");
+    }
+    let r = search(&mut c, query("how do I withdraw")).await;
+    assert_eq!(top(&r).id, "how-to-withdraw", "{:?}", ids(&r));
+    assert!(r.answered, "{r:?}");
+}
+
 /// Ranking scores phrasings and answer sentences only for the articles that can still reach
 /// the top `top_k`; the first `k` hits must be the same, with the same scores and confidence,
 /// whatever `top_k` (a narrow query and a wide one; common words match most of the base).
