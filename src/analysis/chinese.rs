@@ -36,6 +36,23 @@ fn fold(text: &str) -> Vec<NChar> {
     chars
 }
 
+/// Returns true when jieba's dictionary tags `word`, as one word, with a closed word class:
+/// pronoun (r), adverb (d), numeral (m), preposition (p), conjunction (c), particle (u..., y),
+/// interjection or onomatopoeia (e, o). The NLTK Chinese stop-word list also holds content
+/// words a support question turns on (限制, 安全, 需要, tagged v, an, v), which this leaves out.
+pub fn is_closed_class(word: &str) -> bool {
+    match JIEBA.tag(word, false).as_slice() {
+        [t] => {
+            t.word == word
+                && matches!(
+                    t.tag.chars().next(),
+                    Some('r' | 'd' | 'm' | 'p' | 'c' | 'u' | 'y' | 'e' | 'o')
+                )
+        }
+        _ => false,
+    }
+}
+
 /// Forces the jieba dictionary to load, so the first query does not pay for it.
 pub fn warm_up() {
     LazyLock::force(&JIEBA);

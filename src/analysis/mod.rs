@@ -94,9 +94,12 @@ pub fn analyze(lang: Lang, kind: Kind, text: &str) -> Vec<Tok> {
 }
 
 /// Returns true when `term`, a [`Kind::Word`] or [`Kind::Bigram`] term of `lang`, is a
-/// function word: a pronoun, auxiliary, conjunction or question word of the NLTK stop-word
-/// lists (English and Chinese, analysed as the index analyses text). Korean has no such
-/// list: its analyzer strips particles and endings.
+/// function word: a word of the NLTK stop-word list, analysed as the index analyses text.
+/// English's list is pronouns, auxiliaries, prepositions, conjunctions, question words and
+/// particles (`off`, `up`, `out` among them); of Chinese's, only the words jieba tags with a
+/// closed class ([`chinese::is_closed_class`]: 什么, 的, 为什么, 一直, not 限制 or 安全).
+/// Korean has no list: its analyzer strips particles and endings. A change to these lists
+/// changes how sentences are indexed (see `INDEX_FORMAT`).
 pub fn is_function_word(lang: Lang, term: &str) -> bool {
     match lang {
         Lang::En => FUNCTION_EN.contains(term),
@@ -123,6 +126,7 @@ fn function_words(lang: Lang) -> HashSet<String> {
     let words = stop_words::lookup(lang.code()).unwrap_or_default();
     words
         .iter()
+        .filter(|w| lang != Lang::Zh || chinese::is_closed_class(w))
         .filter_map(|w| {
             let tokens = analyze(lang, Kind::Word, w);
             match tokens.as_slice() {
@@ -323,6 +327,11 @@ mod tests {
             [false, true, true],
             "Traditional folds"
         );
+        // Content words of the Chinese list are not function words.
+        assert_eq!(
+            function(Lang::Zh, "提现限制安全吗"),
+            [false, false, false, true]
+        );
         assert!(!is_function_word(Lang::Ko, "무엇"), "no Korean list");
     }
 
@@ -340,6 +349,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn content_tokenizers_drop_function_words_and_the_others_keep_them() {
+        let manager = TokenizerManager::default();
+        register(&manager);
+        let run = |lang: Lang, content: bool, text: &str| -> Vec<String> {
+            let mut t = manager
+                .get(&tokenizer_name(lang, Kind::Word, content))
+                .expect("registered");
+            let mut stream = t.token_stream(text);
+            let mut out = Vec::new();
+            while stream.advance() {
+                out.push(stream.token().text.clone());
+            }
+            out
+        };
+        let en = "Why is my card not here yet";
+        assert_eq!(
+            run(Lang::En, false, en),
+            ["whi", "my", "card", "here", "yet"]
+        );
+        assert_eq!(run(Lang::En, true, en), ["card", "yet"]);
+        let zh = "为什么提币没到账";
+        assert_eq!(run(Lang::Zh, true, zh), ["提币", "没到", "账"]);
+        assert_eq!(run(Lang::Zh, false, zh).len(), 5);
+        assert_eq!(
+            run(Lang::Ko, true, "출금이 안돼요"),
+            run(Lang::Ko, false, "출금이 안돼요")
+        );
     }
 
     #[test]

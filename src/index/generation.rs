@@ -20,7 +20,9 @@ const CURRENT: &str = "CURRENT";
 const META: &str = "faqd-meta.json";
 const TMP_PREFIX: &str = ".tmp-";
 const LOCK: &str = ".lock";
-/// Version of the index layout (schema, analyzers). Part of every fingerprint, so a faqd
+/// Version of the index layout (schema, analyzers, the function-word lists answer sentences
+/// are indexed without: bump it when the `stop-words` crate's lists change). Part of every
+/// fingerprint, so a faqd
 /// that indexes differently rebuilds the shipped knowledge base (and the dumps it is given)
 /// instead of opening an index it cannot read.
 const INDEX_FORMAT: u32 = 3;

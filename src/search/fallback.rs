@@ -9,8 +9,9 @@
 //! 3. A fallback hit's confidence is the ordinary confidence of that search (how much of the
 //!    mapped query the article covers) times the query's [`coverage`]: the IDF-weighted share
 //!    of the query's own tokens that lie inside the glossary matches, averaged over its
-//!    analyses like confidence. Words the glossary does not know lower it, so `qwxz zzkj fee`
-//!    is not answered by articles about fees.
+//!    analyses like confidence (numbers and function words weigh nothing, as in confidence).
+//!    Words the glossary does not know lower it, so `qwxz zzkj fee` is not answered by
+//!    articles about fees.
 //! 4. A fallback hit is shown in the user's language when its group has that version
 //!    ([`Reason::NoConfidentAnswer`]), else in the language it was found in
 //!    ([`Reason::MissingTranslation`]).
@@ -101,7 +102,7 @@ fn doc_freq(searcher: &Searcher, gen: &Generation, lang: Lang, term: &str) -> u6
 /// Returns the share of the query the named concepts account for, weighed like confidence:
 /// per analysis of the query's language, the IDF-weighted share of its tokens that lie inside
 /// the glossary matches, averaged over the analyses. Words the glossary does not know (and
-/// nonsense, which weighs most) lower it.
+/// nonsense, which weighs most) lower it; numbers and function words weigh nothing.
 pub fn coverage(gen: &Generation, text: &str, lang: Lang, named: &[Found]) -> f64 {
     let searcher = gen.reader.searcher();
     let mut covered = vec![false; text.len()];

@@ -22,8 +22,8 @@
 //! averaged over the word and bigram analyses (words alone for English):
 //! - *coverage*: the IDF-weighted share of the query's terms that the article contains
 //!   (numbers and function words left out: numbers name the case, not the question, and
-//!   `why`, `you`, `什么` say that something is asked, not what, so `I'm going to go` is not
-//!   covered by an article that merely has those words; a word spelling correction put in
+//!   `why`, `you`, `什么` say that something is asked, not what, so `What are you doing?` is
+//!   not covered by an article that merely has those words; a word spelling correction put in
 //!   counts in the whole but not as contained: `Site 100` corrected to `side` is not
 //!   evidence for the side-effects article);
 //! - *closeness*: the share of its best phrasing's or answer sentence's tokens that are query

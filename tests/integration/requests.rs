@@ -257,8 +257,9 @@ async fn nonsense_query_is_not_answered_and_its_hits_are_candidates_only() {
     let r = search(&mut c, query("qwxz zzkj vbnm")).await;
     assert!(!r.answered, "{r:?}");
     assert!(r.hits.iter().all(|h| h.candidate_only), "{r:?}");
-    // One real word among nonsense finds articles, but no answer; the nonsense lowers every
-    // hit's confidence against the word alone.
+    // One real word among nonsense finds articles, but no answer. Each nonsense word weighs
+    // at least as much as the real one (no article has it), so coverage is at most a third
+    // of the word alone's, with the same best phrasing: confidence at most √(1/3) of it.
     let r = search(&mut c, query("qwxz zzkj fee")).await;
     assert!(!r.answered, "{r:?}");
     assert!(!r.hits.is_empty(), "the real word finds candidates");
@@ -270,7 +271,10 @@ async fn nonsense_query_is_not_answered_and_its_hits_are_candidates_only() {
             .iter()
             .find(|a| a.id == h.id)
             .expect("found by the word");
-        assert!(h.confidence < same.confidence, "{h:?} against {same:?}");
+        assert!(
+            h.confidence <= same.confidence * (1.0f64 / 3.0).sqrt() + 1e-9,
+            "{h:?} against {same:?}"
+        );
     }
 }
 

@@ -282,14 +282,14 @@ async fn a_query_found_only_through_a_spelling_correction_is_not_answered() {
     assert_eq!(top(&both).confidence, top(&twice).confidence, "{both:?}");
 }
 
-/// Function words are no evidence (regression: `I'm going to go` was answered at 0.77 on a
-/// banking knowledge base whose phrasings share `I`, `m`, `go`): a question of function
-/// words only finds articles but covers none of them, while the same words around a
+/// Function words are no evidence (regression: `What are you doing?` was answered at 0.71 on
+/// a banking knowledge base whose phrasings share `what`, `you`, `do`): a question of
+/// function words only finds articles but covers none of them, while the same words around a
 /// content word are answered.
 #[tokio::test]
 async fn a_query_of_function_words_only_is_not_answered() {
     let mut c = shipped().await;
-    for q in ["what can you do for me", "why is it not there yet"] {
+    for q in ["what can you do for me", "What are you doing?"] {
         let r = search(&mut c, query(q)).await;
         assert!(!r.answered, "{q}: {r:?}");
         assert!(!r.hits.is_empty(), "{q}: the words are in articles");
