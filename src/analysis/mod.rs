@@ -68,8 +68,9 @@ impl Kind {
     }
 }
 
-/// Returns the tantivy tokenizer name for a language's analyzer; with `content`, the
-/// analyzer that also drops function words ([`is_function_word`]; words only).
+/// Returns the tantivy tokenizer name for a language's analyzer; with `content`, the word
+/// analyzer that also drops function words ([`is_function_word`]; registered for
+/// [`Kind::Word`] only).
 pub fn tokenizer_name(lang: Lang, kind: Kind, content: bool) -> String {
     if content {
         format!("faq_{}_{}_content", lang.code(), kind.name())
@@ -191,7 +192,13 @@ fn push_trimmed<'a>(out: &mut Vec<&'a str>, s: &'a str) {
 pub fn register(manager: &TokenizerManager) {
     for lang in Lang::ALL {
         for &kind in Kind::for_lang(lang) {
-            for content in [false, true] {
+            // Only word fields are indexed without function words (`Part::content_only`).
+            let variants: &[bool] = if kind == Kind::Word {
+                &[false, true]
+            } else {
+                &[false]
+            };
+            for &content in variants {
                 manager.register(
                     &tokenizer_name(lang, kind, content),
                     FaqTokenizer {

@@ -20,11 +20,10 @@ const CURRENT: &str = "CURRENT";
 const META: &str = "faqd-meta.json";
 const TMP_PREFIX: &str = ".tmp-";
 const LOCK: &str = ".lock";
-/// Version of the index layout (schema, analyzers, the function-word lists answer sentences
-/// are indexed without: bump it when the `stop-words` crate's lists change). Part of every
-/// fingerprint, so a faqd
-/// that indexes differently rebuilds the shipped knowledge base (and the dumps it is given)
-/// instead of opening an index it cannot read.
+/// Version of the index layout (schema, analyzers, and the function-word lists answer
+/// sentences are indexed without: bump it when the `stop-words` crate's lists change). Part
+/// of every fingerprint, so a faqd that indexes differently rebuilds the shipped knowledge
+/// base (and the dumps it is given) instead of opening an index it cannot read.
 const INDEX_FORMAT: u32 = 3;
 
 /// What is recorded about a generation.
