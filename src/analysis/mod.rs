@@ -109,6 +109,24 @@ pub fn is_function_word(lang: Lang, term: &str) -> bool {
     }
 }
 
+/// FNV-1a (64 bits) offset basis: the hash of nothing.
+pub const FNV_OFFSET: u64 = 0xcbf29ce484222325;
+
+/// Folds `bytes` into an FNV-1a (64 bits) hash.
+pub fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// Returns the key a phrasing's function word is stored under (see
+/// `crate::index::Fields::function_words`).
+pub fn term_key(term: &str) -> u64 {
+    fnv1a(FNV_OFFSET, term.as_bytes())
+}
+
 static FUNCTION_EN: LazyLock<HashSet<String>> = LazyLock::new(|| function_words(Lang::En));
 static FUNCTION_ZH: LazyLock<HashSet<String>> = LazyLock::new(|| function_words(Lang::Zh));
 

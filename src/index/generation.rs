@@ -21,10 +21,11 @@ const META: &str = "faqd-meta.json";
 const TMP_PREFIX: &str = ".tmp-";
 const LOCK: &str = ".lock";
 /// Version of the index layout (schema, analyzers, and the function-word lists answer
-/// sentences are indexed without: bump it when the `stop-words` crate's lists change). Part
+/// sentences and phrasings are indexed without: bump it when the `stop-words` crate's lists
+/// change). 4: phrasings' word fields without function words, kept apart per document. Part
 /// of every fingerprint, so a faqd that indexes differently rebuilds the shipped knowledge
 /// base (and the dumps it is given) instead of opening an index it cannot read.
-const INDEX_FORMAT: u32 = 3;
+const INDEX_FORMAT: u32 = 4;
 
 /// What is recorded about a generation.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -163,6 +164,9 @@ pub struct Generation {
     /// Readers of every text field per segment, opened once (the generation's segments never
     /// change: an edit opens a new generation).
     pub readers: HashMap<tantivy::schema::Field, FieldReaders>,
+    /// Per segment: each phrasing's function words ([`Fields::function_words`]); none in a
+    /// segment without any (a Korean knowledge base).
+    pub function_words: Vec<Option<tantivy::columnar::Column<u64>>>,
 }
 
 /// The readers of one text field, one per segment.
@@ -321,6 +325,12 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
         .collect();
     let doc_refs = load_doc_refs(&reader, &by_id)?;
     let (stats, readers) = field_stats(&reader, &fields, &doc_refs)?;
+    let function_words = reader
+        .searcher()
+        .segment_readers()
+        .iter()
+        .map(|seg| seg.fast_fields().column_opt("function_words"))
+        .collect::<tantivy::Result<_>>()?;
     let mut ordered = vec![Vec::new(); by_id.len()];
     for (id, versions) in groups {
         ordered[by_id[&id] as usize] = versions;
@@ -335,6 +345,7 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
         doc_refs,
         stats,
         readers,
+        function_words,
     })
 }
 
@@ -519,6 +530,13 @@ pub fn documents(fields: &Fields, article: &Article) -> Vec<TantivyDocument> {
         for k in part.kinds(lang) {
             d.add_text(fields.text(lang, part, k), text);
         }
+        if part == Part::Phrasing {
+            for t in analysis::analyze(lang, Kind::Word, text) {
+                if analysis::is_function_word(lang, &t.text) {
+                    d.add_u64(fields.function_words, analysis::term_key(&t.text));
+                }
+            }
+        }
         for &k in Kind::for_lang(lang) {
             main.add_text(fields.text(lang, Part::Article, k), text);
         }
@@ -545,12 +563,9 @@ fn add_article(
 /// Returns a fingerprint of source texts (FNV-1a, 64 bits), to tell whether an index is up to
 /// date with its sources.
 pub fn fingerprint<'a>(texts: impl IntoIterator<Item = &'a [u8]>) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
+    let mut h = analysis::FNV_OFFSET;
     for t in texts {
-        for &b in t.iter().chain(&[0xff]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x100000001b3);
-        }
+        h = analysis::fnv1a(analysis::fnv1a(h, t), &[0xff]);
     }
     format!("{h:016x}-v{}-f{INDEX_FORMAT}", env!("CARGO_PKG_VERSION"))
 }

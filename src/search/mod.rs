@@ -30,7 +30,7 @@ use tantivy::Term;
 /// Default confidence threshold for `answered`: one value for every language and knowledge
 /// base, chosen with `faqd eval --sweep` on the HINT3 development sets (real support-bot
 /// traffic with out-of-scope messages).
-pub const DEFAULT_THRESHOLD: f64 = 0.25;
+pub const DEFAULT_THRESHOLD: f64 = 0.23;
 
 /// What to search for.
 #[derive(Debug, Clone)]

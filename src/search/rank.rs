@@ -27,8 +27,9 @@
 //!   counts in the whole but not as contained: `Site 100` corrected to `side` is not
 //!   evidence for the side-effects article);
 //! - *closeness*: the share of its best phrasing's or answer sentence's tokens that are query
-//!   terms (the higher of the two; a sentence's words are its content words, see
-//!   [`Part::content_only`]).
+//!   terms (the higher of the two). A sentence's words are its content words; a phrasing's
+//!   are all its words, though it is indexed by its content words ([`Part::content_only`]):
+//!   its function words are counted from a fast field ([`PhrasingWords`]).
 //!
 //! A hit covering the whole question with a phrasing made of the question's words scores
 //! near 1; a hit sharing one common word with a long question, or found through one word of
@@ -111,8 +112,13 @@ pub struct Best {
     pub score: f32,
     /// The IDF-weighted share of the query's terms it contains.
     pub coverage: f32,
-    /// The share of its tokens that are query terms.
+    /// The share of its tokens that are query terms (for a phrasing, see
+    /// [`PhrasingWords`]).
     pub precision: f32,
+    /// For a phrasing: occurrences of query terms in its word field (content words only).
+    words_matched: f32,
+    /// Its document's position across segments.
+    doc: u32,
 }
 
 /// The evidence for one article group.
@@ -175,6 +181,8 @@ struct Acc {
     score: f32,
     coverage: f32,
     precision: f32,
+    /// For a phrasing: occurrences of query terms in its word field.
+    words_matched: f32,
     /// For an article document: the sum of its matched terms' [`Job::bound`].
     bound: f32,
 }
@@ -214,6 +222,9 @@ struct Job {
     coverage: f32,
     /// The weight of its occurrences in closeness (0 for kinds confidence ignores).
     closeness: f32,
+    /// True for a phrasing's word field: its occurrences are counted, and its closeness
+    /// computed with the phrasing's function words ([`PhrasingWords`]).
+    phrasing_words: bool,
     /// For an article document's term: the most it can add to the article's score through
     /// the best phrasing and the best answer sentence (a BM25 factor is below `k1 + 1`).
     bound: f32,
@@ -312,8 +323,22 @@ pub fn evidence(
         collect(gen, s, &keep, articles, &mut out, &mut bounds);
         out.retain(|e| s.candidate[e.group as usize] == s.epoch);
         s.reset();
+        let words = PhrasingWords::new(gen, q, &base);
+        for e in &mut out {
+            words.complete(&mut e.phrasing);
+        }
         Ok(out)
     })
+}
+
+/// Returns how many analyses confidence averages over: those that measure it and that the
+/// query has tokens in (a Korean query of Latin words only, such as `OTP`, has no bigrams).
+fn measured_kinds(q: &Analysed) -> f32 {
+    q.tokens
+        .iter()
+        .filter(|(k, tokens)| measures_confidence(*k) && !tokens.is_empty())
+        .count()
+        .max(1) as f32
 }
 
 /// Plans a query: every (part, kind) field, and every query term's postings in it.
@@ -322,14 +347,7 @@ fn plan<'g>(
     gen: &'g Generation,
     q: &Analysed,
 ) -> tantivy::Result<(Vec<FieldPlan<'g>>, Vec<Job>)> {
-    // Confidence averages over the analyses that measure it and that the query has tokens in
-    // (a Korean query of Latin words only, such as `OTP`, has no bigrams).
-    let measured = q
-        .tokens
-        .iter()
-        .filter(|(k, tokens)| measures_confidence(*k) && !tokens.is_empty())
-        .count()
-        .max(1) as f32;
+    let measured = measured_kinds(q);
     let mut fields: Vec<FieldPlan> = Vec::new();
     let mut jobs: Vec<Job> = Vec::new();
     for &(kind, _) in &q.tokens {
@@ -427,6 +445,7 @@ fn plan<'g>(
                     weight,
                     coverage,
                     closeness: measured_kind,
+                    phrasing_words: part == Part::Phrasing && kind == Kind::Word,
                     bound: 0.0,
                 });
             }
@@ -491,7 +510,9 @@ impl Ctx<'_, '_> {
                     };
                     acc.score += job.weight * factor;
                     acc.bound += job.bound;
-                    if measures {
+                    if job.phrasing_words {
+                        acc.words_matched += tf as f32;
+                    } else if measures {
                         acc.coverage += job.coverage;
                         acc.precision += tf as f32 * inv_len[id] * job.closeness;
                     }
@@ -500,6 +521,74 @@ impl Ctx<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Completes a best phrasing's closeness in the word analysis with its function words.
+///
+/// Phrasings' word fields hold content words only ([`Part::content_only`]), so the postings
+/// of `my`, `how` and `do` are not read; their occurrences in each phrasing are kept in
+/// [`crate::index::Fields::function_words`]. A phrasing's word closeness is then
+/// `(query terms among its content words + among its function words) / (content words +
+/// function words)`, the share of all its words that are query terms, as if every word had
+/// been indexed. It is computed for each group's best phrasing only: a few fast-field reads
+/// instead of the function words' postings.
+struct PhrasingWords<'a> {
+    gen: &'a Generation,
+    base: &'a [usize],
+    /// Keys of the query's function words.
+    query: Vec<u64>,
+    /// The phrasing word field's lengths, per segment (none without such a field).
+    norms: Option<&'a [tantivy::fieldnorm::FieldNormReader]>,
+    /// The weight of the word analysis in closeness (0 when the query has no words).
+    weight: f32,
+}
+
+impl<'a> PhrasingWords<'a> {
+    fn new(gen: &'a Generation, q: &Analysed, base: &'a [usize]) -> Self {
+        let terms = q.terms(Kind::Word);
+        let field = gen.fields.text(q.lang, Part::Phrasing, Kind::Word);
+        PhrasingWords {
+            gen,
+            base,
+            query: terms
+                .iter()
+                .filter(|(t, _)| analysis::is_function_word(q.lang, t))
+                .map(|(t, _)| analysis::term_key(t))
+                .collect(),
+            norms: gen.readers.get(&field).map(|r| r.norms.as_slice()),
+            weight: if terms.is_empty() {
+                0.0
+            } else {
+                1.0 / measured_kinds(q)
+            },
+        }
+    }
+
+    /// Adds the word analysis's share to a best phrasing's closeness (which holds the other
+    /// analyses').
+    fn complete(&self, best: &mut Best) {
+        let Some(norms) = self.norms else {
+            return;
+        };
+        if best.score <= 0.0 || self.weight == 0.0 {
+            return;
+        }
+        let at = best.doc as usize;
+        let segment = self.base.partition_point(|&b| b <= at) - 1;
+        let doc = (at - self.base[segment]) as u32;
+        let (mut words, mut matched) = (norms[segment].fieldnorm(doc) as f32, best.words_matched);
+        if let Some(column) = &self.gen.function_words[segment] {
+            for key in column.values_for_doc(doc) {
+                words += 1.0;
+                if self.query.contains(&key) {
+                    matched += 1.0;
+                }
+            }
+        }
+        if words > 0.0 {
+            best.precision = (best.precision + self.weight * matched.min(words) / words).min(1.0);
+        }
     }
 }
 
@@ -542,6 +631,8 @@ fn collect(
                 score: acc.score,
                 coverage: acc.coverage.min(1.0),
                 precision: acc.precision.min(1.0),
+                words_matched: acc.words_matched,
+                doc: at as u32,
             };
         }
     }
@@ -565,6 +656,7 @@ mod tests {
             score: 1.0,
             coverage,
             precision,
+            ..Best::default()
         };
         let e = Evidence {
             group: 0,

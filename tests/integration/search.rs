@@ -329,3 +329,31 @@ async fn a_small_top_k_returns_the_head_of_a_large_one() {
         }
     }
 }
+
+/// A phrasing's closeness is the share of all its words that are query terms, its function
+/// words included, although phrasings are indexed by their content words. On the small
+/// fixture, `how to make a key` is closest to the phrasing `how to make a test api key`,
+/// whose words are `how make test api key` (the English analyzer drops `to` and `a`): the
+/// query has 3 of its 5 words (`how`, a function word, among them; content words alone would
+/// give 2 of 4), and the article has both of the query's content words (coverage 1), so the
+/// confidence is √(3/5).
+#[tokio::test]
+async fn a_phrasing_is_as_close_as_the_share_of_all_its_words_the_query_has() {
+    let mut c = small().await;
+    let r = search(
+        &mut c,
+        SearchRequest {
+            language: Some("en".into()),
+            ..query("how to make a key")
+        },
+    )
+    .await;
+    let hit = top(&r);
+    assert_eq!(hit.id, "fx-api-key", "{:?}", ids(&r));
+    let want = (3.0f64 / 5.0).sqrt();
+    assert!(
+        (hit.confidence - want).abs() < 1e-3,
+        "confidence {} != sqrt(3/5) = {want}: {r:?}",
+        hit.confidence
+    );
+}
