@@ -127,6 +127,19 @@ pub fn term_key(term: &str) -> u64 {
     fnv1a(FNV_OFFSET, term.as_bytes())
 }
 
+/// Returns the function words of `text` as `lang`'s word analyzer gives them, repeats kept
+/// (none in Korean, which has no list).
+pub fn function_words_in(lang: Lang, text: &str) -> Vec<String> {
+    if lang == Lang::Ko {
+        return Vec::new();
+    }
+    analyze(lang, Kind::Word, text)
+        .into_iter()
+        .filter(|t| is_function_word(lang, &t.text))
+        .map(|t| t.text)
+        .collect()
+}
+
 static FUNCTION_EN: LazyLock<HashSet<String>> = LazyLock::new(|| function_words(Lang::En));
 static FUNCTION_ZH: LazyLock<HashSet<String>> = LazyLock::new(|| function_words(Lang::Zh));
 
@@ -327,6 +340,21 @@ mod tests {
             .into_iter()
             .map(|t| t.text)
             .collect()
+    }
+
+    #[test]
+    fn function_words_in_a_phrasing_are_its_analysed_function_words_with_repeats() {
+        assert_eq!(
+            function_words_in(Lang::En, "How do I know if my card is in my name?"),
+            // The English analyzer drops `if`, `is` and `in` itself (Lucene's stop set).
+            ["how", "do", "i", "my", "my"]
+        );
+        // jieba's search mode gives `什么` inside `为什么` as a token of its own.
+        assert_eq!(
+            function_words_in(Lang::Zh, "为什么我的提币一直没到账"),
+            ["什么", "为什么", "我", "的", "一直"]
+        );
+        assert!(function_words_in(Lang::Ko, "왜 출금이 안 되나요").is_empty());
     }
 
     #[test]

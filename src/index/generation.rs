@@ -531,10 +531,8 @@ pub fn documents(fields: &Fields, article: &Article) -> Vec<TantivyDocument> {
             d.add_text(fields.text(lang, part, k), text);
         }
         if part == Part::Phrasing {
-            for t in analysis::analyze(lang, Kind::Word, text) {
-                if analysis::is_function_word(lang, &t.text) {
-                    d.add_u64(fields.function_words, analysis::term_key(&t.text));
-                }
+            for word in analysis::function_words_in(lang, text) {
+                d.add_u64(fields.function_words, analysis::term_key(&word));
             }
         }
         for &k in Kind::for_lang(lang) {
