@@ -50,13 +50,15 @@ impl Part {
     }
 
     /// Returns true when this part's field of `kind` leaves function words out
-    /// ([`crate::analysis::is_function_word`]), so they do not rank its documents and their
-    /// long postings (`my` is in a third of banking77's 10,000 phrasings) are not read:
+    /// ([`crate::analysis::is_function_word`]), so their word postings (`my` is in a third of
+    /// banking77's 10,000 phrasings) are not read and do not rank its documents (they still
+    /// count in English word pairs and in CJK bigrams):
     /// - an answer sentence's `the`, `it`, `you` say nothing about the question it answers,
     ///   so they earn it no closeness either;
     /// - a phrasing's wording is evidence of closeness (`how do I` against `why can't I`):
     ///   its function words are kept per document in [`Fields::function_words`], and
-    ///   closeness counts them for the best phrasing alone (see `search::rank`).
+    ///   closeness counts them for the best phrasing alone (see `search::rank`). The best
+    ///   phrasing is the best by the score of its content words and word pairs.
     ///
     /// Article documents keep every word.
     pub fn content_only(self, kind: Kind) -> bool {

@@ -14,11 +14,13 @@
 //!   text goes to lingua (high-accuracy mode, about 200 µs a sentence), which compares the
 //!   same languages. The text is reported in another language only when lingua is at least
 //!   0.70 sure, gives English under 0.15, and the text has three words or more; otherwise it
-//!   is English with lingua's English value. The screen never names another language, so it
-//!   only spares lingua's cost on text whatlang already ranks English first: on the English
-//!   queries of `../shared/eval` (4,257 of two words or more) lingua now runs for 17% of them,
-//!   and in a check of 49 short messages in the other ten languages whatlang ranked English
-//!   first for none.
+//!   is English with lingua's English value. The screen never names another language: on
+//!   the English queries of `../shared/eval` (4,257 of two words or more) lingua runs for
+//!   17% of them, and in a check of 49 short messages in the other ten languages whatlang
+//!   ranked English first for none. Text it does rank English first is English without
+//!   lingua's say: its confidence is whatlang's (often low for short text, so the 0.60
+//!   floor below decides), with no alternatives, and a misranked message in another
+//!   language would be searched in English rather than reported as unsupported.
 //! - English confidence is at least 0.60, capped at 0.55 for one word, 0.40 for a short
 //!   acronym, and at 0.45 for up to three words when the caller's hint is Korean or Chinese,
 //!   so the hint decides.

@@ -531,14 +531,16 @@ impl Ctx<'_, '_> {
 /// [`crate::index::Fields::function_words`]. A phrasing's word closeness is then
 /// `(query terms among its content words + among its function words) / (content words +
 /// function words)`, the share of all its words that are query terms, as if every word had
-/// been indexed. It is computed for each group's best phrasing only: a few fast-field reads
-/// instead of the function words' postings.
+/// been indexed. It is computed for each group's best phrasing only (the best by the score of
+/// its content words and word pairs, which function words no longer add to): a few
+/// fast-field reads instead of the function words' postings.
 struct PhrasingWords<'a> {
     gen: &'a Generation,
     base: &'a [usize],
     /// Keys of the query's function words.
     query: Vec<u64>,
-    /// The phrasing word field's lengths, per segment (none without such a field).
+    /// The phrasing word field's lengths, per segment (every generation opens readers for
+    /// every field; `None` only guards the lookup).
     norms: Option<&'a [tantivy::fieldnorm::FieldNormReader]>,
     /// The weight of the word analysis in closeness (0 when the query has no words).
     weight: f32,

@@ -499,3 +499,58 @@ fn an_edited_generation_ranks_like_a_fresh_build_of_the_same_articles() {
         assert_eq!(ranked(&engine), ranked(&fresh), "{q}");
     }
 }
+
+/// An edit small enough not to be merged leaves the generation in several segments; a
+/// phrasing's closeness, counted with the function words stored for its document, is then
+/// read from the right segment: for a new article's phrasing (in the edit's segment) and for
+/// a shipped one's (in the base segment). A query of one content word has coverage 1, so its
+/// confidence is √closeness whatever the term statistics.
+#[test]
+fn phrasing_closeness_is_read_from_each_segment_of_an_edited_generation() {
+    let dir = build_index(&kb::sources(&[], None));
+    let engine = Arc::new(Engine::open(dir.path(), Settings::default()).unwrap());
+    let admin = faqd::admin::Admin::new(engine.clone(), 3);
+    let confidence = |q: &str, id: &str| -> f64 {
+        let hits = engine
+            .search(&SearchParams {
+                query: q.into(),
+                language: Some("en".into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .hits;
+        assert_eq!(hits[0].hit.version.id, id, "{q}");
+        hits[0].hit.confidence
+    };
+    // `how do I withdraw coins`: the query has 4 of its 5 words.
+    let shipped = confidence("how do I withdraw", "how-to-withdraw");
+    assert!((shipped - (4.0f64 / 5.0).sqrt()).abs() < 1e-3, "{shipped}");
+    admin
+        .upsert(vec![Article {
+            id: "fx-frobnicate".into(),
+            lang: faqd::lang::Variant::En,
+            title: "Frobnication".into(),
+            questions: vec!["how do I frobnicate my widget".into()],
+            answer: "Ask support.".into(),
+            category: String::new(),
+            tags: Vec::new(),
+            url: String::new(),
+            updated_at: String::new(),
+        }])
+        .unwrap();
+    let segments = engine
+        .generation()
+        .reader
+        .searcher()
+        .segment_readers()
+        .len();
+    assert!(
+        segments > 1,
+        "the edit is not merged: {segments} segment(s)"
+    );
+    // `how do I frobnicate my widget`: the query has 4 of its 6 words.
+    let added = confidence("how do I frobnicate", "fx-frobnicate");
+    assert!((added - (4.0f64 / 6.0).sqrt()).abs() < 1e-3, "{added}");
+    let again = confidence("how do I withdraw", "how-to-withdraw");
+    assert!((again - shipped).abs() < 1e-6, "{again} != {shipped}");
+}
