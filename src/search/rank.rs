@@ -387,12 +387,7 @@ fn plan<'g>(
                     postings.push((Vec::new(), 0));
                     continue;
                 }
-                let term = Term::from_field_text(field, t);
-                let infos = readers
-                    .inverted
-                    .iter()
-                    .map(|inv| inv.get_term_info(&term))
-                    .collect::<std::io::Result<Vec<_>>>()?;
+                let infos = readers.term_infos(field, t)?;
                 let df: u64 = infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum();
                 postings.push((infos, df));
             }
