@@ -8,6 +8,7 @@ use super::{io_err, IndexError};
 use crate::analysis::{self, Kind};
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
@@ -162,10 +163,10 @@ pub struct Generation {
     /// then of segment 1, ...).
     pub doc_refs: Vec<DocRef>,
     /// Statistics of every text field, for ranking.
-    pub stats: HashMap<tantivy::schema::Field, FieldStats>,
+    pub stats: FieldMap<FieldStats>,
     /// Readers of every text field per segment, opened once (the generation's segments never
     /// change: an edit opens a new generation).
-    pub readers: HashMap<tantivy::schema::Field, FieldReaders>,
+    pub readers: FieldMap<FieldReaders>,
     /// Per segment: each phrasing's function words ([`Fields::function_words`]); none in a
     /// segment without any (a Korean knowledge base).
     pub function_words: Vec<Option<tantivy::columnar::Column<u64>>>,
@@ -179,8 +180,12 @@ pub struct FieldReaders {
     pub norms: Vec<tantivy::fieldnorm::FieldNormReader>,
     /// Terms already looked up, with their postings in each segment (see
     /// [`FieldReaders::term_infos`]).
-    terms: RwLock<HashMap<String, Vec<Option<TermInfo>>>>,
+    terms: RwLock<FxHashMap<Box<str>, TermInfos>>,
 }
+
+/// Where a term's postings are in each segment of a generation (`None` where it does not
+/// occur); shared between the remembered terms and the queries that use them.
+pub type TermInfos = Arc<[Option<TermInfo>]>;
 
 /// Most terms a field remembers: about 130 bytes each, so at most about 1.3 MB per field.
 const REMEMBERED_TERMS: usize = 10_000;
@@ -202,10 +207,10 @@ impl FieldReaders {
     /// a term-dictionary lookup costs a few hundred nanoseconds, and the same characters,
     /// bigrams and words recur from query to query (on zh-hant-drcd the lookups took 42 µs
     /// of a query). Forgets everything once it holds [`REMEMBERED_TERMS`].
-    pub fn term_infos(&self, field: Field, text: &str) -> std::io::Result<Vec<Option<TermInfo>>> {
+    pub fn term_infos(&self, field: Field, text: &str) -> std::io::Result<TermInfos> {
         let remembered = self.terms.read().unwrap_or_else(|e| e.into_inner());
         if let Some(infos) = remembered.get(text) {
-            return Ok(infos.clone());
+            return Ok(Arc::clone(infos));
         }
         drop(remembered);
         let term = tantivy::Term::from_field_text(field, text);
@@ -213,12 +218,12 @@ impl FieldReaders {
             .inverted
             .iter()
             .map(|inv| inv.get_term_info(&term))
-            .collect::<std::io::Result<Vec<_>>>()?;
+            .collect::<std::io::Result<TermInfos>>()?;
         let mut remembered = self.terms.write().unwrap_or_else(|e| e.into_inner());
         if remembered.len() >= REMEMBERED_TERMS {
             remembered.clear();
         }
-        remembered.insert(text.to_string(), infos.clone());
+        remembered.insert(text.into(), Arc::clone(&infos));
         Ok(infos)
     }
 }
@@ -395,8 +400,8 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
     })
 }
 
-/// Something per text field.
-type FieldMap<T> = HashMap<tantivy::schema::Field, T>;
+/// Something per text field (looked up several times per query: a fast hasher).
+pub type FieldMap<T> = FxHashMap<tantivy::schema::Field, T>;
 
 /// Counts the documents of each language and part, and the average length of each text field
 /// over them; opens every text field's readers (kept for searching). Deleted documents that no
@@ -414,8 +419,8 @@ fn field_stats(
     for r in doc_refs {
         *docs.entry((r.variant.lang(), r.part)).or_default() += 1;
     }
-    let mut stats = HashMap::new();
-    let mut readers = HashMap::new();
+    let mut stats = FieldMap::default();
+    let mut readers = FieldMap::default();
     for lang in Lang::ALL {
         for part in Part::ALL {
             let n = docs.get(&(lang, part)).copied().unwrap_or(0);

@@ -6,8 +6,8 @@ mod schema;
 
 pub use generation::{
     build_generation, current_generation, current_meta, documents, edit_generation, fingerprint,
-    generation_dir, open_current, BuildOptions, DocRef, FieldReaders, FieldStats, Generation, Meta,
-    Progress, Provenance, RootLock,
+    generation_dir, open_current, BuildOptions, DocRef, FieldMap, FieldReaders, FieldStats,
+    Generation, Meta, Progress, Provenance, RootLock, TermInfos,
 };
 pub use schema::{Fields, Part};
 

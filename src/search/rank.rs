@@ -38,10 +38,9 @@
 
 use super::query::Analysed;
 use crate::analysis::{self, Kind};
-use crate::index::{FieldReaders, FieldStats, Generation, Part};
+use crate::index::{FieldReaders, FieldStats, Generation, Part, TermInfos};
 use crate::lang::Lang;
 use std::cell::RefCell;
-use tantivy::postings::TermInfo;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
@@ -215,7 +214,7 @@ struct Job {
     /// Index of its [`FieldPlan`].
     field: usize,
     part: Part,
-    infos: Vec<Option<TermInfo>>,
+    infos: TermInfos,
     /// `weight(kind) × occurrences in the query × IDF`.
     weight: f32,
     /// The term's part of the query's coverage (0 for kinds confidence ignores).
@@ -384,7 +383,7 @@ fn plan<'g>(
             let mut postings = Vec::with_capacity(terms.len());
             for ((t, _), &present) in terms.iter().zip(&in_articles) {
                 if !present {
-                    postings.push((Vec::new(), 0));
+                    postings.push((TermInfos::default(), 0));
                     continue;
                 }
                 let infos = readers.term_infos(field, t)?;
