@@ -554,3 +554,50 @@ fn phrasing_closeness_is_read_from_each_segment_of_an_edited_generation() {
     let again = confidence("how do I withdraw", "how-to-withdraw");
     assert!((again - shipped).abs() < 1e-6, "{again} != {shipped}");
 }
+
+/// Term lookups are remembered per generation: a word looked up (and absent) before an edit
+/// is found in the article the edit adds, and repeating a query gives the same hits and
+/// confidences as its first run.
+#[test]
+fn a_word_looked_up_before_an_edit_is_found_after_it() {
+    let dir = build_index(&kb::sources(&[], None));
+    let engine = Arc::new(Engine::open(dir.path(), Settings::default()).unwrap());
+    let admin = faqd::admin::Admin::new(engine.clone(), 3);
+    let hits = |q: &str| -> Vec<(String, f64)> {
+        engine
+            .search(&SearchParams {
+                query: q.into(),
+                language: Some("en".into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| (h.hit.version.id.clone(), h.hit.confidence))
+            .collect()
+    };
+    let before = hits("frobnicate my widget");
+    assert!(
+        before.iter().all(|(id, _)| id != "fx-frobnicate"),
+        "{before:?}"
+    );
+    let withdraw = hits("how do I withdraw");
+    assert_eq!(hits("how do I withdraw"), withdraw, "a repeated query");
+    admin
+        .upsert(vec![Article {
+            id: "fx-frobnicate".into(),
+            lang: faqd::lang::Variant::En,
+            title: "Frobnication".into(),
+            questions: vec!["how do I frobnicate my widget".into()],
+            answer: "Ask support.".into(),
+            category: String::new(),
+            tags: Vec::new(),
+            url: String::new(),
+            updated_at: String::new(),
+        }])
+        .unwrap();
+    let after = hits("frobnicate my widget");
+    assert_eq!(after[0].0, "fx-frobnicate", "{after:?}");
+    assert!(after[0].1 >= engine.settings().threshold, "{after:?}");
+    assert_eq!(hits("frobnicate my widget"), after, "a repeated query");
+}
