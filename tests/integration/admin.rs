@@ -500,6 +500,21 @@ fn an_edited_generation_ranks_like_a_fresh_build_of_the_same_articles() {
     }
 }
 
+/// An English article none of the shipped ones resembles: `how do I frobnicate my widget`.
+fn frobnication() -> Article {
+    Article {
+        id: "fx-frobnicate".into(),
+        lang: faqd::lang::Variant::En,
+        title: "Frobnication".into(),
+        questions: vec!["how do I frobnicate my widget".into()],
+        answer: "Ask support.".into(),
+        category: String::new(),
+        tags: Vec::new(),
+        url: String::new(),
+        updated_at: String::new(),
+    }
+}
+
 /// An edit small enough not to be merged leaves the generation in several segments; a
 /// phrasing's closeness, counted with the function words stored for its document, is then
 /// read from the right segment: for a new article's phrasing (in the edit's segment) and for
@@ -525,19 +540,7 @@ fn phrasing_closeness_is_read_from_each_segment_of_an_edited_generation() {
     // `how do I withdraw coins`: the query has 4 of its 5 words.
     let shipped = confidence("how do I withdraw", "how-to-withdraw");
     assert!((shipped - (4.0f64 / 5.0).sqrt()).abs() < 1e-3, "{shipped}");
-    admin
-        .upsert(vec![Article {
-            id: "fx-frobnicate".into(),
-            lang: faqd::lang::Variant::En,
-            title: "Frobnication".into(),
-            questions: vec!["how do I frobnicate my widget".into()],
-            answer: "Ask support.".into(),
-            category: String::new(),
-            tags: Vec::new(),
-            url: String::new(),
-            updated_at: String::new(),
-        }])
-        .unwrap();
+    admin.upsert(vec![frobnication()]).unwrap();
     let segments = engine
         .generation()
         .reader
@@ -583,19 +586,7 @@ fn a_word_looked_up_before_an_edit_is_found_after_it() {
     );
     let withdraw = hits("how do I withdraw");
     assert_eq!(hits("how do I withdraw"), withdraw, "a repeated query");
-    admin
-        .upsert(vec![Article {
-            id: "fx-frobnicate".into(),
-            lang: faqd::lang::Variant::En,
-            title: "Frobnication".into(),
-            questions: vec!["how do I frobnicate my widget".into()],
-            answer: "Ask support.".into(),
-            category: String::new(),
-            tags: Vec::new(),
-            url: String::new(),
-            updated_at: String::new(),
-        }])
-        .unwrap();
+    admin.upsert(vec![frobnication()]).unwrap();
     let after = hits("frobnicate my widget");
     assert_eq!(after[0].0, "fx-frobnicate", "{after:?}");
     assert!(after[0].1 >= engine.settings().threshold, "{after:?}");
