@@ -15,8 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
-use tantivy::postings::TermInfo;
-use tantivy::schema::Field;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument};
 
 const CURRENT: &str = "CURRENT";
@@ -178,53 +177,160 @@ pub struct FieldReaders {
     pub inverted: Vec<Arc<tantivy::InvertedIndexReader>>,
     /// Its per-document lengths.
     pub norms: Vec<tantivy::fieldnorm::FieldNormReader>,
-    /// Terms already looked up, with their postings in each segment (see
-    /// [`FieldReaders::term_infos`]).
-    terms: RwLock<FxHashMap<Box<str>, TermInfos>>,
+    /// Per segment: its deleted documents (`None` when it has none) and the position of its
+    /// first document across segments.
+    segments: Vec<(Option<tantivy::fastfield::AliveBitSet>, u32)>,
+    /// Terms already looked up, with their decoded postings (see
+    /// [`FieldReaders::postings`]).
+    remembered: RwLock<Remembered>,
 }
 
-/// Where a term's postings are in each segment of a generation (`None` where it does not
-/// occur); shared between the remembered terms and the queries that use them.
-pub type TermInfos = Arc<[Option<TermInfo>]>;
+/// One posting of a term: a live document that contains it.
+#[derive(Debug, Clone, Copy)]
+pub struct Posting {
+    /// The document's position across segments.
+    pub at: u32,
+    /// The term's occurrences in it (saturated at `u16::MAX`, far past BM25's saturation).
+    pub tf: u16,
+    /// The document's stored length in the field (tantivy's one-byte field norm id).
+    pub norm: u8,
+}
 
-/// Most terms a field remembers: about 130 bytes each, so at most about 1.3 MB per field.
+/// A term's postings across every segment of a generation, decoded once.
+#[derive(Debug, Default)]
+pub struct TermPostings {
+    /// Documents that contain it, deleted ones included until a merge drops them (tantivy's
+    /// document frequency, which IDF uses).
+    pub doc_freq: u64,
+    /// Its live documents, in position order.
+    pub postings: Box<[Posting]>,
+}
+
+/// A term's decoded postings, shared between the remembered terms and the queries using them.
+pub type Postings = Arc<TermPostings>;
+
+/// Remembered terms in two halves: lookups find terms in either and bring those found in the
+/// older half into the newer; when the newer half is full it becomes the older, and the older
+/// is forgotten. Terms in use stay, however many others pass through.
+#[derive(Default)]
+struct Remembered {
+    newer: Half,
+    older: Half,
+}
+
+#[derive(Default)]
+struct Half {
+    terms: FxHashMap<Box<str>, Postings>,
+    /// Postings held in `terms`.
+    postings: usize,
+}
+
+impl Half {
+    fn insert(&mut self, text: Box<str>, postings: Postings) {
+        self.postings += postings.postings.len();
+        self.terms.insert(text, postings);
+    }
+}
+
+impl Remembered {
+    /// Remembers a term in the newer half, first making room; returns the half forgotten to
+    /// make it (dropped by the caller once it has let go of the lock: thousands of frees).
+    fn insert(&mut self, text: Box<str>, postings: Postings) -> Option<Half> {
+        let held = postings.postings.len();
+        if held > REMEMBERED_POSTINGS {
+            return None;
+        }
+        let forgotten = (self.newer.terms.len() >= REMEMBERED_TERMS
+            || self.newer.postings + held > REMEMBERED_POSTINGS)
+            .then(|| std::mem::replace(&mut self.older, std::mem::take(&mut self.newer)));
+        self.newer.insert(text, postings);
+        forgotten
+    }
+}
+
+/// Most terms each half of a field's remembered terms holds.
 const REMEMBERED_TERMS: usize = 10_000;
+/// Most postings each half of a field's remembered terms holds: 8 bytes each, so at most
+/// 8 MiB per field in all (a knowledge base of a few thousand articles is remembered whole).
+const REMEMBERED_POSTINGS: usize = 1 << 19;
 
 impl FieldReaders {
     fn new(
         inverted: Vec<Arc<tantivy::InvertedIndexReader>>,
         norms: Vec<tantivy::fieldnorm::FieldNormReader>,
+        segments: Vec<(Option<tantivy::fastfield::AliveBitSet>, u32)>,
     ) -> Self {
         FieldReaders {
             inverted,
             norms,
-            terms: RwLock::default(),
+            segments,
+            remembered: RwLock::default(),
         }
     }
 
-    /// Returns where a term's postings are in each segment (`None` where it does not occur),
-    /// remembering recent terms: a query looks each of its terms up in up to three fields,
-    /// a term-dictionary lookup costs a few hundred nanoseconds, and the same characters,
-    /// bigrams and words recur from query to query (on zh-hant-drcd the lookups took 42 µs
-    /// of a query). Forgets everything once it holds [`REMEMBERED_TERMS`].
-    pub fn term_infos(&self, field: Field, text: &str) -> std::io::Result<TermInfos> {
-        let remembered = self.terms.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(infos) = remembered.get(text) {
-            return Ok(Arc::clone(infos));
+    /// Returns a term's postings in every segment, decoded (live documents only, with their
+    /// lengths), remembering recent terms: a query looks each of its terms up in up to three
+    /// fields, and the same characters, bigrams and words recur from query to query, the
+    /// commonest (the longest postings) most. A remembered term costs a hash lookup instead
+    /// of a term-dictionary walk and a block decode per segment. Holds at most twice
+    /// [`REMEMBERED_TERMS`] terms and [`REMEMBERED_POSTINGS`] postings (see [`Remembered`]).
+    pub fn postings(&self, field: Field, text: &str) -> std::io::Result<Postings> {
+        let remembered = self.remembered.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(postings) = remembered.newer.terms.get(text) {
+            return Ok(Arc::clone(postings));
         }
+        let older = remembered.older.terms.get(text).cloned();
         drop(remembered);
+        let postings = match older {
+            Some(postings) => postings,
+            None => Arc::new(self.decode(field, text)?),
+        };
+        let mut remembered = self.remembered.write().unwrap_or_else(|e| e.into_inner());
+        let forgotten = if remembered.newer.terms.contains_key(text) {
+            None
+        } else {
+            remembered.insert(text.into(), Arc::clone(&postings))
+        };
+        drop(remembered);
+        drop(forgotten);
+        Ok(postings)
+    }
+
+    /// Reads a term's postings from every segment.
+    fn decode(&self, field: Field, text: &str) -> std::io::Result<TermPostings> {
         let term = tantivy::Term::from_field_text(field, text);
-        let infos = self
-            .inverted
-            .iter()
-            .map(|inv| inv.get_term_info(&term))
-            .collect::<std::io::Result<TermInfos>>()?;
-        let mut remembered = self.terms.write().unwrap_or_else(|e| e.into_inner());
-        if remembered.len() >= REMEMBERED_TERMS {
-            remembered.clear();
+        let mut out = TermPostings::default();
+        let mut postings = Vec::new();
+        for ((inverted, norms), (alive, base)) in
+            self.inverted.iter().zip(&self.norms).zip(&self.segments)
+        {
+            let Some(info) = inverted.get_term_info(&term)? else {
+                continue;
+            };
+            out.doc_freq += u64::from(info.doc_freq);
+            postings.reserve(info.doc_freq as usize);
+            let mut block =
+                inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?;
+            loop {
+                let docs = block.docs();
+                if docs.is_empty() {
+                    break;
+                }
+                for (&doc, &tf) in docs.iter().zip(block.freqs()) {
+                    if alive.as_ref().is_some_and(|a| a.is_deleted(doc)) {
+                        continue;
+                    }
+                    postings.push(Posting {
+                        at: base + doc,
+                        tf: tf.min(u32::from(u16::MAX)) as u16,
+                        norm: norms.fieldnorm_id(doc),
+                    });
+                }
+                block.advance();
+            }
         }
-        remembered.insert(text.into(), Arc::clone(&infos));
-        Ok(infos)
+        out.postings = postings.into_boxed_slice();
+        Ok(out)
     }
 }
 
@@ -421,6 +527,15 @@ fn field_stats(
     }
     let mut stats = FieldMap::default();
     let mut readers = FieldMap::default();
+    let mut base = 0u32;
+    let segment_docs: Vec<_> = segments
+        .iter()
+        .map(|seg| {
+            let first = base;
+            base += seg.max_doc();
+            (seg.alive_bitset().cloned(), first)
+        })
+        .collect();
     for lang in Lang::ALL {
         for part in Part::ALL {
             let n = docs.get(&(lang, part)).copied().unwrap_or(0);
@@ -435,6 +550,7 @@ fn field_stats(
                         .iter()
                         .map(|seg| seg.get_fieldnorms_reader(field))
                         .collect::<tantivy::Result<_>>()?,
+                    segment_docs.clone(),
                 );
                 let tokens: u64 = field_readers
                     .inverted
@@ -815,4 +931,61 @@ fn prune(root: &Path, current: u64, keep: usize) {
 /// Returns the path of a generation directory (for tools and tests).
 pub fn generation_dir(root: &Path, n: u64) -> PathBuf {
     root.join(gen_dir_name(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn postings(n: usize) -> Postings {
+        let p = Posting {
+            at: 0,
+            tf: 1,
+            norm: 0,
+        };
+        Arc::new(TermPostings {
+            doc_freq: n as u64,
+            postings: vec![p; n].into_boxed_slice(),
+        })
+    }
+
+    #[test]
+    fn remembered_terms_keep_the_ones_in_use_and_stay_bounded() {
+        let mut r = Remembered::default();
+        r.insert("hot".into(), postings(3));
+        let mut forgotten = 0;
+        for i in 0..3 * REMEMBERED_TERMS {
+            if r.insert(format!("cold{i}").into(), postings(1)).is_some() {
+                forgotten += 1;
+            }
+            // A term in use is looked up by every query: found in the older half, it is
+            // brought into the newer one, as `FieldReaders::postings` does.
+            if !r.newer.terms.contains_key("hot") {
+                let hot = r.older.terms.get("hot").cloned().expect("still remembered");
+                r.insert("hot".into(), hot);
+            }
+        }
+        assert!(
+            forgotten >= 2,
+            "the newer half filled up and was turned over"
+        );
+        assert!(r.newer.terms.len() <= REMEMBERED_TERMS);
+        assert!(r.older.terms.len() <= REMEMBERED_TERMS);
+        assert!(
+            !r.older.terms.contains_key("cold0"),
+            "old terms are forgotten"
+        );
+        // Postings bound each half too; a list longer than a half is never remembered.
+        let before = r.newer.postings + r.older.postings;
+        assert!(r
+            .insert("huge".into(), postings(REMEMBERED_POSTINGS + 1))
+            .is_none());
+        assert!(!r.newer.terms.contains_key("huge"));
+        assert_eq!(r.newer.postings + r.older.postings, before);
+        r.insert("big".into(), postings(REMEMBERED_POSTINGS));
+        assert_eq!(
+            r.newer.postings, REMEMBERED_POSTINGS,
+            "a full half turned over"
+        );
+    }
 }

@@ -7,7 +7,7 @@ mod schema;
 pub use generation::{
     build_generation, current_generation, current_meta, documents, edit_generation, fingerprint,
     generation_dir, open_current, BuildOptions, DocRef, FieldMap, FieldReaders, FieldStats,
-    Generation, Meta, Progress, Provenance, RootLock, TermInfos,
+    Generation, Meta, Posting, Postings, Progress, Provenance, RootLock, TermPostings,
 };
 pub use schema::{Fields, Part};
 

@@ -38,10 +38,9 @@
 
 use super::query::Analysed;
 use crate::analysis::{self, Kind};
-use crate::index::{FieldReaders, FieldStats, Generation, Part, TermInfos};
+use crate::index::{FieldStats, Generation, Part, Postings};
 use crate::lang::Lang;
 use std::cell::RefCell;
-use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
 /// BM25 term-frequency saturation.
@@ -203,18 +202,17 @@ pub fn bm25_tf(tf: f32, norm: f32) -> f32 {
     tf * (K1 + 1.0) / (tf + norm)
 }
 
-/// One field of the query: its readers per segment and its statistics.
+/// One field of the query: its statistics.
 struct FieldPlan<'g> {
-    readers: &'g FieldReaders,
     stats: &'g FieldStats,
 }
 
-/// One query term in one field: its postings in each segment and its weights.
+/// One query term in one field: its postings and its weights.
 struct Job {
     /// Index of its [`FieldPlan`].
     field: usize,
     part: Part,
-    infos: TermInfos,
+    postings: Postings,
     /// `weight(kind) × occurrences in the query × IDF`.
     weight: f32,
     /// The term's part of the query's coverage (0 for kinds confidence ignores).
@@ -282,13 +280,9 @@ pub fn evidence(
             s.candidate.fill(0);
             s.epoch = 1;
         }
-        let ctx = Ctx {
-            segments,
-            base: &base,
-            fields: &fields,
-        };
+        let ctx = Ctx { fields: &fields };
         for job in jobs.iter().filter(|j| j.part == Part::Article) {
-            ctx.score(job, s, |_| true)?;
+            ctx.score(job, s, |_| true);
         }
         let mut out = Vec::new();
         let mut bounds = Vec::new();
@@ -313,12 +307,10 @@ pub fn evidence(
             let group = gen.doc_refs[at].group as usize;
             candidate.get(group) == Some(&epoch)
         };
-        let scored: tantivy::Result<()> = jobs
-            .iter()
-            .filter(|j| j.part != Part::Article)
-            .try_for_each(|job| ctx.score(job, s, admit));
+        for job in jobs.iter().filter(|j| j.part != Part::Article) {
+            ctx.score(job, s, admit);
+        }
         s.candidate = candidate;
-        scored?;
         collect(gen, s, &keep, articles, &mut out, &mut bounds);
         out.retain(|e| s.candidate[e.group as usize] == s.epoch);
         s.reset();
@@ -379,16 +371,16 @@ fn plan<'g>(
                 segments,
                 "the generation's searcher"
             );
-            let plan = FieldPlan { readers, stats };
+            let plan = FieldPlan { stats };
             let mut postings = Vec::with_capacity(terms.len());
             for ((t, _), &present) in terms.iter().zip(&in_articles) {
                 if !present {
-                    postings.push((TermInfos::default(), 0));
+                    postings.push((None, 0));
                     continue;
                 }
-                let infos = readers.term_infos(field, t)?;
-                let df: u64 = infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum();
-                postings.push((infos, df));
+                let found = readers.postings(field, t)?;
+                let df = found.doc_freq;
+                postings.push((Some(found), df));
             }
             if part == Part::Article {
                 for (present, (_, df)) in in_articles.iter_mut().zip(&postings) {
@@ -420,12 +412,12 @@ fn plan<'g>(
             } else {
                 vec![0.0; terms.len()]
             };
-            for (i, (((_, count), (infos, df)), coverage)) in
+            for (i, (((_, count), (found, df)), coverage)) in
                 terms.iter().zip(postings).zip(coverage).enumerate()
             {
-                if df == 0 {
+                let Some(found) = found.filter(|_| df > 0) else {
                     continue;
-                }
+                };
                 let weight = kind_weight(kind) * *count as f32 * idf(stats.docs, df) as f32;
                 if part == Part::Article {
                     article_job[i] = Some(jobs.len());
@@ -435,7 +427,7 @@ fn plan<'g>(
                 jobs.push(Job {
                     field: fields.len(),
                     part,
-                    infos,
+                    postings: found,
                     weight,
                     coverage,
                     closeness: measured_kind,
@@ -451,70 +443,41 @@ fn plan<'g>(
 
 /// What scoring a job needs besides the job.
 struct Ctx<'a, 'g> {
-    segments: &'a [tantivy::SegmentReader],
-    /// Position of each segment's first document across segments.
-    base: &'a [usize],
     fields: &'a [FieldPlan<'g>],
 }
 
 impl Ctx<'_, '_> {
     /// Adds a job's term to every document of its postings that `admit` lets in (by the
     /// document's position across segments).
-    fn score(
-        &self,
-        job: &Job,
-        s: &mut Scratch,
-        admit: impl Fn(usize) -> bool,
-    ) -> tantivy::Result<()> {
-        let plan = &self.fields[job.field];
-        let stats = plan.stats;
+    fn score(&self, job: &Job, s: &mut Scratch, admit: impl Fn(usize) -> bool) {
+        let stats = self.fields[job.field].stats;
         let (bm25_norm, once, inv_len) = (&*stats.bm25_norm, &*stats.bm25_once, &*stats.inv_len);
         // Kinds confidence ignores only add to the score.
         let measures = job.coverage > 0.0 || job.closeness > 0.0;
-        for (si, seg) in self.segments.iter().enumerate() {
-            let Some(info) = &job.infos[si] else {
+        for p in job.postings.postings.iter() {
+            let at = p.at as usize;
+            if !admit(at) {
                 continue;
+            }
+            let acc = &mut s.docs[at];
+            if acc.score == 0.0 {
+                s.touched.push(p.at);
+            }
+            let id = p.norm as usize;
+            let factor = if p.tf == 1 {
+                once[id]
+            } else {
+                bm25_tf(f32::from(p.tf), bm25_norm[id])
             };
-            let norms = &plan.readers.norms[si];
-            let alive = seg.alive_bitset();
-            let mut block = plan.readers.inverted[si]
-                .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-            loop {
-                let docs = block.docs();
-                if docs.is_empty() {
-                    break;
-                }
-                for (&doc, &tf) in docs.iter().zip(block.freqs()) {
-                    let at = self.base[si] + doc as usize;
-                    if !admit(at) {
-                        continue;
-                    }
-                    let acc = &mut s.docs[at];
-                    if acc.score == 0.0 {
-                        if alive.is_some_and(|a| a.is_deleted(doc)) {
-                            continue;
-                        }
-                        s.touched.push(at as u32);
-                    }
-                    let id = norms.fieldnorm_id(doc) as usize;
-                    let factor = if tf == 1 {
-                        once[id]
-                    } else {
-                        bm25_tf(tf as f32, bm25_norm[id])
-                    };
-                    acc.score += job.weight * factor;
-                    acc.bound += job.bound;
-                    if job.phrasing_words {
-                        acc.words_matched += tf as f32;
-                    } else if measures {
-                        acc.coverage += job.coverage;
-                        acc.precision += tf as f32 * inv_len[id] * job.closeness;
-                    }
-                }
-                block.advance();
+            acc.score += job.weight * factor;
+            acc.bound += job.bound;
+            if job.phrasing_words {
+                acc.words_matched += f32::from(p.tf);
+            } else if measures {
+                acc.coverage += job.coverage;
+                acc.precision += f32::from(p.tf) * inv_len[id] * job.closeness;
             }
         }
-        Ok(())
     }
 }
 
