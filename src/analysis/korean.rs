@@ -117,8 +117,10 @@ const PARTICLES: &[&str] = &[
 /// `평가` or `문의` are left alone.
 pub fn strip_particles(word: &str) -> &str {
     let len = word.chars().count();
+    // The last byte first: a cheap test that rules out nearly every suffix.
+    let last = word.as_bytes().last();
     let suffixes = VERB_ENDINGS.iter().chain(PARTICLES);
-    for suffix in suffixes.filter(|s| word.ends_with(*s)) {
+    for suffix in suffixes.filter(|s| s.as_bytes().last() == last && word.ends_with(*s)) {
         let slen = suffix.chars().count();
         let min_stem = if slen == 1 { 2 } else { 1 };
         if len >= slen + min_stem {

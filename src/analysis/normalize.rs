@@ -35,7 +35,7 @@ pub fn normalize(text: &str) -> Vec<NChar> {
 
 /// Returns true for characters NFKC and lowercasing leave unchanged that are common enough to
 /// skip both (Hangul syllables, CJK unified ideographs): indexing is dominated by them.
-fn is_stable(c: char) -> bool {
+pub fn is_stable(c: char) -> bool {
     matches!(c as u32, 0xAC00..=0xD7A3 | 0x4E00..=0x9FFF)
 }
 

@@ -183,6 +183,9 @@ pub struct FieldReaders {
     /// Terms already looked up, with their decoded postings (see
     /// [`FieldReaders::postings`]).
     remembered: RwLock<Remembered>,
+    /// Words no document contains, with the closest term the field has (see
+    /// [`FieldReaders::correction`]).
+    corrections: RwLock<FxHashMap<Box<str>, Option<String>>>,
 }
 
 /// One posting of a term: a live document that contains it.
@@ -265,7 +268,31 @@ impl FieldReaders {
             norms,
             segments,
             remembered: RwLock::default(),
+            corrections: RwLock::default(),
         }
+    }
+
+    /// Returns the correction of a word the field lacks: remembered, or found by `closest`
+    /// (a walk of the term dictionary with an edit-distance automaton, tens of microseconds)
+    /// and remembered, since the same typos recur from query to query. Forgets everything
+    /// once it holds [`REMEMBERED_TERMS`] words.
+    pub fn correction<E>(
+        &self,
+        word: &str,
+        closest: impl FnOnce() -> Result<Option<String>, E>,
+    ) -> Result<Option<String>, E> {
+        let remembered = self.corrections.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(fixed) = remembered.get(word) {
+            return Ok(fixed.clone());
+        }
+        drop(remembered);
+        let fixed = closest()?;
+        let mut remembered = self.corrections.write().unwrap_or_else(|e| e.into_inner());
+        if remembered.len() >= REMEMBERED_TERMS {
+            remembered.clear();
+        }
+        remembered.insert(word.into(), fixed.clone());
+        Ok(fixed)
     }
 
     /// Returns a term's postings in every segment, decoded (live documents only, with their

@@ -4,6 +4,8 @@
 use crate::analysis::{self, Kind, Tok};
 use crate::index::{Generation, Part};
 use crate::lang::Lang;
+use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 use tantivy::query::FuzzyTermQuery;
 use tantivy::Term;
 
@@ -23,14 +25,19 @@ impl Analysed {
     /// Returns the distinct terms of one kind with how often each occurs, in first-seen
     /// order.
     pub fn terms(&self, kind: Kind) -> Vec<(&str, u32)> {
-        let mut out: Vec<(&str, u32)> = Vec::new();
         let Some((_, tokens)) = self.tokens.iter().find(|(k, _)| *k == kind) else {
-            return out;
+            return Vec::new();
         };
+        let mut out: Vec<(&str, u32)> = Vec::with_capacity(tokens.len());
+        let mut at: FxHashMap<&str, usize> = FxHashMap::default();
+        at.reserve(tokens.len());
         for t in tokens {
-            match out.iter_mut().find(|(s, _)| *s == t.text) {
-                Some(seen) => seen.1 += 1,
-                None => out.push((&t.text, 1)),
+            match at.entry(&t.text) {
+                Entry::Occupied(seen) => out[*seen.get()].1 += 1,
+                Entry::Vacant(new) => {
+                    new.insert(out.len());
+                    out.push((&t.text, 1));
+                }
             }
         }
         out
@@ -79,6 +86,9 @@ pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<(
         return Ok(());
     }
     let field = gen.fields.text(Lang::En, Part::Article, Kind::Word);
+    let Some(readers) = gen.readers.get(&field) else {
+        return Ok(());
+    };
     let searcher = gen.reader.searcher();
     let Some(words) = q.tokens.iter_mut().find(|(k, _)| *k == Kind::Word) else {
         return Ok(());
@@ -99,13 +109,14 @@ pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<(
         if edits == 0 || !text.chars().all(char::is_alphabetic) {
             continue;
         }
-        if searcher.doc_freq(&Term::from_field_text(field, text))? > 0 {
+        // The article documents' postings, which ranking reads next.
+        if readers.postings(field, text)?.doc_freq > 0 {
             continue;
         }
         if fixes.len() == MAX_CORRECTIONS {
             break;
         }
-        let fixed = closest_term(&searcher, field, text, edits)?;
+        let fixed = readers.correction(text, || closest_term(&searcher, field, text, edits))?;
         if fixes.is_empty() {
             typed = words.1.iter().map(|w| w.text.clone()).collect();
         }

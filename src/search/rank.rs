@@ -41,6 +41,8 @@ use crate::analysis::{self, Kind};
 use crate::index::{FieldStats, Generation, Part, Postings};
 use crate::lang::Lang;
 use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use tantivy::{Searcher, Term};
 
 /// BM25 term-frequency saturation.
@@ -119,6 +121,19 @@ pub struct Best {
     doc: u32,
 }
 
+impl Best {
+    /// The evidence of the document at position `at`, from what it gathered.
+    fn of(acc: &Acc, at: u32) -> Best {
+        Best {
+            score: acc.score,
+            coverage: acc.coverage.min(1.0),
+            precision: acc.precision.min(1.0),
+            words_matched: acc.words_matched,
+            doc: at,
+        }
+    }
+}
+
 /// The evidence for one article group.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Evidence {
@@ -161,6 +176,21 @@ struct Scratch {
     /// Per group: the query (epoch) that made it a candidate for the top k.
     candidate: Vec<u32>,
     epoch: u32,
+    /// The article groups the query's article documents belong to.
+    folded: Vec<Fold>,
+    /// The best scores seen, for choosing the `top_k`-th ([`kth_best`]).
+    best: BinaryHeap<Reverse<u32>>,
+}
+
+/// An article group's article documents, folded: the best score (for Chinese, of either
+/// script), which document has it, and the sum of their bounds (see [`Job::bound`]).
+#[derive(Debug, Clone, Copy)]
+struct Fold {
+    group: u32,
+    score: f32,
+    bound: f32,
+    /// Position of the best document (`u32::MAX` for none).
+    best: u32,
 }
 
 impl Scratch {
@@ -284,21 +314,28 @@ pub fn evidence(
         for job in jobs.iter().filter(|j| j.part == Part::Article) {
             ctx.score(job, s, |_| true);
         }
-        let mut out = Vec::new();
-        let mut bounds = Vec::new();
-        collect(gen, s, &keep, 0, &mut out, &mut bounds);
-        let threshold = if top_k < out.len() {
-            let mut scores: Vec<f32> = out.iter().map(|e| e.article.score).collect();
-            *scores
-                .select_nth_unstable_by(top_k - 1, |a, b| b.total_cmp(a))
-                .1
+        fold_articles(gen, s, &keep);
+        let threshold = if top_k < s.folded.len() {
+            kth_best(s.folded.iter().map(|f| f.score), top_k, &mut s.best)
         } else {
             f32::NEG_INFINITY
         };
-        for (e, bound) in out.iter().zip(&bounds) {
+        // The candidates get their evidence, and their slot now points into it.
+        let mut out = Vec::new();
+        for f in &s.folded {
             // The slack covers rounding: the score adds the same terms in another order.
-            if (e.article.score + bound) * 1.001 >= threshold {
-                s.candidate[e.group as usize] = s.epoch;
+            if (f.score + f.bound) * 1.001 >= threshold {
+                s.candidate[f.group as usize] = s.epoch;
+                s.group_slot[f.group as usize].1 = out.len() as u32;
+                let article = match f.best {
+                    u32::MAX => Best::default(),
+                    at => Best::of(&s.docs[at as usize], at),
+                };
+                out.push(Evidence {
+                    group: f.group,
+                    article,
+                    ..Evidence::default()
+                });
             }
         }
         let articles = s.touched.len();
@@ -311,8 +348,7 @@ pub fn evidence(
             ctx.score(job, s, admit);
         }
         s.candidate = candidate;
-        collect(gen, s, &keep, articles, &mut out, &mut bounds);
-        out.retain(|e| s.candidate[e.group as usize] == s.epoch);
+        collect(gen, s, articles, &mut out);
         s.reset();
         let words = PhrasingWords::new(gen, q, &base);
         for e in &mut out {
@@ -551,48 +587,75 @@ impl<'a> PhrasingWords<'a> {
     }
 }
 
-/// Folds the touched documents from `from` on into per-group evidence (`out`) and the sum of
-/// the group's article documents' bounds (`bounds`, by the same index). Groups get their
-/// slot in the current epoch.
-fn collect(
-    gen: &Generation,
-    s: &mut Scratch,
-    keep: &impl Fn(u32) -> bool,
-    from: usize,
-    out: &mut Vec<Evidence>,
-    bounds: &mut Vec<f32>,
-) {
-    for &at in &s.touched[from..] {
-        let at = at as usize;
-        let r = gen.doc_refs[at];
+/// Returns the `k`-th best of `scores` (non-negative, at least `k` of them), keeping the `k`
+/// best seen in a min-heap: most scores are compared with the heap's least and go no further
+/// (the knowledge base's articles nearly all match a common character or word; `k` is small).
+fn kth_best(
+    scores: impl Iterator<Item = f32>,
+    k: usize,
+    heap: &mut BinaryHeap<Reverse<u32>>,
+) -> f32 {
+    heap.clear();
+    for score in scores {
+        debug_assert!(score >= 0.0, "BM25 scores are non-negative");
+        // A non-negative float's bits order like the float.
+        let bits = score.to_bits();
+        if heap.len() < k {
+            heap.push(Reverse(bits));
+        } else if heap.peek().is_some_and(|least| bits > least.0) {
+            heap.pop();
+            heap.push(Reverse(bits));
+        }
+    }
+    heap.peek()
+        .map_or(f32::NEG_INFINITY, |least| f32::from_bits(least.0))
+}
+
+/// Folds the touched article documents into one [`Fold`] per article group (in
+/// [`Scratch::folded`]), giving each group its slot in the current epoch.
+fn fold_articles(gen: &Generation, s: &mut Scratch, keep: &impl Fn(u32) -> bool) {
+    s.folded.clear();
+    for &at in &s.touched {
+        let r = gen.doc_refs[at as usize];
         if r.group == u32::MAX || !keep(r.group) {
             continue;
         }
         let slot = &mut s.group_slot[r.group as usize];
         if slot.0 != s.epoch {
-            *slot = (s.epoch, out.len() as u32);
-            out.push(Evidence {
+            *slot = (s.epoch, s.folded.len() as u32);
+            s.folded.push(Fold {
                 group: r.group,
-                ..Evidence::default()
+                score: 0.0,
+                bound: 0.0,
+                best: u32::MAX,
             });
-            bounds.push(0.0);
         }
-        let acc = s.docs[at];
-        bounds[slot.1 as usize] += acc.bound;
+        let acc = &s.docs[at as usize];
+        let f = &mut s.folded[slot.1 as usize];
+        f.bound += acc.bound;
+        if acc.score > f.score {
+            f.score = acc.score;
+            f.best = at;
+        }
+    }
+}
+
+/// Folds the touched phrasings and sentences from `from` on into their groups' evidence in
+/// `out` (only candidates' documents are scored: each has its slot there).
+fn collect(gen: &Generation, s: &Scratch, from: usize, out: &mut [Evidence]) {
+    for &at in &s.touched[from..] {
+        let r = gen.doc_refs[at as usize];
+        let slot = s.group_slot[r.group as usize];
+        debug_assert_eq!(slot.0, s.epoch, "a candidate's document");
         let e = &mut out[slot.1 as usize];
         let best = match r.part {
-            Part::Article => &mut e.article,
+            Part::Article => continue,
             Part::Phrasing => &mut e.phrasing,
             Part::Sentence => &mut e.sentence,
         };
+        let acc = &s.docs[at as usize];
         if acc.score > best.score {
-            *best = Best {
-                score: acc.score,
-                coverage: acc.coverage.min(1.0),
-                precision: acc.precision.min(1.0),
-                words_matched: acc.words_matched,
-                doc: at as u32,
-            };
+            *best = Best::of(acc, at);
         }
     }
 }
@@ -629,6 +692,17 @@ mod tests {
             ..Evidence::default()
         };
         assert_eq!(none.confidence(), 0.0, "no phrasing or sentence matched");
+    }
+
+    #[test]
+    fn kth_best_is_the_kth_score_in_descending_order() {
+        let scores = [3.5f32, 0.0, 7.25, 1.0, 7.25, 2.0, 0.5, 9.0];
+        let mut sorted = scores.to_vec();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let mut heap = BinaryHeap::new();
+        for k in 1..=scores.len() {
+            assert_eq!(kth_best(scores.into_iter(), k, &mut heap), sorted[k - 1], "k = {k}");
+        }
     }
 
     #[test]

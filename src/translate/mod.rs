@@ -42,6 +42,14 @@ pub fn fold(text: &str, lang: Lang) -> Vec<Folded> {
                 .next()
                 .unwrap_or(orig),
         };
+        if c.is_ascii() || crate::analysis::is_stable(c) {
+            out.push(Folded {
+                c: c.to_ascii_lowercase(),
+                from,
+                to,
+            });
+            continue;
+        }
         for n in std::iter::once(c).nfkc().flat_map(char::to_lowercase) {
             out.push(Folded { c: n, from, to });
         }
