@@ -16,6 +16,7 @@
 use crate::analysis::{self, Kind};
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -126,7 +127,7 @@ pub struct Glossary {
     concepts: Vec<Concept>,
     /// Per language: keys grouped by their first character (ko, zh) or token (en), longest
     /// first.
-    by_first: [HashMap<String, Vec<Key>>; 3],
+    by_first: [FxHashMap<String, Vec<Key>>; 3],
     /// What [`Glossary::present_in`] found, for the articles of one generation.
     memo: PresenceMemo,
 }
@@ -318,7 +319,7 @@ impl Glossary {
     }
 
     fn from_concepts(concepts: Vec<Concept>) -> Glossary {
-        let mut by_first: [HashMap<String, Vec<Key>>; 3] = Default::default();
+        let mut by_first: [FxHashMap<String, Vec<Key>>; 3] = Default::default();
         for (ci, c) in concepts.iter().enumerate() {
             for lang in Lang::ALL {
                 for (ti, t) in c.terms(lang).iter().enumerate() {
