@@ -275,7 +275,7 @@ impl FieldReaders {
     /// Returns the correction of a word the field lacks: remembered, or found by `closest`
     /// (a walk of the term dictionary with an edit-distance automaton, tens of microseconds)
     /// and remembered, since the same typos recur from query to query. Forgets everything
-    /// once it holds [`REMEMBERED_TERMS`] words.
+    /// once it holds `REMEMBERED_TERMS` (10,000) words.
     pub fn correction<E>(
         &self,
         word: &str,
@@ -300,7 +300,8 @@ impl FieldReaders {
     /// fields, and the same characters, bigrams and words recur from query to query, the
     /// commonest (the longest postings) most. A remembered term costs a hash lookup instead
     /// of a term-dictionary walk and a block decode per segment. Holds at most twice
-    /// [`REMEMBERED_TERMS`] terms and [`REMEMBERED_POSTINGS`] postings (see [`Remembered`]).
+    /// `REMEMBERED_TERMS` (10,000) terms and `REMEMBERED_POSTINGS` (524,288) postings, the
+    /// least recently used half forgotten first.
     pub fn postings(&self, field: Field, text: &str) -> std::io::Result<Postings> {
         let remembered = self.remembered.read().unwrap_or_else(|e| e.into_inner());
         if let Some(postings) = remembered.newer.terms.get(text) {

@@ -1,9 +1,10 @@
 //! Ranking: BM25 over every analysis kind and part, summed per document, then combined per
 //! article group.
 //!
-//! The postings of each query term are read straight from tantivy and scored into a dense
-//! accumulator (the knowledge base is small: 10^3 to 10^5 articles), so a query costs one pass
-//! over its terms' postings and nothing else. Article documents are scored first; phrasings
+//! The postings of each query term, decoded from tantivy once per generation and remembered
+//! ([`crate::index::FieldReaders::postings`]), are scored into a dense accumulator (the
+//! knowledge base is small: 10^3 to 10^5 articles), so a query costs one pass over its terms'
+//! postings and nothing else. Article documents are scored first; phrasings
 //! and answer sentences only for the articles that can still reach the requested top `k`
 //! (see [`evidence`]), which gives the same hits as scoring everything.
 //!
@@ -701,7 +702,11 @@ mod tests {
         sorted.sort_by(|a, b| b.total_cmp(a));
         let mut heap = BinaryHeap::new();
         for k in 1..=scores.len() {
-            assert_eq!(kth_best(scores.into_iter(), k, &mut heap), sorted[k - 1], "k = {k}");
+            assert_eq!(
+                kth_best(scores.into_iter(), k, &mut heap),
+                sorted[k - 1],
+                "k = {k}"
+            );
         }
     }
 
