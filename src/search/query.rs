@@ -144,7 +144,14 @@ fn closest_term(
     word: &str,
     max: u8,
 ) -> tantivy::Result<Option<String>> {
-    let first = word.chars().next();
+    let Some(first) = word.chars().next() else {
+        return Ok(None);
+    };
+    // Only the terms that start with the same letter are walked: [first, next letter).
+    let (mut from, mut to) = ([0; 4], [0; 4]);
+    let from: &str = first.encode_utf8(&mut from);
+    let to = char::from_u32(first as u32 + 1).map(|next| &*next.encode_utf8(&mut to));
+    let first = Some(first);
     for edits in 1..=max {
         let automaton =
             FuzzyTermQuery::new(Term::from_field_text(field, word), edits, true).automaton()?;
@@ -152,7 +159,11 @@ fn closest_term(
         let mut candidates: Vec<(String, u64)> = Vec::new();
         for seg in searcher.segment_readers() {
             let inverted = seg.inverted_index(field)?;
-            let mut stream = inverted.terms().search(&automaton).into_stream()?;
+            let mut walk = inverted.terms().search(&automaton).ge(from);
+            if let Some(to) = to {
+                walk = walk.lt(to);
+            }
+            let mut stream = walk.into_stream()?;
             while stream.advance() {
                 let Ok(term) = std::str::from_utf8(stream.key()) else {
                     continue;
