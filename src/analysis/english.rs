@@ -23,13 +23,29 @@ fn analyzer() -> TextAnalyzer {
     }
 }
 
+/// Longest text whose words are remembered ([`words`]): a query, not an answer.
+const REMEMBERED_LEN: usize = 512;
+
 thread_local! {
     static ANALYZER: RefCell<TextAnalyzer> = RefCell::new(analyzer());
+    /// The last short text analysed on this thread, with its words: a query's words are
+    /// wanted by ranking and again by the glossary, and stemming is most of their cost.
+    static LAST: RefCell<(String, Vec<Tok>)> = const { RefCell::new((String::new(), Vec::new())) };
 }
 
 /// Returns stemmed English words.
 pub fn words(text: &str) -> Vec<Tok> {
-    ANALYZER.with(|a| {
+    let remember = text.len() <= REMEMBERED_LEN;
+    if remember {
+        let found = LAST.with(|last| {
+            let last = last.borrow();
+            (last.0 == text).then(|| last.1.clone())
+        });
+        if let Some(found) = found {
+            return found;
+        }
+    }
+    let out = ANALYZER.with(|a| {
         let mut a = a.borrow_mut();
         let mut stream = a.token_stream(text);
         let mut out = Vec::new();
@@ -42,7 +58,16 @@ pub fn words(text: &str) -> Vec<Tok> {
             });
         }
         out
-    })
+    });
+    if remember {
+        LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            last.0.clear();
+            last.0.push_str(text);
+            last.1.clone_from(&out);
+        });
+    }
+    out
 }
 
 /// Returns shingles of analysed words: each neighbouring pair joined by a space (`"card
@@ -56,4 +81,34 @@ pub fn shingles(words: &[Tok]) -> Vec<Tok> {
             to: w[1].to,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(toks: &[Tok]) -> Vec<&str> {
+        toks.iter().map(|t| t.text.as_str()).collect()
+    }
+
+    #[test]
+    fn remembered_words_are_the_words_of_the_text_asked_for() {
+        let long = "cards arriving ".repeat(REMEMBERED_LEN / 10);
+        for _ in 0..2 {
+            assert_eq!(
+                texts(&words("Cards arriving late")),
+                ["card", "arriv", "late"]
+            );
+            assert_eq!(texts(&words("Cards arriving")), ["card", "arriv"]);
+            assert_eq!(words(&long).len(), 2 * (REMEMBERED_LEN / 10));
+            assert_eq!(texts(&words("")), Vec::<&str>::new());
+        }
+        let again = words("Lost my card, card lost");
+        assert_eq!(again, words("Lost my card, card lost"));
+        assert_eq!(
+            (again[3].from, again[3].to),
+            (14, 18),
+            "offsets are the text's"
+        );
+    }
 }
