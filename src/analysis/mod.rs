@@ -22,7 +22,7 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
 pub use chinese::{is_traditional, to_simplified};
 pub use english::shingles;
 pub use korean::strip_particles;
-pub use normalize::{is_han, is_hangul, is_kana, is_stable, is_word_char};
+pub use normalize::{fold_char, is_han, is_hangul, is_kana, is_word_char};
 
 /// One analysis of a text: a token with its byte span in the original text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,26 +16,26 @@ pub fn normalize(text: &str) -> Vec<NChar> {
     let mut out = Vec::with_capacity(text.len());
     for (from, orig) in text.char_indices() {
         let to = from + orig.len_utf8();
-        if orig.is_ascii() || is_stable(orig) {
-            out.push(NChar {
-                c: orig.to_ascii_lowercase(),
-                from,
-                to,
-            });
-            continue;
-        }
-        for nfkc in std::iter::once(orig).nfkc() {
-            for c in nfkc.to_lowercase() {
-                out.push(NChar { c, from, to });
-            }
-        }
+        fold_char(orig, |c| out.push(NChar { c, from, to }));
     }
     out
 }
 
+/// Passes `c` NFKC-normalised and lowercased to `emit`, one call per resulting character
+/// (ASCII and [`is_stable`] characters skip both).
+pub fn fold_char(c: char, mut emit: impl FnMut(char)) {
+    if c.is_ascii() || is_stable(c) {
+        emit(c.to_ascii_lowercase());
+        return;
+    }
+    for n in std::iter::once(c).nfkc().flat_map(char::to_lowercase) {
+        emit(n);
+    }
+}
+
 /// Returns true for characters NFKC and lowercasing leave unchanged that are common enough to
 /// skip both (Hangul syllables, CJK unified ideographs): indexing is dominated by them.
-pub fn is_stable(c: char) -> bool {
+fn is_stable(c: char) -> bool {
     matches!(c as u32, 0xAC00..=0xD7A3 | 0x4E00..=0x9FFF)
 }
 

@@ -8,7 +8,6 @@ pub mod memory;
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
 use std::sync::Arc;
-use unicode_normalization::UnicodeNormalization;
 
 /// A character as glossary and memory matching see it, with the byte span of the original
 /// character it comes from.
@@ -42,17 +41,7 @@ pub fn fold(text: &str, lang: Lang) -> Vec<Folded> {
                 .next()
                 .unwrap_or(orig),
         };
-        if c.is_ascii() || crate::analysis::is_stable(c) {
-            out.push(Folded {
-                c: c.to_ascii_lowercase(),
-                from,
-                to,
-            });
-            continue;
-        }
-        for n in std::iter::once(c).nfkc().flat_map(char::to_lowercase) {
-            out.push(Folded { c: n, from, to });
-        }
+        crate::analysis::fold_char(c, |c| out.push(Folded { c, from, to }));
     }
     out
 }
