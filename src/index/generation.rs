@@ -180,6 +180,9 @@ pub struct FieldReaders {
     /// Per segment: its deleted documents (`None` when it has none) and the position of its
     /// first document across segments.
     segments: Vec<(Option<tantivy::fastfield::AliveBitSet>, u32)>,
+    /// Per stored length: BM25's length normalisation (the field's
+    /// [`FieldStats::bm25_norm`]), for the factors of decoded postings.
+    bm25_norm: Box<[f32; 256]>,
     /// Terms already looked up, with their decoded postings (see
     /// [`FieldReaders::postings`]).
     remembered: RwLock<Remembered>,
@@ -193,6 +196,11 @@ pub struct FieldReaders {
 pub struct Posting {
     /// The document's position across segments.
     pub at: u32,
+    /// BM25's term-frequency factor of the term in it, `tf × (k1 + 1) / (tf + norm)`
+    /// ([`crate::search::bm25_tf`] with the field's [`FieldStats::bm25_norm`]). A
+    /// generation's statistics never change, so it is computed once, when the postings are
+    /// decoded, instead of per query.
+    pub factor: f32,
     /// The term's occurrences in it (saturated at `u16::MAX`, far past BM25's saturation).
     pub tf: u16,
     /// The document's stored length in the field (tantivy's one-byte field norm id).
@@ -253,8 +261,8 @@ impl Remembered {
 
 /// Most terms each half of a field's remembered terms holds.
 const REMEMBERED_TERMS: usize = 10_000;
-/// Most postings each half of a field's remembered terms holds: 8 bytes each, so at most
-/// 8 MiB per field in all (a knowledge base of a few thousand articles is remembered whole).
+/// Most postings each half of a field's remembered terms holds: 12 bytes each, so at most
+/// 12 MiB per field in all (a knowledge base of a few thousand articles is remembered whole).
 const REMEMBERED_POSTINGS: usize = 1 << 19;
 
 impl FieldReaders {
@@ -262,11 +270,13 @@ impl FieldReaders {
         inverted: Vec<Arc<tantivy::InvertedIndexReader>>,
         norms: Vec<tantivy::fieldnorm::FieldNormReader>,
         segments: Vec<(Option<tantivy::fastfield::AliveBitSet>, u32)>,
+        stats: &FieldStats,
     ) -> Self {
         FieldReaders {
             inverted,
             norms,
             segments,
+            bm25_norm: stats.bm25_norm.clone(),
             remembered: RwLock::default(),
             corrections: RwLock::default(),
         }
@@ -348,10 +358,16 @@ impl FieldReaders {
                     if alive.as_ref().is_some_and(|a| a.is_deleted(doc)) {
                         continue;
                     }
+                    let tf = tf.min(u32::from(u16::MAX)) as u16;
+                    let norm = norms.fieldnorm_id(doc);
                     postings.push(Posting {
                         at: base + doc,
-                        tf: tf.min(u32::from(u16::MAX)) as u16,
-                        norm: norms.fieldnorm_id(doc),
+                        factor: crate::search::bm25_tf(
+                            f32::from(tf),
+                            self.bm25_norm[usize::from(norm)],
+                        ),
+                        tf,
+                        norm,
                     });
                 }
                 block.advance();
@@ -373,9 +389,6 @@ pub struct FieldStats {
     /// Per stored length (tantivy's one-byte field norm): BM25's length normalisation
     /// `k1 × (1 − b + b × len / avg_len)`, computed once per generation.
     pub bm25_norm: Box<[f32; 256]>,
-    /// Per stored length: BM25's term-frequency factor of a single occurrence,
-    /// `(k1 + 1) / (1 + bm25_norm)` (most postings have one).
-    pub bm25_once: Box<[f32; 256]>,
     /// Per stored length: `1 / len`, the share of the document one occurrence is.
     pub inv_len: Box<[f32; 256]>,
 }
@@ -384,20 +397,17 @@ impl FieldStats {
     /// Statistics of `docs` documents averaging `avg_len` tokens, with their length tables.
     pub fn new(docs: u64, avg_len: f32) -> FieldStats {
         let mut bm25_norm = Box::new([0f32; 256]);
-        let mut bm25_once = Box::new([0f32; 256]);
         let mut inv_len = Box::new([0f32; 256]);
         for id in 0..=255u8 {
             let len = tantivy::fieldnorm::FieldNormReader::id_to_fieldnorm(id) as f32;
             let norm = crate::search::bm25_length_norm(len, avg_len);
             bm25_norm[id as usize] = norm;
-            bm25_once[id as usize] = crate::search::bm25_tf(1.0, norm);
             inv_len[id as usize] = 1.0 / len.max(1.0);
         }
         FieldStats {
             docs,
             avg_len,
             bm25_norm,
-            bm25_once,
             inv_len,
         }
     }
@@ -569,28 +579,27 @@ fn field_stats(
             let n = docs.get(&(lang, part)).copied().unwrap_or(0);
             for kind in part.kinds(lang) {
                 let field = fields.text(lang, part, kind);
-                let field_readers = FieldReaders::new(
-                    segments
-                        .iter()
-                        .map(|seg| seg.inverted_index(field))
-                        .collect::<tantivy::Result<_>>()?,
-                    segments
-                        .iter()
-                        .map(|seg| seg.get_fieldnorms_reader(field))
-                        .collect::<tantivy::Result<_>>()?,
-                    segment_docs.clone(),
-                );
-                let tokens: u64 = field_readers
-                    .inverted
+                let inverted: Vec<_> = segments
                     .iter()
-                    .map(|inv| inv.total_num_tokens())
-                    .sum();
+                    .map(|seg| seg.inverted_index(field))
+                    .collect::<tantivy::Result<_>>()?;
+                let tokens: u64 = inverted.iter().map(|inv| inv.total_num_tokens()).sum();
                 let avg_len = if n == 0 {
                     1.0
                 } else {
                     (tokens as f32 / n as f32).max(1.0)
                 };
-                stats.insert(field, FieldStats::new(n, avg_len));
+                let field_stats = FieldStats::new(n, avg_len);
+                let field_readers = FieldReaders::new(
+                    inverted,
+                    segments
+                        .iter()
+                        .map(|seg| seg.get_fieldnorms_reader(field))
+                        .collect::<tantivy::Result<_>>()?,
+                    segment_docs.clone(),
+                    &field_stats,
+                );
+                stats.insert(field, field_stats);
                 readers.insert(field, field_readers);
             }
         }
@@ -968,6 +977,7 @@ mod tests {
     fn postings(n: usize) -> Postings {
         let p = Posting {
             at: 0,
+            factor: 1.0,
             tf: 1,
             norm: 0,
         };

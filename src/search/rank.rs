@@ -1,7 +1,8 @@
 //! Ranking: BM25 over every analysis kind and part, summed per document, then combined per
 //! article group.
 //!
-//! The postings of each query term, decoded from tantivy once per generation and remembered
+//! The postings of each query term, decoded from tantivy once per generation with each
+//! document's BM25 term-frequency factor and remembered
 //! ([`crate::index::FieldReaders::postings`]), are scored into a dense accumulator (the
 //! knowledge base is small: 10^3 to 10^5 articles), so a query costs one pass over its terms'
 //! postings and nothing else. Article documents are scored first; phrasings
@@ -488,7 +489,7 @@ impl Ctx<'_, '_> {
     /// document's position across segments).
     fn score(&self, job: &Job, s: &mut Scratch, admit: impl Fn(usize) -> bool) {
         let stats = self.fields[job.field].stats;
-        let (bm25_norm, once, inv_len) = (&*stats.bm25_norm, &*stats.bm25_once, &*stats.inv_len);
+        let inv_len = &*stats.inv_len;
         // Kinds confidence ignores only add to the score.
         let measures = job.coverage > 0.0 || job.closeness > 0.0;
         for p in job.postings.postings.iter() {
@@ -500,19 +501,13 @@ impl Ctx<'_, '_> {
             if acc.score == 0.0 {
                 s.touched.push(p.at);
             }
-            let id = p.norm as usize;
-            let factor = if p.tf == 1 {
-                once[id]
-            } else {
-                bm25_tf(f32::from(p.tf), bm25_norm[id])
-            };
-            acc.score += job.weight * factor;
+            acc.score += job.weight * p.factor;
             acc.bound += job.bound;
             if job.phrasing_words {
                 acc.words_matched += f32::from(p.tf);
             } else if measures {
                 acc.coverage += job.coverage;
-                acc.precision += f32::from(p.tf) * inv_len[id] * job.closeness;
+                acc.precision += f32::from(p.tf) * inv_len[usize::from(p.norm)] * job.closeness;
             }
         }
     }
