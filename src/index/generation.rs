@@ -169,6 +169,39 @@ pub struct Generation {
     /// Per segment: each phrasing's function words ([`Fields::function_words`]); none in a
     /// segment without any (a Korean knowledge base).
     pub function_words: Vec<Option<tantivy::columnar::Column<u64>>>,
+    /// Where each segment's documents start across segments, and which are deleted (shared
+    /// with every field's readers).
+    pub segments: Arc<Segments>,
+}
+
+/// A generation's segments, in the searcher's order: where each one's documents start
+/// across segments, and which of them are deleted. Read once per generation.
+#[derive(Default)]
+pub struct Segments {
+    /// Per segment: the position of its first document across segments.
+    first: Vec<u32>,
+    /// Per segment: its deleted documents (`None` when it has none).
+    alive: Vec<Option<tantivy::fastfield::AliveBitSet>>,
+}
+
+impl Segments {
+    fn of(searcher: &tantivy::Searcher) -> Segments {
+        let mut out = Segments::default();
+        let mut first = 0u32;
+        for seg in searcher.segment_readers() {
+            out.first.push(first);
+            out.alive.push(seg.alive_bitset().cloned());
+            first += seg.max_doc();
+        }
+        out
+    }
+
+    /// Returns the segment of the document at position `at` across segments, and its id in
+    /// that segment.
+    pub fn locate(&self, at: u32) -> (usize, u32) {
+        let segment = self.first.partition_point(|&first| first <= at) - 1;
+        (segment, at - self.first[segment])
+    }
 }
 
 /// The readers of one text field, one per segment.
@@ -177,9 +210,8 @@ pub struct FieldReaders {
     pub inverted: Vec<Arc<tantivy::InvertedIndexReader>>,
     /// Its per-document lengths.
     pub norms: Vec<tantivy::fieldnorm::FieldNormReader>,
-    /// Per segment: its deleted documents (`None` when it has none) and the position of its
-    /// first document across segments.
-    segments: Vec<(Option<tantivy::fastfield::AliveBitSet>, u32)>,
+    /// The generation's segments.
+    segments: Arc<Segments>,
     /// Per stored length: BM25's length normalisation (the field's
     /// [`FieldStats::bm25_norm`]), for the factors of decoded postings.
     bm25_norm: Box<[f32; 256]>,
@@ -269,7 +301,7 @@ impl FieldReaders {
     fn new(
         inverted: Vec<Arc<tantivy::InvertedIndexReader>>,
         norms: Vec<tantivy::fieldnorm::FieldNormReader>,
-        segments: Vec<(Option<tantivy::fastfield::AliveBitSet>, u32)>,
+        segments: Arc<Segments>,
         stats: &FieldStats,
     ) -> Self {
         FieldReaders {
@@ -339,8 +371,12 @@ impl FieldReaders {
         let term = tantivy::Term::from_field_text(field, text);
         let mut out = TermPostings::default();
         let mut postings = Vec::new();
-        for ((inverted, norms), (alive, base)) in
-            self.inverted.iter().zip(&self.norms).zip(&self.segments)
+        for (((inverted, norms), alive), base) in self
+            .inverted
+            .iter()
+            .zip(&self.norms)
+            .zip(&self.segments.alive)
+            .zip(&self.segments.first)
         {
             let Some(info) = inverted.get_term_info(&term)? else {
                 continue;
@@ -519,7 +555,8 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
         .map(|(i, id)| ((*id).clone(), i as u32))
         .collect();
     let doc_refs = load_doc_refs(&reader, &by_id)?;
-    let (stats, readers) = field_stats(&reader, &fields, &doc_refs)?;
+    let segments = Arc::new(Segments::of(&reader.searcher()));
+    let (stats, readers) = field_stats(&reader, &fields, &doc_refs, &segments)?;
     let function_words = reader
         .searcher()
         .segment_readers()
@@ -541,6 +578,7 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
         stats,
         readers,
         function_words,
+        segments,
     })
 }
 
@@ -556,6 +594,7 @@ fn field_stats(
     reader: &IndexReader,
     fields: &Fields,
     doc_refs: &[DocRef],
+    segment_docs: &Arc<Segments>,
 ) -> Result<(FieldMap<FieldStats>, FieldMap<FieldReaders>), IndexError> {
     let searcher = reader.searcher();
     let segments = searcher.segment_readers();
@@ -565,15 +604,6 @@ fn field_stats(
     }
     let mut stats = FieldMap::default();
     let mut readers = FieldMap::default();
-    let mut base = 0u32;
-    let segment_docs: Vec<_> = segments
-        .iter()
-        .map(|seg| {
-            let first = base;
-            base += seg.max_doc();
-            (seg.alive_bitset().cloned(), first)
-        })
-        .collect();
     for lang in Lang::ALL {
         for part in Part::ALL {
             let n = docs.get(&(lang, part)).copied().unwrap_or(0);
@@ -596,7 +626,7 @@ fn field_stats(
                         .iter()
                         .map(|seg| seg.get_fieldnorms_reader(field))
                         .collect::<tantivy::Result<_>>()?,
-                    segment_docs.clone(),
+                    Arc::clone(segment_docs),
                     &field_stats,
                 );
                 stats.insert(field, field_stats);
@@ -985,6 +1015,19 @@ mod tests {
             doc_freq: n as u64,
             postings: vec![p; n].into_boxed_slice(),
         })
+    }
+
+    #[test]
+    fn a_position_across_segments_is_located_in_its_segment() {
+        let segments = Segments {
+            first: vec![0, 5, 12],
+            alive: vec![None, None, None],
+        };
+        let located: Vec<_> = [0, 4, 5, 11, 12, 20]
+            .into_iter()
+            .map(|at| segments.locate(at))
+            .collect();
+        assert_eq!(located, [(0, 0), (0, 4), (1, 0), (1, 6), (2, 0), (2, 8)]);
     }
 
     #[test]

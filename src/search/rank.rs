@@ -286,14 +286,8 @@ pub fn evidence(
     if top_k == 0 {
         return Ok(Vec::new());
     }
-    let segments = searcher.segment_readers();
-    let mut base = Vec::with_capacity(segments.len());
-    let mut total = 0usize;
-    for seg in segments {
-        base.push(total);
-        total += seg.max_doc() as usize;
-    }
-    let (fields, jobs) = plan(segments.len(), gen, q)?;
+    let total = gen.doc_refs.len();
+    let (fields, jobs) = plan(searcher.segment_readers().len(), gen, q)?;
     SCRATCH.with(|scratch| {
         let mut s = scratch.borrow_mut();
         let s = &mut *s;
@@ -352,7 +346,7 @@ pub fn evidence(
         s.candidate = candidate;
         collect(gen, s, articles, &mut out);
         s.reset();
-        let words = PhrasingWords::new(gen, q, &base);
+        let words = PhrasingWords::new(gen, q);
         for e in &mut out {
             words.complete(&mut e.phrasing);
         }
@@ -525,7 +519,6 @@ impl Ctx<'_, '_> {
 /// fast-field reads instead of the function words' postings.
 struct PhrasingWords<'a> {
     gen: &'a Generation,
-    base: &'a [usize],
     /// Keys of the query's function words.
     query: Vec<u64>,
     /// The phrasing word field's lengths, per segment (every generation opens readers for
@@ -536,12 +529,11 @@ struct PhrasingWords<'a> {
 }
 
 impl<'a> PhrasingWords<'a> {
-    fn new(gen: &'a Generation, q: &Analysed, base: &'a [usize]) -> Self {
+    fn new(gen: &'a Generation, q: &Analysed) -> Self {
         let terms = q.terms(Kind::Word);
         let field = gen.fields.text(q.lang, Part::Phrasing, Kind::Word);
         PhrasingWords {
             gen,
-            base,
             query: terms
                 .iter()
                 .filter(|(t, _)| analysis::is_function_word(q.lang, t))
@@ -565,9 +557,7 @@ impl<'a> PhrasingWords<'a> {
         if best.score <= 0.0 || self.weight == 0.0 {
             return;
         }
-        let at = best.doc as usize;
-        let segment = self.base.partition_point(|&b| b <= at) - 1;
-        let doc = (at - self.base[segment]) as u32;
+        let (segment, doc) = self.gen.segments.locate(best.doc);
         let (mut words, mut matched) = (norms[segment].fieldnorm(doc) as f32, best.words_matched);
         if let Some(column) = &self.gen.function_words[segment] {
             for key in column.values_for_doc(doc) {
