@@ -287,7 +287,12 @@ pub fn evidence(
         return Ok(Vec::new());
     }
     let total = gen.doc_refs.len();
-    let (fields, jobs) = plan(searcher.segment_readers().len(), gen, q)?;
+    let Plan {
+        fields,
+        jobs,
+        function_words,
+        word_closeness,
+    } = plan(searcher.segment_readers().len(), gen, q)?;
     SCRATCH.with(|scratch| {
         let mut s = scratch.borrow_mut();
         let s = &mut *s;
@@ -346,7 +351,7 @@ pub fn evidence(
         s.candidate = candidate;
         collect(gen, s, articles, &mut out);
         s.reset();
-        let words = PhrasingWords::new(gen, q);
+        let words = PhrasingWords::new(gen, q.lang, function_words, word_closeness);
         for e in &mut out {
             words.complete(&mut e.phrasing);
         }
@@ -364,15 +369,24 @@ fn measured_kinds(q: &Analysed) -> f32 {
         .max(1) as f32
 }
 
+/// A planned query.
+struct Plan<'g> {
+    /// Every (part, kind) field the query has terms in.
+    fields: Vec<FieldPlan<'g>>,
+    /// Every query term's postings in each of them.
+    jobs: Vec<Job>,
+    /// Keys of the query's function words (see [`PhrasingWords`]).
+    function_words: Vec<u64>,
+    /// The weight of the word analysis in closeness (0 when the query has no words).
+    word_closeness: f32,
+}
+
 /// Plans a query: every (part, kind) field, and every query term's postings in it.
-fn plan<'g>(
-    segments: usize,
-    gen: &'g Generation,
-    q: &Analysed,
-) -> tantivy::Result<(Vec<FieldPlan<'g>>, Vec<Job>)> {
+fn plan<'g>(segments: usize, gen: &'g Generation, q: &Analysed) -> tantivy::Result<Plan<'g>> {
     let measured = measured_kinds(q);
     let mut fields: Vec<FieldPlan> = Vec::new();
     let mut jobs: Vec<Job> = Vec::new();
+    let (mut function_words, mut word_closeness) = (Vec::new(), 0.0);
     for &(kind, _) in &q.tokens {
         let terms = q.terms(kind);
         if terms.is_empty() {
@@ -383,6 +397,14 @@ fn plan<'g>(
         } else {
             0.0
         };
+        if kind == Kind::Word {
+            function_words = terms
+                .iter()
+                .filter(|(t, _)| analysis::is_function_word(q.lang, t))
+                .map(|(t, _)| analysis::term_key(t))
+                .collect();
+            word_closeness = measured_kind;
+        }
         // Article documents come first: a term none of them contains is in no phrasing or
         // sentence either (an article document holds all the text of its version).
         let mut in_articles = vec![true; terms.len()];
@@ -470,7 +492,12 @@ fn plan<'g>(
             fields.push(plan);
         }
     }
-    Ok((fields, jobs))
+    Ok(Plan {
+        fields,
+        jobs,
+        function_words,
+        word_closeness,
+    })
 }
 
 /// What scoring a job needs besides the job.
@@ -529,22 +556,15 @@ struct PhrasingWords<'a> {
 }
 
 impl<'a> PhrasingWords<'a> {
-    fn new(gen: &'a Generation, q: &Analysed) -> Self {
-        let terms = q.terms(Kind::Word);
-        let field = gen.fields.text(q.lang, Part::Phrasing, Kind::Word);
+    /// The query's function words (their keys) and the weight of the word analysis in
+    /// closeness, as [`plan`] found them.
+    fn new(gen: &'a Generation, lang: Lang, query: Vec<u64>, weight: f32) -> Self {
+        let field = gen.fields.text(lang, Part::Phrasing, Kind::Word);
         PhrasingWords {
             gen,
-            query: terms
-                .iter()
-                .filter(|(t, _)| analysis::is_function_word(q.lang, t))
-                .map(|(t, _)| analysis::term_key(t))
-                .collect(),
+            query,
             norms: gen.readers.get(&field).map(|r| r.norms.as_slice()),
-            weight: if terms.is_empty() {
-                0.0
-            } else {
-                1.0 / measured_kinds(q)
-            },
+            weight,
         }
     }
 
