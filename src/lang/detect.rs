@@ -172,14 +172,24 @@ fn other_script(c: char) -> Option<&'static str> {
     })
 }
 
+/// Counts the letters of each script in `text`, NFKC-normalised (full-width Latin counts as
+/// Latin). ASCII text is its own NFKC form and is counted as it is.
 fn count(text: &str) -> Counts {
+    if text.is_ascii() {
+        count_chars(text.chars())
+    } else {
+        count_chars(text.nfkc())
+    }
+}
+
+fn count_chars(chars: impl Iterator<Item = char>) -> Counts {
     use crate::analysis::{is_han, is_hangul, is_kana};
     let mut c = Counts {
         all_upper: true,
         ..Counts::default()
     };
     let mut in_latin_word = false;
-    for ch in text.nfkc() {
+    for ch in chars {
         let latin = ch.is_alphabetic()
             && (ch.is_ascii() || matches!(ch as u32, 0xC0..=0x24F | 0x1E00..=0x1EFF));
         if latin {
