@@ -7,7 +7,7 @@ mod schema;
 pub use generation::{
     build_generation, current_generation, current_meta, documents, edit_generation, fingerprint,
     generation_dir, open_current, BuildOptions, DocRef, FieldMap, FieldReaders, FieldStats,
-    Generation, Meta, Posting, Postings, Progress, Provenance, RootLock, TermPostings,
+    Generation, Meta, Posting, Postings, Progress, Provenance, RootLock, Segments, TermPostings,
 };
 pub use schema::{Fields, Part};
 

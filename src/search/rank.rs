@@ -119,12 +119,12 @@ pub struct Best {
     pub precision: f32,
     /// For a phrasing: occurrences of query terms in its word field (content words only).
     words_matched: f32,
-    /// Its document's position across segments.
+    /// Its document's slot ([`crate::index::Segments`]).
     doc: u32,
 }
 
 impl Best {
-    /// The evidence of the document at position `at`, from what it gathered.
+    /// The evidence of the document in slot `at`, from what it gathered.
     fn of(acc: &Acc, at: u32) -> Best {
         Best {
             score: acc.score,
@@ -167,7 +167,7 @@ impl Evidence {
 }
 
 /// Per-thread buffers reused across queries: scores and shares per document (indexed by the
-/// document's position across segments), and the documents touched.
+/// document's slot), and the documents touched.
 #[derive(Default)]
 struct Scratch {
     docs: Vec<Acc>,
@@ -507,7 +507,7 @@ struct Ctx<'a, 'g> {
 
 impl Ctx<'_, '_> {
     /// Adds a job's term to every document of its postings that `admit` lets in (by the
-    /// document's position across segments).
+    /// document's slot).
     fn score(&self, job: &Job, s: &mut Scratch, admit: impl Fn(usize) -> bool) {
         let stats = self.fields[job.field].stats;
         let inv_len = &*stats.inv_len;
