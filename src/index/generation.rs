@@ -171,6 +171,8 @@ pub struct Generation {
     /// Where each segment's documents start across segments, which are deleted, and each
     /// document's slot (shared with every field's readers).
     pub segments: Arc<Segments>,
+    /// Per language and analysis: the terms looked up, with their postings.
+    lexicons: FxHashMap<(Lang, Kind), Lexicon>,
 }
 
 /// A generation's segments, in the searcher's order: where each one's documents start
@@ -251,9 +253,6 @@ pub struct FieldReaders {
     /// Per stored length: BM25's length normalisation (the field's
     /// [`FieldStats::bm25_norm`]), for the factors of decoded postings.
     bm25_norm: Box<[f32; 256]>,
-    /// Terms already looked up, with their decoded postings (see
-    /// [`FieldReaders::postings`]).
-    remembered: RwLock<Remembered>,
     /// Words no document contains, with the closest term the field has (see
     /// [`FieldReaders::correction`]).
     corrections: RwLock<FxHashMap<Box<str>, Option<String>>>,
@@ -285,8 +284,37 @@ pub struct TermPostings {
     pub postings: Box<[Posting]>,
 }
 
+/// A term's decoded postings in the article, phrasing and sentence fields of one language and
+/// analysis ([`Generation::term`]).
+#[derive(Debug, Default)]
+pub struct TermParts {
+    /// Per part, in [`Part::ALL`] order: its postings there (none when the part is not
+    /// indexed with the analysis, or when no article document has the term: an article
+    /// document holds all the text of its version, so then no phrasing or sentence has it).
+    parts: [TermPostings; 3],
+}
+
+impl TermParts {
+    /// Returns the term's postings in `part`'s field.
+    pub fn part(&self, part: Part) -> &TermPostings {
+        &self.parts[part.index()]
+    }
+
+    /// Returns how many postings it holds in all.
+    fn len(&self) -> usize {
+        self.parts.iter().map(|p| p.postings.len()).sum()
+    }
+}
+
 /// A term's decoded postings, shared between the remembered terms and the queries using them.
-pub type Postings = Arc<TermPostings>;
+pub type Postings = Arc<TermParts>;
+
+/// The terms of one language and analysis already looked up, with their decoded postings
+/// (see [`Generation::term`]).
+#[derive(Default)]
+struct Lexicon {
+    remembered: RwLock<Remembered>,
+}
 
 /// Remembered terms in two halves: lookups find terms in either and bring those found in the
 /// older half into the newer; when the newer half is full it becomes the older, and the older
@@ -306,7 +334,7 @@ struct Half {
 
 impl Half {
     fn insert(&mut self, text: Box<str>, postings: Postings) {
-        self.postings += postings.postings.len();
+        self.postings += postings.len();
         self.terms.insert(text, postings);
     }
 }
@@ -315,7 +343,7 @@ impl Remembered {
     /// Remembers a term in the newer half, first making room; returns the half forgotten to
     /// make it (dropped by the caller once it has let go of the lock: thousands of frees).
     fn insert(&mut self, text: Box<str>, postings: Postings) -> Option<Half> {
-        let held = postings.postings.len();
+        let held = postings.len();
         if held > REMEMBERED_POSTINGS {
             return None;
         }
@@ -327,11 +355,12 @@ impl Remembered {
     }
 }
 
-/// Most terms each half of a field's remembered terms holds.
+/// Most terms each half of a language and analysis's remembered terms holds.
 const REMEMBERED_TERMS: usize = 10_000;
-/// Most postings each half of a field's remembered terms holds: 12 bytes each, so at most
-/// 12 MiB per field in all (a knowledge base of a few thousand articles is remembered whole).
-const REMEMBERED_POSTINGS: usize = 1 << 19;
+/// Most postings each half of a language and analysis's remembered terms holds (in its three
+/// parts' fields): 12 bytes each, so at most 36 MiB per language and analysis in all, 12 MiB
+/// per field (a knowledge base of a few thousand articles is remembered whole).
+const REMEMBERED_POSTINGS: usize = 3 << 19;
 
 impl FieldReaders {
     fn new(
@@ -345,7 +374,6 @@ impl FieldReaders {
             norms,
             segments,
             bm25_norm: stats.bm25_norm.clone(),
-            remembered: RwLock::default(),
             corrections: RwLock::default(),
         }
     }
@@ -373,36 +401,7 @@ impl FieldReaders {
         Ok(fixed)
     }
 
-    /// Returns a term's postings in every segment, decoded (live documents only, with their
-    /// lengths), remembering recent terms: a query looks each of its terms up in up to three
-    /// fields, and the same characters, bigrams and words recur from query to query, the
-    /// commonest (the longest postings) most. A remembered term costs a hash lookup instead
-    /// of a term-dictionary walk and a block decode per segment. Holds at most twice
-    /// `REMEMBERED_TERMS` (10,000) terms and `REMEMBERED_POSTINGS` (524,288) postings, the
-    /// least recently used half forgotten first.
-    pub fn postings(&self, field: Field, text: &str) -> std::io::Result<Postings> {
-        let remembered = self.remembered.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(postings) = remembered.newer.terms.get(text) {
-            return Ok(Arc::clone(postings));
-        }
-        let older = remembered.older.terms.get(text).cloned();
-        drop(remembered);
-        let postings = match older {
-            Some(postings) => postings,
-            None => Arc::new(self.decode(field, text)?),
-        };
-        let mut remembered = self.remembered.write().unwrap_or_else(|e| e.into_inner());
-        let forgotten = if remembered.newer.terms.contains_key(text) {
-            None
-        } else {
-            remembered.insert(text.into(), Arc::clone(&postings))
-        };
-        drop(remembered);
-        drop(forgotten);
-        Ok(postings)
-    }
-
-    /// Reads a term's postings from every segment.
+    /// Reads a term's postings in this field from every segment.
     fn decode(&self, field: Field, text: &str) -> std::io::Result<TermPostings> {
         let term = tantivy::Term::from_field_text(field, text);
         let mut out = TermPostings::default();
@@ -497,6 +496,62 @@ pub struct DocRef {
 }
 
 impl Generation {
+    /// Returns a term's postings in the article, phrasing and sentence fields of `lang` and
+    /// `kind`, decoded (live documents only, with their lengths and BM25 factors), and
+    /// remembers recent terms: a query looks each of its terms up, and the same characters,
+    /// bigrams and words recur from query to query, the commonest (the longest postings)
+    /// most. A remembered term costs one hash lookup for its three fields instead of a
+    /// term-dictionary walk and a block decode per field and segment. Each language and
+    /// analysis holds at most twice `REMEMBERED_TERMS` (10,000) terms and
+    /// `REMEMBERED_POSTINGS` (1,572,864) postings, the least recently used half forgotten
+    /// first.
+    pub fn term(&self, lang: Lang, kind: Kind, text: &str) -> std::io::Result<Postings> {
+        let Some(lexicon) = self.lexicons.get(&(lang, kind)) else {
+            return Ok(Postings::default());
+        };
+        let remembered = lexicon.remembered.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(postings) = remembered.newer.terms.get(text) {
+            return Ok(Arc::clone(postings));
+        }
+        let older = remembered.older.terms.get(text).cloned();
+        drop(remembered);
+        let postings = match older {
+            Some(postings) => postings,
+            None => Arc::new(self.decode(lang, kind, text)?),
+        };
+        let mut remembered = lexicon
+            .remembered
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let forgotten = if remembered.newer.terms.contains_key(text) {
+            None
+        } else {
+            remembered.insert(text.into(), Arc::clone(&postings))
+        };
+        drop(remembered);
+        drop(forgotten);
+        Ok(postings)
+    }
+
+    /// Reads a term's postings from its article field, then, when an article document has
+    /// it, from its phrasing and sentence fields.
+    fn decode(&self, lang: Lang, kind: Kind, text: &str) -> std::io::Result<TermParts> {
+        let mut out = TermParts::default();
+        for part in Part::ALL
+            .into_iter()
+            .filter(|p| p.kinds(lang).any(|k| k == kind))
+        {
+            if part != Part::Article && out.part(Part::Article).doc_freq == 0 {
+                break;
+            }
+            let field = self.fields.text(lang, part, kind);
+            if let Some(readers) = self.readers.get(&field) {
+                out.parts[part.index()] = readers.decode(field, text)?;
+            }
+        }
+        Ok(out)
+    }
+
     /// Returns the versions of an article, if it exists.
     pub fn group(&self, id: &str) -> Option<&[Arc<Article>]> {
         self.by_id
@@ -600,6 +655,11 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
         .iter()
         .map(|seg| seg.fast_fields().column_opt("function_words"))
         .collect::<tantivy::Result<_>>()?;
+    let lexicons = Lang::ALL
+        .into_iter()
+        .flat_map(|lang| Kind::for_lang(lang).iter().map(move |&kind| (lang, kind)))
+        .map(|key| (key, Lexicon::default()))
+        .collect();
     let mut ordered = vec![Vec::new(); by_id.len()];
     for (id, versions) in groups {
         ordered[by_id[&id] as usize] = versions;
@@ -616,6 +676,7 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
         readers,
         function_words,
         segments,
+        lexicons,
     })
 }
 
@@ -1048,10 +1109,12 @@ mod tests {
             tf: 1,
             norm: 0,
         };
-        Arc::new(TermPostings {
+        let mut term = TermParts::default();
+        term.parts[Part::Article.index()] = TermPostings {
             doc_freq: n as u64,
             postings: vec![p; n].into_boxed_slice(),
-        })
+        };
+        Arc::new(term)
     }
 
     #[test]

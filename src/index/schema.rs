@@ -30,6 +30,15 @@ impl Part {
     /// Every part.
     pub const ALL: [Part; 3] = [Part::Article, Part::Phrasing, Part::Sentence];
 
+    /// Returns the part's index in [`Part::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Part::Article => 0,
+            Part::Phrasing => 1,
+            Part::Sentence => 2,
+        }
+    }
+
     /// Returns the value of the `kind` field of this part's documents.
     pub fn tag(self) -> &'static str {
         match self {

@@ -45,6 +45,7 @@ use crate::lang::Lang;
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 use tantivy::{Searcher, Term};
 
 /// BM25 term-frequency saturation.
@@ -405,9 +406,11 @@ fn plan<'g>(segments: usize, gen: &'g Generation, q: &Analysed) -> tantivy::Resu
                 .collect();
             word_closeness = measured_kind;
         }
-        // Article documents come first: a term none of them contains is in no phrasing or
-        // sentence either (an article document holds all the text of its version).
-        let mut in_articles = vec![true; terms.len()];
+        // Each term's postings in every part's field of the kind, looked up once.
+        let found: Vec<Postings> = terms
+            .iter()
+            .map(|(t, _)| gen.term(q.lang, kind, t))
+            .collect::<std::io::Result<_>>()?;
         let mut article_job: Vec<Option<usize>> = vec![None; terms.len()];
         for part in Part::ALL
             .into_iter()
@@ -417,30 +420,14 @@ fn plan<'g>(segments: usize, gen: &'g Generation, q: &Analysed) -> tantivy::Resu
             let Some(stats) = gen.stats.get(&field).filter(|s| s.docs > 0) else {
                 continue;
             };
-            let Some(readers) = gen.readers.get(&field) else {
-                continue;
-            };
-            debug_assert_eq!(
-                readers.inverted.len(),
-                segments,
+            debug_assert!(
+                gen.readers
+                    .get(&field)
+                    .is_none_or(|r| r.inverted.len() == segments),
                 "the generation's searcher"
             );
             let plan = FieldPlan { stats };
-            let mut postings = Vec::with_capacity(terms.len());
-            for ((t, _), &present) in terms.iter().zip(&in_articles) {
-                if !present {
-                    postings.push((None, 0));
-                    continue;
-                }
-                let found = readers.postings(field, t)?;
-                let df = found.doc_freq;
-                postings.push((Some(found), df));
-            }
-            if part == Part::Article {
-                for (present, (_, df)) in in_articles.iter_mut().zip(&postings) {
-                    *present = *df > 0;
-                }
-            }
+            let dfs: Vec<u64> = found.iter().map(|f| f.part(part).doc_freq).collect();
             // Coverage is measured on article documents, with IDF over the articles. A word
             // that spelling correction supplied weighs in the whole but earns no share when
             // matched: it is a guess at what the user meant, not evidence that the article
@@ -448,8 +435,8 @@ fn plan<'g>(segments: usize, gen: &'g Generation, q: &Analysed) -> tantivy::Resu
             let coverage: Vec<f32> = if part == Part::Article && measures_confidence(kind) {
                 let weights: Vec<f64> = terms
                     .iter()
-                    .zip(&postings)
-                    .map(|((t, _), (_, df))| coverage_weight(q.lang, t, stats.docs, *df))
+                    .zip(&dfs)
+                    .map(|((t, _), df)| coverage_weight(q.lang, t, stats.docs, *df))
                     .collect();
                 let total: f64 = weights.iter().sum();
                 terms
@@ -466,12 +453,15 @@ fn plan<'g>(segments: usize, gen: &'g Generation, q: &Analysed) -> tantivy::Resu
             } else {
                 vec![0.0; terms.len()]
             };
-            for (i, (((_, count), (found, df)), coverage)) in
-                terms.iter().zip(postings).zip(coverage).enumerate()
+            for (i, (((_, count), (found, df)), coverage)) in terms
+                .iter()
+                .zip(found.iter().zip(dfs))
+                .zip(coverage)
+                .enumerate()
             {
-                let Some(found) = found.filter(|_| df > 0) else {
+                if df == 0 {
                     continue;
-                };
+                }
                 let weight = kind_weight(kind) * *count as f32 * idf(stats.docs, df) as f32;
                 if part == Part::Article {
                     article_job[i] = Some(jobs.len());
@@ -481,7 +471,7 @@ fn plan<'g>(segments: usize, gen: &'g Generation, q: &Analysed) -> tantivy::Resu
                 jobs.push(Job {
                     field: fields.len(),
                     part,
-                    postings: found,
+                    postings: Arc::clone(found),
                     weight,
                     coverage,
                     closeness: measured_kind,
@@ -513,7 +503,7 @@ impl Ctx<'_, '_> {
         let inv_len = &*stats.inv_len;
         // Kinds confidence ignores only add to the score.
         let measures = job.coverage > 0.0 || job.closeness > 0.0;
-        for p in job.postings.postings.iter() {
+        for p in job.postings.part(job.part).postings.iter() {
             let at = p.at as usize;
             if !admit(at) {
                 continue;
