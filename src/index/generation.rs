@@ -358,8 +358,9 @@ impl Remembered {
 /// Most terms each half of a language and analysis's remembered terms holds.
 const REMEMBERED_TERMS: usize = 10_000;
 /// Most postings each half of a language and analysis's remembered terms holds (in its three
-/// parts' fields): 12 bytes each, so at most 36 MiB per language and analysis in all, 12 MiB
-/// per field (a knowledge base of a few thousand articles is remembered whole).
+/// parts' fields together): 12 bytes each, so at most 36 MiB per language and analysis in
+/// all, as much as three fields' own tables held before (a knowledge base of a few thousand
+/// articles is remembered whole).
 const REMEMBERED_POSTINGS: usize = 3 << 19;
 
 impl FieldReaders {

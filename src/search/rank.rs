@@ -3,7 +3,8 @@
 //!
 //! The postings of each query term, decoded from tantivy once per generation with each
 //! document's BM25 term-frequency factor and remembered
-//! ([`crate::index::FieldReaders::postings`]), are scored into a dense accumulator (the
+//! ([`crate::index::Generation::term`]), are scored into a dense accumulator indexed by
+//! document slot ([`crate::index::Segments`]; the
 //! knowledge base is small: 10^3 to 10^5 articles), so a query costs one pass over its terms'
 //! postings and nothing else. Article documents are scored first; phrasings
 //! and answer sentences only for the articles that can still reach the requested top `k`
