@@ -213,11 +213,10 @@ impl Segments {
 
     /// Gives each document (`doc_refs`, by position) its slot.
     fn with_slots(mut self, doc_refs: &[DocRef]) -> Segments {
-        let part = |p: Part| Part::ALL.iter().position(|&q| q == p);
         self.position = (0..doc_refs.len() as u32).collect();
         self.position.sort_by_key(|&at| {
             let r = doc_refs[at as usize];
-            (part(r.part), r.variant.lang(), at)
+            (r.part.index(), r.variant.lang(), at)
         });
         self.slot = vec![0; doc_refs.len()];
         for (slot, &at) in self.position.iter().enumerate() {
