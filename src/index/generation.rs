@@ -537,10 +537,7 @@ impl Generation {
     /// it, from its phrasing and sentence fields.
     fn decode(&self, lang: Lang, kind: Kind, text: &str) -> std::io::Result<TermParts> {
         let mut out = TermParts::default();
-        for part in Part::ALL
-            .into_iter()
-            .filter(|p| p.kinds(lang).any(|k| k == kind))
-        {
+        for part in Part::with_kind(lang, kind) {
             if part != Part::Article && out.part(Part::Article).doc_freq == 0 {
                 break;
             }

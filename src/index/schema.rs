@@ -58,6 +58,13 @@ impl Part {
             .filter(move |&k| self == Part::Article || k != Kind::Unigram)
     }
 
+    /// Returns the parts indexed with `kind` in `lang`, in [`Part::ALL`] order.
+    pub fn with_kind(lang: Lang, kind: Kind) -> impl Iterator<Item = Part> {
+        Part::ALL
+            .into_iter()
+            .filter(move |p| p.kinds(lang).any(|k| k == kind))
+    }
+
     /// Returns true when this part's field of `kind` leaves function words out
     /// ([`crate::analysis::is_function_word`]), so their word postings (`my` is in a third of
     /// banking77's 10,000 phrasings) are not read and do not rank its documents (they still
@@ -155,5 +162,17 @@ impl Fields {
             ));
         }
         Ok(fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_s_index_is_its_place_in_all() {
+        for (i, part) in Part::ALL.into_iter().enumerate() {
+            assert_eq!(part.index(), i, "{part:?}");
+        }
     }
 }

@@ -413,10 +413,7 @@ fn plan<'g>(segments: usize, gen: &'g Generation, q: &Analysed) -> tantivy::Resu
             .map(|(t, _)| gen.term(q.lang, kind, t))
             .collect::<std::io::Result<_>>()?;
         let mut article_job: Vec<Option<usize>> = vec![None; terms.len()];
-        for part in Part::ALL
-            .into_iter()
-            .filter(|p| p.kinds(q.lang).any(|k| k == kind))
-        {
+        for part in Part::with_kind(q.lang, kind) {
             let field = gen.fields.text(q.lang, part, kind);
             let Some(stats) = gen.stats.get(&field).filter(|s| s.docs > 0) else {
                 continue;
