@@ -258,7 +258,7 @@ pub struct FieldReaders {
 }
 
 /// One posting of a term: a live document that contains it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Posting {
     /// The document's slot ([`Segments`]).
     pub at: u32,
@@ -274,7 +274,7 @@ pub struct Posting {
 }
 
 /// A term's postings across every segment of a generation, decoded once.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct TermPostings {
     /// Documents that contain it, deleted ones included until a merge drops them (tantivy's
     /// document frequency, which IDF uses).
@@ -285,7 +285,7 @@ pub struct TermPostings {
 
 /// A term's decoded postings in the article, phrasing and sentence fields of one language and
 /// analysis ([`Generation::term`]).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct TermParts {
     /// Per part, in [`Part::ALL`] order: its postings there (none when the part is not
     /// indexed with the analysis, or when no article document has the term: an article
@@ -303,6 +303,16 @@ impl TermParts {
     fn len(&self) -> usize {
         self.parts.iter().map(|p| p.postings.len()).sum()
     }
+
+    /// Returns about how many bytes a table entry of `postings` under `text` takes: the
+    /// key, the shared parts and the postings (allocator and hash-table slack not counted).
+    fn bytes(text: &str, postings: &TermParts) -> usize {
+        text.len()
+            + std::mem::size_of::<(Box<str>, Postings)>()
+            + 2 * std::mem::size_of::<usize>()
+            + std::mem::size_of::<TermParts>()
+            + postings.len() * std::mem::size_of::<Posting>()
+    }
 }
 
 /// A term's decoded postings, shared between the remembered terms and the queries using them.
@@ -312,7 +322,16 @@ pub type Postings = Arc<TermParts>;
 /// (see [`Generation::term`]).
 #[derive(Default)]
 struct Lexicon {
+    /// The commonest terms, decoded when the generation opens ([`Generation::warm`]) and
+    /// never forgotten (read without a lock).
+    common: FxHashMap<Box<str>, Postings>,
+    /// True when `common` holds every term of the article field: a term it lacks has no
+    /// postings.
+    complete: bool,
+    /// Other terms looked up recently (none when `complete`).
     remembered: RwLock<Remembered>,
+    /// No postings, shared.
+    none: Postings,
 }
 
 /// Remembered terms in two halves: lookups find terms in either and bring those found in the
@@ -353,6 +372,13 @@ impl Remembered {
         forgotten
     }
 }
+
+/// About how many bytes of terms and postings [`Generation::warm`] decodes per language and
+/// analysis ([`TermParts::bytes`]). The dev sets' banks are held whole, the largest
+/// analysis taking about 20 MiB: zh-hant-drcd's 1,000 passages of a few hundred characters
+/// have 111,951 distinct bigrams (its three analyses take 31 MiB together, decoded in about
+/// half a second), en-squad's 2,067 answers 131,122 word pairs.
+const COMMON_BYTES: usize = 32 << 20;
 
 /// Most terms each half of a language and analysis's remembered terms holds.
 const REMEMBERED_TERMS: usize = 10_000;
@@ -399,6 +425,24 @@ impl FieldReaders {
         }
         remembered.insert(word.into(), fixed.clone());
         Ok(fixed)
+    }
+
+    /// Returns the field's terms, those with the most documents (deleted ones included, as
+    /// in [`TermPostings::doc_freq`]) first; ties in term order.
+    fn by_frequency(&self) -> std::io::Result<Vec<Box<str>>> {
+        let mut freq: FxHashMap<Box<str>, u64> = FxHashMap::default();
+        for inverted in &self.inverted {
+            let mut stream = inverted.terms().stream()?;
+            while stream.advance() {
+                let Ok(text) = std::str::from_utf8(stream.key()) else {
+                    continue;
+                };
+                *freq.entry(text.into()).or_default() += u64::from(stream.value().doc_freq);
+            }
+        }
+        let mut terms: Vec<(Box<str>, u64)> = freq.into_iter().collect();
+        terms.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(terms.into_iter().map(|(text, _)| text).collect())
     }
 
     /// Reads a term's postings in this field from every segment.
@@ -497,8 +541,10 @@ pub struct DocRef {
 
 impl Generation {
     /// Returns a term's postings in the article, phrasing and sentence fields of `lang` and
-    /// `kind`, decoded (live documents only, with their lengths and BM25 factors), and
-    /// remembers recent terms: a query looks each of its terms up, and the same characters,
+    /// `kind`, decoded (live documents only, with their lengths and BM25 factors). The
+    /// commonest terms were decoded when the generation opened ([`Generation::warm`]); when
+    /// they are all its terms, a term not among them has no postings. Other terms are
+    /// decoded on first use, and recent ones remembered: a query looks each of its terms up, and the same characters,
     /// bigrams and words recur from query to query, the commonest (the longest postings)
     /// most. A remembered term costs one hash lookup for its three fields instead of a
     /// term-dictionary walk and a block decode per field and segment. Each language and
@@ -509,6 +555,12 @@ impl Generation {
         let Some(lexicon) = self.lexicons.get(&(lang, kind)) else {
             return Ok(Postings::default());
         };
+        if let Some(postings) = lexicon.common.get(text) {
+            return Ok(Arc::clone(postings));
+        }
+        if lexicon.complete {
+            return Ok(Arc::clone(&lexicon.none));
+        }
         let remembered = lexicon.remembered.read().unwrap_or_else(|e| e.into_inner());
         if let Some(postings) = remembered.newer.terms.get(text) {
             return Ok(Arc::clone(postings));
@@ -531,6 +583,50 @@ impl Generation {
         drop(remembered);
         drop(forgotten);
         Ok(postings)
+    }
+
+    /// Decodes the terms of every language and analysis before the generation serves (see
+    /// [`Generation::term`]), the commonest (those with the most article documents) first,
+    /// until a language and analysis holds about `budget` bytes ([`COMMON_BYTES`] when a
+    /// generation opens). The commonest are the
+    /// costliest to decode and the likeliest to recur; a knowledge base of a few thousand
+    /// articles is held whole, so its queries never walk a term dictionary or decode a
+    /// block, and a term it does not hold is known absent without a lookup. Returns how
+    /// many terms were decoded.
+    fn warm(&mut self, budget: usize) -> std::io::Result<usize> {
+        let mut warmed = 0;
+        let keys: Vec<(Lang, Kind)> = self.lexicons.keys().copied().collect();
+        for (lang, kind) in keys {
+            let field = self.fields.text(lang, Part::Article, kind);
+            let Some(readers) = self.readers.get(&field) else {
+                continue;
+            };
+            let terms = readers.by_frequency()?;
+            let mut common = FxHashMap::default();
+            common.reserve(terms.len());
+            let mut held = 0;
+            for text in terms {
+                let postings = self.decode(lang, kind, &text)?;
+                held += TermParts::bytes(&text, &postings);
+                if held > budget {
+                    break;
+                }
+                common.insert(text, Arc::new(postings));
+            }
+            common.shrink_to_fit();
+            tracing::debug!(
+                lang = lang.code(),
+                kind = ?kind,
+                terms = common.len(),
+                bytes = held,
+                "decoded terms"
+            );
+            warmed += common.len();
+            let lexicon = self.lexicons.entry((lang, kind)).or_default();
+            lexicon.complete = held <= budget;
+            lexicon.common = common;
+        }
+        Ok(warmed)
     }
 
     /// Reads a term's postings from its article field, then, when an article document has
@@ -661,7 +757,7 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
     for (id, versions) in groups {
         ordered[by_id[&id] as usize] = versions;
     }
-    Ok(Generation {
+    let mut generation = Generation {
         meta,
         index,
         reader,
@@ -674,7 +770,18 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
         function_words,
         segments,
         lexicons,
-    })
+    };
+    let started = Instant::now();
+    let warmed = generation
+        .warm(COMMON_BYTES)
+        .map_err(io_err("read the commonest terms of", dir))?;
+    tracing::debug!(
+        generation = generation.meta.generation,
+        terms = warmed,
+        ms = started.elapsed().as_millis() as u64,
+        "decoded the commonest terms"
+    );
+    Ok(generation)
 }
 
 /// Something per text field (looked up several times per query: a fast hasher).
@@ -1150,6 +1257,41 @@ mod tests {
             located,
             [(0, 2), (1, 3), (0, 0), (1, 1), (1, 0), (1, 2), (0, 1)]
         );
+    }
+
+    #[test]
+    fn terms_decoded_when_a_generation_opens_are_those_a_lookup_decodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let shipped = crate::kb::sources(&[], None);
+        crate::kb::build(dir.path(), &shipped, false, &BuildOptions::default()).unwrap();
+        let whole = open_current(dir.path()).unwrap();
+        let mut part = open_current(dir.path()).unwrap();
+        part.warm(4096).unwrap();
+        let mut incomplete = 0;
+        for (&(lang, kind), lexicon) in &whole.lexicons {
+            let field = whole.fields.text(lang, Part::Article, kind);
+            let terms = whole.readers[&field].by_frequency().unwrap();
+            assert!(!terms.is_empty(), "{lang:?} {kind:?}");
+            assert!(lexicon.complete, "{lang:?} {kind:?}");
+            assert_eq!(lexicon.common.len(), terms.len(), "{lang:?} {kind:?}");
+            let small = &part.lexicons[&(lang, kind)];
+            assert!(!small.common.is_empty() && small.common.len() < terms.len());
+            assert!(small
+                .common
+                .keys()
+                .all(|t| terms[..small.common.len()].contains(t)));
+            incomplete += usize::from(!small.complete);
+            for text in terms
+                .iter()
+                .map(|t| &**t)
+                .chain(["zzzqqq", "없는말", "无此词"])
+            {
+                let decoded = whole.decode(lang, kind, text).unwrap();
+                assert_eq!(*whole.term(lang, kind, text).unwrap(), decoded, "{text}");
+                assert_eq!(*part.term(lang, kind, text).unwrap(), decoded, "{text}");
+            }
+        }
+        assert_eq!(incomplete, part.lexicons.len());
     }
 
     #[test]

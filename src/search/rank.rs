@@ -2,7 +2,7 @@
 //! article group.
 //!
 //! The postings of each query term, decoded from tantivy once per generation with each
-//! document's BM25 term-frequency factor and remembered
+//! document's BM25 term-frequency factor (most of them when the generation opens) and held
 //! ([`crate::index::Generation::term`]), are scored into a dense accumulator indexed by
 //! document slot ([`crate::index::Segments`]; the
 //! knowledge base is small: 10^3 to 10^5 articles), so a query costs one pass over its terms'
