@@ -163,17 +163,17 @@ impl Engine {
     pub fn open(root: &Path, settings: Settings) -> Result<Engine, IndexError> {
         let generation = index::open_current(root)?;
         crate::analysis::warm_up();
+        let glossary = GlossarySource::Shipped
+            .load()
+            .expect("the shipped glossary is valid (checked by a unit test)");
+        glossary.warm(&generation);
         Ok(Engine {
             detector: Detector::new(),
             current: ArcSwap::from_pointee(generation),
             root: root.to_path_buf(),
             settings,
             searches: AtomicU64::new(0),
-            glossary: ArcSwap::from_pointee(
-                GlossarySource::Shipped
-                    .load()
-                    .expect("the shipped glossary is valid (checked by a unit test)"),
-            ),
+            glossary: ArcSwap::from_pointee(glossary),
             glossary_source: GlossarySource::Shipped,
             memory: PerGeneration::default(),
         })
@@ -181,7 +181,9 @@ impl Engine {
 
     /// Loads the glossary from `source` and keeps `source` for [`Engine::reload_glossary`].
     pub fn with_glossary(mut self, source: GlossarySource) -> Result<Engine, GlossaryError> {
-        self.glossary.store(Arc::new(source.load()?));
+        let glossary = source.load()?;
+        glossary.warm(&self.current.load());
+        self.glossary.store(Arc::new(glossary));
         self.glossary_source = source;
         Ok(self)
     }
@@ -191,6 +193,7 @@ impl Engine {
     pub fn reload_glossary(&self) -> Result<usize, GlossaryError> {
         let g = self.glossary_source.load()?;
         let n = g.len();
+        g.warm(&self.current.load());
         self.glossary.store(Arc::new(g));
         Ok(n)
     }
@@ -233,6 +236,7 @@ impl Engine {
         match index::current_generation(&self.root)? {
             Some(n) if n != served => {
                 let g = index::open_current(&self.root)?;
+                self.glossary.load().warm(&g);
                 let n = g.meta.generation;
                 self.current.store(Arc::new(g));
                 Ok(n)

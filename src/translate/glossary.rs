@@ -14,10 +14,11 @@
 //! In a query, concepts are taken left to right, longest term first, without overlaps.
 
 use crate::analysis::{self, Kind};
+use crate::index::Generation;
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
 use rustc_hash::FxHashMap;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -141,13 +142,40 @@ pub enum Scope {
     Everything,
 }
 
-/// Concepts found, per (group, version, scope), for one generation.
-type Presence = HashMap<(u32, Variant, Scope), Arc<HashSet<usize>>>;
+/// An article version's scope: its group, its language and where in it.
+type PresenceKey = (u32, Variant, Scope);
 
-/// The concepts each article version of one generation names, computed on first use: an
-/// article's text is analysed once per glossary, not once per search.
+/// The concepts found in an article version's scope (indexes into the concepts).
+type Concepts = Arc<HashSet<usize>>;
+
+/// Concepts found, per article version's scope, for one generation.
+type Presence = HashMap<PresenceKey, Concepts>;
+
+/// The concepts each article version names, per generation, computed on first use or when
+/// a generation starts to be served ([`Glossary::warm`]): an article's text is analysed once
+/// per glossary, not once per search. It holds the two newest generations it has seen, so
+/// searches still running on the one a reload replaced neither lose nor undo what was
+/// computed for the new one.
 #[derive(Default)]
-struct PresenceMemo(Mutex<(u64, Presence)>);
+struct PresenceMemo(Mutex<BTreeMap<u64, Presence>>);
+
+impl PresenceMemo {
+    /// Returns what was found for `key` in `generation`, if it is remembered.
+    fn get(&self, generation: u64, key: &PresenceKey) -> Option<Concepts> {
+        let memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        memo.get(&generation)?.get(key).cloned()
+    }
+
+    /// Remembers what was found in `generation`, then forgets all but the two newest
+    /// generations.
+    fn insert(&self, generation: u64, found: impl IntoIterator<Item = (PresenceKey, Concepts)>) {
+        let mut memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        memo.entry(generation).or_default().extend(found);
+        while memo.len() > 2 {
+            memo.pop_first();
+        }
+    }
+}
 
 impl Clone for PresenceMemo {
     fn clone(&self) -> Self {
@@ -408,26 +436,50 @@ impl Glossary {
         scope: Scope,
     ) -> Arc<HashSet<usize>> {
         let key = (group, a.lang, scope);
-        {
-            let memo = self.memo.0.lock().unwrap_or_else(|e| e.into_inner());
-            if memo.0 == generation {
-                if let Some(found) = memo.1.get(&key) {
-                    return found.clone();
-                }
-            }
+        if let Some(found) = self.memo.get(generation, &key) {
+            return found;
         }
+        let found = self.scope_present(a, scope);
+        self.memo.insert(generation, [(key, found.clone())]);
+        found
+    }
+
+    /// Returns [`Glossary::present`] for the `scope` of an article version.
+    fn scope_present(&self, a: &Article, scope: Scope) -> Arc<HashSet<usize>> {
         let mut text = format!("{}\n{}", a.title, a.questions.join("\n"));
         if scope == Scope::Everything {
             text.push('\n');
             text.push_str(&a.answer);
         }
-        let found = Arc::new(self.present(&text, a.lang.lang()));
-        let mut memo = self.memo.0.lock().unwrap_or_else(|e| e.into_inner());
-        if memo.0 != generation {
-            *memo = (generation, HashMap::new());
-        }
-        memo.1.insert(key, found.clone());
-        found
+        Arc::new(self.present(&text, a.lang.lang()))
+    }
+
+    /// Computes [`Glossary::present_in`] for the titles and questions of every article version of a
+    /// generation (what every search whose first hit is confident asks), before it is
+    /// served: a long article's first use costs milliseconds (banking77's 77 articles
+    /// have about 130 phrasings each). Returns how many versions were scanned.
+    pub fn warm(&self, gen: &Generation) -> usize {
+        let started = std::time::Instant::now();
+        let found: Vec<_> = gen
+            .groups
+            .iter()
+            .enumerate()
+            .flat_map(|(group, versions)| {
+                versions.iter().map(move |a| {
+                    let key = (group as u32, a.lang, Scope::Phrasings);
+                    (key, self.scope_present(a, Scope::Phrasings))
+                })
+            })
+            .collect();
+        let scanned = found.len();
+        self.memo.insert(gen.meta.generation, found);
+        tracing::debug!(
+            generation = gen.meta.generation,
+            versions = scanned,
+            ms = started.elapsed().as_millis() as u64,
+            "found the glossary concepts of every article's title and questions"
+        );
+        scanned
     }
 
     /// Returns the matching terms: every match when `all`, else left to right, longest
@@ -646,5 +698,40 @@ mod tests {
         let g = GlossarySource::Shipped.load().unwrap();
         assert!(g.len() >= 118, "{}", g.len());
         assert_eq!(g.concepts()[0].name, "withdrawal");
+    }
+
+    #[test]
+    fn warming_finds_what_a_search_would_and_keeps_the_two_newest_generations() {
+        let dir = tempfile::tempdir().unwrap();
+        let shipped = crate::kb::sources(&[], None);
+        let opts = crate::index::BuildOptions::default();
+        crate::kb::build(dir.path(), &shipped, false, &opts).unwrap();
+        let gen = crate::index::open_current(dir.path()).unwrap();
+        let g = GlossarySource::Shipped.load().unwrap();
+        assert_eq!(g.warm(&gen), gen.article_count());
+        let mut named = 0;
+        for (group, versions) in gen.groups.iter().enumerate() {
+            for a in versions {
+                let key = (group as u32, a.lang, Scope::Phrasings);
+                let warmed = g.memo.get(gen.meta.generation, &key).expect("warmed");
+                let text = format!("{}\n{}", a.title, a.questions.join("\n"));
+                assert_eq!(*warmed, g.present(&text, a.lang.lang()), "{}", a.id);
+                named += usize::from(!warmed.is_empty());
+            }
+        }
+        assert!(named > 0, "the shipped articles name glossary concepts");
+        let (key, found) = (
+            (0, Variant::En, Scope::Everything),
+            Arc::new(HashSet::from([7])),
+        );
+        let memo = PresenceMemo::default();
+        for generation in [3, 1, 2, 4] {
+            memo.insert(generation, [(key, found.clone())]);
+        }
+        memo.insert(1, [(key, found.clone())]);
+        let held: Vec<u64> = memo.0.lock().unwrap().keys().copied().collect();
+        assert_eq!(held, [3, 4]);
+        assert_eq!(memo.get(4, &key), Some(found));
+        assert_eq!(memo.get(1, &key), None);
     }
 }
