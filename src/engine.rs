@@ -181,6 +181,10 @@ impl Engine {
 
     /// Loads the glossary from `source` and keeps `source` for [`Engine::reload_glossary`].
     pub fn with_glossary(mut self, source: GlossarySource) -> Result<Engine, GlossaryError> {
+        if source == self.glossary_source {
+            // Already loaded (the shipped one, by `open`), and its concepts found.
+            return Ok(self);
+        }
         let glossary = source.load()?;
         glossary.warm(&self.current.load());
         self.glossary.store(Arc::new(glossary));

@@ -544,13 +544,13 @@ impl Generation {
     /// `kind`, decoded (live documents only, with their lengths and BM25 factors). The
     /// commonest terms were decoded when the generation opened ([`Generation::warm`]); when
     /// they are all its terms, a term not among them has no postings. Other terms are
-    /// decoded on first use, and recent ones remembered: a query looks each of its terms up, and the same characters,
-    /// bigrams and words recur from query to query, the commonest (the longest postings)
-    /// most. A remembered term costs one hash lookup for its three fields instead of a
-    /// term-dictionary walk and a block decode per field and segment. Each language and
-    /// analysis holds at most twice `REMEMBERED_TERMS` (10,000) terms and
-    /// `REMEMBERED_POSTINGS` (1,572,864) postings, the least recently used half forgotten
-    /// first.
+    /// decoded on first use, and recent ones remembered: a query looks each of its terms up,
+    /// and the same characters, bigrams and words recur from query to query, the commonest
+    /// (the longest postings) most. A decoded term costs one hash lookup for its three
+    /// fields instead of a term-dictionary walk and a block decode per field and segment.
+    /// Each language and analysis remembers at most twice `REMEMBERED_TERMS` (10,000) terms
+    /// and `REMEMBERED_POSTINGS` (1,572,864) postings besides those decoded at opening, the
+    /// least recently used half forgotten first.
     pub fn term(&self, lang: Lang, kind: Kind, text: &str) -> std::io::Result<Postings> {
         let Some(lexicon) = self.lexicons.get(&(lang, kind)) else {
             return Ok(Postings::default());
@@ -588,11 +588,10 @@ impl Generation {
     /// Decodes the terms of every language and analysis before the generation serves (see
     /// [`Generation::term`]), the commonest (those with the most article documents) first,
     /// until a language and analysis holds about `budget` bytes ([`COMMON_BYTES`] when a
-    /// generation opens). The commonest are the
-    /// costliest to decode and the likeliest to recur; a knowledge base of a few thousand
-    /// articles is held whole, so its queries never walk a term dictionary or decode a
-    /// block, and a term it does not hold is known absent without a lookup. Returns how
-    /// many terms were decoded.
+    /// generation opens). The commonest are the costliest to decode and the likeliest to
+    /// recur; a knowledge base of a few thousand articles is held whole, so its queries never
+    /// walk a term dictionary or decode a block, and a term it does not hold is known absent
+    /// without a lookup. Returns how many terms were decoded.
     fn warm(&mut self, budget: usize) -> std::io::Result<usize> {
         let mut warmed = 0;
         let keys: Vec<(Lang, Kind)> = self.lexicons.keys().copied().collect();

@@ -454,10 +454,11 @@ impl Glossary {
         Arc::new(self.present(&text, a.lang.lang()))
     }
 
-    /// Computes [`Glossary::present_in`] for the titles and questions of every article version of a
-    /// generation (what every search whose first hit is confident asks), before it is
-    /// served: a long article's first use costs milliseconds (banking77's 77 articles
-    /// have about 130 phrasings each). Returns how many versions were scanned.
+    /// Computes [`Glossary::present_in`] for the titles and questions of every article
+    /// version of a generation (what every search whose first hit is confident asks), before
+    /// the generation or the glossary is served: found on first use, a long article costs a
+    /// search milliseconds (banking77's 77 articles have about 130 phrasings each). Returns
+    /// how many versions were scanned.
     pub fn warm(&self, gen: &Generation) -> usize {
         let started = std::time::Instant::now();
         let found: Vec<_> = gen
