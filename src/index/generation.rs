@@ -257,7 +257,7 @@ pub struct FieldReaders {
     corrections: RwLock<FxHashMap<Box<str>, Option<String>>>,
 }
 
-/// One posting of a term: a live document that contains it.
+/// One posting of a term in an article document: a live document that contains it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Posting {
     /// The document's slot ([`Segments`]).
@@ -267,41 +267,78 @@ pub struct Posting {
     /// generation's statistics never change, so it is computed once, when the postings are
     /// decoded, instead of per query.
     pub factor: f32,
+}
+
+/// One posting of a term in a phrasing or an answer sentence, with what closeness needs
+/// besides the score (article documents give coverage, which needs neither, so their
+/// postings are a third smaller to hold and to stream).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShapedPosting {
+    /// The document's slot ([`Segments`]).
+    pub at: u32,
+    /// BM25's term-frequency factor, as [`Posting::factor`].
+    pub factor: f32,
     /// The term's occurrences in it (saturated at `u16::MAX`, far past BM25's saturation).
     pub tf: u16,
     /// The document's stored length in the field (tantivy's one-byte field norm id).
     pub norm: u8,
 }
 
-/// A term's postings across every segment of a generation, decoded once.
-#[derive(Debug, Default, PartialEq)]
-pub struct TermPostings {
+/// A term's postings in one field across every segment of a generation, decoded once.
+#[derive(Debug, PartialEq)]
+pub struct TermPostings<P> {
     /// Documents that contain it, deleted ones included until a merge drops them (tantivy's
     /// document frequency, which IDF uses).
     pub doc_freq: u64,
     /// Its live documents, in slot order.
-    pub postings: Box<[Posting]>,
+    pub postings: Box<[P]>,
+}
+
+impl<P> Default for TermPostings<P> {
+    fn default() -> Self {
+        TermPostings {
+            doc_freq: 0,
+            postings: Box::default(),
+        }
+    }
 }
 
 /// A term's decoded postings in the article, phrasing and sentence fields of one language and
-/// analysis ([`Generation::term`]).
+/// analysis ([`Generation::term`]). A part has none when it is not indexed with the analysis,
+/// or when no article document has the term: an article document holds all the text of its
+/// version, so then no phrasing or sentence has it.
 #[derive(Debug, Default, PartialEq)]
 pub struct TermParts {
-    /// Per part, in [`Part::ALL`] order: its postings there (none when the part is not
-    /// indexed with the analysis, or when no article document has the term: an article
-    /// document holds all the text of its version, so then no phrasing or sentence has it).
-    parts: [TermPostings; 3],
+    article: TermPostings<Posting>,
+    phrasing: TermPostings<ShapedPosting>,
+    sentence: TermPostings<ShapedPosting>,
 }
 
 impl TermParts {
-    /// Returns the term's postings in `part`'s field.
-    pub fn part(&self, part: Part) -> &TermPostings {
-        &self.parts[part.index()]
+    /// Returns the term's postings in the article documents' field.
+    pub fn article(&self) -> &TermPostings<Posting> {
+        &self.article
+    }
+
+    /// Returns the term's postings in a phrasing or sentence field (`None` for
+    /// [`Part::Article`]: see [`TermParts::article`]).
+    pub fn evidence(&self, part: Part) -> Option<&TermPostings<ShapedPosting>> {
+        match part {
+            Part::Article => None,
+            Part::Phrasing => Some(&self.phrasing),
+            Part::Sentence => Some(&self.sentence),
+        }
+    }
+
+    /// Returns the term's document frequency in `part`'s field.
+    pub fn doc_freq(&self, part: Part) -> u64 {
+        self.evidence(part)
+            .map_or(self.article.doc_freq, |p| p.doc_freq)
     }
 
     /// Returns how many postings it holds in all.
     fn len(&self) -> usize {
-        self.parts.iter().map(|p| p.postings.len()).sum()
+        self.article.postings.len() + self.phrasing.postings.len() + self.sentence.postings.len()
     }
 
     /// Returns about how many bytes a table entry of `postings` under `text` takes: the
@@ -311,7 +348,9 @@ impl TermParts {
             + std::mem::size_of::<(Box<str>, Postings)>()
             + 2 * std::mem::size_of::<usize>()
             + std::mem::size_of::<TermParts>()
-            + postings.len() * std::mem::size_of::<Posting>()
+            + postings.article.postings.len() * std::mem::size_of::<Posting>()
+            + (postings.phrasing.postings.len() + postings.sentence.postings.len())
+                * std::mem::size_of::<ShapedPosting>()
     }
 }
 
@@ -383,7 +422,7 @@ const COMMON_BYTES: usize = 32 << 20;
 /// Most terms each half of a language and analysis's remembered terms holds.
 const REMEMBERED_TERMS: usize = 10_000;
 /// Most postings each half of a language and analysis's remembered terms holds (in its three
-/// parts' fields together): 12 bytes each, so at most 36 MiB per language and analysis in
+/// parts' fields together): 8 or 12 bytes each, so at most 36 MiB per language and analysis in
 /// all, as much as three fields' own tables held before (a knowledge base of a few thousand
 /// articles is remembered whole).
 const REMEMBERED_POSTINGS: usize = 3 << 19;
@@ -445,8 +484,14 @@ impl FieldReaders {
         Ok(terms.into_iter().map(|(text, _)| text).collect())
     }
 
-    /// Reads a term's postings in this field from every segment.
-    fn decode(&self, field: Field, text: &str) -> std::io::Result<TermPostings> {
+    /// Reads a term's postings in this field from every segment, each made by `make` from
+    /// its slot, BM25 factor, occurrences and field norm id.
+    fn decode<P>(
+        &self,
+        field: Field,
+        text: &str,
+        make: impl Fn(u32, f32, u16, u8) -> P,
+    ) -> std::io::Result<TermPostings<P>> {
         let term = tantivy::Term::from_field_text(field, text);
         let mut out = TermPostings::default();
         let mut postings = Vec::new();
@@ -475,15 +520,12 @@ impl FieldReaders {
                     }
                     let tf = tf.min(u32::from(u16::MAX)) as u16;
                     let norm = norms.fieldnorm_id(doc);
-                    postings.push(Posting {
-                        at: self.segments.slot[(base + doc) as usize],
-                        factor: crate::search::bm25_tf(
-                            f32::from(tf),
-                            self.bm25_norm[usize::from(norm)],
-                        ),
+                    postings.push(make(
+                        self.segments.slot[(base + doc) as usize],
+                        crate::search::bm25_tf(f32::from(tf), self.bm25_norm[usize::from(norm)]),
                         tf,
                         norm,
-                    });
+                    ));
                 }
                 block.advance();
             }
@@ -633,12 +675,26 @@ impl Generation {
     fn decode(&self, lang: Lang, kind: Kind, text: &str) -> std::io::Result<TermParts> {
         let mut out = TermParts::default();
         for part in Part::with_kind(lang, kind) {
-            if part != Part::Article && out.part(Part::Article).doc_freq == 0 {
+            if part != Part::Article && out.article.doc_freq == 0 {
                 break;
             }
             let field = self.fields.text(lang, part, kind);
-            if let Some(readers) = self.readers.get(&field) {
-                out.parts[part.index()] = readers.decode(field, text)?;
+            let Some(readers) = self.readers.get(&field) else {
+                continue;
+            };
+            let shaped = |at, factor, tf, norm| ShapedPosting {
+                at,
+                factor,
+                tf,
+                norm,
+            };
+            match part {
+                Part::Article => {
+                    out.article =
+                        readers.decode(field, text, |at, factor, _, _| Posting { at, factor })?;
+                }
+                Part::Phrasing => out.phrasing = readers.decode(field, text, shaped)?,
+                Part::Sentence => out.sentence = readers.decode(field, text, shaped)?,
             }
         }
         Ok(out)
@@ -1206,18 +1262,14 @@ mod tests {
     use super::*;
 
     fn postings(n: usize) -> Postings {
-        let p = Posting {
-            at: 0,
-            factor: 1.0,
-            tf: 1,
-            norm: 0,
-        };
-        let mut term = TermParts::default();
-        term.parts[Part::Article.index()] = TermPostings {
-            doc_freq: n as u64,
-            postings: vec![p; n].into_boxed_slice(),
-        };
-        Arc::new(term)
+        let p = Posting { at: 0, factor: 1.0 };
+        Arc::new(TermParts {
+            article: TermPostings {
+                doc_freq: n as u64,
+                postings: vec![p; n].into_boxed_slice(),
+            },
+            ..TermParts::default()
+        })
     }
 
     #[test]

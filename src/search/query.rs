@@ -110,12 +110,7 @@ pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<(
             continue;
         }
         // The article documents' postings, which ranking reads next.
-        if gen
-            .term(Lang::En, Kind::Word, text)?
-            .part(Part::Article)
-            .doc_freq
-            > 0
-        {
+        if gen.term(Lang::En, Kind::Word, text)?.article().doc_freq > 0 {
             continue;
         }
         if fixes.len() == MAX_CORRECTIONS {

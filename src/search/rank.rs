@@ -315,7 +315,7 @@ pub fn evidence(
         }
         let ctx = Ctx { fields: &fields };
         for job in jobs.iter().filter(|j| j.part == Part::Article) {
-            ctx.score(job, s, |_| true);
+            ctx.score_articles(job, s);
         }
         fold_articles(gen, s, &keep);
         let threshold = if top_k < s.folded.len() {
@@ -348,7 +348,7 @@ pub fn evidence(
             candidate.get(group) == Some(&epoch)
         };
         for job in jobs.iter().filter(|j| j.part != Part::Article) {
-            ctx.score(job, s, admit);
+            ctx.score_evidence(job, s, admit);
         }
         s.candidate = candidate;
         collect(gen, s, articles, &mut out);
@@ -425,7 +425,7 @@ fn plan<'g>(segments: usize, gen: &'g Generation, q: &Analysed) -> tantivy::Resu
                 "the generation's searcher"
             );
             let plan = FieldPlan { stats };
-            let dfs: Vec<u64> = found.iter().map(|f| f.part(part).doc_freq).collect();
+            let dfs: Vec<u64> = found.iter().map(|f| f.doc_freq(part)).collect();
             // Coverage is measured on article documents, with IDF over the articles. A word
             // that spelling correction supplied weighs in the whole but earns no share when
             // matched: it is a guess at what the user meant, not evidence that the article
@@ -494,28 +494,43 @@ struct Ctx<'a, 'g> {
 }
 
 impl Ctx<'_, '_> {
-    /// Adds a job's term to every document of its postings that `admit` lets in (by the
-    /// document's slot).
-    fn score(&self, job: &Job, s: &mut Scratch, admit: impl Fn(usize) -> bool) {
-        let stats = self.fields[job.field].stats;
-        let inv_len = &*stats.inv_len;
-        // Kinds confidence ignores only add to the score.
-        let measures = job.coverage > 0.0 || job.closeness > 0.0;
-        for p in job.postings.part(job.part).postings.iter() {
-            let at = p.at as usize;
-            if !admit(at) {
-                continue;
-            }
-            let acc = &mut s.docs[at];
+    /// Adds an article document job's term to every document of its postings: its score,
+    /// its bound and its share of coverage (closeness is measured on phrasings and
+    /// sentences).
+    fn score_articles(&self, job: &Job, s: &mut Scratch) {
+        for p in job.postings.article().postings.iter() {
+            let acc = &mut s.docs[p.at as usize];
             if acc.score == 0.0 {
                 s.touched.push(p.at);
             }
             acc.score += job.weight * p.factor;
             acc.bound += job.bound;
+            acc.coverage += job.coverage;
+        }
+    }
+
+    /// Adds a phrasing or sentence job's term to every document of its postings that
+    /// `admit` lets in (by the document's slot): its score and, for the kinds confidence
+    /// measures, its closeness.
+    fn score_evidence(&self, job: &Job, s: &mut Scratch, admit: impl Fn(usize) -> bool) {
+        let Some(postings) = job.postings.evidence(job.part) else {
+            return;
+        };
+        let inv_len = &*self.fields[job.field].stats.inv_len;
+        // Kinds confidence ignores only add to the score.
+        let measures = job.closeness > 0.0;
+        for p in postings.postings.iter() {
+            if !admit(p.at as usize) {
+                continue;
+            }
+            let acc = &mut s.docs[p.at as usize];
+            if acc.score == 0.0 {
+                s.touched.push(p.at);
+            }
+            acc.score += job.weight * p.factor;
             if job.phrasing_words {
                 acc.words_matched += f32::from(p.tf);
             } else if measures {
-                acc.coverage += job.coverage;
                 acc.precision += f32::from(p.tf) * inv_len[usize::from(p.norm)] * job.closeness;
             }
         }
