@@ -6,9 +6,9 @@ mod schema;
 
 pub use generation::{
     build_generation, current_generation, current_meta, documents, edit_generation, fingerprint,
-    generation_dir, open_current, BuildOptions, DocRef, FieldMap, FieldReaders, FieldStats,
-    Generation, Meta, Posting, Postings, Progress, Provenance, RootLock, Segments, ShapedPosting,
-    TermParts, TermPostings,
+    generation_dir, open_current, ArticleDocs, ArticlePostings, BuildOptions, DocRef, FieldMap,
+    FieldReaders, FieldStats, Generation, Meta, Posting, Postings, Progress, Provenance, RootLock,
+    Segments, ShapedPosting, TermParts, TermPostings,
 };
 pub use schema::{Fields, Part};
 

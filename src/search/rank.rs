@@ -41,7 +41,7 @@
 
 use super::query::Analysed;
 use crate::analysis::{self, Kind};
-use crate::index::{FieldStats, Generation, Part, Postings};
+use crate::index::{ArticleDocs, FieldStats, Generation, Part, Postings};
 use crate::lang::Lang;
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -114,9 +114,9 @@ pub fn language_articles(gen: &Generation, lang: Lang) -> u64 {
 pub struct Best {
     /// Its score (0 when the group has no matching document of that part).
     pub score: f32,
-    /// The IDF-weighted share of the query's terms it contains.
+    /// For an article document: the IDF-weighted share of the query's terms it contains.
     pub coverage: f32,
-    /// The share of its tokens that are query terms (for a phrasing, see
+    /// For a phrasing or sentence: the share of its tokens that are query terms (for a phrasing, see
     /// [`PhrasingWords`]).
     pub precision: f32,
     /// For a phrasing: occurrences of query terms in its word field (content words only).
@@ -126,11 +126,12 @@ pub struct Best {
 }
 
 impl Best {
-    /// The evidence of the document in slot `at`, from what it gathered.
+    /// The evidence of the phrasing or sentence in slot `at`, from what it gathered
+    /// (coverage is measured on article documents: [`Articles::best`]).
     fn of(acc: &Acc, at: u32) -> Best {
         Best {
             score: acc.score,
-            coverage: acc.coverage.min(1.0),
+            coverage: 0.0,
             precision: acc.precision.min(1.0),
             words_matched: acc.words_matched,
             doc: at,
@@ -172,7 +173,11 @@ impl Evidence {
 /// document's slot), and the documents touched.
 #[derive(Default)]
 struct Scratch {
+    /// What phrasings and sentences gather, by slot (article slots unused).
     docs: Vec<Acc>,
+    /// What article documents gather.
+    articles: Articles,
+    /// The documents the query added to, unless a dense term swept them.
     touched: Vec<u32>,
     /// Per group: the query (epoch) that last gave it a slot, and the slot. A stamp instead of
     /// a reset, so a query that stops half-way leaves nothing behind.
@@ -200,23 +205,59 @@ struct Fold {
 impl Scratch {
     /// Zeroes what the last query touched (also after a query that failed half-way).
     fn reset(&mut self) {
+        let a = &mut self.articles;
         for &at in &self.touched {
-            self.docs[at as usize] = Acc::default();
+            let at = at as usize;
+            self.docs[at] = Acc::default();
+            if at < a.score.len() {
+                (a.score[at], a.bound[at], a.coverage[at]) = (0.0, 0.0, 0.0);
+            }
         }
         self.touched.clear();
+        let swept = a.swept.start as usize..a.swept.end as usize;
+        a.score[swept.clone()].fill(0.0);
+        a.bound[swept.clone()].fill(0.0);
+        a.coverage[swept].fill(0.0);
+        a.swept = 0..0;
     }
 }
 
-/// What one document has gathered so far (kept together: one cache line per document).
+/// What one phrasing or sentence has gathered so far (kept together: one cache line per
+/// document).
 #[derive(Debug, Clone, Copy, Default)]
 struct Acc {
     score: f32,
-    coverage: f32,
     precision: f32,
     /// For a phrasing: occurrences of query terms in its word field.
     words_matched: f32,
-    /// For an article document: the sum of its matched terms' [`Job::bound`].
-    bound: f32,
+}
+
+/// What article documents have gathered so far, by slot (article slots come before the
+/// others), each measure in an array of its own, so that a
+/// [dense](crate::index::ArticleDocs::Dense) term adds to every article of a language in
+/// one pass the processor vectorises.
+#[derive(Default)]
+struct Articles {
+    score: Vec<f32>,
+    /// The sum of its matched terms' [`Job::bound`].
+    bound: Vec<f32>,
+    /// The IDF-weighted share of the query's terms it contains.
+    coverage: Vec<f32>,
+    /// The slots a dense term added to (their documents are not in [`Scratch::touched`]).
+    swept: std::ops::Range<u32>,
+}
+
+impl Articles {
+    /// What the article document in slot `at` gathered.
+    fn best(&self, at: u32) -> Best {
+        let i = at as usize;
+        Best {
+            score: self.score[i],
+            coverage: self.coverage[i].min(1.0),
+            doc: at,
+            ..Best::default()
+        }
+    }
 }
 
 thread_local! {
@@ -302,6 +343,14 @@ pub fn evidence(
         if s.docs.len() < total {
             s.docs.resize(total, Acc::default());
         }
+        let lang_articles = gen.segments.articles(q.lang);
+        let a = &mut s.articles;
+        if a.score.len() < lang_articles.end as usize {
+            let n = lang_articles.end as usize;
+            for sums in [&mut a.score, &mut a.bound, &mut a.coverage] {
+                sums.resize(n, 0.0);
+            }
+        }
         if s.group_slot.len() < gen.groups.len() {
             s.group_slot.resize(gen.groups.len(), (0, 0));
             s.candidate.resize(gen.groups.len(), 0);
@@ -315,7 +364,7 @@ pub fn evidence(
         }
         let ctx = Ctx { fields: &fields };
         for job in jobs.iter().filter(|j| j.part == Part::Article) {
-            ctx.score_articles(job, s);
+            score_articles(job, &lang_articles, s);
         }
         fold_articles(gen, s, &keep);
         let threshold = if top_k < s.folded.len() {
@@ -332,7 +381,7 @@ pub fn evidence(
                 s.group_slot[f.group as usize].1 = out.len() as u32;
                 let article = match f.best {
                     u32::MAX => Best::default(),
-                    at => Best::of(&s.docs[at as usize], at),
+                    at => s.articles.best(at),
                 };
                 out.push(Evidence {
                     group: f.group,
@@ -488,27 +537,48 @@ fn plan<'g>(segments: usize, gen: &'g Generation, q: &Analysed) -> tantivy::Resu
     })
 }
 
+/// Adds an article document job's term to the article documents that have it: its score,
+/// its bound and its share of coverage (closeness is measured on phrasings and sentences).
+/// A [dense](ArticleDocs::Dense) term is added to every article of the query's language
+/// (`articles`, its slots), a document without it getting 0: the same sums as adding its
+/// listed postings.
+fn score_articles(job: &Job, articles: &std::ops::Range<u32>, s: &mut Scratch) {
+    let a = &mut s.articles;
+    match &job.postings.article().docs {
+        ArticleDocs::Listed(postings) => {
+            for p in postings.iter() {
+                let at = p.at as usize;
+                if a.score[at] == 0.0 {
+                    s.touched.push(p.at);
+                }
+                a.score[at] += job.weight * p.factor;
+                a.bound[at] += job.bound;
+                a.coverage[at] += job.coverage;
+            }
+        }
+        ArticleDocs::Dense(factors) => {
+            let slots = articles.start as usize..articles.start as usize + factors.len();
+            for (score, f) in a.score[slots.clone()].iter_mut().zip(factors.iter()) {
+                *score += job.weight * f;
+            }
+            for (add, sums) in [(job.bound, &mut a.bound), (job.coverage, &mut a.coverage)] {
+                if add != 0.0 {
+                    for (sum, f) in sums[slots.clone()].iter_mut().zip(factors.iter()) {
+                        *sum += if *f > 0.0 { add } else { 0.0 };
+                    }
+                }
+            }
+            a.swept = articles.clone();
+        }
+    }
+}
+
 /// What scoring a job needs besides the job.
 struct Ctx<'a, 'g> {
     fields: &'a [FieldPlan<'g>],
 }
 
 impl Ctx<'_, '_> {
-    /// Adds an article document job's term to every document of its postings: its score,
-    /// its bound and its share of coverage (closeness is measured on phrasings and
-    /// sentences).
-    fn score_articles(&self, job: &Job, s: &mut Scratch) {
-        for p in job.postings.article().postings.iter() {
-            let acc = &mut s.docs[p.at as usize];
-            if acc.score == 0.0 {
-                s.touched.push(p.at);
-            }
-            acc.score += job.weight * p.factor;
-            acc.bound += job.bound;
-            acc.coverage += job.coverage;
-        }
-    }
-
     /// Adds a phrasing or sentence job's term to every document of its postings that
     /// `admit` lets in (by the document's slot): its score and, for the kinds confidence
     /// measures, its closeness.
@@ -620,30 +690,66 @@ fn kth_best(
         .map_or(f32::NEG_INFINITY, |least| f32::from_bits(least.0))
 }
 
-/// Folds the touched article documents into one [`Fold`] per article group (in
-/// [`Scratch::folded`]), giving each group its slot in the current epoch.
+/// Folds the article documents the query added to (those of [`Articles::swept`], else the
+/// touched ones) into one [`Fold`] per article group (in [`Scratch::folded`]), giving each
+/// group its slot in the current epoch.
 fn fold_articles(gen: &Generation, s: &mut Scratch, keep: &impl Fn(u32) -> bool) {
-    s.folded.clear();
-    for &at in &s.touched {
+    let Scratch {
+        articles: a,
+        touched,
+        folded,
+        group_slot,
+        epoch,
+        ..
+    } = s;
+    folded.clear();
+    let (folded, group_slot, epoch) = (&mut *folded, &mut group_slot[..], *epoch);
+    if a.swept.is_empty() {
+        fold_slots(
+            gen,
+            a,
+            touched.iter().copied(),
+            keep,
+            folded,
+            group_slot,
+            epoch,
+        );
+    } else {
+        let swept = a.swept.clone().filter(|&at| a.score[at as usize] > 0.0);
+        fold_slots(gen, a, swept, keep, folded, group_slot, epoch);
+    }
+}
+
+/// Folds the article documents in `slots` into `folded` (see [`fold_articles`]).
+fn fold_slots(
+    gen: &Generation,
+    a: &Articles,
+    slots: impl Iterator<Item = u32>,
+    keep: &impl Fn(u32) -> bool,
+    folded: &mut Vec<Fold>,
+    group_slot: &mut [(u32, u32)],
+    epoch: u32,
+) {
+    for at in slots {
         let r = gen.doc_refs[at as usize];
         if r.group == u32::MAX || !keep(r.group) {
             continue;
         }
-        let slot = &mut s.group_slot[r.group as usize];
-        if slot.0 != s.epoch {
-            *slot = (s.epoch, s.folded.len() as u32);
-            s.folded.push(Fold {
+        let slot = &mut group_slot[r.group as usize];
+        if slot.0 != epoch {
+            *slot = (epoch, folded.len() as u32);
+            folded.push(Fold {
                 group: r.group,
                 score: 0.0,
                 bound: 0.0,
                 best: u32::MAX,
             });
         }
-        let acc = &s.docs[at as usize];
-        let f = &mut s.folded[slot.1 as usize];
-        f.bound += acc.bound;
-        if acc.score > f.score {
-            f.score = acc.score;
+        let f = &mut folded[slot.1 as usize];
+        let i = at as usize;
+        f.bound += a.bound[i];
+        if a.score[i] > f.score {
+            f.score = a.score[i];
             f.best = at;
         }
     }
