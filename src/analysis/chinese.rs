@@ -75,10 +75,10 @@ fn words_of(chars: &[NChar]) -> Vec<Tok> {
                 });
                 continue;
             }
-            let sentence = text_of(part);
+            let sentence: String = text_of(part);
             for t in JIEBA.tokenize(&sentence, TokenizeMode::Search, true) {
                 out.push(Tok {
-                    text: t.word.to_string(),
+                    text: t.word.into(),
                     from: part[t.start].from,
                     to: part[t.end - 1].to,
                 });

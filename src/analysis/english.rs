@@ -52,7 +52,7 @@ pub fn words(text: &str) -> Vec<Tok> {
         while stream.advance() {
             let t = stream.token();
             out.push(Tok {
-                text: t.text.clone(),
+                text: t.text.as_str().into(),
                 from: t.offset_from,
                 to: t.offset_to,
             });
@@ -76,7 +76,7 @@ pub fn shingles(words: &[Tok]) -> Vec<Tok> {
     words
         .windows(2)
         .map(|w| Tok {
-            text: format!("{} {}", w[0].text, w[1].text),
+            text: compact_str::format_compact!("{} {}", w[0].text, w[1].text),
             from: w[0].from,
             to: w[1].to,
         })

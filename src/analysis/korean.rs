@@ -194,7 +194,7 @@ fn split_words(chars: &[NChar]) -> Vec<Word<'_>> {
                 prev_end.is_some_and(|e| chars[e..offset].iter().all(|n| n.c.is_whitespace()));
             let hangul = is_hangul(part[0].c);
             let stem_len = if hangul {
-                let word = text_of(part);
+                let word: String = text_of(part);
                 let stem = strip_particles(&word);
                 if FUNCTION_STEMS.contains(&stem) || VERB_ENDINGS.contains(&word.as_str()) {
                     0

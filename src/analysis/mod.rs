@@ -12,6 +12,7 @@ mod korean;
 mod normalize;
 
 use crate::lang::Lang;
+use compact_str::CompactString;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -27,8 +28,9 @@ pub use normalize::{fold_char, is_han, is_hangul, is_kana, is_word_char};
 /// One analysis of a text: a token with its byte span in the original text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tok {
-    /// Normalised token text, as indexed.
-    pub text: String,
+    /// Normalised token text, as indexed (held inline up to 24 bytes: a query's tokens
+    /// cost no allocation).
+    pub text: CompactString,
     /// Byte offset of the first character in the original text.
     pub from: usize,
     /// Byte offset one past the last character in the original text.
@@ -136,7 +138,7 @@ pub fn function_words_in(lang: Lang, text: &str) -> Vec<String> {
     analyze(lang, Kind::Word, text)
         .into_iter()
         .filter(|t| is_function_word(lang, &t.text))
-        .map(|t| t.text)
+        .map(|t| t.text.into_string())
         .collect()
 }
 
@@ -162,11 +164,11 @@ fn function_words(lang: Lang) -> HashSet<String> {
         .filter_map(|w| {
             let tokens = analyze(lang, Kind::Word, w);
             match tokens.as_slice() {
-                [one] => Some(one.text.clone()),
+                [one] => Some(one.text.to_string()),
                 _ => tokens
                     .into_iter()
                     .find(|t| t.from == 0 && t.to == w.len())
-                    .map(|t| t.text),
+                    .map(|t| t.text.into_string()),
             }
         })
         .collect()
@@ -268,7 +270,7 @@ impl Tokenizer for FaqTokenizer {
                 offset_from: t.from,
                 offset_to: t.to,
                 position,
-                text: t.text.clone(),
+                text: t.text.to_string(),
                 position_length: 1,
             })
             .collect();
@@ -338,7 +340,7 @@ mod tests {
     fn texts(lang: Lang, kind: Kind, text: &str) -> Vec<String> {
         analyze(lang, kind, text)
             .into_iter()
-            .map(|t| t.text)
+            .map(|t| t.text.into_string())
             .collect()
     }
 

@@ -1,6 +1,7 @@
 //! Character normalisation that keeps a map back to the original text, so tokens built from
 //! normalised characters still carry offsets into what the user wrote.
 
+use compact_str::CompactString;
 use unicode_normalization::UnicodeNormalization;
 
 /// A normalised character with the byte span of the original character it came from.
@@ -96,7 +97,7 @@ pub fn script_runs(run: &[NChar]) -> Vec<&[NChar]> {
 }
 
 /// Returns the string of a slice of normalised characters.
-pub fn text_of(chars: &[NChar]) -> String {
+pub fn text_of<S: FromIterator<char>>(chars: &[NChar]) -> S {
     chars.iter().map(|n| n.c).collect()
 }
 
@@ -105,18 +106,15 @@ pub fn text_of(chars: &[NChar]) -> String {
 pub fn bigrams(chars: &[NChar], out: &mut Vec<super::Tok>) {
     if chars.len() == 1 {
         out.push(super::Tok {
-            text: chars[0].c.to_string(),
+            text: CompactString::from(&*chars[0].c.encode_utf8(&mut [0; 4])),
             from: chars[0].from,
             to: chars[0].to,
         });
         return;
     }
     for w in chars.windows(2) {
-        let mut text = String::with_capacity(8);
-        text.push(w[0].c);
-        text.push(w[1].c);
         out.push(super::Tok {
-            text,
+            text: [w[0].c, w[1].c].into_iter().collect(),
             from: w[0].from,
             to: w[1].to,
         });
@@ -126,7 +124,7 @@ pub fn bigrams(chars: &[NChar], out: &mut Vec<super::Tok>) {
 /// Returns each character of `chars` as a token.
 pub fn unigrams(chars: &[NChar], out: &mut Vec<super::Tok>) {
     out.extend(chars.iter().map(|n| super::Tok {
-        text: n.c.to_string(),
+        text: CompactString::from(&*n.c.encode_utf8(&mut [0; 4])),
         from: n.from,
         to: n.to,
     }));

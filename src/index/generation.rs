@@ -436,8 +436,12 @@ impl TermParts {
     /// Returns about how many bytes a table entry of `postings` under `text` takes: the
     /// key, the shared parts and the postings (allocator and hash-table slack not counted).
     fn bytes(text: &str, postings: &TermParts) -> usize {
-        text.len()
-            + std::mem::size_of::<(Box<str>, Postings)>()
+        let heap = if text.len() > std::mem::size_of::<TermText>() {
+            text.len()
+        } else {
+            0
+        };
+        heap + std::mem::size_of::<(TermText, Postings)>()
             + 2 * std::mem::size_of::<usize>()
             + std::mem::size_of::<TermParts>()
             + postings.article.docs.bytes()
@@ -449,13 +453,18 @@ impl TermParts {
 /// A term's decoded postings, shared between the remembered terms and the queries using them.
 pub type Postings = Arc<TermParts>;
 
+/// A term's text as a table key: held in the table's own entry up to 24 bytes (every
+/// Chinese and Korean bigram, nearly every word), so a lookup compares it without reading
+/// memory elsewhere.
+type TermText = compact_str::CompactString;
+
 /// The terms of one language and analysis already looked up, with their decoded postings
 /// (see [`Generation::term`]).
 #[derive(Default)]
 struct Lexicon {
     /// The commonest terms, decoded when the generation opens ([`Generation::warm`]) and
     /// never forgotten (read without a lock).
-    common: FxHashMap<Box<str>, Postings>,
+    common: FxHashMap<TermText, Postings>,
     /// True when `common` holds every term of the article field: a term it lacks has no
     /// postings.
     complete: bool,
@@ -476,13 +485,13 @@ struct Remembered {
 
 #[derive(Default)]
 struct Half {
-    terms: FxHashMap<Box<str>, Postings>,
+    terms: FxHashMap<TermText, Postings>,
     /// Postings held in `terms`.
     postings: usize,
 }
 
 impl Half {
-    fn insert(&mut self, text: Box<str>, postings: Postings) {
+    fn insert(&mut self, text: TermText, postings: Postings) {
         self.postings += postings.len();
         self.terms.insert(text, postings);
     }
@@ -491,7 +500,7 @@ impl Half {
 impl Remembered {
     /// Remembers a term in the newer half, first making room; returns the half forgotten to
     /// make it (dropped by the caller once it has let go of the lock: thousands of frees).
-    fn insert(&mut self, text: Box<str>, postings: Postings) -> Option<Half> {
+    fn insert(&mut self, text: TermText, postings: Postings) -> Option<Half> {
         let held = postings.len();
         if held > REMEMBERED_POSTINGS {
             return None;
@@ -560,8 +569,8 @@ impl FieldReaders {
 
     /// Returns the field's terms, those with the most documents (deleted ones included, as
     /// in [`TermPostings::doc_freq`]) first; ties in term order.
-    fn by_frequency(&self) -> std::io::Result<Vec<Box<str>>> {
-        let mut freq: FxHashMap<Box<str>, u64> = FxHashMap::default();
+    fn by_frequency(&self) -> std::io::Result<Vec<TermText>> {
+        let mut freq: FxHashMap<TermText, u64> = FxHashMap::default();
         for inverted in &self.inverted {
             let mut stream = inverted.terms().stream()?;
             while stream.advance() {
@@ -571,7 +580,7 @@ impl FieldReaders {
                 *freq.entry(text.into()).or_default() += u64::from(stream.value().doc_freq);
             }
         }
-        let mut terms: Vec<(Box<str>, u64)> = freq.into_iter().collect();
+        let mut terms: Vec<(TermText, u64)> = freq.into_iter().collect();
         terms.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Ok(terms.into_iter().map(|(text, _)| text).collect())
     }

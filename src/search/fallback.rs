@@ -118,7 +118,7 @@ pub fn coverage(gen: &Generation, text: &str, lang: Lang, named: &[Found]) -> f6
                 let inside = covered[t.from] && covered[t.to - 1];
                 match tokens.iter_mut().find(|(s, _)| *s == t.text) {
                     Some(seen) => seen.1 |= inside,
-                    None => tokens.push((t.text, inside)),
+                    None => tokens.push((t.text.into_string(), inside)),
                 }
             }
             let articles = language_articles(gen, lang);

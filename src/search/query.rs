@@ -101,7 +101,7 @@ pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<(
         let text = &words.1[i].text;
         if let Some((_, fixed)) = fixes.iter().find(|(from, _)| from == text) {
             if let Some(fixed) = fixed {
-                words.1[i].text = fixed.clone();
+                words.1[i].text = fixed.as_str().into();
             }
             continue;
         }
@@ -118,11 +118,11 @@ pub fn correct_spelling(gen: &Generation, q: &mut Analysed) -> tantivy::Result<(
         }
         let fixed = readers.correction(text, || closest_term(&searcher, field, text, edits))?;
         if fixes.is_empty() {
-            typed = words.1.iter().map(|w| w.text.clone()).collect();
+            typed = words.1.iter().map(|w| w.text.to_string()).collect();
         }
-        fixes.push((words.1[i].text.clone(), fixed.clone()));
+        fixes.push((words.1[i].text.to_string(), fixed.clone()));
         if let Some(fixed) = fixed {
-            words.1[i].text = fixed;
+            words.1[i].text = fixed.into();
         }
     }
     let fixed: Vec<String> = fixes.into_iter().filter_map(|(_, fixed)| fixed).collect();

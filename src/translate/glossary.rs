@@ -241,7 +241,7 @@ fn latin(c: char) -> bool {
 fn tokens(text: &str) -> Vec<String> {
     analysis::analyze(Lang::En, Kind::Word, text)
         .into_iter()
-        .map(|t| t.text)
+        .map(|t| t.text.into_string())
         .collect()
 }
 
@@ -491,7 +491,7 @@ impl Glossary {
         // and the byte span of each position.
         let (spans, at): (Vec<(usize, usize)>, Vec<KeysAt<'g>>) = if lang == Lang::En {
             let toks = analysis::analyze(Lang::En, Kind::Word, text);
-            let words: Vec<String> = toks.iter().map(|t| t.text.clone()).collect();
+            let words: Vec<String> = toks.iter().map(|t| t.text.to_string()).collect();
             let at = (0..words.len())
                 .map(|i| {
                     table.get(&words[i]).map_or(Vec::new(), |keys| {
