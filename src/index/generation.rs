@@ -1413,6 +1413,50 @@ mod tests {
     }
 
     #[test]
+    fn dense_article_terms_hold_the_factors_of_their_listed_postings() {
+        let dir = tempfile::tempdir().unwrap();
+        let shipped = crate::kb::sources(&[], None);
+        crate::kb::build(dir.path(), &shipped, false, &BuildOptions::default()).unwrap();
+        let gen = open_current(dir.path()).unwrap();
+        let (mut dense, mut listed) = (0, 0);
+        for (&(lang, kind), lexicon) in &gen.lexicons {
+            let articles = gen.segments.articles(lang);
+            assert!(!articles.is_empty(), "{lang:?}");
+            for slot in articles.clone() {
+                let r = gen.doc_refs[slot as usize];
+                assert_eq!((r.part, r.variant.lang()), (Part::Article, lang));
+            }
+            let field = gen.fields.text(lang, Part::Article, kind);
+            for (text, postings) in &lexicon.common {
+                let raw = gen.readers[&field]
+                    .decode(field, text, |at, factor, _, _| Posting { at, factor })
+                    .unwrap();
+                let n = articles.len();
+                match &postings.article().docs {
+                    ArticleDocs::Dense(factors) => {
+                        dense += 1;
+                        assert!(raw.postings.len() * DENSE_SHARE >= n, "{text}");
+                        assert_eq!(factors.len(), n, "{text}");
+                        let held: Vec<Posting> = (articles.start..)
+                            .zip(factors.iter())
+                            .filter(|(_, &factor)| factor > 0.0)
+                            .map(|(at, &factor)| Posting { at, factor })
+                            .collect();
+                        assert_eq!(held, &*raw.postings, "{text}");
+                    }
+                    ArticleDocs::Listed(held) => {
+                        listed += 1;
+                        assert!(raw.postings.len() * DENSE_SHARE < n, "{text}");
+                        assert_eq!(held, &raw.postings, "{text}");
+                    }
+                }
+                assert_eq!(postings.article().doc_freq, raw.doc_freq, "{text}");
+            }
+        }
+        assert!(dense > 0 && listed > 0, "{dense} dense, {listed} listed");
+    }
+
+    #[test]
     fn terms_decoded_when_a_generation_opens_are_those_a_lookup_decodes() {
         let dir = tempfile::tempdir().unwrap();
         let shipped = crate::kb::sources(&[], None);
