@@ -1412,11 +1412,17 @@ mod tests {
         );
     }
 
-    #[test]
-    fn dense_article_terms_hold_the_factors_of_their_listed_postings() {
+    /// Builds the shipped knowledge base in a new index root.
+    fn shipped_root() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let shipped = crate::kb::sources(&[], None);
         crate::kb::build(dir.path(), &shipped, false, &BuildOptions::default()).unwrap();
+        dir
+    }
+
+    #[test]
+    fn dense_article_terms_hold_the_factors_of_their_listed_postings() {
+        let dir = shipped_root();
         let gen = open_current(dir.path()).unwrap();
         let (mut dense, mut listed) = (0, 0);
         for (&(lang, kind), lexicon) in &gen.lexicons {
@@ -1458,9 +1464,7 @@ mod tests {
 
     #[test]
     fn terms_decoded_when_a_generation_opens_are_those_a_lookup_decodes() {
-        let dir = tempfile::tempdir().unwrap();
-        let shipped = crate::kb::sources(&[], None);
-        crate::kb::build(dir.path(), &shipped, false, &BuildOptions::default()).unwrap();
+        let dir = shipped_root();
         let whole = open_current(dir.path()).unwrap();
         let mut part = open_current(dir.path()).unwrap();
         part.warm(4096).unwrap();
