@@ -116,8 +116,8 @@ pub struct Best {
     pub score: f32,
     /// For an article document: the IDF-weighted share of the query's terms it contains.
     pub coverage: f32,
-    /// For a phrasing or sentence: the share of its tokens that are query terms (for a phrasing, see
-    /// [`PhrasingWords`]).
+    /// For a phrasing or sentence: the share of its tokens that are query terms (for a
+    /// phrasing, see [`PhrasingWords`]).
     pub precision: f32,
     /// For a phrasing: occurrences of query terms in its word field (content words only).
     words_matched: f32,
@@ -177,7 +177,8 @@ struct Scratch {
     docs: Vec<Acc>,
     /// What article documents gather.
     articles: Articles,
-    /// The documents the query added to, unless a dense term swept them.
+    /// The documents the query added to one posting at a time (a dense term's are
+    /// [`Articles::swept`]).
     touched: Vec<u32>,
     /// Per group: the query (epoch) that last gave it a slot, and the slot. A stamp instead of
     /// a reset, so a query that stops half-way leaves nothing behind.
