@@ -1,7 +1,7 @@
 //! Character normalisation that keeps a map back to the original text, so tokens built from
 //! normalised characters still carry offsets into what the user wrote.
 
-use compact_str::CompactString;
+use compact_str::ToCompactString;
 use unicode_normalization::UnicodeNormalization;
 
 /// A normalised character with the byte span of the original character it came from.
@@ -106,7 +106,7 @@ pub fn text_of<S: FromIterator<char>>(chars: &[NChar]) -> S {
 pub fn bigrams(chars: &[NChar], out: &mut Vec<super::Tok>) {
     if chars.len() == 1 {
         out.push(super::Tok {
-            text: CompactString::from(&*chars[0].c.encode_utf8(&mut [0; 4])),
+            text: chars[0].c.to_compact_string(),
             from: chars[0].from,
             to: chars[0].to,
         });
@@ -124,7 +124,7 @@ pub fn bigrams(chars: &[NChar], out: &mut Vec<super::Tok>) {
 /// Returns each character of `chars` as a token.
 pub fn unigrams(chars: &[NChar], out: &mut Vec<super::Tok>) {
     out.extend(chars.iter().map(|n| super::Tok {
-        text: CompactString::from(&*n.c.encode_utf8(&mut [0; 4])),
+        text: n.c.to_compact_string(),
         from: n.from,
         to: n.to,
     }));
