@@ -7,8 +7,8 @@ mod schema;
 pub use generation::{
     build_generation, current_generation, current_meta, documents, edit_generation, fingerprint,
     generation_dir, open_current, ArticleDocs, ArticlePostings, BuildOptions, DocRef, FieldMap,
-    FieldReaders, FieldStats, Generation, Meta, Posting, Postings, Progress, Provenance, RootLock,
-    Segments, ShapedPosting, TermParts, TermPostings,
+    FieldReaders, FieldStats, Found, Generation, Meta, Posting, Postings, Progress, Provenance,
+    RootLock, Segments, ShapedPosting, TermParts, TermPostings,
 };
 pub use schema::{Fields, Part};
 

@@ -41,12 +41,11 @@
 
 use super::query::Analysed;
 use crate::analysis::{self, Kind};
-use crate::index::{ArticleDocs, FieldStats, Generation, Part, Postings};
+use crate::index::{ArticleDocs, FieldStats, Found, Generation, Part};
 use crate::lang::Lang;
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::Arc;
 use tantivy::{Searcher, Term};
 
 /// BM25 term-frequency saturation.
@@ -284,11 +283,11 @@ struct FieldPlan<'g> {
 }
 
 /// One query term in one field: its postings and its weights.
-struct Job {
+struct Job<'g> {
     /// Index of its [`FieldPlan`].
     field: usize,
     part: Part,
-    postings: Postings,
+    postings: Found<'g>,
     /// `weight(kind) × occurrences in the query × IDF`.
     weight: f32,
     /// The term's part of the query's coverage (0 for kinds confidence ignores).
@@ -426,7 +425,7 @@ struct Plan<'g> {
     /// Every (part, kind) field the query has terms in.
     fields: Vec<FieldPlan<'g>>,
     /// Every query term's postings in each of them.
-    jobs: Vec<Job>,
+    jobs: Vec<Job<'g>>,
     /// Keys of the query's function words (see [`PhrasingWords`]).
     function_words: Vec<u64>,
     /// The weight of the word analysis in closeness (0 when the query has no words).
@@ -458,7 +457,7 @@ fn plan<'g>(segments: usize, gen: &'g Generation, q: &Analysed) -> tantivy::Resu
             word_closeness = measured_kind;
         }
         // Each term's postings in every part's field of the kind, looked up once.
-        let found: Vec<Postings> = terms
+        let found: Vec<Found<'_>> = terms
             .iter()
             .map(|(t, _)| gen.term(q.lang, kind, t))
             .collect::<std::io::Result<_>>()?;
@@ -519,7 +518,7 @@ fn plan<'g>(segments: usize, gen: &'g Generation, q: &Analysed) -> tantivy::Resu
                 jobs.push(Job {
                     field: fields.len(),
                     part,
-                    postings: Arc::clone(found),
+                    postings: found.clone(),
                     weight,
                     coverage,
                     closeness: measured_kind,
