@@ -317,11 +317,9 @@ impl Engine {
             .into_iter()
             .map(|fallback::Ranked { hit, fallback }| {
                 let group = &gen.groups[hit.group as usize];
-                let versions = translate::versions(group);
-                let shown = translate::pick(&versions, hit.version.lang)
-                    .expect("shown version is in its group")
-                    .clone();
-                let agent_version = agent.and_then(|v| translate::pick(&versions, v).cloned());
+                let shown = translate::version(group, hit.version.lang)
+                    .expect("shown version is in its group");
+                let agent_version = agent.and_then(|v| translate::version(group, v));
                 GroupHit {
                     candidate_only: hit.confidence < threshold,
                     available: group.iter().map(|a| a.lang).collect(),

@@ -703,37 +703,12 @@ fn fold_articles(gen: &Generation, s: &mut Scratch, keep: &impl Fn(u32) -> bool)
         ..
     } = s;
     folded.clear();
-    let (folded, group_slot, epoch) = (&mut *folded, &mut group_slot[..], *epoch);
-    if a.swept.is_empty() {
-        fold_slots(
-            gen,
-            a,
-            touched.iter().copied(),
-            keep,
-            folded,
-            group_slot,
-            epoch,
-        );
-    } else {
-        let swept = a.swept.clone().filter(|&at| a.score[at as usize] > 0.0);
-        fold_slots(gen, a, swept, keep, folded, group_slot, epoch);
-    }
-}
-
-/// Folds the article documents in `slots` into `folded` (see [`fold_articles`]).
-fn fold_slots(
-    gen: &Generation,
-    a: &Articles,
-    slots: impl Iterator<Item = u32>,
-    keep: &impl Fn(u32) -> bool,
-    folded: &mut Vec<Fold>,
-    group_slot: &mut [(u32, u32)],
-    epoch: u32,
-) {
-    for at in slots {
+    let epoch = *epoch;
+    let a = &*a;
+    let mut fold = |at: u32| {
         let r = gen.doc_refs[at as usize];
         if r.group == u32::MAX || !keep(r.group) {
-            continue;
+            return;
         }
         let slot = &mut group_slot[r.group as usize];
         if slot.0 != epoch {
@@ -752,6 +727,14 @@ fn fold_slots(
             f.score = a.score[i];
             f.best = at;
         }
+    };
+    if a.swept.is_empty() {
+        touched.iter().copied().for_each(&mut fold);
+    } else {
+        a.swept
+            .clone()
+            .filter(|&at| a.score[at as usize] > 0.0)
+            .for_each(&mut fold);
     }
 }
 

@@ -491,12 +491,15 @@ impl Glossary {
         // and the byte span of each position.
         let (spans, at): (Vec<(usize, usize)>, Vec<KeysAt<'g>>) = if lang == Lang::En {
             let toks = analysis::analyze(Lang::En, Kind::Word, text);
-            let words: Vec<String> = toks.iter().map(|t| t.text.to_string()).collect();
+            let words: Vec<&str> = toks.iter().map(|t| t.text.as_str()).collect();
             let at = (0..words.len())
                 .map(|i| {
-                    table.get(&words[i]).map_or(Vec::new(), |keys| {
+                    table.get(words[i]).map_or(Vec::new(), |keys| {
                         keys.iter()
-                            .filter(|k| words[i..].starts_with(&k.tokens))
+                            .filter(|k| {
+                                words.len() - i >= k.tokens.len()
+                                    && k.tokens.iter().zip(&words[i..]).all(|(k, w)| k == w)
+                            })
                             .map(|k| (k, k.tokens.len()))
                             .collect()
                     })

@@ -57,27 +57,41 @@ pub struct Version {
 
 /// Returns every version of a group with its staleness flag, ordered by language tag.
 pub fn versions(group: &[Arc<Article>]) -> Vec<Version> {
-    let newest = group.iter().filter_map(|a| a.updated_ts()).max();
-    group
-        .iter()
-        .map(|a| Version {
-            article: a.clone(),
-            stale: matches!((a.updated_ts(), newest), (Some(t), Some(n)) if t < n),
-        })
-        .collect()
+    let newest = newest(group);
+    group.iter().map(|a| version_of(a, newest)).collect()
 }
 
 /// Returns the version in `wanted`, else another version of the same language (`zh` for
 /// `zh-Hant` and back).
 pub fn pick(versions: &[Version], wanted: Variant) -> Option<&Version> {
-    versions
+    find(versions, |v| v.article.lang, wanted)
+}
+
+/// Returns a group's version in `wanted` (chosen as [`pick`] does) with its staleness, without
+/// building the others (a search does this for each hit).
+pub fn version(group: &[Arc<Article>], wanted: Variant) -> Option<Version> {
+    find(group, |a| a.lang, wanted).map(|a| version_of(a, newest(group)))
+}
+
+/// Returns the item in `wanted`, else one of the same language.
+fn find<T>(items: &[T], lang: impl Fn(&T) -> Variant, wanted: Variant) -> Option<&T> {
+    items
         .iter()
-        .find(|v| v.article.lang == wanted)
-        .or_else(|| {
-            versions
-                .iter()
-                .find(|v| v.article.lang.lang() == wanted.lang())
-        })
+        .find(|i| lang(i) == wanted)
+        .or_else(|| items.iter().find(|i| lang(i).lang() == wanted.lang()))
+}
+
+/// Returns the newest `updated_at` of a group's versions.
+fn newest(group: &[Arc<Article>]) -> Option<i64> {
+    group.iter().filter_map(|a| a.updated_ts()).max()
+}
+
+/// Returns an article as a version of a group whose newest version is from `newest`.
+fn version_of(a: &Arc<Article>, newest: Option<i64>) -> Version {
+    Version {
+        article: Arc::clone(a),
+        stale: matches!((a.updated_ts(), newest), (Some(t), Some(n)) if t < n),
+    }
 }
 
 #[cfg(test)]
@@ -110,5 +124,26 @@ mod tests {
             v.iter().map(|v| v.stale).collect::<Vec<_>>(),
             [false, true, false]
         );
+    }
+
+    #[test]
+    fn one_version_is_picked_and_flagged_as_among_all_of_them() {
+        let g = [
+            art(Variant::Ko, "2026-10-15T00:00:00Z"),
+            art(Variant::En, "2026-06-01T00:00:00+09:00"),
+            art(Variant::ZhHant, "2026-10-15T00:00:00Z"),
+        ];
+        let all = versions(&g);
+        for wanted in [Variant::Ko, Variant::En, Variant::Zh, Variant::ZhHant] {
+            let one = version(&g, wanted).unwrap();
+            assert_eq!(Some(&one), pick(&all, wanted), "{wanted:?}");
+        }
+        // Simplified Chinese falls back to the Traditional version; English is stale.
+        assert_eq!(
+            version(&g, Variant::Zh).unwrap().article.lang,
+            Variant::ZhHant
+        );
+        assert!(version(&g, Variant::En).unwrap().stale);
+        assert_eq!(version(&g[..1], Variant::En), None);
     }
 }
