@@ -392,9 +392,11 @@ pub fn evidence(
         }
         let articles = s.touched.len();
         let (candidate, epoch) = (std::mem::take(&mut s.candidate), s.epoch);
-        let admit = |at: usize| {
-            let group = gen.doc_refs[at].group as usize;
-            candidate.get(group) == Some(&epoch)
+        // Slices held by value, so the scoring loop keeps them in registers.
+        let (doc_refs, candidates) = (&gen.doc_refs[..], &candidate[..]);
+        let admit = move |at: usize| {
+            let group = doc_refs[at].group as usize;
+            candidates.get(group) == Some(&epoch)
         };
         for job in jobs.iter().filter(|j| j.part != Part::Article) {
             ctx.score_evidence(job, s, admit);
@@ -546,14 +548,19 @@ fn score_articles(job: &Job, articles: &std::ops::Range<u32>, s: &mut Scratch) {
     let a = &mut s.articles;
     match &job.postings.article().docs {
         ArticleDocs::Listed(postings) => {
+            // Slices, so the loop keeps them in registers (a Vec's pointer is reloaded after
+            // each push to `touched`).
+            let (score, bound, coverage) =
+                (&mut a.score[..], &mut a.bound[..], &mut a.coverage[..]);
+            let touched = &mut s.touched;
             for p in postings.iter() {
                 let at = p.at as usize;
-                if a.score[at] == 0.0 {
-                    s.touched.push(p.at);
+                if score[at] == 0.0 {
+                    touched.push(p.at);
                 }
-                a.score[at] += job.weight * p.factor;
-                a.bound[at] += job.bound;
-                a.coverage[at] += job.coverage;
+                score[at] += job.weight * p.factor;
+                bound[at] += job.bound;
+                coverage[at] += job.coverage;
             }
         }
         ArticleDocs::Dense(factors) => {
@@ -589,13 +596,14 @@ impl Ctx<'_, '_> {
         let inv_len = &*self.fields[job.field].stats.inv_len;
         // Kinds confidence ignores only add to the score.
         let measures = job.closeness > 0.0;
+        let (docs, touched) = (&mut s.docs[..], &mut s.touched);
         for p in postings.postings.iter() {
             if !admit(p.at as usize) {
                 continue;
             }
-            let acc = &mut s.docs[p.at as usize];
+            let acc = &mut docs[p.at as usize];
             if acc.score == 0.0 {
-                s.touched.push(p.at);
+                touched.push(p.at);
             }
             acc.score += job.weight * p.factor;
             if job.phrasing_words {
@@ -703,38 +711,62 @@ fn fold_articles(gen: &Generation, s: &mut Scratch, keep: &impl Fn(u32) -> bool)
         ..
     } = s;
     folded.clear();
-    let epoch = *epoch;
     let a = &*a;
-    let mut fold = |at: u32| {
-        let r = gen.doc_refs[at as usize];
-        if r.group == u32::MAX || !keep(r.group) {
+    let mut folder = Folder {
+        gen,
+        a,
+        keep,
+        folded,
+        group_slot,
+        epoch: *epoch,
+    };
+    if a.swept.is_empty() {
+        for &at in touched.iter() {
+            folder.fold(at);
+        }
+    } else {
+        for at in a.swept.clone().filter(|&at| a.score[at as usize] > 0.0) {
+            folder.fold(at);
+        }
+    }
+}
+
+/// Folds article documents into their groups' [`Fold`]s (see [`fold_articles`]).
+struct Folder<'a, K> {
+    gen: &'a Generation,
+    a: &'a Articles,
+    keep: &'a K,
+    folded: &'a mut Vec<Fold>,
+    group_slot: &'a mut [(u32, u32)],
+    epoch: u32,
+}
+
+impl<K: Fn(u32) -> bool> Folder<'_, K> {
+    /// Folds article document `at` into its group's fold, giving the group its slot in the
+    /// epoch when it has none yet.
+    #[inline(always)]
+    fn fold(&mut self, at: u32) {
+        let r = self.gen.doc_refs[at as usize];
+        if r.group == u32::MAX || !(self.keep)(r.group) {
             return;
         }
-        let slot = &mut group_slot[r.group as usize];
-        if slot.0 != epoch {
-            *slot = (epoch, folded.len() as u32);
-            folded.push(Fold {
+        let slot = &mut self.group_slot[r.group as usize];
+        if slot.0 != self.epoch {
+            *slot = (self.epoch, self.folded.len() as u32);
+            self.folded.push(Fold {
                 group: r.group,
                 score: 0.0,
                 bound: 0.0,
                 best: u32::MAX,
             });
         }
-        let f = &mut folded[slot.1 as usize];
+        let f = &mut self.folded[slot.1 as usize];
         let i = at as usize;
-        f.bound += a.bound[i];
-        if a.score[i] > f.score {
-            f.score = a.score[i];
+        f.bound += self.a.bound[i];
+        if self.a.score[i] > f.score {
+            f.score = self.a.score[i];
             f.best = at;
         }
-    };
-    if a.swept.is_empty() {
-        touched.iter().copied().for_each(&mut fold);
-    } else {
-        a.swept
-            .clone()
-            .filter(|&at| a.score[at as usize] > 0.0)
-            .for_each(&mut fold);
     }
 }
 
