@@ -10,6 +10,7 @@ use crate::translate::glossary::{Glossary, GlossaryError, GlossarySource};
 use crate::translate::memory::{self, PerGeneration};
 use crate::translate::{self, Version};
 use arc_swap::ArcSwap;
+use smallvec::SmallVec;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -106,8 +107,8 @@ pub struct GroupHit {
     pub hit: Hit,
     /// The version shown, with its staleness.
     pub shown: Version,
-    /// Every language tag the article exists in.
-    pub available: Vec<Variant>,
+    /// Every language tag the article exists in (one per variant, so held inline).
+    pub available: SmallVec<[Variant; 4]>,
     /// The version in the agent's language, when asked for and present.
     pub agent_version: Option<Version>,
     /// True when below the confidence threshold.

@@ -206,11 +206,13 @@ impl Scratch {
     /// Zeroes what the last query touched (also after a query that failed half-way).
     fn reset(&mut self) {
         let a = &mut self.articles;
+        let (score, bound, coverage) = (&mut a.score[..], &mut a.bound[..], &mut a.coverage[..]);
+        let docs = &mut self.docs[..];
         for &at in &self.touched {
             let at = at as usize;
-            self.docs[at] = Acc::default();
-            if at < a.score.len() {
-                (a.score[at], a.bound[at], a.coverage[at]) = (0.0, 0.0, 0.0);
+            docs[at] = Acc::default();
+            if at < score.len() {
+                (score[at], bound[at], coverage[at]) = (0.0, 0.0, 0.0);
             }
         }
         self.touched.clear();
