@@ -454,9 +454,9 @@ impl TermParts {
 pub type Postings = Arc<TermParts>;
 
 /// A term's postings as [`Generation::term`] finds them: borrowed from the terms decoded
-/// when the generation opened (never forgotten, so no reference count is taken: an atomic
-/// increment and decrement on a cache line of its own, per term and query, cost drcd's
-/// queries about a tenth of their time), or shared with the remembered terms.
+/// when the generation opened, which live as long as it does (so a query takes no reference
+/// count: an atomic increment and decrement per term and query, each on a cache line of its
+/// own), or shared with the remembered terms, which may be forgotten while a query uses them.
 #[derive(Debug, Clone)]
 pub enum Found<'g> {
     /// One of the generation's common terms.
