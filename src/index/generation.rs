@@ -433,17 +433,16 @@ impl TermParts {
         self.article.docs.len() + self.phrasing.postings.len() + self.sentence.postings.len()
     }
 
-    /// Returns about how many bytes a table entry of `postings` under `text` takes: the
-    /// key, the shared parts and the postings (allocator and hash-table slack not counted).
+    /// Returns about how many bytes an entry of `postings` under `text` takes in a
+    /// lexicon's common terms, which hold the parts in the entry: the key, the parts and the
+    /// postings (allocator and hash-table slack not counted).
     fn bytes(text: &str, postings: &TermParts) -> usize {
         let heap = if text.len() > std::mem::size_of::<TermText>() {
             text.len()
         } else {
             0
         };
-        heap + std::mem::size_of::<(TermText, Postings)>()
-            + 2 * std::mem::size_of::<usize>()
-            + std::mem::size_of::<TermParts>()
+        heap + std::mem::size_of::<(TermText, TermParts)>()
             + postings.article.docs.bytes()
             + (postings.phrasing.postings.len() + postings.sentence.postings.len())
                 * std::mem::size_of::<ShapedPosting>()
@@ -538,9 +537,9 @@ impl Remembered {
 
 /// About how many bytes of terms and postings [`Generation::warm`] decodes per language and
 /// analysis ([`TermParts::bytes`]). The dev sets' banks are held whole, the largest
-/// analysis taking about 20 MiB: zh-hant-drcd's 1,000 passages of a few hundred characters
-/// have 111,951 distinct bigrams (its three analyses take 31 MiB together, decoded in about
-/// half a second), en-squad's 2,067 answers 131,122 word pairs.
+/// analysis taking about 17 MiB: zh-hant-drcd's 1,000 passages of a few hundred characters
+/// have 111,951 distinct bigrams (its three analyses take 26 MiB together, decoded in about
+/// a third of a second), en-squad's 2,067 answers 131,122 word pairs.
 const COMMON_BYTES: usize = 32 << 20;
 
 /// Most terms each half of a language and analysis's remembered terms holds.

@@ -206,6 +206,8 @@ impl Scratch {
     /// Zeroes what the last query touched (also after a query that failed half-way).
     fn reset(&mut self) {
         let a = &mut self.articles;
+        let swept = a.swept.start as usize..a.swept.end as usize;
+        a.swept = 0..0;
         let (score, bound, coverage) = (&mut a.score[..], &mut a.bound[..], &mut a.coverage[..]);
         let docs = &mut self.docs[..];
         for &at in &self.touched {
@@ -216,11 +218,9 @@ impl Scratch {
             }
         }
         self.touched.clear();
-        let swept = a.swept.start as usize..a.swept.end as usize;
-        a.score[swept.clone()].fill(0.0);
-        a.bound[swept.clone()].fill(0.0);
-        a.coverage[swept].fill(0.0);
-        a.swept = 0..0;
+        for sums in [score, bound, coverage] {
+            sums[swept.clone()].fill(0.0);
+        }
     }
 }
 
