@@ -69,6 +69,12 @@ pub struct Stats {
     pub glossary_concepts: usize,
     /// Entries in the translation memory of the served generation.
     pub memory_entries: usize,
+    /// The ranking in use.
+    pub ranking: crate::engine::Ranking,
+    /// The encoder's model file, when loaded.
+    pub model: Option<std::path::PathBuf>,
+    /// Sentence vectors of the served generation.
+    pub vectors: usize,
 }
 
 /// Administers the index an [`Engine`] serves.
@@ -279,6 +285,9 @@ impl Admin {
             searches_served: self.engine.searches_served(),
             glossary_concepts: self.engine.glossary().len(),
             memory_entries: self.engine.memory().entries(),
+            ranking: self.engine.ranking(),
+            model: self.engine.encoder().map(|e| e.path().to_path_buf()),
+            vectors: self.engine.vector_count(),
         }
     }
 }

@@ -2,14 +2,16 @@
 //! generation (with the cross-language fallback) and attaches translation groups; looks up
 //! agent replies in the translation memory. The gRPC server and the CLI both call this.
 
+use crate::embed::Encoder;
+use crate::index::vectors::{VectorStats, Vectors};
 use crate::index::{self, Generation, IndexError};
 use crate::lang::{Choice, Detection, Detector, Lang, Source, Variant};
 use crate::search::fallback::{self, Fallback};
-use crate::search::{self, Hit, SearchSpec};
+use crate::search::{self, hybrid, Hit, SearchSpec};
 use crate::translate::glossary::{Glossary, GlossaryError, GlossarySource};
 use crate::translate::memory::{self, PerGeneration};
 use crate::translate::{self, Version};
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use smallvec::SmallVec;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,8 +29,10 @@ pub const MAX_TOP_K: usize = 50;
 pub struct Settings {
     /// Language used when neither detection nor a hint decides.
     pub default_lang: Lang,
-    /// Confidence at or above which the first hit counts as an answer.
-    pub threshold: f64,
+    /// Confidence at or above which the first hit counts as an answer; `None` for the
+    /// default of the ranking in use ([`search::DEFAULT_THRESHOLD`] lexical,
+    /// [`hybrid::DEFAULT_THRESHOLD`] hybrid).
+    pub threshold: Option<f64>,
     /// Fail queries in unsupported languages with FAILED_PRECONDITION instead of answering
     /// from the hint or default language.
     pub strict_language: bool,
@@ -38,7 +42,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             default_lang: Lang::En,
-            threshold: search::DEFAULT_THRESHOLD,
+            threshold: None,
             strict_language: false,
         }
     }
@@ -115,11 +119,26 @@ pub struct GroupHit {
     pub candidate_only: bool,
     /// Set when the hit comes from the cross-language fallback.
     pub fallback: Option<Fallback>,
+    /// Its lexical confidence (0 when only its vectors found it).
+    pub lexical: f64,
+    /// Its semantic evidence (0 to 1), when the encoder ranked the search.
+    pub semantic: Option<f64>,
+}
+
+/// Which signals ranked a search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ranking {
+    /// Lexical evidence and the sentence encoder's vectors.
+    Hybrid,
+    /// Lexical evidence only; says why the encoder was not used.
+    Lexical(String),
 }
 
 /// The result of a search.
 #[derive(Debug, Clone)]
 pub struct SearchOutcome {
+    /// The signals that ranked it.
+    pub ranking: Ranking,
     /// The language searched and why.
     pub choice: Choice,
     /// True when the first hit clears the threshold.
@@ -145,6 +164,13 @@ pub struct Engine {
     glossary: ArcSwap<Glossary>,
     glossary_source: GlossarySource,
     memory: PerGeneration,
+    encoder: Option<Arc<Encoder>>,
+    /// The model file's SHA-256 (the vectors' model id).
+    model_id: String,
+    /// Why there is no encoder (or no vectors), for responses and stats.
+    lexical_reason: String,
+    /// The served generation's vectors (`None` without an encoder).
+    vectors: ArcSwapOption<Vectors>,
 }
 
 fn parse_lang(field: &'static str, value: &Option<String>) -> Result<Option<Variant>, EngineError> {
@@ -177,7 +203,64 @@ impl Engine {
             glossary: ArcSwap::from_pointee(glossary),
             glossary_source: GlossarySource::Shipped,
             memory: PerGeneration::default(),
+            encoder: None,
+            model_id: String::new(),
+            lexical_reason: "no model installed".into(),
+            vectors: ArcSwapOption::empty(),
         })
+    }
+
+    /// Ranks with the sentence encoder too (`None`: lexically, for `reason`). Embeds the served
+    /// generation's titles and questions that its vectors file lacks; returns how.
+    pub fn with_encoder(
+        mut self,
+        encoder: Option<(Arc<Encoder>, String)>,
+        reason: &str,
+    ) -> Result<(Engine, Option<VectorStats>), crate::index::vectors::VectorError> {
+        let Some((encoder, model_id)) = encoder else {
+            self.lexical_reason = reason.to_string();
+            return Ok((self, None));
+        };
+        let gen = self.generation();
+        let (vectors, stats) = Vectors::load_or_build(&self.root, &gen, &encoder, &model_id, None)?;
+        self.vectors.store(Some(Arc::new(vectors)));
+        self.encoder = Some(encoder);
+        self.model_id = model_id;
+        Ok((self, Some(stats)))
+    }
+
+    /// Returns the ranking searches use now.
+    pub fn ranking(&self) -> Ranking {
+        match (&self.encoder, self.vectors.load().is_some()) {
+            (Some(_), true) => Ranking::Hybrid,
+            (Some(_), false) => Ranking::Lexical("the served generation has no vectors".into()),
+            (None, _) => Ranking::Lexical(self.lexical_reason.clone()),
+        }
+    }
+
+    /// Returns the number of sentence vectors of the served generation.
+    pub fn vector_count(&self) -> usize {
+        self.vectors.load().as_ref().map_or(0, |v| v.len())
+    }
+
+    /// Returns the encoder, when one is loaded.
+    pub fn encoder(&self) -> Option<&Arc<Encoder>> {
+        self.encoder.as_ref()
+    }
+
+    /// Returns the threshold in force for the ranking in use.
+    pub fn threshold(&self) -> f64 {
+        self.settings.threshold.unwrap_or(match self.ranking() {
+            Ranking::Hybrid => hybrid::DEFAULT_THRESHOLD,
+            Ranking::Lexical(_) => search::DEFAULT_THRESHOLD,
+        })
+    }
+
+    /// Returns the vectors of `gen` when they are the served ones.
+    fn vectors_of(&self, gen: &Generation) -> Option<Arc<Vectors>> {
+        self.vectors
+            .load_full()
+            .filter(|v| v.generation == gen.meta.generation)
     }
 
     /// Loads the glossary from `source` and keeps `source` for [`Engine::reload_glossary`].
@@ -243,7 +326,21 @@ impl Engine {
                 let g = index::open_current(&self.root)?;
                 self.glossary.load().warm(&g);
                 let n = g.meta.generation;
+                let vectors = self.encoder.as_ref().and_then(|encoder| {
+                    let previous = self.vectors.load_full();
+                    match Vectors::load_or_build(&self.root, &g, encoder, &self.model_id, previous.as_deref()) {
+                        Ok((v, stats)) => {
+                            tracing::info!(generation = n, texts = stats.texts, embedded = stats.embedded, reused = stats.reused, ms = stats.ms, "vectors ready");
+                            Some(Arc::new(v))
+                        }
+                        Err(e) => {
+                            tracing::error!(generation = n, error = %e, "vectors failed; searching lexically");
+                            None
+                        }
+                    }
+                });
                 self.current.store(Arc::new(g));
+                self.vectors.store(vectors);
                 Ok(n)
             }
             _ => Ok(served),
@@ -302,21 +399,77 @@ impl Engine {
             return Err(EngineError::UnsupportedLanguage(code.to_string()));
         }
         let gen = self.generation();
+        let vectors = self.encoder.as_ref().and(self.vectors_of(&gen));
+        let ranking = match (&vectors, self.ranking()) {
+            (Some(_), _) => Ranking::Hybrid,
+            (None, Ranking::Hybrid) => Ranking::Lexical("vectors are not ready".into()),
+            (None, r) => r,
+        };
+        let threshold = self.settings.threshold.unwrap_or(match ranking {
+            Ranking::Hybrid => hybrid::DEFAULT_THRESHOLD,
+            Ranking::Lexical(_) => search::DEFAULT_THRESHOLD,
+        });
         let spec = SearchSpec {
             text,
             lang: choice.lang,
-            top_k,
+            // Hybrid ranking needs the lexical confidence of more articles than it returns.
+            top_k: if vectors.is_some() {
+                top_k.max(hybrid::LEXICAL_CANDIDATES)
+            } else {
+                top_k
+            },
             category,
             snippets: !p.no_snippets,
             spelling: true,
         };
-        let threshold = self.settings.threshold;
+        // The fallback's own decisions are lexical: they use the lexical threshold.
+        let lexical_threshold = match ranking {
+            Ranking::Hybrid => search::DEFAULT_THRESHOLD,
+            Ranking::Lexical(_) => threshold,
+        };
         let hits = search::search(&gen, &spec)?;
-        let hits = fallback::with_fallback(&gen, &self.glossary.load(), &spec, hits, threshold)?;
-        let answered = hits.first().is_some_and(|h| h.hit.confidence >= threshold);
-        let hits = hits
+        let hits =
+            fallback::with_fallback(&gen, &self.glossary.load(), &spec, hits, lexical_threshold)?;
+        let ranked: Vec<(fallback::Ranked, f64, Option<f64>)> = match (&vectors, &self.encoder) {
+            (Some(vectors), Some(encoder)) => {
+                let q = encoder
+                    .embed_query(text)
+                    .map_err(|e| EngineError::Internal(e.to_string()))?;
+                let sims = hybrid::similarities(vectors, gen.groups.len(), &q);
+                let traditional =
+                    choice.lang == Lang::Zh && crate::analysis::is_traditional(text);
+                let in_category = |g: u32| {
+                    category.is_none_or(|c| gen.groups[g as usize].iter().any(|a| a.category == c))
+                };
+                hybrid::fuse(
+                    &gen,
+                    hits,
+                    &sims,
+                    choice.lang,
+                    traditional,
+                    top_k,
+                    spec.snippets,
+                    in_category,
+                )
+                .into_iter()
+                .map(|(r, lexical, semantic)| (r, lexical, Some(semantic)))
+                .collect()
+            }
+            _ => hits
+                .into_iter()
+                .take(top_k)
+                .map(|r| {
+                    let c = r.hit.confidence;
+                    (r, c, None)
+                })
+                .collect(),
+        };
+        let answered = ranked
+            .first()
+            .is_some_and(|(r, _, _)| r.hit.confidence >= threshold);
+        let hits = ranked
             .into_iter()
-            .map(|fallback::Ranked { hit, fallback }| {
+            .map(|(fallback::Ranked { hit, fallback }, lexical, semantic)| {
                 let group = &gen.groups[hit.group as usize];
                 let shown = translate::version(group, hit.version.lang)
                     .expect("shown version is in its group");
@@ -328,10 +481,13 @@ impl Engine {
                     shown,
                     agent_version,
                     fallback,
+                    lexical,
+                    semantic,
                 }
             })
             .collect();
         Ok(SearchOutcome {
+            ranking,
             choice,
             answered,
             threshold,

@@ -7,6 +7,7 @@
 //! - [`engine`]: validation, language choice, search over the served generation, groups.
 //! - [`lang`]: supported languages, locale parsing, detection (script check + lingua).
 //! - [`analysis`]: per-language analyzers, registered with every opened index.
+//! - [`embed`]: the multilingual sentence encoder (one vector per text, any language).
 //! - [`search`]: query building, ranking, confidence, snippets, cross-language fallback.
 //! - [`translate`]: translation groups and staleness, the glossary, the translation memory.
 //! - [`ingest`]: reading dumps (JSONL, CSV, Zendesk) into [`ingest::Article`] values.
@@ -19,6 +20,7 @@
 pub mod admin;
 pub mod analysis;
 pub mod cli;
+pub mod embed;
 pub mod engine;
 pub mod eval;
 pub mod index;

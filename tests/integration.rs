@@ -14,6 +14,8 @@
 //! - [`cli`]: the `faqd` binary.
 //! - [`admin`]: the admin API: token check, re-index, upsert/delete, stats, swaps under load.
 //! - [`faults`]: a build killed by SIGKILL, two servers on one index root.
+//! - [`semantic`]: the sentence encoder (agreement with the model package's engine), hybrid
+//!   ranking across languages, the lexical mode, vectors reused across rebuilds.
 
 #[path = "integration/common.rs"]
 mod common;
@@ -34,5 +36,7 @@ mod faults;
 mod requests;
 #[path = "integration/search.rs"]
 mod search;
+#[path = "integration/semantic.rs"]
+mod semantic;
 #[path = "integration/service.rs"]
 mod service;

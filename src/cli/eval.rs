@@ -17,9 +17,10 @@ pub struct EvalArgs {
     /// Route queries by detection (as production) or by their labelled language.
     #[arg(long, value_enum, default_value = "detect")]
     pub route: retrieval::Route,
-    /// Confidence threshold for the answer/no-answer decision.
-    #[arg(long, default_value_t = crate::search::DEFAULT_THRESHOLD)]
-    pub threshold: f64,
+    /// Confidence threshold for the answer/no-answer decision. Default: that of the ranking
+    /// in use (0.2 hybrid, 0.23 lexical).
+    #[arg(long)]
+    pub threshold: Option<f64>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -30,6 +31,8 @@ pub struct EvalArgs {
     /// this file, one JSON object per line, in query order.
     #[arg(long, value_name = "FILE")]
     pub details: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: super::ModelArgs,
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<i32> {
@@ -53,6 +56,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<i32> {
             )
         }
     };
+    let engine = super::with_model(engine, &a.model)?;
     let results = retrieval::run_queries(&engine, &queries, a.route)?;
     if let Some(path) = &a.details {
         write_details(path, &queries, &results)

@@ -26,6 +26,8 @@ pub struct IndexArgs {
     /// Published generations to keep.
     #[arg(long, env = "FAQD_KEEP_GENERATIONS", default_value_t = 3)]
     pub keep_generations: usize,
+    #[command(flatten)]
+    pub model: super::ModelArgs,
 }
 
 pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
@@ -50,6 +52,7 @@ pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
                 built.skipped.len(),
                 built.meta.build_ms
             );
+            embed(&a, built.meta.generation)?;
             Ok(0)
         }
         Err(e @ (BuildError::Invalid(_) | BuildError::Ingest(_))) => {
@@ -58,4 +61,34 @@ pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Embeds the new generation's titles and questions with the sentence encoder, when one is
+/// installed, so that servers find its vectors ready (texts of earlier generations are
+/// reused).
+fn embed(a: &IndexArgs, generation: u64) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let (encoder, model) = match a.model.load()? {
+        Ok(e) => e,
+        Err(reason) => {
+            println!("vectors: none ({reason}); servers with a model embed at start");
+            return Ok(());
+        }
+    };
+    let gen = crate::index::open_current(&a.index_dir)
+        .with_context(|| format!("failed to open generation {generation}"))?;
+    let (_, s) = crate::index::vectors::Vectors::load_or_build(
+        &a.index_dir,
+        &gen,
+        &encoder,
+        &model,
+        None,
+    )
+    .context("failed to embed the new generation")?;
+    let rate = s.embedded as f64 / (s.ms.max(1) as f64 / 1000.0);
+    println!(
+        "vectors: {} texts, {} embedded ({:.0} texts/s), {} reused, {} ms",
+        s.texts, s.embedded, rate, s.reused, s.ms
+    );
+    Ok(())
 }

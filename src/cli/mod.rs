@@ -5,6 +5,7 @@ mod detect;
 mod eval;
 mod eval_tm;
 mod index;
+mod model;
 mod search;
 mod serve;
 mod translate;
@@ -46,6 +47,9 @@ pub enum Command {
     Translate(translate::TranslateArgs),
     /// Evaluates translation-memory retrieval on parallel text.
     EvalTm(eval_tm::EvalTmArgs),
+    /// Installs or checks the sentence encoder's model file.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
 }
 
 /// Where the index lives and what it is built from.
@@ -69,9 +73,10 @@ pub struct EngineArgs {
     /// Language used when neither detection nor a hint decides.
     #[arg(long, env = "FAQD_DEFAULT_LANG", default_value = "en", value_parser = parse_lang)]
     pub default_lang: Lang,
-    /// Confidence (0 to 1) at or above which the first hit counts as an answer.
-    #[arg(long, env = "FAQD_THRESHOLD", default_value_t = crate::search::DEFAULT_THRESHOLD)]
-    pub threshold: f64,
+    /// Confidence (0 to 1) at or above which the first hit counts as an answer. Default:
+    /// 0.2 with the sentence encoder (hybrid ranking), 0.23 without (lexical ranking).
+    #[arg(long, env = "FAQD_THRESHOLD")]
+    pub threshold: Option<f64>,
     /// Fail searches in unsupported languages (FAILED_PRECONDITION) instead of answering from
     /// the hint or default language.
     #[arg(long, env = "FAQD_STRICT_LANGUAGE")]
@@ -80,6 +85,56 @@ pub struct EngineArgs {
     /// index/glossary.tsv, compiled into the binary.
     #[arg(long, env = "FAQD_GLOSSARY")]
     pub glossary: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// Which sentence encoder ranks with the lexical evidence.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// The model file (multilingual-e5-small, 4-bit, from `faqd model install`). Default: the
+    /// installed one in the model directory (FAQD_MODEL_DIR, else ~/.local/share/faqd), if any.
+    #[arg(long, env = "FAQD_MODEL")]
+    pub model: Option<PathBuf>,
+    /// Rank lexically even when a model is installed.
+    #[arg(long, env = "FAQD_NO_MODEL", conflicts_with = "model")]
+    pub no_model: bool,
+}
+
+impl ModelArgs {
+    /// Loads the encoder: `Ok(None)` with the reason when there is none to load (no model
+    /// installed, or `--no-model`); an error when a model named or installed fails to load.
+    pub fn load(
+        &self,
+    ) -> anyhow::Result<Result<(Arc<crate::embed::Encoder>, String), String>> {
+        use anyhow::Context;
+        if self.no_model {
+            return Ok(Err("--no-model".into()));
+        }
+        let path = match &self.model {
+            Some(p) => p.clone(),
+            None => {
+                let p = crate::embed::install::default_path();
+                if !p.is_file() {
+                    return Ok(Err(format!(
+                        "no model installed (run `faqd model install`; looked for {})",
+                        p.display()
+                    )));
+                }
+                p
+            }
+        };
+        let started = std::time::Instant::now();
+        let id = crate::embed::install::sha256_file(&path)
+            .with_context(|| format!("failed to read model {}", path.display()))?;
+        let encoder = crate::embed::Encoder::load(&path)
+            .with_context(|| format!("failed to load model {}", path.display()))?;
+        if id != crate::embed::install::SHA256 {
+            tracing::warn!(model = %path.display(), sha256 = %id, "model file is not the one faqd was tested with");
+        }
+        tracing::info!(model = %path.display(), load_ms = started.elapsed().as_millis() as u64, "sentence encoder loaded");
+        Ok(Ok((Arc::new(encoder), id)))
+    }
 }
 
 impl EngineArgs {
@@ -133,6 +188,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::EvalLangid(a) => eval::run_langid(a),
         Command::Translate(a) => translate::run(a),
         Command::EvalTm(a) => eval_tm::run(a),
+        Command::Model(c) => model::run(c),
     }
 }
 
@@ -158,10 +214,39 @@ pub fn open_engine(
             "built index"
         );
     }
-    crate::engine::Engine::open(&loc.index_dir, engine.settings())
+    let opened = crate::engine::Engine::open(&loc.index_dir, engine.settings())
         .with_context(|| format!("failed to open index in {}", loc.index_dir.display()))?
         .with_glossary(crate::translate::glossary::GlossarySource::from_path(
             engine.glossary.as_deref(),
         ))
-        .context("failed to load the glossary")
+        .context("failed to load the glossary")?;
+    with_model(opened, &engine.model)
+}
+
+/// Adds the sentence encoder to an engine (embedding what the served generation's vectors
+/// file lacks), or says why it ranks lexically.
+pub fn with_model(
+    engine: crate::engine::Engine,
+    model: &ModelArgs,
+) -> anyhow::Result<crate::engine::Engine> {
+    use anyhow::Context;
+    let (encoder, reason) = match model.load()? {
+        Ok(e) => (Some(e), String::new()),
+        Err(reason) => (None, reason),
+    };
+    let (engine, stats) = engine
+        .with_encoder(encoder, &reason)
+        .context("failed to embed the knowledge base")?;
+    match stats {
+        Some(s) => tracing::info!(
+            ranking = "hybrid",
+            texts = s.texts,
+            embedded = s.embedded,
+            reused = s.reused,
+            ms = s.ms,
+            "vectors ready"
+        ),
+        None => tracing::warn!(ranking = "lexical", reason = %reason, "searching without the sentence encoder"),
+    }
+    Ok(engine)
 }

@@ -3,6 +3,7 @@
 
 mod generation;
 mod schema;
+pub mod vectors;
 
 pub use generation::{
     build_generation, current_generation, current_meta, documents, edit_generation, fingerprint,

@@ -9,6 +9,7 @@
 //! terms the query names.
 
 pub mod fallback;
+pub mod hybrid;
 mod query;
 mod rank;
 

@@ -247,6 +247,19 @@ impl AdminService for AdminApi {
             glossary_concepts: s.glossary_concepts as u32,
             translation_memory_entries: s.memory_entries as u32,
             searches_served: s.searches_served,
+            ranking: match &s.ranking {
+                crate::engine::Ranking::Hybrid => "hybrid".into(),
+                crate::engine::Ranking::Lexical(_) => "lexical".into(),
+            },
+            ranking_note: match s.ranking {
+                crate::engine::Ranking::Hybrid => String::new(),
+                crate::engine::Ranking::Lexical(why) => why,
+            },
+            model: s
+                .model
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            vectors: s.vectors as u32,
         }))
     }
 }

@@ -1,6 +1,6 @@
 //! Conversions between proto messages and domain types.
 
-use crate::engine::{GroupHit, ReplyOutcome, ReplyParams, SearchOutcome, SearchParams};
+use crate::engine::{GroupHit, Ranking, ReplyOutcome, ReplyParams, SearchOutcome, SearchParams};
 use crate::lang::{Choice, Detection, Source};
 use crate::proto;
 use crate::search::fallback::{Fallback, Reason};
@@ -75,6 +75,8 @@ fn hit(h: GroupHit) -> proto::SearchHit {
         fallback: fallback_reason(h.fallback),
         found_language,
         stale: h.shown.stale,
+        lexical_confidence: h.lexical,
+        semantic_evidence: h.semantic.unwrap_or(0.0),
     }
 }
 
@@ -90,6 +92,14 @@ pub fn search_response(o: SearchOutcome) -> proto::SearchResponse {
         unsupported_language: o.unsupported.unwrap_or_default().to_string(),
         generation: o.generation,
         fallback_used,
+        ranking: match o.ranking {
+            Ranking::Hybrid => "hybrid".into(),
+            Ranking::Lexical(_) => "lexical".into(),
+        },
+        ranking_note: match o.ranking {
+            Ranking::Hybrid => String::new(),
+            Ranking::Lexical(why) => why,
+        },
     }
 }
 

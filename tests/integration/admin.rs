@@ -589,6 +589,6 @@ fn a_word_looked_up_before_an_edit_is_found_after_it() {
     admin.upsert(vec![frobnication()]).unwrap();
     let after = hits("frobnicate my widget");
     assert_eq!(after[0].0, "fx-frobnicate", "{after:?}");
-    assert!(after[0].1 >= engine.settings().threshold, "{after:?}");
+    assert!(after[0].1 >= engine.threshold(), "{after:?}");
     assert_eq!(hits("frobnicate my widget"), after, "a repeated query");
 }

