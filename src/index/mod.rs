@@ -1,15 +1,25 @@
-//! The searchable index: schema, document building, and generations that are built in a fresh
-//! directory and published by an atomic swap of the `CURRENT` pointer.
+//! The searchable index, one file per concern:
+//! - `schema`: the fields of every language, part and analysis;
+//! - `documents`: the tantivy documents an article becomes, and what each one stands for;
+//! - `generation`: generations on disk: build, publish, prune, the lock and the `CURRENT`
+//!   pointer (built in a fresh directory, published by an atomic swap);
+//! - `postings`: the decoded-postings table ranking reads (segments, field readers and
+//!   statistics, each term's postings decoded once).
 
+mod documents;
 mod generation;
+mod postings;
 mod schema;
 pub mod vectors;
 
+pub use documents::{documents, DocRef};
 pub use generation::{
-    build_generation, current_generation, current_meta, documents, edit_generation, fingerprint,
-    generation_dir, open_current, ArticleDocs, ArticlePostings, BuildOptions, DocRef, FieldMap,
-    FieldReaders, FieldStats, Found, Generation, Meta, Posting, Postings, Progress, Provenance,
-    RootLock, Segments, ShapedPosting, TermParts, TermPostings,
+    build_generation, current_generation, current_meta, edit_generation, fingerprint,
+    generation_dir, open_current, BuildOptions, Generation, Meta, Progress, Provenance, RootLock,
+};
+pub use postings::{
+    ArticleDocs, ArticlePostings, FieldMap, FieldReaders, FieldStats, Found, Posting, Postings,
+    Segments, ShapedPosting, TermParts, TermPostings,
 };
 pub use schema::{Fields, Part};
 
