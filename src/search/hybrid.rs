@@ -8,7 +8,8 @@
 //!   is measured from the query's own background, its mean cosine over every group, or
 //!   [`FLOOR`] when that is lower (a question from another domain is far from every
 //!   article, and its best match is no closer):
-//!   `semantic = clamp((cos − max(mean, FLOOR)) / SPREAD, 0, 1)`.
+//!   `semantic = clamp((cos − max(mean, FLOOR)) / SPREAD, 0, 1)`, per language of the
+//!   texts (see [`similarities`]).
 //! - *Lexical evidence* is the lexical confidence of the group's hit (0 when it has none),
 //!   the glossary fallback's included.
 //! - `confidence = LEXICAL_WEIGHT × lexical + (1 − LEXICAL_WEIGHT) × semantic`; hits are
@@ -38,14 +39,12 @@ pub const DEFAULT_THRESHOLD: f64 = 0.2;
 /// candidates too.
 pub const LEXICAL_CANDIDATES: usize = 30;
 
-/// Per group: the best cosine and which text gave it.
+/// Per group: its semantic evidence and the language version that gave it.
 pub struct GroupSimilarity {
-    /// Highest cosine per group.
-    pub best: Vec<f32>,
-    /// The language version of the text with it, per group.
+    /// Semantic evidence (0 to 1) per group; `None` for a group without vectors.
+    evidence: Vec<Option<f64>>,
+    /// The language version of the closest text, per group.
     pub variant: Vec<Option<Variant>>,
-    /// Mean of `best` over groups that have vectors.
-    pub mean: f32,
 }
 
 /// Returns the dot product of two vectors of [`DIM`] floats, eight lanes at a time.
@@ -59,40 +58,71 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum()
 }
 
-/// Returns each group's best cosine with `query` (exact search over every vector).
+/// Returns each group's semantic evidence for `query` (exact search over every vector).
+///
+/// Texts in the query's own language are closer to it than their translations are, whatever
+/// they say, so each language is measured from its own background: per language, a group's
+/// best cosine among its texts in that language, minus the mean of that over the groups that
+/// have the language (or [`FLOOR`]). A group's evidence is its best over the languages, so an
+/// English-only article competes with the Korean ones on how far it stands out among the
+/// English texts, not on its raw cosine with a Korean question.
 pub fn similarities(vectors: &Vectors, groups: usize, query: &[f32]) -> GroupSimilarity {
     debug_assert_eq!(query.len(), DIM);
-    let mut best = vec![f32::NEG_INFINITY; groups];
-    let mut variant = vec![None; groups];
+    let langs = Lang::ALL.len();
+    let mut best = vec![f32::NEG_INFINITY; groups * langs];
+    let mut variant = vec![None; groups * langs];
     for (i, t) in vectors.texts.iter().enumerate() {
         let s = dot(query, vectors.vector(i));
-        let g = t.group as usize;
-        if s > best[g] {
-            best[g] = s;
-            variant[g] = Some(t.variant);
+        let at = t.group as usize * langs + lang_index(t.variant.lang());
+        if s > best[at] {
+            best[at] = s;
+            variant[at] = Some(t.variant);
         }
     }
-    let present: Vec<f32> = best.iter().copied().filter(|s| s.is_finite()).collect();
-    let mean = if present.is_empty() {
-        0.0
-    } else {
-        present.iter().sum::<f32>() / present.len() as f32
-    };
-    GroupSimilarity {
-        best,
-        variant,
-        mean,
+    let mut background = [0f32; 3];
+    for (l, b) in background.iter_mut().enumerate() {
+        let present: Vec<f32> = (0..groups)
+            .map(|g| best[g * langs + l])
+            .filter(|s| s.is_finite())
+            .collect();
+        if !present.is_empty() {
+            *b = (present.iter().sum::<f32>() / present.len() as f32).max(FLOOR);
+        }
     }
+    let mut evidence = vec![None; groups];
+    let mut closest = vec![None; groups];
+    for g in 0..groups {
+        for l in 0..langs {
+            let s = best[g * langs + l];
+            if !s.is_finite() {
+                continue;
+            }
+            let e = ((s - background[l]) as f64 / SPREAD).clamp(0.0, 1.0);
+            if evidence[g].is_none_or(|best: f64| e > best) {
+                evidence[g] = Some(e);
+                closest[g] = variant[g * langs + l];
+            }
+        }
+    }
+    GroupSimilarity {
+        evidence,
+        variant: closest,
+    }
+}
+
+fn lang_index(l: Lang) -> usize {
+    Lang::ALL.iter().position(|&x| x == l).expect("a supported language")
 }
 
 impl GroupSimilarity {
     /// Returns a group's semantic evidence (0 to 1).
     pub fn evidence(&self, group: u32) -> f64 {
-        let s = self.best[group as usize];
-        if !s.is_finite() {
-            return 0.0;
-        }
-        ((s - self.mean.max(FLOOR)) as f64 / SPREAD).clamp(0.0, 1.0)
+        self.evidence[group as usize].unwrap_or(0.0)
+    }
+
+    /// Returns true when the group has vectors.
+    fn has(&self, group: u32) -> bool {
+        self.evidence[group as usize].is_some()
     }
 }
 
@@ -120,7 +150,7 @@ pub fn fuse(
         }
     }
     let mut scored: Vec<(f64, u32)> = (0..groups as u32)
-        .filter(|&g| from_lexical[g as usize].is_some() || sims.best[g as usize].is_finite())
+        .filter(|&g| from_lexical[g as usize].is_some() || sims.has(g))
         .filter(|&g| in_scope(g))
         .map(|g| {
             let c = LEXICAL_WEIGHT * lexical_conf[g as usize]
