@@ -7,6 +7,8 @@
 //!   statistics, each term's postings decoded once).
 
 mod documents;
+#[doc(hidden)]
+pub mod faults;
 mod generation;
 mod postings;
 mod schema;
@@ -14,7 +16,8 @@ mod schema;
 pub use documents::{documents, DocRef};
 pub use generation::{
     build_generation, current_generation, current_meta, edit_generation, fingerprint,
-    generation_dir, open_current, BuildOptions, Generation, Meta, Progress, Provenance, RootLock,
+    generation_dir, is_empty_root, open_current, open_served, repoint_current, verify,
+    BuildOptions, Generation, Meta, Progress, Provenance, RootLock, Served,
 };
 pub use postings::{
     ArticleDocs, ArticlePostings, FieldMap, FieldReaders, FieldStats, Found, Posting, Postings,
@@ -31,14 +34,14 @@ pub enum IndexError {
     #[error("index error: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
     /// A file-system failure, with the path involved.
-    #[error("failed to {action} {path}: {source}")]
+    #[error("failed to {action} {path}: {error}")]
     Io {
         /// What was being done.
         action: &'static str,
         /// Where.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (said in the message, so not also a `source()` that `{:#}` would repeat).
+        error: std::io::Error,
     },
     /// The pointer or metadata of a generation cannot be read.
     #[error("corrupt index root {path}: {message}")]
@@ -61,9 +64,56 @@ pub(crate) fn io_err(
     path: impl Into<PathBuf>,
 ) -> impl FnOnce(std::io::Error) -> IndexError {
     let path = path.into();
-    move |source| IndexError::Io {
+    move |error| IndexError::Io {
         action,
         path,
-        source,
+        error,
+    }
+}
+
+/// The operating system's "no space left on device" (ENOSPC) and "disk quota exceeded"
+/// (EDQUOT) on Linux.
+const STORAGE_FULL: [i32; 2] = [28, 122];
+
+fn storage_full(e: &std::io::Error) -> bool {
+    e.raw_os_error().is_some_and(|n| STORAGE_FULL.contains(&n))
+        || e.kind() == std::io::ErrorKind::StorageFull
+}
+
+impl IndexError {
+    /// Returns true when the disk (or the user's quota) is full: the operator's to fix, and
+    /// said so in every message.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            IndexError::Io { error, .. } => storage_full(error),
+            _ => false,
+        }
+    }
+
+    /// Names the directory being written when tantivy failed for lack of space (its errors
+    /// say neither where nor, when an indexing thread failed, why).
+    pub(crate) fn writing(self, dir: &std::path::Path) -> IndexError {
+        let IndexError::Tantivy(e) = &self else {
+            return self;
+        };
+        use tantivy::directory::error::{OpenReadError, OpenWriteError};
+        let io = match e {
+            tantivy::TantivyError::IoError(io)
+            | tantivy::TantivyError::OpenWriteError(OpenWriteError::IoError {
+                io_error: io, ..
+            })
+            | tantivy::TantivyError::OpenReadError(OpenReadError::IoError {
+                io_error: io, ..
+            }) => Some(io),
+            _ => None,
+        };
+        if let Some(io) = io.filter(|io| storage_full(io)) {
+            return IndexError::Io {
+                action: "write the index in",
+                path: dir.to_path_buf(),
+                error: std::io::Error::from_raw_os_error(io.raw_os_error().unwrap_or(28)),
+            };
+        }
+        self
     }
 }
