@@ -400,7 +400,7 @@ fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
     verify(dir)?;
     tracing::debug!(
         dir = %dir.display(),
-        ms = started.elapsed().as_millis() as u64,
+        us = started.elapsed().as_micros() as u64,
         "verified checksums"
     );
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| open_verified(dir)))
@@ -574,7 +574,7 @@ fn publish_new(
         let started = Instant::now();
         verify(&tmp)?;
         tracing::debug!(
-            ms = started.elapsed().as_millis() as u64,
+            us = started.elapsed().as_micros() as u64,
             "verified the new generation's checksums"
         );
         let mut counts = BTreeMap::new();
