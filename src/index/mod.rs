@@ -30,9 +30,10 @@ use std::path::PathBuf;
 /// Errors of index building and opening.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    /// A tantivy failure.
+    /// A tantivy failure (said in the message, so not also a `source()` that `{:#}` would
+    /// repeat).
     #[error("index error: {0}")]
-    Tantivy(#[from] tantivy::TantivyError),
+    Tantivy(tantivy::TantivyError),
     /// A file-system failure, with the path involved.
     #[error("failed to {action} {path}: {error}")]
     Io {
@@ -57,6 +58,12 @@ pub enum IndexError {
     /// The knowledge base has no article.
     #[error("nothing to index: the dumps hold no valid article")]
     Empty,
+}
+
+impl From<tantivy::TantivyError> for IndexError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        IndexError::Tantivy(e)
+    }
 }
 
 pub(crate) fn io_err(
@@ -107,13 +114,60 @@ impl IndexError {
             }) => Some(io),
             _ => None,
         };
-        if let Some(io) = io.filter(|io| storage_full(io)) {
+        let errno = match io {
+            Some(io) if storage_full(io) => io.raw_os_error().or(Some(STORAGE_FULL[0])),
+            Some(_) => None,
+            // An indexing thread's error reaches the caller as text only.
+            None => match e {
+                tantivy::TantivyError::InternalError(text)
+                | tantivy::TantivyError::ErrorInThread(text)
+                | tantivy::TantivyError::SystemError(text) => STORAGE_FULL
+                    .into_iter()
+                    .find(|n| text.contains(&format!("(os error {n})"))),
+                _ => None,
+            },
+        };
+        if let Some(errno) = errno {
             return IndexError::Io {
                 action: "write the index in",
                 path: dir.to_path_buf(),
-                error: std::io::Error::from_raw_os_error(io.raw_os_error().unwrap_or(28)),
+                error: std::io::Error::from_raw_os_error(errno),
             };
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use tantivy::TantivyError;
+
+    #[test]
+    fn a_full_disk_in_tantivy_names_the_cause_and_the_directory() {
+        let dir = Path::new("/data/index/.tmp-gen-000002-1");
+        let full = || std::io::Error::from_raw_os_error(28);
+        for e in [
+            TantivyError::IoError(full().into()),
+            TantivyError::InternalError(full().to_string()),
+            TantivyError::OpenWriteError(tantivy::directory::error::OpenWriteError::wrap_io_error(
+                full(),
+                "x.idx".into(),
+            )),
+        ] {
+            let named = IndexError::Tantivy(e).writing(dir);
+            assert!(named.is_storage_full(), "{named}");
+            assert_eq!(
+                named.to_string(),
+                "failed to write the index in /data/index/.tmp-gen-000002-1: No space left on \
+                 device (os error 28)"
+            );
+        }
+        let other = IndexError::Tantivy(TantivyError::IoError(
+            std::io::Error::from_raw_os_error(5).into(),
+        ))
+        .writing(dir);
+        assert!(!other.is_storage_full(), "{other}");
     }
 }
