@@ -136,9 +136,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-/// Opens the engine on an index that exists (commands that only read: `search`,
-/// `translate`): a root without a generation is an error, not a build of the shipped
-/// knowledge base, unless dumps are named with `--source`.
+/// Opens the engine on an index that exists (`search`): a root without a generation is an
+/// error, not a build of the shipped knowledge base, unless dumps are named with `--source`.
 pub fn open_existing_engine(
     loc: &IndexLocation,
     engine: &EngineArgs,

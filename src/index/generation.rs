@@ -296,7 +296,16 @@ pub fn open_served(root: &Path) -> Result<Served, IndexError> {
             }
             Err(e) => (Some(n), e),
         },
-        Ok(None) => (None, IndexError::NoGeneration(root.to_path_buf())),
+        Ok(None) if generations(root)?.is_empty() => {
+            return Err(IndexError::NoGeneration(root.to_path_buf()))
+        }
+        Ok(None) => (
+            None,
+            IndexError::Corrupt {
+                path: root.join(CURRENT),
+                message: "missing, though the root holds generations".into(),
+            },
+        ),
         Err(e) => (None, e),
     };
     let mut newest_failure = None;
@@ -317,10 +326,10 @@ pub fn open_served(root: &Path) -> Result<Served, IndexError> {
             }
         }
     }
-    // Without a `CURRENT`, the reason the generations there are not usable says more.
-    Err(match (problem, newest_failure) {
-        (IndexError::NoGeneration(_), Some(e)) => e,
-        (problem, _) => problem,
+    // Without a `CURRENT` naming one, the reason the generations are not usable says more.
+    Err(match (named, newest_failure) {
+        (None, Some(e)) => e,
+        _ => problem,
     })
 }
 

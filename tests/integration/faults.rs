@@ -344,6 +344,14 @@ fn a_broken_current_is_never_replaced_by_the_shipped_knowledge_base() {
             "{what}: CURRENT is left as found"
         );
         assert!(!index_api::generation_dir(&root, 3).exists(), "{what}");
+        // A build repoints it.
+        let out = index(&root, &fixture("small.csv"));
+        assert_eq!(out.status.code(), Some(0), "{what}: {out:?}");
+        let n = index_api::current_generation(&root).unwrap().expect(what);
+        assert!(
+            n >= 3 && index_api::generation_dir(&root, n).exists(),
+            "{what}: {n}"
+        );
     }
     // An empty root is a first start: the shipped knowledge base is built there.
     let dir = tempdir();
