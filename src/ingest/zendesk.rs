@@ -193,6 +193,15 @@ impl html5ever::tokenizer::TokenSink for TextSink {
                     }
                     _ => {}
                 }
+                if name == "img" && start {
+                    // An image says what it shows through its alternative text.
+                    if let Some(alt) = tag.attrs.iter().find(|a| &*a.name.local == "alt") {
+                        let mut text = self.text.borrow_mut();
+                        text.push(' ');
+                        text.push_str(&alt.value);
+                        text.push(' ');
+                    }
+                }
                 if BLOCKS.contains(&name) {
                     self.text.borrow_mut().push('\n');
                 } else if matches!(name, "td" | "th") {
@@ -237,9 +246,12 @@ mod tests {
     #[test]
     fn blocks_are_lines_and_inline_text_flows() {
         let t = html_to_text(
-            "<h1>Title</h1><p>one\ntwo &lt;3</p><ul><li>a</li><li>b<br>c</li></ul><pre>x\n  y</pre><table><tr><td>1</td><td>2</td></tr></table>",
+            "<h1>Title</h1><p>one\ntwo &lt;3</p><ul><li>a</li><li>b<br>c</li></ul><pre>x\n  y</pre><table><tr><td>1</td><td>2</td></tr></table><p>Tap<img src=\"k.png\" alt=\"the key icon\">now</p>",
         );
-        assert_eq!(t, "Title\none two <3\na\nb\nc\nx\ny\n1 2");
+        assert_eq!(
+            t,
+            "Title\none two <3\na\nb\nc\nx\ny\n1 2\nTap the key icon now"
+        );
     }
 
     #[test]
