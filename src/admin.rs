@@ -10,7 +10,8 @@ use crate::ingest::{Article, Format, RecordError, Source};
 use crate::kb::{self, BuildError};
 use crate::lang::Variant;
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 /// A published re-index.
@@ -81,26 +82,144 @@ pub struct Stats {
 pub struct Admin {
     engine: Arc<Engine>,
     keep: usize,
+    dumps: Option<DumpDir>,
 }
+
+/// Most invalid records listed in an error sent to an admin client (the rest are counted).
+const LISTED_ERRORS: usize = 10;
 
 impl From<BuildError> for EngineError {
     fn from(e: BuildError) -> Self {
         match e {
-            BuildError::Invalid(_)
-            | BuildError::Ingest(_)
-            | BuildError::Index(IndexError::Empty) => EngineError::InvalidArgument {
-                field: "paths",
-                message: e.to_string(),
-            },
+            BuildError::Invalid(errors) => {
+                let mut listed: Vec<String> = errors
+                    .iter()
+                    .take(LISTED_ERRORS)
+                    .map(ToString::to_string)
+                    .collect();
+                if errors.len() > LISTED_ERRORS {
+                    listed.push(format!("and {} more", errors.len() - LISTED_ERRORS));
+                }
+                EngineError::InvalidArgument {
+                    field: "paths",
+                    message: format!(
+                        "{} invalid record(s); nothing was changed: {}",
+                        errors.len(),
+                        listed.join("; ")
+                    ),
+                }
+            }
+            BuildError::Ingest(_) | BuildError::Index(IndexError::Empty) => {
+                EngineError::InvalidArgument {
+                    field: "paths",
+                    message: e.to_string(),
+                }
+            }
             BuildError::Index(e) => e.into(),
         }
+    }
+}
+
+/// The directory admin re-indexes read dumps from, and the largest dump they read. A
+/// requested path is resolved inside it: no `..`, no absolute path, no symbolic link that
+/// leads out; only regular files are read (a FIFO or a device would block or never end).
+#[derive(Debug, Clone)]
+pub struct DumpDir {
+    /// The directory, canonical (symbolic links resolved).
+    dir: PathBuf,
+    /// Largest dump read, in bytes.
+    max_bytes: u64,
+}
+
+impl DumpDir {
+    /// Opens the dump directory `dir`, which must exist.
+    pub fn new(dir: &Path, max_bytes: u64) -> std::io::Result<DumpDir> {
+        let dir = dir.canonicalize()?;
+        if !dir.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                format!("{} is not a directory", dir.display()),
+            ));
+        }
+        Ok(DumpDir { dir, max_bytes })
+    }
+
+    /// Returns the directory (canonical).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Reads the dump at `requested` (relative to the directory) as a source for a build.
+    pub fn read(&self, requested: &str, format: Option<Format>) -> Result<Source, EngineError> {
+        let bad = |message: String| EngineError::InvalidArgument {
+            field: "paths",
+            message,
+        };
+        let shown = crate::ingest::excerpt(requested);
+        let rel = Path::new(requested);
+        if requested.trim().is_empty()
+            || !rel.components().all(|c| matches!(c, Component::Normal(_)))
+        {
+            return Err(bad(format!(
+                "{shown}: name a dump by its path inside the dump directory (no `..`, not \
+                 absolute)"
+            )));
+        }
+        let format = format
+            .or_else(|| Format::from_path(rel))
+            .ok_or_else(|| bad(format!("{shown}: cannot tell the dump format from the extension (use .jsonl, .csv or .json, or format)")))?;
+        let io = |e: std::io::Error| bad(format!("{shown}: {e}"));
+        let path = self.dir.join(rel).canonicalize().map_err(io)?;
+        if !path.starts_with(&self.dir) {
+            return Err(bad(format!("{shown}: leads outside the dump directory")));
+        }
+        // Not blocking on a FIFO swapped in after the check; not following a link either.
+        let file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+                .open(&path)
+                .map_err(io)?
+        };
+        let meta = file.metadata().map_err(io)?;
+        if !meta.is_file() {
+            return Err(bad(format!("{shown}: not a regular file")));
+        }
+        let too_big = |size: u64| {
+            bad(format!(
+                "{shown}: {size} bytes, over the dump size limit of {} bytes (--dump-max-bytes)",
+                self.max_bytes
+            ))
+        };
+        if meta.len() > self.max_bytes {
+            return Err(too_big(meta.len()));
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.take(self.max_bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > self.max_bytes {
+            return Err(too_big(bytes.len() as u64));
+        }
+        Ok(Source::Read(requested.to_string(), bytes.into(), format))
     }
 }
 
 impl Admin {
     /// Administers `engine`'s index root, keeping `keep` generations.
     pub fn new(engine: Arc<Engine>, keep: usize) -> Self {
-        Admin { engine, keep }
+        Admin {
+            engine,
+            keep,
+            dumps: None,
+        }
+    }
+
+    /// Lets re-indexes read dumps from `dumps` (without it, Reindex is refused).
+    pub fn with_dumps(mut self, dumps: Option<DumpDir>) -> Self {
+        self.dumps = dumps;
+        self
     }
 
     fn options(&self) -> BuildOptions {
@@ -110,11 +229,11 @@ impl Admin {
         }
     }
 
-    /// Builds a generation from dumps on this machine and serves it. A bad dump changes
-    /// nothing unless `skip_invalid`.
+    /// Builds a generation from dumps in the dump directory (`paths` relative to it) and
+    /// serves it. A bad dump changes nothing unless `skip_invalid`.
     pub fn reindex(
         &self,
-        paths: &[PathBuf],
+        paths: &[String],
         format: Option<Format>,
         skip_invalid: bool,
     ) -> Result<Reindexed, EngineError> {
@@ -124,10 +243,17 @@ impl Admin {
                 message: "name at least one dump file".into(),
             });
         }
-        let sources: Vec<Source> = paths
+        let dumps = self.dumps.as_ref().ok_or_else(|| {
+            EngineError::Precondition(
+                "admin Reindex is disabled: start faqd serve with --dump-dir (dumps are read \
+                 only from that directory)"
+                    .into(),
+            )
+        })?;
+        let sources = paths
             .iter()
-            .map(|p| Source::File(p.clone(), format))
-            .collect();
+            .map(|p| dumps.read(p, format))
+            .collect::<Result<Vec<Source>, _>>()?;
         let built = kb::build(self.engine.root(), &sources, skip_invalid, &self.options())?;
         self.engine.reload()?;
         Ok(Reindexed {
@@ -214,7 +340,10 @@ impl Admin {
         change: impl FnOnce(&mut Vec<Article>) -> Result<(usize, HashSet<String>), EngineError>,
     ) -> Result<Edited, EngineError> {
         let lock = RootLock::acquire(self.engine.root())?;
-        self.engine.reload()?;
+        if let Err(e) = self.engine.reload() {
+            // An unusable CURRENT: the edit applies to the served generation and repairs it.
+            tracing::warn!(error = %e, "editing the served generation");
+        }
         let base = self.engine.generation();
         let mut articles: Vec<Article> = base
             .groups

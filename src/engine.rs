@@ -68,6 +68,9 @@ pub enum EngineError {
     /// The server's own configuration stops the call (e.g. a glossary file with errors).
     #[error("{0}")]
     Precondition(String),
+    /// The disk holding the index is full: said to the caller, who can free space and retry.
+    #[error("{0}")]
+    StorageFull(String),
     /// An internal failure (details logged, not sent to clients).
     #[error("internal error: {0}")]
     Internal(String),
@@ -81,7 +84,11 @@ impl From<search::SearchError> for EngineError {
 
 impl From<IndexError> for EngineError {
     fn from(e: IndexError) -> Self {
-        EngineError::Internal(e.to_string())
+        if e.is_storage_full() {
+            EngineError::StorageFull(e.to_string())
+        } else {
+            EngineError::Internal(e.to_string())
+        }
     }
 }
 
@@ -158,6 +165,9 @@ pub struct SearchOutcome {
 pub struct Engine {
     detector: Detector,
     current: ArcSwap<Generation>,
+    /// The last generation `CURRENT` named that failed to open or verify (0: none): not
+    /// retried until `CURRENT` names another.
+    refused: AtomicU64,
     root: PathBuf,
     settings: Settings,
     searches: AtomicU64,
@@ -186,9 +196,23 @@ fn parse_lang(field: &'static str, value: &Option<String>) -> Result<Option<Vari
 }
 
 impl Engine {
-    /// Opens the current generation under `root`.
+    /// Opens the generation `CURRENT` names under `root`, or, when it is missing or does not
+    /// open and verify, the newest complete generation that does (logged as an ERROR;
+    /// `CURRENT` is left for the operator to repoint).
     pub fn open(root: &Path, settings: Settings) -> Result<Engine, IndexError> {
-        let generation = index::open_current(root)?;
+        let index::Served {
+            generation,
+            fallback,
+        } = index::open_served(root)?;
+        if let Some(problem) = fallback {
+            tracing::error!(
+                root = %root.display(),
+                error = %problem,
+                serving = generation.meta.generation,
+                "CURRENT is unusable: serving the newest generation that opens and verifies \
+                 (repoint CURRENT with `faqd serve --repoint-current` or `faqd index`)"
+            );
+        }
         crate::analysis::warm_up();
         let glossary = GlossarySource::Shipped
             .load()
@@ -197,6 +221,7 @@ impl Engine {
         Ok(Engine {
             detector: Detector::new(),
             current: ArcSwap::from_pointee(generation),
+            refused: AtomicU64::new(0),
             root: root.to_path_buf(),
             settings,
             searches: AtomicU64::new(0),
@@ -317,13 +342,15 @@ impl Engine {
         self.current.load_full()
     }
 
-    /// Opens the generation `CURRENT` now points to and serves it, if it is newer. Returns the
-    /// generation served afterwards.
+    /// Opens the generation `CURRENT` now points to and serves it, if it is another one.
+    /// Returns the generation served afterwards. A generation that fails to open or verify is
+    /// never served (the error is returned once; it is not retried until `CURRENT` changes).
     pub fn reload(&self) -> Result<u64, IndexError> {
         let served = self.current.load().meta.generation;
         match index::current_generation(&self.root)? {
-            Some(n) if n != served => {
-                let g = index::open_current(&self.root)?;
+            Some(n) if n != served && n != self.refused.load(Ordering::Relaxed) => {
+                let g = index::open_current(&self.root)
+                    .inspect_err(|_| self.refused.store(n, Ordering::Relaxed))?;
                 self.glossary.load().warm(&g);
                 let n = g.meta.generation;
                 let vectors = self.encoder.as_ref().and_then(|encoder| {

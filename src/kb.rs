@@ -57,6 +57,7 @@ pub fn fingerprint(sources: &[Source]) -> Result<String, IngestError> {
                 })?)
             }
             Source::Embedded(_, t) => texts.push(t.as_bytes().to_vec()),
+            Source::Read(_, bytes, _) => texts.push(bytes.to_vec()),
         }
     }
     Ok(index::fingerprint(texts.iter().map(Vec::as_slice)))
@@ -72,7 +73,7 @@ pub fn build(
 ) -> Result<Built, BuildError> {
     let fp = fingerprint(sources)?;
     let Loaded { articles, errors } = ingest::load(sources)?;
-    if !errors.is_empty() && !skip_invalid {
+    if !errors.is_empty() && (!skip_invalid || articles.is_empty()) {
         return Err(BuildError::Invalid(errors));
     }
     let provenance = Provenance {
@@ -90,14 +91,17 @@ pub fn build(
 
 /// Builds a generation at start-up when the index needs one, and returns it (`None` when the
 /// current generation is kept). Built when:
-/// - there is no generation yet, or its metadata cannot be read;
+/// - the root is empty (no `CURRENT`, no generation: a first start);
+/// - `explicit` and `CURRENT` or its generation's metadata cannot be read;
 /// - `explicit` (the caller named its dumps) and the current generation was built from
 ///   other contents (fingerprints differ; admin edits keep their base's fingerprint);
 /// - not `explicit` (the shipped knowledge base) and the current generation was built from
 ///   an older shipped knowledge base, unedited.
 ///
 /// An index built from other dumps (`faqd index`) or edited through the admin API is never
-/// replaced by the shipped knowledge base.
+/// replaced by the shipped knowledge base: when `CURRENT` is missing or garbled, or names a
+/// missing or broken generation, nothing is built ([`crate::engine::Engine::open`] serves the
+/// newest generation that opens and verifies, and says so).
 pub fn ensure_built(
     root: &Path,
     sources: &[Source],
@@ -108,13 +112,13 @@ pub fn ensure_built(
     if root.exists() {
         drop(RootLock::try_acquire(root)?);
     }
+    if index::is_empty_root(root)? {
+        return build(root, sources, false, opts).map(Some);
+    }
     let meta = match index::current_meta(root) {
         Ok(Some(meta)) => meta,
-        Ok(None) => return build(root, sources, false, opts).map(Some),
-        Err(e) => {
-            tracing::warn!(error = %e, "current generation unreadable; rebuilding");
-            return build(root, sources, false, opts).map(Some);
-        }
+        Ok(None) | Err(_) if explicit => return build(root, sources, false, opts).map(Some),
+        Ok(None) | Err(_) => return Ok(None),
     };
     let same = meta.fingerprint == fingerprint(sources)?;
     let shipped_only = meta.sources == [SHIPPED_NAME];

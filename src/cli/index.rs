@@ -1,6 +1,7 @@
 //! `faqd index`: builds a new generation from dump files and publishes it atomically.
 
 use super::{build_options, EXIT_INVALID_INPUT};
+use crate::index::IndexError;
 use crate::ingest::Format;
 use crate::kb::{self, BuildError};
 use clap::Args;
@@ -55,7 +56,11 @@ pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
             embed(&a, built.meta.generation)?;
             Ok(0)
         }
-        Err(e @ (BuildError::Invalid(_) | BuildError::Ingest(_))) => {
+        Err(
+            e @ (BuildError::Invalid(_)
+            | BuildError::Ingest(_)
+            | BuildError::Index(IndexError::Empty)),
+        ) => {
             eprintln!("error: {e}");
             Ok(EXIT_INVALID_INPUT)
         }

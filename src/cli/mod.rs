@@ -192,6 +192,18 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// Opens the engine on an index that exists (`search`): a root without a generation is an
+/// error, not a build of the shipped knowledge base, unless dumps are named with `--source`.
+pub fn open_existing_engine(
+    loc: &IndexLocation,
+    engine: &EngineArgs,
+) -> anyhow::Result<crate::engine::Engine> {
+    if loc.sources.is_empty() && crate::index::is_empty_root(&loc.index_dir)? {
+        return Err(crate::index::IndexError::NoGeneration(loc.index_dir.clone()).into());
+    }
+    open_engine(loc, engine)
+}
+
 /// Opens the engine on the index, building it from the sources first when it is missing or
 /// out of date.
 pub fn open_engine(

@@ -35,7 +35,7 @@ pub struct SearchArgs {
 }
 
 pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
-    let engine = super::open_engine(&a.location, &a.engine)?;
+    let engine = super::open_existing_engine(&a.location, &a.engine)?;
     let params = SearchParams {
         query: a.query,
         language: a.lang,

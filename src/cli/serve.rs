@@ -15,6 +15,17 @@ pub struct ServeArgs {
     /// admin API (faq.v1.AdminService) is disabled.
     #[arg(long, env = "FAQD_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
+    /// Directory admin Reindex reads dumps from (request paths are relative to it). Without
+    /// it, admin Reindex is refused.
+    #[arg(long, env = "FAQD_DUMP_DIR")]
+    pub dump_dir: Option<PathBuf>,
+    /// Largest dump admin Reindex reads, in bytes.
+    #[arg(long, env = "FAQD_DUMP_MAX_BYTES", default_value_t = 1 << 30)]
+    pub dump_max_bytes: u64,
+    /// When `CURRENT` is unusable and an older generation is served instead, point `CURRENT`
+    /// at it (without this flag it is left as found, for the operator to inspect).
+    #[arg(long, env = "FAQD_REPOINT_CURRENT")]
+    pub repoint_current: bool,
     #[command(flatten)]
     pub location: IndexLocation,
     #[command(flatten)]
@@ -41,8 +52,19 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
     let config = crate::server::ServeConfig {
         admin_token: a.admin_token_file.as_deref().map(read_token).transpose()?,
         keep_generations: a.location.keep_generations,
+        dumps: a
+            .dump_dir
+            .as_deref()
+            .map(|d| {
+                crate::admin::DumpDir::new(d, a.dump_max_bytes)
+                    .with_context(|| format!("failed to open the dump directory {}", d.display()))
+            })
+            .transpose()?,
     };
     let engine = Arc::new(super::open_engine(&a.location, &a.engine)?);
+    if a.repoint_current {
+        repoint_current(&engine)?;
+    }
     let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&a.listen)
@@ -70,6 +92,8 @@ async fn reload_on_change(engine: Arc<crate::engine::Engine>) {
     #[cfg(unix)]
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    // The last reload failure, logged once (an unusable CURRENT stays so until repaired).
+    let mut failed = String::new();
     loop {
         #[cfg(unix)]
         {
@@ -95,11 +119,14 @@ async fn reload_on_change(engine: Arc<crate::engine::Engine>) {
         let before = e.generation().meta.generation;
         match tokio::task::spawn_blocking(move || e.reload()).await {
             Ok(Ok(now)) if now != before => {
+                failed.clear();
                 tracing::info!(from = before, to = now, "serving new generation")
             }
-            Ok(Ok(_)) => {}
+            Ok(Ok(_)) => failed.clear(),
+            Ok(Err(err)) if err.to_string() == failed => {}
             Ok(Err(err)) => {
-                tracing::warn!(error = %err, "reload failed; still serving generation {before}")
+                failed = err.to_string();
+                tracing::error!(error = %err, "reload failed; still serving generation {before}")
             }
             Err(err) => tracing::warn!(error = %err, "reload task failed"),
         }
@@ -115,6 +142,25 @@ async fn reload_glossary(engine: &Arc<crate::engine::Engine>) {
         Ok(Err(err)) => tracing::warn!(error = %err, "glossary reload failed; keeping the old one"),
         Err(err) => tracing::warn!(error = %err, "glossary reload task failed"),
     }
+}
+
+/// Points `CURRENT` at the served generation when it names another (the served one is then
+/// the newest that opened and verified).
+fn repoint_current(engine: &crate::engine::Engine) -> anyhow::Result<()> {
+    use crate::index;
+    let root = engine.root();
+    let served = engine.generation().meta.generation;
+    if index::current_generation(root).ok().flatten() == Some(served) {
+        return Ok(());
+    }
+    let lock = index::RootLock::acquire(root)?;
+    index::repoint_current(&lock, served)
+        .with_context(|| format!("failed to repoint CURRENT in {}", root.display()))?;
+    tracing::warn!(
+        generation = served,
+        "CURRENT repointed to the served generation"
+    );
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -4,6 +4,7 @@
 //! at any point leaves the served generation as it was.
 
 use super::documents::{add_article, load_doc_refs, load_groups, DocRef};
+use super::faults::{self, Step};
 use super::postings::{
     field_stats, FieldMap, FieldReaders, FieldStats, Lexicon, Segments, COMMON_BYTES,
 };
@@ -214,8 +215,9 @@ pub fn current_generation(root: &Path) -> Result<Option<u64>, IndexError> {
         })
 }
 
-/// Removes directories left by builds that crashed or were killed (only under the lock, so a
-/// running build's directory is never touched).
+/// Removes what builds that crashed or were killed left behind: temporary generation
+/// directories and temporary `CURRENT` files (only under the lock, so a running build's
+/// temporaries are never touched).
 fn clean_temporaries(lock: &RootLock) -> Result<usize, IndexError> {
     let Ok(entries) = fs::read_dir(&lock.root) else {
         return Ok(0);
@@ -224,11 +226,25 @@ fn clean_temporaries(lock: &RootLock) -> Result<usize, IndexError> {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         if name.starts_with(TMP_PREFIX) {
-            fs::remove_dir_all(entry.path()).map_err(io_err("remove", entry.path()))?;
+            let path = entry.path();
+            remove_any(&path).map_err(io_err("remove", &path))?;
             removed += 1;
         }
     }
     Ok(removed)
+}
+
+/// Removes a file, a symbolic link or a directory tree (the link itself, never its target).
+fn remove_any(path: &Path) -> std::io::Result<()> {
+    let removed = match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) => Err(e),
+    };
+    match removed {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
 }
 
 /// Reads the metadata of the generation `CURRENT` points to, if there is one.
@@ -248,14 +264,159 @@ fn read_meta(dir: &Path) -> Result<Meta, IndexError> {
     })
 }
 
-/// Opens the generation `CURRENT` points to.
+/// Opens the generation `CURRENT` points to, after verifying its checksums.
 pub fn open_current(root: &Path) -> Result<Generation, IndexError> {
     let n =
         current_generation(root)?.ok_or_else(|| IndexError::NoGeneration(root.to_path_buf()))?;
     open_generation(&root.join(gen_dir_name(n)))
 }
 
+/// A generation opened to be served, and why it is not the one `CURRENT` names, if it is not.
+pub struct Served {
+    /// The generation.
+    pub generation: Generation,
+    /// What was wrong with `CURRENT` or the generation it names, when an older complete
+    /// generation is served instead.
+    pub fallback: Option<IndexError>,
+}
+
+/// Opens the generation to serve: the one `CURRENT` names; when `CURRENT` is missing or
+/// garbled, or its generation is missing, incomplete or fails to open or verify, the newest
+/// other generation that opens and verifies (reported in [`Served::fallback`]; `CURRENT` is
+/// left as it is: repointing it is the operator's call). Fails with the first problem when
+/// no generation opens.
+pub fn open_served(root: &Path) -> Result<Served, IndexError> {
+    let (named, problem) = match current_generation(root) {
+        Ok(Some(n)) => match open_generation(&root.join(gen_dir_name(n))) {
+            Ok(generation) => {
+                return Ok(Served {
+                    generation,
+                    fallback: None,
+                })
+            }
+            Err(e) => (Some(n), e),
+        },
+        Ok(None) if generations(root)?.is_empty() => {
+            return Err(IndexError::NoGeneration(root.to_path_buf()))
+        }
+        Ok(None) => (
+            None,
+            IndexError::Corrupt {
+                path: root.join(CURRENT),
+                message: "missing, though the root holds generations".into(),
+            },
+        ),
+        Err(e) => (None, e),
+    };
+    let mut newest_failure = None;
+    for n in generations(root)?.into_iter().rev() {
+        if Some(n) == named {
+            continue;
+        }
+        match open_generation(&root.join(gen_dir_name(n))) {
+            Ok(generation) => {
+                return Ok(Served {
+                    generation,
+                    fallback: Some(problem),
+                })
+            }
+            Err(e) => {
+                tracing::warn!(generation = n, error = %e, "generation not usable");
+                newest_failure.get_or_insert(e);
+            }
+        }
+    }
+    // Without a `CURRENT` naming one, the reason the generations are not usable says more.
+    Err(match (named, newest_failure) {
+        (None, Some(e)) => e,
+        _ => problem,
+    })
+}
+
+/// Returns true when `root` holds neither a `CURRENT` pointer nor a generation directory (a
+/// first start: the only root the shipped knowledge base is built into unasked).
+pub fn is_empty_root(root: &Path) -> Result<bool, IndexError> {
+    if !root.exists() {
+        return Ok(true);
+    }
+    Ok(!root.join(CURRENT).exists() && generations(root)?.is_empty())
+}
+
+/// Returns the numbers of the generation directories under `root`, in increasing order.
+fn generations(root: &Path) -> Result<Vec<u64>, IndexError> {
+    let mut gens: Vec<u64> = fs::read_dir(root)
+        .map_err(io_err("list", root))?
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_prefix("gen-")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    gens.sort_unstable();
+    Ok(gens)
+}
+
+/// Points `CURRENT` at generation `n`, which must open and verify (the operator's repair
+/// after [`open_served`] fell back).
+pub fn repoint_current(lock: &RootLock, n: u64) -> Result<(), IndexError> {
+    open_generation(&generation_dir(lock.root(), n))?;
+    publish(lock.root(), n)
+}
+
+/// Verifies the checksum tantivy keeps at the end of every file of a generation's segments,
+/// so a generation with a garbled byte is never published or served. Returns the files that
+/// fail, as an error naming them.
+pub fn verify(dir: &Path) -> Result<(), IndexError> {
+    let checked = std::panic::catch_unwind(|| -> Result<_, IndexError> {
+        let index = Index::open_in_dir(dir)?;
+        Ok(index.validate_checksum()?)
+    })
+    .map_err(|panic| corrupt_panic(dir, panic))?;
+    let mut damaged: Vec<String> = checked?
+        .into_iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    if damaged.is_empty() {
+        return Ok(());
+    }
+    damaged.sort();
+    Err(IndexError::Corrupt {
+        path: dir.to_path_buf(),
+        message: format!("checksum mismatch in {}", damaged.join(", ")),
+    })
+}
+
+/// Reports a panic of tantivy while reading a generation as corruption.
+fn corrupt_panic(dir: &Path, panic: Box<dyn std::any::Any + Send>) -> IndexError {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    IndexError::Corrupt {
+        path: dir.to_path_buf(),
+        message: format!("unreadable index ({what})"),
+    }
+}
+
+/// Opens a generation after verifying its checksums; a panic of tantivy on a damaged file
+/// the checksums missed is reported as corruption, never propagated.
 fn open_generation(dir: &Path) -> Result<Generation, IndexError> {
+    let started = Instant::now();
+    verify(dir)?;
+    tracing::debug!(
+        dir = %dir.display(),
+        us = started.elapsed().as_micros() as u64,
+        "verified checksums"
+    );
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| open_verified(dir)))
+        .map_err(|panic| corrupt_panic(dir, panic))?
+}
+
+fn open_verified(dir: &Path) -> Result<Generation, IndexError> {
     let meta = read_meta(dir)?;
     let index = Index::open_in_dir(dir)?;
     analysis::register(index.tokenizers());
@@ -376,7 +537,9 @@ pub fn edit_generation(
             writer.delete_term(tantivy::Term::from_field_text(base.fields.id, id));
         }
         for article in articles.iter().filter(|a| touched.contains(&a.id)) {
-            add_article(&writer, &base.fields, article)?;
+            if let Err(e) = add_article(&writer, &base.fields, article) {
+                return Err(worker_error(&mut writer, e));
+            }
         }
         writer.commit()?;
         let reader = index.reader()?;
@@ -414,32 +577,53 @@ fn publish_new(
         std::process::id()
     ));
     fs::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    if let Err(e) = fill(&tmp) {
-        let _ = fs::remove_dir_all(&tmp);
+    let written = (|| -> Result<Meta, IndexError> {
+        faults::check(root, Step::WriteIndex).map_err(io_err("write the index in", &tmp))?;
+        fill(&tmp).map_err(|e| e.writing(&tmp))?;
+        let started = Instant::now();
+        verify(&tmp)?;
+        tracing::debug!(
+            us = started.elapsed().as_micros() as u64,
+            "verified the new generation's checksums"
+        );
+        let mut counts = BTreeMap::new();
+        for a in articles {
+            *counts.entry(a.lang.tag().to_string()).or_insert(0) += 1;
+        }
+        let meta = Meta {
+            generation: next,
+            fingerprint: provenance.fingerprint,
+            sources: provenance.sources,
+            articles: counts,
+            build_ms: start.elapsed().as_millis() as u64,
+            built_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+            edits: provenance.edits,
+        };
+        let meta_path = tmp.join(META);
+        faults::check(root, Step::WriteMeta)
+            .and_then(|()| {
+                fs::write(
+                    &meta_path,
+                    serde_json::to_vec_pretty(&meta).expect("meta serialises"),
+                )
+            })
+            .map_err(io_err("write", &meta_path))?;
+        Ok(meta)
+    })();
+    // A failed publish removes what it wrote: the next run finds the root as it was.
+    let meta = written.inspect_err(|_| {
+        let _ = remove_any(&tmp);
+    })?;
+    let final_dir = root.join(gen_dir_name(next));
+    if let Err(e) = fs::rename(&tmp, &final_dir) {
+        let _ = remove_any(&tmp);
+        return Err(io_err("rename", &tmp)(e));
+    }
+    if let Err(e) = publish(root, next) {
+        // `CURRENT` still names the previous generation: this one was never served.
+        let _ = remove_any(&final_dir);
         return Err(e);
     }
-    let mut counts = BTreeMap::new();
-    for a in articles {
-        *counts.entry(a.lang.tag().to_string()).or_insert(0) += 1;
-    }
-    let meta = Meta {
-        generation: next,
-        fingerprint: provenance.fingerprint,
-        sources: provenance.sources,
-        articles: counts,
-        build_ms: start.elapsed().as_millis() as u64,
-        built_at: time::OffsetDateTime::now_utc().unix_timestamp(),
-        edits: provenance.edits,
-    };
-    let meta_path = tmp.join(META);
-    fs::write(
-        &meta_path,
-        serde_json::to_vec_pretty(&meta).expect("meta serialises"),
-    )
-    .map_err(io_err("write", &meta_path))?;
-    let final_dir = root.join(gen_dir_name(next));
-    fs::rename(&tmp, &final_dir).map_err(io_err("rename", &tmp))?;
-    publish(root, next)?;
     prune(root, next, opts.keep.max(1));
     Ok(meta)
 }
@@ -450,7 +634,9 @@ fn write_index(dir: &Path, articles: &[Article], opts: &BuildOptions) -> Result<
     analysis::register(index.tokenizers());
     let mut writer: tantivy::IndexWriter = index.writer(200_000_000)?;
     for (i, article) in articles.iter().enumerate() {
-        add_article(&writer, &fields, article)?;
+        if let Err(e) = add_article(&writer, &fields, article) {
+            return Err(worker_error(&mut writer, e));
+        }
         if let Some(progress) = &opts.progress {
             if i % 1000 == 999 || i + 1 == articles.len() {
                 progress(i + 1, articles.len());
@@ -467,8 +653,19 @@ fn write_index(dir: &Path, articles: &[Article], opts: &BuildOptions) -> Result<
     Ok(())
 }
 
+/// Returns the error that stopped an indexing worker (tantivy reports only "the index
+/// writer was killed" to the caller; committing joins the workers and returns theirs, e.g.
+/// the disk being full), or `e` when there is none.
+fn worker_error(writer: &mut tantivy::IndexWriter, e: IndexError) -> IndexError {
+    match writer.commit() {
+        Err(worker) => IndexError::Tantivy(worker),
+        Ok(_) => e,
+    }
+}
+
 fn latest_generation(root: &Path) -> Result<u64, IndexError> {
-    let mut max = current_generation(root)?.unwrap_or(0);
+    // A garbled `CURRENT` does not stop a build: publishing repairs it.
+    let mut max = current_generation(root).ok().flatten().unwrap_or(0);
     for entry in fs::read_dir(root).map_err(io_err("list", root))?.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         if let Some(n) = name
@@ -486,12 +683,22 @@ fn publish(root: &Path, n: u64) -> Result<(), IndexError> {
     let tmp = root.join(format!("{TMP_PREFIX}CURRENT-{}", std::process::id()));
     {
         use std::io::Write;
-        let mut f = fs::File::create(&tmp).map_err(io_err("create", &tmp))?;
-        f.write_all(gen_dir_name(n).as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(io_err("write", &tmp))?;
+        let written = fs::File::create(&tmp).and_then(|mut f| {
+            f.write_all(gen_dir_name(n).as_bytes())?;
+            faults::check(root, Step::SyncCurrent)?;
+            f.sync_all()
+        });
+        if let Err(e) = written {
+            let _ = remove_any(&tmp);
+            return Err(io_err("write", &tmp)(e));
+        }
     }
-    fs::rename(&tmp, root.join(CURRENT)).map_err(io_err("rename", &tmp))?;
+    let renamed = faults::check(root, Step::RenameCurrent)
+        .and_then(|()| fs::rename(&tmp, root.join(CURRENT)));
+    if let Err(e) = renamed {
+        let _ = remove_any(&tmp);
+        return Err(io_err("rename", &tmp)(e));
+    }
     if let Ok(d) = fs::File::open(root) {
         let _ = d.sync_all();
     }

@@ -66,7 +66,7 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
         };
         let article = (|| {
             Ok(Article {
-                id: f.required("id", get(0))?,
+                id: f.id("id", get(0))?,
                 lang: f.lang("lang", get(1))?,
                 title: f.required("title", get(2))?,
                 questions: list(3),

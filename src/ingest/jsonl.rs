@@ -14,21 +14,20 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
                 line: i + 1,
                 unit: "line",
             };
-            let value: Value =
-                serde_json::from_str(line.trim_start_matches('\u{feff}')).map_err(|e| {
-                    RecordError {
-                        origin: origin.clone(),
-                        field: None,
-                        message: format!("invalid JSON: {e}"),
-                    }
-                })?;
-            let Value::Object(obj) = value else {
+            let line = line.trim_start_matches('\u{feff}');
+            let value: Value = serde_json::from_str(line).map_err(|e| RecordError {
+                origin: origin.clone(),
+                field: None,
+                message: format!("invalid JSON: {e}"),
+            })?;
+            let Value::Object(mut obj) = value else {
                 return Err(RecordError {
                     origin,
                     field: None,
                     message: "expected a JSON object".into(),
                 });
             };
+            super::exact_numbers(&mut obj, || serde_json::from_str(line).ok());
             let article = from_object(&Fields { origin: &origin }, &obj)?;
             Ok((origin, article))
         })
@@ -81,7 +80,7 @@ fn kind(v: &Value) -> &'static str {
 
 pub(super) fn from_object(f: &Fields, obj: &Map<String, Value>) -> Result<Article, RecordError> {
     Ok(Article {
-        id: f.required("id", text(f, obj, "id")?)?,
+        id: f.id("id", text(f, obj, "id")?)?,
         lang: f.lang("lang", text(f, obj, "lang")?)?,
         title: f.required("title", text(f, obj, "title")?)?,
         questions: list(f, obj, "questions")?,

@@ -109,7 +109,9 @@ pub struct Origin {
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.unit == "line" {
+        if self.line == 0 {
+            write!(f, "{}", self.file)
+        } else if self.unit == "line" {
             write!(f, "{}:{}", self.file, self.line)
         } else {
             write!(f, "{}: {} {}", self.file, self.unit, self.line)
@@ -158,6 +160,9 @@ pub enum Source {
     File(PathBuf, Option<Format>),
     /// In-memory JSONL text with a display name.
     Embedded(&'static str, &'static str),
+    /// A file already read (by the admin API, which opens dumps itself), with its name in
+    /// messages and its format.
+    Read(String, std::sync::Arc<[u8]>, Format),
 }
 
 impl Source {
@@ -166,6 +171,7 @@ impl Source {
         match self {
             Source::File(p, _) => p.display().to_string(),
             Source::Embedded(name, _) => name.to_string(),
+            Source::Read(name, _, _) => name.clone(),
         }
     }
 }
@@ -190,13 +196,18 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
                 let format = format
                     .or_else(|| Format::from_path(path))
                     .ok_or_else(|| IngestError::UnknownFormat { path: path.clone() })?;
-                let text = std::fs::read_to_string(path).map_err(|source| IngestError::Read {
+                let bytes = std::fs::read(path).map_err(|source| IngestError::Read {
                     path: path.clone(),
                     source,
                 })?;
-                (path.display().to_string(), text, format)
+                let name = path.display().to_string();
+                let text = utf8(&name, bytes)?;
+                (name, text, format)
             }
             Source::Embedded(name, text) => (name.to_string(), text.to_string(), Format::Jsonl),
+            Source::Read(name, bytes, format) => {
+                (name.clone(), utf8(name, bytes.to_vec())?, *format)
+            }
         };
         let records = match format {
             Format::Jsonl => jsonl::parse(&name, &text),
@@ -212,8 +223,9 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
                             origin,
                             field: Some("id".into()),
                             message: format!(
-                                "duplicate article {:?} in {} (first at {first})",
-                                article.id, article.lang
+                                "duplicate article {} in {} (first at {first})",
+                                excerpt(&article.id),
+                                article.lang
                             ),
                         });
                         continue;
@@ -226,6 +238,70 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
         }
     }
     Ok(loaded)
+}
+
+/// Decodes a dump as UTF-8, or names the line and byte offset of the first invalid byte.
+fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, IngestError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count();
+        let line_start = bytes[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |at| at + 1);
+        IngestError::Malformed(RecordError {
+            origin: Origin {
+                file: name.to_string(),
+                line,
+                unit: "line",
+            },
+            field: None,
+            message: format!(
+                "invalid UTF-8 at byte offset {offset} (byte {} of the line): dumps must be UTF-8",
+                offset - line_start + 1
+            ),
+        })
+    })
+}
+
+/// Most characters of a value quoted in an error message: enough to find it, never a page
+/// of whatever file was read.
+const EXCERPT_CHARS: usize = 40;
+
+/// Returns `value` quoted for an error message, cut to [`EXCERPT_CHARS`] characters.
+pub fn excerpt(value: &str) -> String {
+    match value.char_indices().nth(EXCERPT_CHARS) {
+        None => format!("{value:?}"),
+        Some((at, _)) => format!(
+            "{:?}... ({} characters)",
+            &value[..at],
+            value.chars().count()
+        ),
+    }
+}
+
+/// Replaces the top-level numbers of a JSON record that a 64-bit float cannot hold exactly
+/// (ids such as `123456789012345678901234567890`) by their text as written, read from the
+/// record's raw JSON (`raw`, parsed only when such a number is present).
+pub(crate) fn exact_numbers(
+    obj: &mut serde_json::Map<String, serde_json::Value>,
+    raw: impl FnOnce() -> Option<HashMap<String, Box<serde_json::value::RawValue>>>,
+) {
+    let inexact = |v: &serde_json::Value| matches!(v, serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64());
+    if !obj.values().any(inexact) {
+        return;
+    }
+    let Some(raw) = raw() else {
+        return;
+    };
+    for (key, value) in obj.iter_mut() {
+        if inexact(value) {
+            if let Some(text) = raw.get(key) {
+                *value = serde_json::Value::String(text.get().trim().to_string());
+            }
+        }
+    }
 }
 
 /// Builds an article from field values, checking required fields. Shared by every format.
@@ -251,6 +327,27 @@ impl Fields<'_> {
         }
     }
 
+    /// Returns a required article id: non-empty, without control characters (a NUL, a
+    /// newline or a tab in an id breaks every tool that prints or compares it).
+    pub fn id(&self, field: &str, value: Option<String>) -> Result<String, RecordError> {
+        let id = self.required(field, value)?;
+        match id.chars().position(char::is_control) {
+            None => Ok(id),
+            Some(at) => {
+                let c = id.chars().nth(at).unwrap_or_default();
+                Err(self.error(
+                    field,
+                    format!(
+                        "must not contain control characters (U+{:04X} at character {}): {}",
+                        c as u32,
+                        at + 1,
+                        excerpt(&id)
+                    ),
+                ))
+            }
+        }
+    }
+
     /// Returns a text field that must be present but may be empty (question-only entries).
     pub fn present(&self, field: &str, value: Option<String>) -> Result<String, RecordError> {
         value
@@ -261,14 +358,26 @@ impl Fields<'_> {
     /// Returns the parsed language of a record.
     pub fn lang(&self, field: &str, value: Option<String>) -> Result<Variant, RecordError> {
         let v = self.required(field, value)?;
-        Variant::parse(&v).map_err(|e| self.error(field, e.to_string()))
+        Variant::parse(&v).map_err(|_| {
+            self.error(
+                field,
+                format!(
+                    "unsupported language {}: supported languages are ko, en, zh (locale tags \
+                     such as ko-KR, en_US, zh-TW, zh-Hant are accepted)",
+                    excerpt(&v)
+                ),
+            )
+        })
     }
 
     /// Checks an optional RFC 3339 timestamp.
     pub fn time(&self, field: &str, value: Option<String>) -> Result<String, RecordError> {
         let v = value.unwrap_or_default().trim().to_string();
         if !v.is_empty() && parse_time(&v).is_none() {
-            return Err(self.error(field, format!("{v:?} is not an RFC 3339 timestamp")));
+            return Err(self.error(
+                field,
+                format!("{} is not an RFC 3339 timestamp", excerpt(&v)),
+            ));
         }
         Ok(v)
     }

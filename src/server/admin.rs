@@ -14,7 +14,6 @@ use crate::proto::{
     ArticleRecord, DeleteArticlesRequest, MutationResponse, ReindexRequest, ReindexResponse,
     ReloadRequest, ReloadResponse, StatsRequest, StatsResponse, UpsertArticlesRequest,
 };
-use std::path::PathBuf;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use tonic::service::interceptor::InterceptedService;
@@ -113,7 +112,7 @@ fn article(index: usize, r: ArticleRecord) -> Result<Article, RecordError> {
             .collect()
     };
     Ok(Article {
-        id: f.required("id", Some(r.id))?,
+        id: f.id("id", Some(r.id))?,
         lang: f.lang("language", Some(r.language))?,
         title: f.required("title", Some(r.title))?,
         questions: list(r.questions),
@@ -149,7 +148,7 @@ impl AdminService for AdminApi {
                 )
             })?),
         };
-        let paths: Vec<PathBuf> = r.paths.iter().map(PathBuf::from).collect();
+        let paths = r.paths;
         let done = self
             .blocking(move |a| a.reindex(&paths, format, r.skip_invalid))
             .await?;

@@ -117,6 +117,8 @@ pub struct ServeConfig {
     pub admin_token: Option<String>,
     /// Generations kept by admin re-indexes and edits.
     pub keep_generations: usize,
+    /// Where admin re-indexes read dumps; `None` refuses them.
+    pub dumps: Option<crate::admin::DumpDir>,
 }
 
 impl Default for ServeConfig {
@@ -124,6 +126,7 @@ impl Default for ServeConfig {
         ServeConfig {
             admin_token: None,
             keep_generations: 3,
+            dumps: None,
         }
     }
 }
@@ -173,7 +176,8 @@ pub async fn serve_with(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(admin::service(
-            crate::admin::Admin::new(engine.clone(), config.keep_generations),
+            crate::admin::Admin::new(engine.clone(), config.keep_generations)
+                .with_dumps(config.dumps),
             config.admin_token,
         ))
         .add_service(FaqServiceServer::new(FaqApi::new(engine)))

@@ -12,6 +12,7 @@ pub fn to_status(e: &EngineError) -> Status {
         EngineError::UnsupportedLanguage(_) | EngineError::Precondition(_) => {
             Status::failed_precondition(e.to_string())
         }
+        EngineError::StorageFull(_) => Status::resource_exhausted(e.to_string()),
         EngineError::Internal(detail) => {
             tracing::error!(error = %detail, "internal error");
             Status::internal("internal error")

@@ -5,6 +5,7 @@
 use crate::common::{
     build_index, connect, fixture, query, search, spawn_server_with, tempdir, Client,
 };
+use faqd::admin::DumpDir;
 use faqd::engine::{Engine, SearchParams, Settings};
 use faqd::ingest::Article;
 use faqd::kb;
@@ -15,7 +16,6 @@ use faqd::proto::{
 };
 use faqd::server::ServeConfig;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tempfile::TempDir;
@@ -33,6 +33,7 @@ fn server(token: Option<&str>) -> (SocketAddr, TempDir) {
     let config = ServeConfig {
         admin_token: token.map(str::to_string),
         keep_generations: 3,
+        dumps: Some(dump_dir()),
     };
     let (addr, _handle) = spawn_server_with(engine, std::future::pending(), config);
     (addr, dir)
@@ -72,14 +73,20 @@ async fn stats(a: &mut Admin) -> StatsResponse {
         .into_inner()
 }
 
+/// The dump directory of the test servers: the fixtures.
+fn dump_dir() -> DumpDir {
+    DumpDir::new(&fixture("."), 1 << 20).expect("fixtures directory")
+}
+
+/// Re-indexes from `dump`, a path inside the dump directory.
 async fn reindex(
     a: &mut Admin,
-    dump: &Path,
+    dump: &str,
     format: Option<&str>,
     skip_invalid: bool,
 ) -> Result<ReindexResponse, tonic::Status> {
     let request = ReindexRequest {
-        paths: vec![path(dump)],
+        paths: vec![dump.to_string()],
         format: format.map(str::to_string),
         skip_invalid,
     };
@@ -110,10 +117,6 @@ async fn delete(
     a.delete_articles(auth(request, TOKEN))
         .await
         .map(|r| r.into_inner())
-}
-
-fn path(p: &Path) -> String {
-    p.to_str().expect("utf-8 path").to_string()
 }
 
 #[tokio::test]
@@ -308,34 +311,36 @@ async fn invalid_upserts_and_deletes_name_the_problem_and_change_nothing() {
 
 #[tokio::test]
 async fn reindex_with_a_bad_dump_keeps_serving_and_a_good_one_is_served_at_once() {
-    let (addr, dir) = server(Some(TOKEN));
+    let (addr, _dir) = server(Some(TOKEN));
     let mut a = admin(addr).await;
     let mut c = connect(addr).await;
-    let bad = fixture("bad_missing_title.jsonl");
-    let err = reindex(&mut a, &bad, None, false).await.unwrap_err();
+    let bad = "bad_missing_title.jsonl";
+    let err = reindex(&mut a, bad, None, false).await.unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(
         err.message()
             .contains("bad_missing_title.jsonl:2: field `title`"),
         "{err:?}"
     );
-    let missing = dir.path().join("missing.jsonl");
-    let err = reindex(&mut a, &missing, None, false).await.unwrap_err();
+    let err = reindex(&mut a, "missing.jsonl", None, false)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(err.message().contains("missing.jsonl"), "{err:?}");
-    let err = reindex(&mut a, &bad, Some("xml"), false).await.unwrap_err();
+    let err = reindex(&mut a, bad, Some("xml"), false).await.unwrap_err();
     assert!(err.message().contains("format"), "{err:?}");
     let r = search(&mut c, query("test withdrawal")).await;
     assert_eq!((r.generation, r.hits[0].id.as_str()), (1, "fx-withdrawal"));
 
     // Skipping the bad record publishes the rest and reports what was skipped.
-    let done = reindex(&mut a, &bad, Some("jsonl"), true).await.unwrap();
+    let done = reindex(&mut a, bad, Some("jsonl"), true).await.unwrap();
     assert_eq!(done.generation, 2);
     assert_eq!(done.skipped.len(), 1, "{done:?}");
     assert!(done.skipped[0].contains(":2: field `title`"), "{done:?}");
 
-    let zendesk = fixture("small_zendesk.json");
-    let done = reindex(&mut a, &zendesk, None, false).await.unwrap();
+    let done = reindex(&mut a, "small_zendesk.json", None, false)
+        .await
+        .unwrap();
     assert_eq!(done.generation, 3);
     let r = search(&mut c, query("test withdrawal")).await;
     assert_eq!((r.generation, r.hits[0].id.as_str()), (3, "fx-withdrawal"));
@@ -391,8 +396,9 @@ async fn searches_never_fail_while_generations_are_swapped() {
     let dumps = ["small.csv", "small_zendesk.json", "small.jsonl"];
     for round in 0..6 {
         if round % 2 == 0 {
-            let dump = fixture(dumps[round / 2]);
-            reindex(&mut a, &dump, None, false).await.unwrap();
+            reindex(&mut a, dumps[round / 2], None, false)
+                .await
+                .unwrap();
         } else {
             let extra = record(
                 &format!("fx-extra-{round}"),
@@ -591,4 +597,112 @@ fn a_word_looked_up_before_an_edit_is_found_after_it() {
     assert_eq!(after[0].0, "fx-frobnicate", "{after:?}");
     assert!(after[0].1 >= engine.threshold(), "{after:?}");
     assert_eq!(hits("frobnicate my widget"), after, "a repeated query");
+}
+
+/// A server over `small.jsonl` whose admin re-indexes read from `dumps` (or nowhere).
+fn server_with_dumps(dumps: Option<DumpDir>) -> (SocketAddr, TempDir) {
+    let dir = build_index(&kb::sources(&[fixture("small.jsonl")], None));
+    let engine = Arc::new(Engine::open(dir.path(), Settings::default()).expect("open engine"));
+    let config = ServeConfig {
+        admin_token: Some(TOKEN.to_string()),
+        keep_generations: 3,
+        dumps,
+    };
+    let (addr, _handle) = spawn_server_with(engine, std::future::pending(), config);
+    (addr, dir)
+}
+
+/// Regression: Reindex read any path the server could (`../../etc/passwd`,
+/// `/proc/self/environ`), blocked a thread forever on a FIFO, and echoed field values of
+/// whatever it read.
+#[tokio::test]
+async fn reindex_reads_only_regular_files_inside_the_dump_directory() {
+    let outside = tempdir();
+    let dumps = outside.path().join("dumps");
+    std::fs::create_dir(&dumps).unwrap();
+    std::fs::copy(fixture("small.jsonl"), dumps.join("good.jsonl")).unwrap();
+    std::fs::write(outside.path().join("secret.jsonl"), "{}").unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.jsonl"),
+        dumps.join("link.jsonl"),
+    )
+    .unwrap();
+    let fifo = dumps.join("fifo.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::fs::write(dumps.join("big.jsonl"), vec![b' '; 20_000]).unwrap();
+    let long_lang = "x".repeat(5000);
+    std::fs::write(
+        dumps.join("noisy.jsonl"),
+        format!(r#"{{"id": "a", "lang": "{long_lang}", "title": "t", "answer": "x"}}"#),
+    )
+    .unwrap();
+
+    let (addr, _dir) = server_with_dumps(Some(DumpDir::new(&dumps, 16_384).unwrap()));
+    let mut a = admin(addr).await;
+    for (dump, expected) in [
+        ("../secret.jsonl", "no `..`"),
+        ("../../../../etc/passwd", "no `..`"),
+        ("/proc/self/environ", "not absolute"),
+        ("link.jsonl", "leads outside the dump directory"),
+        ("fifo.jsonl", "not a regular file"),
+        ("big.jsonl", "over the dump size limit of 16384 bytes"),
+        ("missing.jsonl", "missing.jsonl"),
+    ] {
+        let err = reindex(&mut a, dump, None, false).await.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{dump}: {err:?}");
+        assert!(err.message().contains(expected), "{dump}: {err:?}");
+    }
+    let err = reindex(&mut a, "noisy.jsonl", None, false)
+        .await
+        .unwrap_err();
+    assert!(
+        err.message().contains("noisy.jsonl:1: field `lang`") && err.message().len() < 400,
+        "a short excerpt only: {err:?}"
+    );
+    assert_eq!(stats(&mut a).await.generation, 1, "nothing was published");
+    let done = reindex(&mut a, "good.jsonl", None, false).await.unwrap();
+    assert_eq!(done.generation, 2);
+
+    // Without a dump directory, Reindex is refused.
+    let (addr, _dir) = server_with_dumps(None);
+    let mut a = admin(addr).await;
+    let err = reindex(&mut a, "good.jsonl", None, false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert!(err.message().contains("--dump-dir"), "{err:?}");
+}
+
+/// Regression: Reindex on a full disk answered INTERNAL "internal error".
+#[tokio::test]
+async fn reindex_on_a_full_disk_says_so_and_where() {
+    let (addr, dir) = server(Some(TOKEN));
+    let mut a = admin(addr).await;
+    for step in [
+        faqd::index::faults::Step::WriteIndex,
+        faqd::index::faults::Step::SyncCurrent,
+    ] {
+        faqd::index::faults::inject(dir.path(), step, 28);
+        let err = reindex(&mut a, "small.jsonl", None, false)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::ResourceExhausted, "{step:?}: {err:?}");
+        assert!(
+            err.message().contains("No space left on device")
+                && err.message().contains(dir.path().to_str().unwrap()),
+            "{step:?}: {err:?}"
+        );
+    }
+    assert_eq!(stats(&mut a).await.generation, 1);
+    assert_eq!(
+        reindex(&mut a, "small.jsonl", None, false)
+            .await
+            .unwrap()
+            .generation,
+        2
+    );
 }

@@ -212,6 +212,8 @@ fn cli_with_a_bad_glossary_fails_naming_file_and_line() {
         path(&g),
         "--index-dir",
         path(&dir.path().join("index")),
+        "--source",
+        path(&fixture("small.jsonl")),
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");

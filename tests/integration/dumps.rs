@@ -294,3 +294,159 @@ fn zendesk_errors_name_the_record_number_and_field() {
         "{errs:?}"
     );
 }
+
+fn load_text(dir: &Path, name: &str, bytes: &[u8]) -> Result<ingest::Loaded, ingest::IngestError> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    ingest::load(&[Source::File(path, None)])
+}
+
+/// Regression: one invalid UTF-8 byte rejected a whole dump without a line or offset.
+#[test]
+fn invalid_utf8_is_reported_with_file_line_and_byte_offset() {
+    let dir = tempdir();
+    let e = load_text(
+        dir.path(),
+        "latin1.jsonl",
+        b"{\"id\":\"a\",\"lang\":\"en\",\"title\":\"A\",\"answer\":\"x\"}\n{\"id\":\"b\",\"lang\":\"en\",\"title\":\"Caf\xe9\",\"answer\":\"y\"}\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("latin1.jsonl:2:"), "{e}");
+    assert!(e.contains("invalid UTF-8 at byte offset 82"), "{e}");
+}
+
+/// Regression: a Zendesk file that is not JSON was reported as "record 0".
+#[test]
+fn a_zendesk_file_that_is_not_json_is_reported_with_line_and_column() {
+    let dir = tempdir();
+    let e = load_text(
+        dir.path(),
+        "export.json",
+        b"{\"articles\": [\n  {\"id\": 1,\n   \"title\": }]}",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("export.json:3: "), "{e}");
+    assert!(
+        e.contains("not a Zendesk export") && e.contains("column 13"),
+        "{e}"
+    );
+    assert!(!e.contains("record 0"), "{e}");
+    let e = load_text(dir.path(), "list.json", b"[1, 2]")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.ends_with("list.json: expected an object with an `articles` list"),
+        "{e}"
+    );
+}
+
+/// Regression: `123456789012345678901234567890` became `1.2345678901234568e+29` and
+/// collided with its neighbour.
+#[test]
+fn numeric_ids_keep_every_digit_in_jsonl_and_zendesk() {
+    let dir = tempdir();
+    let jsonl = load_text(
+        dir.path(),
+        "ids.jsonl",
+        b"{\"id\":123456789012345678901234567890,\"lang\":\"en\",\"title\":\"A\",\"answer\":\"x\"}\n{\"id\":123456789012345678901234567891,\"lang\":\"en\",\"title\":\"B\",\"answer\":\"y\"}\n{\"id\":42,\"lang\":\"en\",\"title\":\"C\",\"answer\":\"z\"}\n",
+    )
+    .unwrap();
+    let zendesk = load_text(
+        dir.path(),
+        "ids.json",
+        br#"{"articles": [
+            {"id": 123456789012345678901234567890, "locale": "en-us", "title": "A", "body": "<p>x</p>", "section_id": 98765432109876543210987},
+            {"id": 123456789012345678901234567891, "locale": "en-us", "title": "B", "body": "<p>y</p>"}
+        ]}"#,
+    )
+    .unwrap();
+    for loaded in [&jsonl, &zendesk] {
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(
+            ids[..2],
+            [
+                "123456789012345678901234567890",
+                "123456789012345678901234567891"
+            ]
+        );
+    }
+    assert_eq!(jsonl.articles[2].id, "42");
+    assert_eq!(zendesk.articles[0].category, "98765432109876543210987");
+}
+
+#[test]
+fn ids_with_control_characters_are_rejected_with_file_and_line() {
+    let dir = tempdir();
+    let loaded = load_text(
+        dir.path(),
+        "ids.jsonl",
+        b"{\"id\":\"ok\",\"lang\":\"en\",\"title\":\"A\",\"answer\":\"x\"}\n{\"id\":\"a\\u0000b\",\"lang\":\"en\",\"title\":\"B\",\"answer\":\"y\"}\n{\"id\":\"c\\nd\",\"lang\":\"en\",\"title\":\"C\",\"answer\":\"z\"}\n{\"id\":\"e\\u001bf\",\"lang\":\"en\",\"title\":\"D\",\"answer\":\"w\"}\n",
+    )
+    .unwrap();
+    assert_eq!(loaded.articles.len(), 1);
+    let prefix = format!("{}/", dir.path().display());
+    let errs: Vec<String> = loaded
+        .errors
+        .iter()
+        .map(|e| e.to_string().replace(&prefix, ""))
+        .collect();
+    assert_eq!(
+        errs,
+        [
+            "ids.jsonl:2: field `id`: must not contain control characters (U+0000 at character 2): \"a\\0b\"",
+            "ids.jsonl:3: field `id`: must not contain control characters (U+000A at character 2): \"c\\nd\"",
+            "ids.jsonl:4: field `id`: must not contain control characters (U+001B at character 2): \"e\\u{1b}f\"",
+        ]
+    );
+    let loaded = load_text(
+        dir.path(),
+        "ids.csv",
+        b"id,lang,title,answer\n\"x\ny\",en,T,A\n",
+    )
+    .unwrap();
+    assert!(
+        loaded.errors[0]
+            .to_string()
+            .contains("ids.csv:2: field `id`: must not contain control"),
+        "{:?}",
+        loaded.errors
+    );
+}
+
+/// Regression: a dump with no valid article exited 1 (failure) instead of 3 (invalid input).
+#[test]
+fn a_dump_without_a_valid_article_exits_3() {
+    let dir = tempdir();
+    let dump = dir.path().join("none.jsonl");
+    std::fs::write(
+        &dump,
+        "{\"id\":\"a\",\"lang\":\"en\",\"title\":\"\",\"answer\":\"x\"}\n",
+    )
+    .unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "\n").unwrap();
+    let root = dir.path().join("index");
+    for (dump, flags) in [
+        (&dump, &["--skip-invalid"][..]),
+        (&dump, &[]),
+        (&empty, &[]),
+    ] {
+        let out = crate::common::faqd_command()
+            .args(["index", "--index-dir", root.to_str().unwrap()])
+            .args(flags)
+            .arg(dump)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{flags:?}: {stderr}");
+        assert!(
+            stderr.contains("none.jsonl:1: field `title`") || stderr.contains("no valid article"),
+            "{stderr}"
+        );
+    }
+    assert!(index::current_generation(&root).unwrap().is_none());
+}

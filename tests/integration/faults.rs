@@ -1,9 +1,13 @@
-//! Fault cases with real processes: a `faqd index` killed by SIGKILL mid-build, and two
+//! Fault cases with real processes: a `faqd index` killed by SIGKILL mid-build, two
 //! `faqd serve` processes on one index root following a new generation (and ignoring a bad
-//! dump).
+//! dump), failures injected into each step of publishing, leftovers of crashed builds, a
+//! broken `CURRENT`, and garbled index files.
 
 use crate::common::{connect, faqd_command, fixture, query, synthetic_dump, tempdir};
 use faqd::engine::{Engine, SearchParams, Settings};
+use faqd::index::faults::{self, Step};
+use faqd::index::{self as index_api, BuildOptions};
+use faqd::kb;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -111,7 +115,7 @@ impl Drop for Server {
 }
 
 /// Starts `faqd serve` on 127.0.0.1:0 and reads the bound address from its log.
-fn serve(root: &Path) -> Server {
+fn serve(root: &Path, extra: &[&str]) -> Server {
     let mut child = faqd_command()
         .args([
             "serve",
@@ -120,6 +124,7 @@ fn serve(root: &Path) -> Server {
             "--index-dir",
             path(root),
         ])
+        .args(extra)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -165,7 +170,7 @@ async fn two_servers_on_one_index_root_both_follow_a_new_generation_and_ignore_a
     assert_eq!(index(&root, &fixture("small.jsonl")).status.code(), Some(0));
     // Without --source, serve keeps an index built from other dumps (it does not fall back
     // to the shipped knowledge base).
-    let servers = [serve(&root), serve(&root)];
+    let servers = [serve(&root, &[]), serve(&root, &[])];
     for s in &servers {
         assert_eq!(
             generation_and_top(s.addr, "test withdrawal").await,
@@ -202,5 +207,264 @@ async fn two_servers_on_one_index_root_both_follow_a_new_generation_and_ignore_a
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+/// ENOSPC, as a full disk answers.
+const ENOSPC: i32 = 28;
+
+fn entries(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+fn build_small(root: &Path) -> Result<kb::Built, kb::BuildError> {
+    kb::build(
+        root,
+        &kb::sources(&[fixture("small.jsonl")], None),
+        false,
+        &BuildOptions::default(),
+    )
+}
+
+fn top_of(engine: &Engine, q: &str) -> (u64, String) {
+    let r = engine
+        .search(&SearchParams {
+            query: q.into(),
+            ..Default::default()
+        })
+        .unwrap();
+    (r.generation, r.hits[0].hit.version.id.clone())
+}
+
+/// Regression: an ENOSPC on the fsync of the `CURRENT` temporary file left
+/// `.tmp-CURRENT-<pid>`, which the next run's cleanup failed to remove (`remove_dir_all` on a
+/// file), so every later build failed. Now each failed step removes what it wrote.
+#[test]
+fn a_publish_failing_at_any_step_leaves_the_root_as_it_was_and_says_why() {
+    let dir = tempdir();
+    let root = dir.path().join("index");
+    build_small(&root).unwrap();
+    let before = entries(&root);
+    for step in [
+        Step::WriteIndex,
+        Step::WriteMeta,
+        Step::SyncCurrent,
+        Step::RenameCurrent,
+    ] {
+        faults::inject(&root, step, ENOSPC);
+        let e = build_small(&root).expect_err("the injected fault fails the build");
+        let message = e.to_string();
+        assert!(
+            message.contains("No space left on device") && message.contains(path(&root)),
+            "{step:?}: {message}"
+        );
+        assert_eq!(entries(&root), before, "{step:?}: nothing left behind");
+        assert_eq!(current(&root), "gen-000001", "{step:?}");
+    }
+    let out = index(&root, &fixture("small.csv"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(current(&root), "gen-000002");
+}
+
+#[test]
+fn leftover_temporary_files_and_directories_are_removed_by_the_next_run() {
+    let dir = tempdir();
+    let root = dir.path().join("index");
+    assert_eq!(index(&root, &fixture("small.jsonl")).status.code(), Some(0));
+    // What a kill between creating the pointer's temporary file and renaming it leaves, a
+    // killed build's directory, and a link whose target must survive.
+    std::fs::write(root.join(".tmp-CURRENT-4242"), "gen-000009").unwrap();
+    std::fs::create_dir_all(root.join(".tmp-gen-000002-4242/sub")).unwrap();
+    std::fs::write(root.join(".tmp-gen-000002-4242/sub/f"), "x").unwrap();
+    let outside = dir.path().join("keep.txt");
+    std::fs::write(&outside, "keep").unwrap();
+    std::os::unix::fs::symlink(&outside, root.join(".tmp-link")).unwrap();
+
+    let out = index(&root, &fixture("small.csv"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(temporaries(&root), Vec::<String>::new());
+    assert_eq!(current(&root), "gen-000002");
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep");
+}
+
+/// Regression: when `CURRENT` was deleted, garbled, or named a missing generation, or the
+/// generation's metadata was garbled, a start built the shipped demo knowledge base and
+/// published it over the operator's own.
+#[test]
+fn a_broken_current_is_never_replaced_by_the_shipped_knowledge_base() {
+    let shipped = kb::sources(&[], None);
+    type Break = fn(&Path);
+    let breaks: [(&str, Break); 4] = [
+        ("deleted", |root| {
+            std::fs::remove_file(root.join("CURRENT")).unwrap()
+        }),
+        ("garbled", |root| {
+            std::fs::write(root.join("CURRENT"), "\u{0}garbage").unwrap()
+        }),
+        ("missing generation", |root| {
+            std::fs::write(root.join("CURRENT"), "gen-000007").unwrap()
+        }),
+        ("garbled metadata", |root| {
+            std::fs::write(root.join("gen-000002/faqd-meta.json"), "{not json").unwrap()
+        }),
+    ];
+    for (what, break_it) in breaks {
+        let dir = tempdir();
+        let root = dir.path().join("index");
+        build_small(&root).unwrap();
+        build_small(&root).unwrap();
+        break_it(&root);
+        let pointer = std::fs::read(root.join("CURRENT")).ok();
+        let built = kb::ensure_built(&root, &shipped, false, &BuildOptions::default()).unwrap();
+        assert!(built.is_none(), "{what}: nothing is built");
+        let engine = Engine::open(&root, Settings::default()).expect(what);
+        let (generation, top) = top_of(&engine, "test withdrawal");
+        assert_eq!(top, "fx-withdrawal", "{what}: the operator's articles");
+        let expected = if what == "garbled metadata" { 1 } else { 2 };
+        assert_eq!(generation, expected, "{what}: the newest usable generation");
+        assert_eq!(
+            std::fs::read(root.join("CURRENT")).ok(),
+            pointer,
+            "{what}: CURRENT is left as found"
+        );
+        assert!(!index_api::generation_dir(&root, 3).exists(), "{what}");
+        // A build repoints it.
+        let out = index(&root, &fixture("small.csv"));
+        assert_eq!(out.status.code(), Some(0), "{what}: {out:?}");
+        let n = index_api::current_generation(&root).unwrap().expect(what);
+        assert!(
+            n >= 3 && index_api::generation_dir(&root, n).exists(),
+            "{what}: {n}"
+        );
+    }
+    // An empty root is a first start: the shipped knowledge base is built there.
+    let dir = tempdir();
+    let root = dir.path().join("fresh");
+    let built = kb::ensure_built(&root, &shipped, false, &BuildOptions::default()).unwrap();
+    assert_eq!(built.map(|b| b.meta.generation), Some(1));
+}
+
+#[tokio::test]
+async fn serve_serves_the_newest_usable_generation_and_repoints_current_only_when_asked() {
+    let dir = tempdir();
+    let root = dir.path().join("index");
+    assert_eq!(index(&root, &fixture("small.jsonl")).status.code(), Some(0));
+    std::fs::remove_file(root.join("CURRENT")).unwrap();
+    {
+        let s = serve(&root, &[]);
+        assert_eq!(
+            generation_and_top(s.addr, "test withdrawal").await,
+            (1, "fx-withdrawal".to_string())
+        );
+    }
+    assert!(!root.join("CURRENT").exists(), "left for the operator");
+    assert!(
+        !index_api::generation_dir(&root, 2).exists(),
+        "no demo build"
+    );
+    let s = serve(&root, &["--repoint-current"]);
+    assert_eq!(
+        generation_and_top(s.addr, "test withdrawal").await,
+        (1, "fx-withdrawal".to_string())
+    );
+    assert_eq!(current(&root), "gen-000001");
+}
+
+#[test]
+fn search_on_a_root_without_a_generation_is_an_error_not_a_demo_build() {
+    let dir = tempdir();
+    let root = dir.path().join("empty");
+    let out = faqd_command()
+        .args(["search", "--index-dir", path(&root), "withdrawal"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no index generation in"), "{stderr}");
+    assert!(!root.exists(), "nothing was built");
+}
+
+/// Flips 16 bytes of the file of generation `n` with extension `ext`, at `at` (a fraction
+/// of its length).
+fn garble(root: &Path, n: u64, ext: &str, at: f64) {
+    let dir = index_api::generation_dir(root, n);
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == ext))
+        .unwrap_or_else(|| panic!("no .{ext} in {}", dir.display()));
+    let mut bytes = std::fs::read(&file).unwrap();
+    let start = (bytes.len() as f64 * at) as usize;
+    let end = (start + 16).min(bytes.len());
+    for b in &mut bytes[start..end] {
+        *b ^= 0xff;
+    }
+    std::fs::write(&file, bytes).unwrap();
+}
+
+/// Regression: garbled bytes in the middle of a segment's `.term` or `.idx` made `serve`
+/// panic at start (exit 101); in `.fast`, `.fieldnorm` or the start of `.idx` they were
+/// served without complaint. Every file's checksum is now verified before serving.
+#[test]
+fn a_garbled_generation_is_never_served_and_never_panics() {
+    for (ext, at) in [
+        ("idx", 0.5),
+        ("idx", 0.0),
+        ("term", 0.5),
+        ("fast", 0.5),
+        ("fieldnorm", 0.5),
+        ("store", 0.5),
+    ] {
+        let dir = tempdir();
+        let root = dir.path().join("index");
+        build_small(&root).unwrap();
+        let engine = Engine::open(&root, Settings::default()).unwrap();
+        build_small(&root).unwrap();
+        garble(&root, 2, ext, at);
+        // A running server refuses it and keeps serving the previous generation.
+        let e = engine.reload().expect_err(ext).to_string();
+        assert!(
+            e.contains("checksum mismatch") && e.contains(ext),
+            "{ext}: {e}"
+        );
+        assert_eq!(
+            top_of(&engine, "test withdrawal"),
+            (1, "fx-withdrawal".into())
+        );
+        // A start falls back to it.
+        let engine = Engine::open(&root, Settings::default()).expect(ext);
+        assert_eq!(
+            top_of(&engine, "test withdrawal"),
+            (1, "fx-withdrawal".into())
+        );
+        // Without a good generation, the binary says what is wrong instead of panicking.
+        std::fs::remove_dir_all(index_api::generation_dir(&root, 1)).unwrap();
+        let out = faqd_command()
+            .args(["search", "--index-dir", path(&root), "test withdrawal"])
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{ext} at {at}: {stderr}");
+        assert!(stderr.contains("checksum mismatch"), "{ext}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{ext}: {stderr}");
     }
 }
