@@ -18,7 +18,8 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value = "detect")]
     pub route: retrieval::Route,
     /// Confidence threshold for the answer/no-answer decision.
-    #[arg(long, default_value_t = crate::search::DEFAULT_THRESHOLD)]
+    #[arg(long, default_value_t = crate::search::DEFAULT_THRESHOLD,
+          value_parser = super::parse_threshold)]
     pub threshold: f64,
     /// Print one JSON object instead of a table.
     #[arg(long)]
