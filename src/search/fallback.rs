@@ -27,10 +27,11 @@
 //!    - confident but missing a named concept there (an answer that mentions it in passing
 //!      is not about it): fallback hits of articles that have no version
 //!      in the user's language, have every named concept and reach the threshold go first
-//!      (best confidence first), then the confident native hits whose title or questions
-//!      have every named concept (`my withdrawal is still pending`: the delay article before
-//!      the wrong-address one, whose answer mentions a pending withdrawal), then the other
-//!      native hits.
+//!      (best confidence first); when the first native hit does name every concept, in its
+//!      answer only, the native hits whose title or questions have every named concept and
+//!      a strictly higher confidence come next (`my withdrawal is still pending`: the delay
+//!      article, 0.82, before the wrong-address one, 0.71, whose answer mentions a withdrawal
+//!      still pending); then the other native hits.
 //!
 //!    A group appears once (its first place).
 
@@ -251,10 +252,15 @@ pub fn with_fallback(
         found.into_iter().chain(native).collect()
     } else if confident {
         // Articles that have every named term go before native hits that miss one: first
-        // those missing in the user's language, then confident native ones whose title or
-        // questions name them all (in their order).
+        // those missing in the user's language; then, when the first hit names them all in
+        // its answer only (in passing), native ones whose title or questions name them all
+        // and that are more confident than it (in their order).
+        let bar = native[0].hit.confidence;
+        let in_passing = covers(glossary, gen, &native[0].hit, &named, Scope::Everything);
         let (about, rest): (Vec<Ranked>, Vec<Ranked>) = native.into_iter().partition(|r| {
-            r.hit.confidence >= threshold && covers(glossary, gen, &r.hit, &named, Scope::Phrasings)
+            in_passing
+                && r.hit.confidence > bar
+                && covers(glossary, gen, &r.hit, &named, Scope::Phrasings)
         });
         found.into_iter().chain(about).chain(rest).collect()
     } else {
