@@ -301,7 +301,8 @@ impl Memory {
     /// Looks up a text sentence by sentence ([`text::segments`]): returns each sentence
     /// with its closest entry. A text of several sentences that the memory holds whole (an
     /// approved answer whose versions do not split alike) is returned as one segment when
-    /// the whole reaches `threshold` and matches at least as well as its weakest sentence.
+    /// the whole entry has as many sentences, each within `threshold` of the text's, and
+    /// matches at least as well as the text's weakest sentence does alone.
     pub fn lookup_segments<'t>(
         &self,
         text: &'t str,
@@ -322,7 +323,17 @@ impl Memory {
                 .map(SegmentLookup::percent)
                 .fold(f64::INFINITY, f64::min);
             if let Some(whole) = self.lookup(text, source, target) {
-                if whole.percent >= threshold && whole.percent >= weakest {
+                // The whole entry must cover every sentence: as many sentences, each
+                // reaching the threshold against its counterpart, so a sentence the memory
+                // lacks is never swallowed by a long entry that matches the rest.
+                let theirs = text::segments(&whole.segment.text);
+                let aligned = theirs.len() == each.len()
+                    && each.iter().zip(&theirs).all(|(s, t)| {
+                        let (a, b) = (text::normalize(s.text, source), text::normalize(t, source));
+                        let d = levenshtein::distance(a.iter().copied(), b.iter().copied());
+                        text::percent(d, a.len(), b.len()) >= threshold
+                    });
+                if aligned && whole.percent >= threshold && whole.percent >= weakest {
                     return vec![SegmentLookup {
                         text: text.trim(),
                         found: Some(whole),
@@ -493,6 +504,15 @@ mod tests {
             got[0].found.unwrap().translation.text,
             "请提供您的UID。UID在我的页面。"
         );
+        // A sentence the memory lacks is never swallowed by a long entry matching the rest.
+        let got = m.lookup_segments(
+            "UID를 알려 주시겠어요? UID는 마이페이지에 있습니다. 좋은 하루 되세요.",
+            Lang::Ko,
+            Variant::Zh,
+            DEFAULT_THRESHOLD,
+        );
+        assert_eq!(got.len(), 3);
+        assert!(got[2].percent() < DEFAULT_THRESHOLD);
         // A sentence the memory lacks stays below the threshold, alone.
         let got = m.lookup_segments(
             "출금은 30분 걸립니다. 날씨가 좋네요.",
