@@ -11,7 +11,8 @@
 //! Replies are built from pieces, so a fourth kind of query joins two or three consecutive
 //! lines (in one source language, alternately two and three) and edits one character of one
 //! of them; it is looked up sentence by sentence ([`Memory::lookup_segments`]) and is *right*
-//! when it splits into the lines' own sentences and each finds its own entry first.
+//! when every segment finds an entry of its own line first, the lines in order (a line of
+//! several sentences may be found sentence by sentence or whole).
 
 use crate::lang::Variant;
 use crate::translate::memory::{self, text, Aligned, Memory, MemoryBuilder};
@@ -305,16 +306,6 @@ fn joined(lines: &[Aligned], memory: &Memory, rng: &mut Rng, outcomes: &mut Vec<
                 continue;
             };
             let lang = source.lang();
-            // The sentences each line should find: its own, in order.
-            let want: Vec<(&str, Vec<char>)> = window
-                .iter()
-                .zip(&parts)
-                .flat_map(|(l, p)| {
-                    text::segments(p)
-                        .into_iter()
-                        .map(|s| (l.id.as_str(), text::normalize(s, lang)))
-                })
-                .collect();
             let at = rng.below(parts.len());
             let original = text::normalize(&parts[at], lang);
             let Some(edited) = (0..4)
@@ -328,13 +319,21 @@ fn joined(lines: &[Aligned], memory: &Memory, rng: &mut Rng, outcomes: &mut Vec<
             let t = Instant::now();
             let got = memory.lookup_segments(&query, lang, target, threshold);
             let micros = t.elapsed().as_secs_f64() * 1e6;
-            let right = got.len() == want.len()
-                && got.iter().zip(&want).all(|(g, (id, norm))| {
-                    g.found.is_some_and(|l| {
-                        l.translation.origin == *id
-                            || text::normalize(&l.segment.text, lang) == *norm
-                    })
-                });
+            // Right: every segment found an entry, and their origins are the lines' own, in
+            // order (a line of several sentences may be found sentence by sentence or whole).
+            let mut found: Vec<&str> = Vec::new();
+            let mut complete = true;
+            for g in &got {
+                match g.found {
+                    Some(l) if found.last() != Some(&l.translation.origin.as_str()) => {
+                        found.push(&l.translation.origin)
+                    }
+                    Some(_) => {}
+                    None => complete = false,
+                }
+            }
+            let want: Vec<&str> = window.iter().map(|l| l.id.as_str()).collect();
+            let right = complete && found == want;
             outcomes.push(Outcome {
                 kind: Kind::Joined,
                 right,

@@ -41,7 +41,7 @@ use super::{
 };
 use crate::analysis::{self, Kind};
 use crate::index::Generation;
-use crate::lang::Lang;
+use crate::lang::{Lang, Variant};
 use crate::translate::glossary::{Found, Glossary, Scope};
 use tantivy::Searcher;
 
@@ -186,12 +186,7 @@ pub fn with_fallback(
         .first()
         .is_some_and(|r| r.hit.confidence >= threshold);
     let first_covers = confident && covers(glossary, gen, &native[0].hit, &named, Scope::Phrasings);
-    if first_covers
-        && !gen
-            .groups
-            .iter()
-            .any(|g| g.iter().all(|a| a.lang.lang() != spec.lang))
-    {
+    if first_covers && !missing_somewhere(gen, spec.lang) {
         // Every article has a version in the user's language: nothing can be missing.
         return Ok(native);
     }
@@ -271,6 +266,24 @@ pub fn with_fallback(
     Ok(hits)
 }
 
+/// Returns true when some article of the generation has no version in `lang`.
+fn missing_somewhere(gen: &Generation, lang: Lang) -> bool {
+    let groups = gen.groups.len();
+    // A group has at most one version per language tag, so a tag of `lang` with as many
+    // versions as there are groups settles it without reading every group (a cold read of
+    // each group's article costs more than the search on a large knowledge base).
+    let full = gen
+        .meta
+        .articles
+        .iter()
+        .any(|(tag, &n)| n >= groups && Variant::parse(tag).is_ok_and(|v| v.lang() == lang));
+    !full
+        && gen
+            .groups
+            .iter()
+            .any(|g| g.iter().all(|a| a.lang.lang() != lang))
+}
+
 /// Merges two lists by confidence, keeping each list's order; `b` goes first only with a
 /// strictly higher confidence.
 fn merge(a: Vec<Ranked>, b: Vec<Ranked>) -> Vec<Ranked> {
@@ -305,7 +318,6 @@ fn dedupe(hits: Vec<Ranked>) -> Vec<Ranked> {
 mod tests {
     use super::*;
     use crate::ingest::Article;
-    use crate::lang::Variant;
     use std::sync::Arc;
 
     fn ranked(group: u32, confidence: f64, fallback: bool) -> Ranked {

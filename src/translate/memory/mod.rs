@@ -36,6 +36,8 @@ use std::collections::HashMap;
 pub const DEFAULT_THRESHOLD: f64 = 75.0;
 /// Segments compared exactly per lookup (best bigram overlap first).
 pub const CANDIDATES: usize = 32;
+/// Most consecutive sentences of a text matched together against one entry.
+pub const MAX_RUN: usize = 8;
 
 /// One approved translation of a segment.
 #[derive(Debug, Clone, PartialEq)]
@@ -299,10 +301,11 @@ impl SegmentLookup<'_, '_> {
 
 impl Memory {
     /// Looks up a text sentence by sentence ([`text::segments`]): returns each sentence
-    /// with its closest entry. A text of several sentences that the memory holds whole (an
-    /// approved answer whose versions do not split alike) is returned as one segment when
-    /// the whole entry has as many sentences, each within `threshold` of the text's, and
-    /// matches at least as well as the text's weakest sentence does alone.
+    /// with its closest entry. Consecutive sentences that the memory holds together (an
+    /// approved answer or line whose versions do not split alike) are returned as one
+    /// segment when that entry has as many sentences, each within `threshold` of the text's,
+    /// and matches at least as well as the weakest of them does alone; the longest such run
+    /// is taken first, up to [`MAX_RUN`] sentences.
     pub fn lookup_segments<'t>(
         &self,
         text: &'t str,
@@ -310,38 +313,56 @@ impl Memory {
         target: Variant,
         threshold: f64,
     ) -> Vec<SegmentLookup<'t, '_>> {
-        let each: Vec<SegmentLookup> = text::segments(text)
-            .into_iter()
-            .map(|s| SegmentLookup {
-                text: s,
-                found: self.lookup(s, source, target),
-            })
+        let parts = text::segments(text);
+        let alone: Vec<Option<Lookup>> = parts
+            .iter()
+            .map(|s| self.lookup(s, source, target))
             .collect();
-        if each.len() > 1 {
-            let weakest = each
-                .iter()
-                .map(SegmentLookup::percent)
-                .fold(f64::INFINITY, f64::min);
-            if let Some(whole) = self.lookup(text, source, target) {
-                // The whole entry must cover every sentence: as many sentences, each
-                // reaching the threshold against its counterpart, so a sentence the memory
+        let percent = |l: &Option<Lookup>| l.map_or(0.0, |l| l.percent);
+        // The byte range of a run of sentences within `text` (they are slices of it).
+        let offset = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize;
+        let mut out = Vec::with_capacity(parts.len());
+        let mut i = 0;
+        while i < parts.len() {
+            let longest = MAX_RUN.min(parts.len() - i);
+            let run = (2..=longest).rev().find_map(|n| {
+                let last = parts[i + n - 1];
+                let joined = &text[offset(parts[i])..offset(last) + last.len()];
+                let weakest = alone[i..i + n]
+                    .iter()
+                    .map(percent)
+                    .fold(f64::INFINITY, f64::min);
+                let whole = self.lookup(joined, source, target)?;
+                // The entry must cover every sentence of the run, so a sentence the memory
                 // lacks is never swallowed by a long entry that matches the rest.
                 let theirs = text::segments(&whole.segment.text);
-                let aligned = theirs.len() == each.len()
-                    && each.iter().zip(&theirs).all(|(s, t)| {
-                        let (a, b) = (text::normalize(s.text, source), text::normalize(t, source));
+                let aligned = theirs.len() == n
+                    && parts[i..i + n].iter().zip(&theirs).all(|(a, b)| {
+                        let (a, b) = (text::normalize(a, source), text::normalize(b, source));
                         let d = levenshtein::distance(a.iter().copied(), b.iter().copied());
                         text::percent(d, a.len(), b.len()) >= threshold
                     });
-                if aligned && whole.percent >= threshold && whole.percent >= weakest {
-                    return vec![SegmentLookup {
-                        text: text.trim(),
+                (aligned && whole.percent >= threshold && whole.percent >= weakest)
+                    .then_some((n, joined, whole))
+            });
+            match run {
+                Some((n, joined, whole)) => {
+                    out.push(SegmentLookup {
+                        text: joined,
                         found: Some(whole),
-                    }];
+                    });
+                    i += n;
+                }
+                None => {
+                    out.push(SegmentLookup {
+                        text: parts[i],
+                        found: alone[i],
+                    });
+                    i += 1;
                 }
             }
         }
-        each
+        out
     }
 }
 
@@ -511,8 +532,12 @@ mod tests {
             Variant::Zh,
             DEFAULT_THRESHOLD,
         );
-        assert_eq!(got.len(), 3);
-        assert!(got[2].percent() < DEFAULT_THRESHOLD);
+        // The reply's two sentences are matched together, the third alone.
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].text, "UID를 알려 주시겠어요? UID는 마이페이지에 있습니다.");
+        assert_eq!(got[0].percent(), 100.0);
+        assert_eq!(got[1].text, "좋은 하루 되세요.");
+        assert!(got[1].percent() < DEFAULT_THRESHOLD);
         // A sentence the memory lacks stays below the threshold, alone.
         let got = m.lookup_segments(
             "출금은 30분 걸립니다. 날씨가 좋네요.",
