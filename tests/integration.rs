@@ -14,6 +14,7 @@
 //! - [`cli`]: the `faqd` binary.
 //! - [`admin`]: the admin API: token check, re-index, upsert/delete, stats, swaps under load.
 //! - [`faults`]: a build killed by SIGKILL, two servers on one index root.
+//! - [`readme`]: README.md's configuration table against the command line's flags.
 
 #[path = "integration/common.rs"]
 mod common;
@@ -30,6 +31,8 @@ mod cli;
 mod dumps;
 #[path = "integration/faults.rs"]
 mod faults;
+#[path = "integration/readme.rs"]
+mod readme;
 #[path = "integration/requests.rs"]
 mod requests;
 #[path = "integration/search.rs"]

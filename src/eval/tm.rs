@@ -9,8 +9,8 @@
 //! sentence's own (or one with the same normalised source: a duplicate sentence).
 //!
 //! Replies are built from pieces, so a fourth kind of query joins two or three consecutive
-//! lines (in one source language, alternately two and three) and edits one character of one
-//! of them; it is looked up sentence by sentence ([`Memory::lookup_segments`]) and is *right*
+//! lines (in one source language, alternately two and three; lines that end with a sentence
+//! stop, so headlines are left out) and edits one character of one of them; it is looked up sentence by sentence ([`Memory::lookup_segments`]) and is *right*
 //! when every segment finds an entry of its own line first, the lines in order (a line of
 //! several sentences may be found sentence by sentence or whole).
 
@@ -274,6 +274,15 @@ pub fn evaluate(lines: &[Aligned], seed: u64) -> Report {
     }
 }
 
+/// Returns true when a text ends with a sentence-final stop (`.?!。？！`, before closing
+/// quotes or brackets).
+fn ends_a_sentence(text: &str) -> bool {
+    let closers: &[char] = &['"', '\'', '”', '’', ')', '）', '」', '』', ']', '】'];
+    text.trim_end()
+        .trim_end_matches(closers)
+        .ends_with(['.', '?', '!', '。', '？', '！'])
+}
+
 /// Looks up consecutive lines joined (alternately two and three, in every source language
 /// the window's lines share with a target), one character of one of them edited.
 fn joined(lines: &[Aligned], memory: &Memory, rng: &mut Rng, outcomes: &mut Vec<Outcome>) {
@@ -305,6 +314,10 @@ fn joined(lines: &[Aligned], memory: &Memory, rng: &mut Rng, outcomes: &mut Vec<
             else {
                 continue;
             };
+            // Sentences only: a line without a final stop (a headline) would run into the next.
+            if !parts.iter().all(|p| ends_a_sentence(p)) {
+                continue;
+            }
             let lang = source.lang();
             let at = rng.below(parts.len());
             let original = text::normalize(&parts[at], lang);

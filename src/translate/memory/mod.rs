@@ -534,7 +534,10 @@ mod tests {
         );
         // The reply's two sentences are matched together, the third alone.
         assert_eq!(got.len(), 2);
-        assert_eq!(got[0].text, "UID를 알려 주시겠어요? UID는 마이페이지에 있습니다.");
+        assert_eq!(
+            got[0].text,
+            "UID를 알려 주시겠어요? UID는 마이페이지에 있습니다."
+        );
         assert_eq!(got[0].percent(), 100.0);
         assert_eq!(got[1].text, "좋은 하루 되세요.");
         assert!(got[1].percent() < DEFAULT_THRESHOLD);
