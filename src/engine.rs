@@ -408,7 +408,8 @@ impl Engine {
             }
             k => k,
         };
-        let explicit = parse_lang("language", &p.language)?.map(Variant::lang);
+        let explicit_tag = parse_lang("language", &p.language)?;
+        let explicit = explicit_tag.map(Variant::lang);
         let hint = parse_lang("locale_hint", &p.locale_hint)?.map(Variant::lang);
         let agent = parse_lang("agent_language", &p.agent_language)?;
         let category = p
@@ -494,13 +495,30 @@ impl Engine {
         let answered = ranked
             .first()
             .is_some_and(|(r, _, _)| r.hit.confidence >= threshold);
+        // Traditional Chinese is wanted when asked for (`zh-Hant`), or, without an explicit
+        // language, when the query is written in it (decided once, for the first Simplified
+        // hit).
+        let mut traditional: Option<bool> = None;
+        let mut wants_traditional = || {
+            *traditional.get_or_insert_with(|| match explicit_tag {
+                Some(v) => v == Variant::ZhHant,
+                None => crate::analysis::is_traditional(text),
+            })
+        };
         let hits = ranked
             .into_iter()
-            .map(|(fallback::Ranked { hit, fallback }, lexical, semantic)| {
+            .map(|(fallback::Ranked { mut hit, fallback }, lexical, semantic)| {
                 let group = &gen.groups[hit.group as usize];
-                let shown = translate::version(group, hit.version.lang)
+                let mut wanted = hit.version.lang;
+                if wanted == Variant::Zh && wants_traditional() {
+                    wanted = Variant::ZhHant;
+                    hit.snippet = translate::to_traditional(&hit.snippet);
+                }
+                let shown = translate::version(group, wanted)
+                    .map(|v| translate::in_script(v, wanted))
                     .expect("shown version is in its group");
-                let agent_version = agent.and_then(|v| translate::version(group, v));
+                let agent_version = agent
+                    .and_then(|v| translate::version(group, v).map(|x| translate::in_script(x, v)));
                 GroupHit {
                     candidate_only: hit.confidence < threshold,
                     available: group.iter().map(|a| a.lang).collect(),
@@ -543,10 +561,11 @@ impl Engine {
             .group(id)
             .ok_or_else(|| EngineError::NotFound(id.to_string()))?;
         let versions = translate::versions(group);
-        let chosen = wanted
-            .and_then(|v| translate::pick(&versions, v))
-            .or_else(|| versions.first())
-            .cloned();
+        let chosen = match wanted {
+            Some(v) => translate::pick(&versions, v).map(|x| translate::in_script(x.clone(), v)),
+            None => None,
+        }
+        .or_else(|| versions.first().cloned());
         Ok((chosen, versions))
     }
 
@@ -575,16 +594,75 @@ impl Engine {
         }
         let threshold = memory::DEFAULT_THRESHOLD;
         let tm = self.memory();
-        let found = tm.lookup(text, source, target);
-        let matched = found.is_some_and(|l| l.percent >= threshold);
+        let segments: Vec<ReplySegment> = tm
+            .lookup_segments(text, source, target, threshold)
+            .into_iter()
+            .map(|s| {
+                let matched = s.percent() >= threshold;
+                let converted = s.found.is_some_and(|l| {
+                    target == Variant::ZhHant && l.translation.variant == Variant::Zh
+                });
+                ReplySegment {
+                    text: s.text.to_string(),
+                    matched,
+                    percent: s.percent(),
+                    matched_source: s.found.map(|l| l.segment.text.clone()),
+                    origin: s.found.map(|l| l.translation.origin.clone()),
+                    translation: s.found.filter(|_| matched).map(|l| {
+                        if converted {
+                            translate::to_traditional(&l.translation.text)
+                        } else {
+                            l.translation.text.clone()
+                        }
+                    }),
+                    converted: converted && matched,
+                }
+            })
+            .collect();
+        let matched = !segments.is_empty() && segments.iter().all(|s| s.matched);
+        let join = |parts: Vec<&str>, lang: Lang| {
+            (!parts.is_empty()).then(|| parts.join(memory::text::joiner(lang)))
+        };
+        let mut origins: Vec<&str> = Vec::new();
+        for o in segments.iter().filter_map(|s| s.origin.as_deref()) {
+            if !origins.contains(&o) {
+                origins.push(o);
+            }
+        }
         Ok(ReplyOutcome {
             matched,
-            translation: found
-                .filter(|_| matched)
-                .map(|l| l.translation.text.clone()),
-            percent: found.map_or(0.0, |l| l.percent),
-            matched_source: found.map(|l| l.segment.text.clone()),
-            origin: found.map(|l| l.translation.origin.clone()),
+            translation: if matched {
+                join(
+                    segments
+                        .iter()
+                        .filter_map(|s| s.translation.as_deref())
+                        .collect(),
+                    target.lang(),
+                )
+            } else {
+                None
+            },
+            percent: segments
+                .iter()
+                .map(|s| s.percent)
+                .reduce(f64::min)
+                .unwrap_or(0.0),
+            matched_source: join(
+                segments
+                    .iter()
+                    .filter_map(|s| s.matched_source.as_deref())
+                    .collect(),
+                source,
+            ),
+            origin: (!origins.is_empty()).then(|| origins.join(" ")),
+            unmatched: segments
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !s.matched)
+                .map(|(i, _)| i)
+                .collect(),
+            converted: matched && segments.iter().any(|s| s.converted),
+            segments,
             source,
             target,
             threshold,
@@ -603,25 +681,53 @@ pub struct ReplyParams {
     pub source_language: Option<String>,
 }
 
-/// The result of a translation-memory lookup.
+/// The result of a translation-memory lookup: the text is looked up sentence by sentence
+/// ([`memory::Memory::lookup_segments`]).
 #[derive(Debug, Clone)]
 pub struct ReplyOutcome {
-    /// True when the best entry reached the threshold.
+    /// True when every segment reached the threshold.
     pub matched: bool,
-    /// The approved translation, only when matched.
+    /// The segments' approved translations joined (no space in Chinese), only when matched.
     pub translation: Option<String>,
-    /// Match percentage of the best entry (0 when none shares a character bigram).
+    /// The lowest match percentage of the segments (0 when one has no entry near it).
     pub percent: f64,
-    /// Source text of the best entry, if any.
+    /// The segments' closest sources joined, if any.
     pub matched_source: Option<String>,
-    /// Origin of the best entry, if any (`reply:<id>`, `faq:<article id>`).
+    /// The segments' origins (`reply:<id>`, `faq:<article id>`), distinct, in order,
+    /// separated by spaces.
     pub origin: Option<String>,
+    /// Positions in `segments` of the segments below the threshold.
+    pub unmatched: Vec<usize>,
+    /// True when the translation was converted from Simplified to Traditional Chinese (a
+    /// `zh-Hant` target and a memory without the Traditional version of some segment).
+    pub converted: bool,
+    /// The text's segments in order, each with its closest entry.
+    pub segments: Vec<ReplySegment>,
     /// Language of the text (given or detected).
     pub source: Lang,
     /// The target language tag.
     pub target: Variant,
     /// The match threshold in percent.
     pub threshold: f64,
+}
+
+/// One sentence of an agent's text with its closest translation-memory entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplySegment {
+    /// The sentence as written (the whole text when the memory holds it whole).
+    pub text: String,
+    /// True when its closest entry reached the threshold.
+    pub matched: bool,
+    /// Match percentage of the closest entry (0 when none is near).
+    pub percent: f64,
+    /// Source text of the closest entry, also below the threshold.
+    pub matched_source: Option<String>,
+    /// Origin of the closest entry.
+    pub origin: Option<String>,
+    /// The approved translation, only when matched.
+    pub translation: Option<String>,
+    /// True when `translation` was converted from Simplified to Traditional Chinese.
+    pub converted: bool,
 }
 
 fn validate_text<'a>(field: &'static str, text: &'a str) -> Result<&'a str, EngineError> {

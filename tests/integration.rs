@@ -16,6 +16,7 @@
 //! - [`faults`]: a build killed by SIGKILL, two servers on one index root.
 //! - [`semantic`]: the sentence encoder (agreement with the model package's engine), hybrid
 //!   ranking across languages, the lexical mode, vectors reused across rebuilds.
+//! - [`readme`]: README.md's configuration table against the command line's flags.
 
 #[path = "integration/common.rs"]
 mod common;
@@ -32,6 +33,8 @@ mod cli;
 mod dumps;
 #[path = "integration/faults.rs"]
 mod faults;
+#[path = "integration/readme.rs"]
+mod readme;
 #[path = "integration/requests.rs"]
 mod requests;
 #[path = "integration/search.rs"]

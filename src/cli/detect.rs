@@ -22,14 +22,16 @@ pub fn run(a: DetectArgs) -> anyhow::Result<i32> {
     };
     let c = detector.choose(&a.text, None, hint, crate::lang::Lang::En);
     let d = &c.detection;
+    // The fields mean what DetectLanguageResponse's do (proto/faq/v1/faq.proto).
+    let others = d.others(Some(c.lang.code()));
     if a.json {
         let v = serde_json::json!({
             "language": c.lang.code(),
             "source": c.source.name(),
             "confidence": d.confidence,
-            "detected": d.code,
+            "detected": d.code.filter(|_| d.is_unsupported()),
             "unsupported": d.is_unsupported(),
-            "alternatives": d.alternatives.iter().map(|(l, p)| serde_json::json!({"language": l, "confidence": p})).collect::<Vec<_>>(),
+            "alternatives": others.iter().map(|(l, p)| serde_json::json!({"language": l, "confidence": p})).collect::<Vec<_>>(),
         });
         println!("{v}");
     } else {
@@ -45,7 +47,7 @@ pub fn run(a: DetectArgs) -> anyhow::Result<i32> {
                 ""
             }
         );
-        for (l, p) in &d.alternatives {
+        for (l, p) in &others {
             println!("  alternative {l} {p:.2}");
         }
     }

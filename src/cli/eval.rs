@@ -19,7 +19,7 @@ pub struct EvalArgs {
     pub route: retrieval::Route,
     /// Confidence threshold for the answer/no-answer decision. Default: that of the ranking
     /// in use (0.2 hybrid, 0.23 lexical).
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_threshold)]
     pub threshold: Option<f64>,
     /// Print one JSON object instead of a table.
     #[arg(long)]

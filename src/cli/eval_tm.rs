@@ -23,8 +23,12 @@ pub struct EvalTmArgs {
 
 pub fn run(a: EvalTmArgs) -> anyhow::Result<i32> {
     let name = a.input.display().to_string();
-    let text =
-        std::fs::read_to_string(&a.input).with_context(|| format!("failed to read {name}"))?;
+    let text = std::fs::read_to_string(&a.input).with_context(|| {
+        format!(
+            "failed to read {} (resolved from the working directory)",
+            super::absolute(&a.input).display()
+        )
+    })?;
     let (lines, skipped) = match parse_aligned(&name, &text, true) {
         Ok(x) => x,
         Err(e) => {

@@ -12,8 +12,9 @@ pub struct IndexArgs {
     /// Dump files (JSONL, CSV, Zendesk JSON; format from the extension unless --format).
     /// Default: the shipped knowledge base.
     pub dumps: Vec<PathBuf>,
-    /// Index root directory.
-    #[arg(long, env = "FAQD_INDEX_DIR", default_value = "index/data")]
+    /// Index root directory (the one `faqd serve` reads). Default: $XDG_DATA_HOME/faqd/index,
+    /// else ~/.local/share/faqd/index.
+    #[arg(long, env = "FAQD_INDEX_DIR", default_value_os_t = super::default_index_dir())]
     pub index_dir: PathBuf,
     /// Format of every dump, overriding the extension.
     #[arg(long, value_enum)]
@@ -33,6 +34,8 @@ pub struct IndexArgs {
 
 pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
     let sources = kb::sources(&a.dumps, a.format);
+    let root = super::absolute(&a.index_dir);
+    tracing::info!(root = %root.display(), "index root");
     match kb::build(
         &a.index_dir,
         &sources,
@@ -47,7 +50,7 @@ pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
             println!(
                 "generation {} published in {}: {} article versions {:?}, {} skipped, {} ms",
                 built.meta.generation,
-                a.index_dir.display(),
+                root.display(),
                 total,
                 built.meta.articles,
                 built.skipped.len(),

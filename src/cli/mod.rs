@@ -55,8 +55,10 @@ pub enum Command {
 /// Where the index lives and what it is built from.
 #[derive(Debug, Clone, Args)]
 pub struct IndexLocation {
-    /// Index root directory (holds generations and the CURRENT pointer).
-    #[arg(long, env = "FAQD_INDEX_DIR", default_value = "index/data")]
+    /// Index root directory (holds generations and the CURRENT pointer). Default:
+    /// $XDG_DATA_HOME/faqd/index, else ~/.local/share/faqd/index, so every command finds
+    /// the same index from any working directory.
+    #[arg(long, env = "FAQD_INDEX_DIR", default_value_os_t = default_index_dir())]
     pub index_dir: PathBuf,
     /// Dump files to build from (JSONL, CSV or Zendesk JSON). Default: the knowledge base
     /// shipped in index/faq.jsonl, compiled into the binary.
@@ -75,7 +77,7 @@ pub struct EngineArgs {
     pub default_lang: Lang,
     /// Confidence (0 to 1) at or above which the first hit counts as an answer. Default:
     /// 0.2 with the sentence encoder (hybrid ranking), 0.23 without (lexical ranking).
-    #[arg(long, env = "FAQD_THRESHOLD")]
+    #[arg(long, env = "FAQD_THRESHOLD", value_parser = parse_threshold)]
     pub threshold: Option<f64>,
     /// Fail searches in unsupported languages (FAILED_PRECONDITION) instead of answering from
     /// the hint or default language.
@@ -151,6 +153,40 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
     Lang::parse(s).map_err(|e| e.to_string())
 }
 
+/// Parses a confidence threshold: a share from 0 to 1.
+fn parse_threshold(s: &str) -> Result<f64, String> {
+    let t: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!(
+            "{t} is not between 0 and 1 (a share of confidence)"
+        ))
+    }
+}
+
+/// Returns the default index root: `$XDG_DATA_HOME/faqd/index`, else
+/// `$HOME/.local/share/faqd/index`, else `index/data` (no home directory).
+pub fn default_index_dir() -> PathBuf {
+    let from = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    from("XDG_DATA_HOME")
+        .or_else(|| from("HOME").map(|h| h.join(".local/share")))
+        .map_or_else(|| PathBuf::from("index/data"), |d| d.join("faqd/index"))
+}
+
+/// Returns `dir` as an absolute path (against the working directory), for logs and
+/// messages: a relative root names a different place from each directory.
+pub fn absolute(dir: &std::path::Path) -> PathBuf {
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
 /// Returns build options with a progress bar on a terminal, log lines otherwise.
 pub fn build_options(keep: usize) -> BuildOptions {
     let progress: Progress = if std::io::stderr().is_terminal() {
@@ -222,12 +258,18 @@ pub fn open_engine(
             generation = built.meta.generation,
             articles = built.meta.articles.values().sum::<usize>(),
             build_ms = built.meta.build_ms,
-            dir = %loc.index_dir.display(),
+            root = %absolute(&loc.index_dir).display(),
             "built index"
         );
     }
+    tracing::info!(root = %absolute(&loc.index_dir).display(), "index root");
     let opened = crate::engine::Engine::open(&loc.index_dir, engine.settings())
-        .with_context(|| format!("failed to open index in {}", loc.index_dir.display()))?
+        .with_context(|| {
+            format!(
+                "failed to open index in {}",
+                absolute(&loc.index_dir).display()
+            )
+        })?
         .with_glossary(crate::translate::glossary::GlossarySource::from_path(
             engine.glossary.as_deref(),
         ))

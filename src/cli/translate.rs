@@ -39,6 +39,21 @@ pub fn run(a: TranslateArgs) -> anyhow::Result<i32> {
         }
     };
     if a.json {
+        let segments: Vec<serde_json::Value> = o
+            .segments
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "text": s.text,
+                    "matched": s.matched,
+                    "match_percent": s.percent,
+                    "matched_source": s.matched_source,
+                    "translation": s.translation,
+                    "origin": s.origin,
+                    "converted": s.converted,
+                })
+            })
+            .collect();
         let v = serde_json::json!({
             "matched": o.matched,
             "translation": o.translation,
@@ -48,24 +63,55 @@ pub fn run(a: TranslateArgs) -> anyhow::Result<i32> {
             "source_language": o.source.code(),
             "target_language": o.target.tag(),
             "threshold": o.threshold,
+            "segments": segments,
+            "unmatched_segments": o.unmatched,
+            "converted": o.converted,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(0);
     }
     println!(
-        "{} -> {}: {} ({:.1}%, threshold {:.0}%)",
+        "{} -> {}: {} ({} segment{}, lowest {:.1}%, threshold {:.0}%)",
         o.source,
         o.target,
         if o.matched { "match" } else { "no match" },
+        o.segments.len(),
+        if o.segments.len() == 1 { "" } else { "s" },
         o.percent,
         o.threshold
     );
-    if let (Some(src), Some(origin)) = (&o.matched_source, &o.origin) {
-        println!("  closest  [{origin}] {src}");
+    for (i, s) in o.segments.iter().enumerate() {
+        println!(
+            "  [{}] {:5.1}% {}  {}",
+            i + 1,
+            s.percent,
+            if s.matched { "match   " } else { "no match" },
+            s.text
+        );
+        if let (Some(src), Some(origin)) = (&s.matched_source, &s.origin) {
+            println!("        closest  [{origin}] {src}");
+        }
+        if let Some(t) = &s.translation {
+            let note = if s.converted {
+                " (converted from Simplified)"
+            } else {
+                ""
+            };
+            println!("        approved {t}{note}");
+        }
     }
     match &o.translation {
-        Some(t) => println!("  approved {t}"),
-        None => println!("  no approved translation: write the reply yourself"),
+        Some(t) => println!("translation: {t}"),
+        None => println!(
+            "no approved translation for segment{} {}: write {} yourself",
+            if o.unmatched.len() == 1 { "" } else { "s" },
+            o.unmatched
+                .iter()
+                .map(|i| (i + 1).to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if o.unmatched.len() == 1 { "it" } else { "them" }
+        ),
     }
     Ok(0)
 }

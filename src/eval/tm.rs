@@ -7,6 +7,12 @@
 //! deletion of a letter or digit, drawn from the sentence's own characters, and always
 //! change the normalised text. A lookup is *right* when the entry returned first is the
 //! sentence's own (or one with the same normalised source: a duplicate sentence).
+//!
+//! Replies are built from pieces, so a fourth kind of query joins two or three consecutive
+//! lines (in one source language, alternately two and three; lines that end with a sentence
+//! stop, so headlines are left out) and edits one character of one of them; it is looked up sentence by sentence ([`Memory::lookup_segments`]) and is *right*
+//! when every segment finds an entry of its own line first, the lines in order (a line of
+//! several sentences may be found sentence by sentence or whole).
 
 use crate::lang::Variant;
 use crate::translate::memory::{self, text, Aligned, Memory, MemoryBuilder};
@@ -21,11 +27,13 @@ pub enum Kind {
     Edit1,
     /// Two edited characters.
     Edit2,
+    /// Two or three lines joined, one character of one of them edited.
+    Joined,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 3] = [Kind::Exact, Kind::Edit1, Kind::Edit2];
+    pub const ALL: [Kind; 4] = [Kind::Exact, Kind::Edit1, Kind::Edit2, Kind::Joined];
 
     /// Returns the report name.
     pub fn name(self) -> &'static str {
@@ -33,6 +41,7 @@ impl Kind {
             Kind::Exact => "exact",
             Kind::Edit1 => "1 edit",
             Kind::Edit2 => "2 edits",
+            Kind::Joined => "joined",
         }
     }
 
@@ -41,11 +50,13 @@ impl Kind {
             Kind::Exact => 0,
             Kind::Edit1 => 1,
             Kind::Edit2 => 2,
+            Kind::Joined => 1,
         }
     }
 }
 
-/// The result of one lookup.
+/// The result of one lookup (of a joined query: `right` when every segment found its own
+/// entry first, `matched` when every segment matched, `percent` the lowest).
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome {
     /// How the query was made.
@@ -197,18 +208,19 @@ pub fn edit(text: &str, n: usize, rng: &mut impl FnMut(usize) -> usize) -> Optio
     Some(chars.into_iter().collect())
 }
 
-/// Builds the memory of aligned lines: every ordered pair of languages of each line.
+/// Builds the memory of aligned lines: every ordered pair of languages of each line, whole
+/// and sentence by sentence (as replies are).
 pub fn build_memory(lines: &[Aligned]) -> Memory {
     let mut b = MemoryBuilder::default();
     for l in lines {
         let texts: Vec<(Variant, &str)> = l.texts.iter().map(|(v, t)| (*v, t.as_str())).collect();
-        b.add_aligned(&texts, &l.id);
+        b.add_aligned_segments(&texts, &l.id);
     }
     b.build()
 }
 
 /// Runs the evaluation: builds the memory, looks up every sentence exactly and with one and
-/// two edits (seeded), and summarises.
+/// two edits (seeded), then joined lines (see the module docs), and summarises.
 pub fn evaluate(lines: &[Aligned], seed: u64) -> Report {
     let start = Instant::now();
     let memory = build_memory(lines);
@@ -225,7 +237,7 @@ pub fn evaluate(lines: &[Aligned], seed: u64) -> Report {
             };
             let lang = source.lang();
             let want = text::normalize(original, lang);
-            for kind in Kind::ALL {
+            for kind in [Kind::Exact, Kind::Edit1, Kind::Edit2] {
                 let query = if kind == Kind::Exact {
                     Some(original.clone())
                 } else {
@@ -250,6 +262,7 @@ pub fn evaluate(lines: &[Aligned], seed: u64) -> Report {
             }
         }
     }
+    joined(lines, &memory, &mut rng, &mut outcomes);
     let (rows, latency) = summarise(&outcomes);
     Report {
         entries: memory.entries(),
@@ -258,6 +271,94 @@ pub fn evaluate(lines: &[Aligned], seed: u64) -> Report {
         threshold,
         rows,
         latency,
+    }
+}
+
+/// Returns true when a text ends with a sentence-final stop (`.?!。？！`, before closing
+/// quotes or brackets).
+fn ends_a_sentence(text: &str) -> bool {
+    let closers: &[char] = &['"', '\'', '”', '’', ')', '）', '」', '』', ']', '】'];
+    text.trim_end()
+        .trim_end_matches(closers)
+        .ends_with(['.', '?', '!', '。', '？', '！'])
+}
+
+/// Looks up consecutive lines joined (alternately two and three, in every source language
+/// the window's lines share with a target), one character of one of them edited.
+fn joined(lines: &[Aligned], memory: &Memory, rng: &mut Rng, outcomes: &mut Vec<Outcome>) {
+    let threshold = memory::DEFAULT_THRESHOLD;
+    let text_in = |l: &Aligned, v: Variant| -> Option<String> {
+        l.texts
+            .iter()
+            .find(|(x, _)| *x == v)
+            .map(|(_, t)| t.clone())
+    };
+    let mut i = 0;
+    let mut windows = 0;
+    while i + 1 < lines.len() {
+        let n = if windows % 2 == 0 { 2 } else { 3 };
+        let window = &lines[i..(i + n).min(lines.len())];
+        i += window.len();
+        windows += 1;
+        let first = &window[0];
+        for (k, &(source, _)) in first.texts.iter().enumerate() {
+            let others = first.texts[k + 1..].iter().chain(&first.texts[..k]);
+            let Some(&(target, _)) = others.into_iter().find(|(v, _)| v.lang() != source.lang())
+            else {
+                continue;
+            };
+            let Some(mut parts) = window
+                .iter()
+                .map(|l| text_in(l, target).and(text_in(l, source)))
+                .collect::<Option<Vec<String>>>()
+            else {
+                continue;
+            };
+            // Sentences only: a line without a final stop (a headline) would run into the next.
+            if !parts.iter().all(|p| ends_a_sentence(p)) {
+                continue;
+            }
+            let lang = source.lang();
+            let at = rng.below(parts.len());
+            let original = text::normalize(&parts[at], lang);
+            let Some(edited) = (0..4)
+                .filter_map(|_| edit(&parts[at], 1, &mut |n| rng.below(n)))
+                .find(|q| text::normalize(q, lang) != original)
+            else {
+                continue;
+            };
+            parts[at] = edited;
+            let query = parts.join(text::joiner(lang));
+            let t = Instant::now();
+            let got = memory.lookup_segments(&query, lang, target, threshold);
+            let micros = t.elapsed().as_secs_f64() * 1e6;
+            // Right: every segment found an entry, and their origins are the lines' own, in
+            // order (a line of several sentences may be found sentence by sentence or whole).
+            let mut found: Vec<&str> = Vec::new();
+            let mut complete = true;
+            for g in &got {
+                match g.found {
+                    Some(l) if found.last() != Some(&l.translation.origin.as_str()) => {
+                        found.push(&l.translation.origin)
+                    }
+                    Some(_) => {}
+                    None => complete = false,
+                }
+            }
+            let want: Vec<&str> = window.iter().map(|l| l.id.as_str()).collect();
+            let right = complete && found == want;
+            outcomes.push(Outcome {
+                kind: Kind::Joined,
+                right,
+                matched: !got.is_empty() && got.iter().all(|g| g.percent() >= threshold),
+                percent: got
+                    .iter()
+                    .map(|g| g.percent())
+                    .reduce(f64::min)
+                    .unwrap_or(0.0),
+                micros,
+            });
+        }
     }
 }
 
@@ -333,13 +434,18 @@ mod tests {
             (exact.queries, exact.right_first, exact.mean_percent),
             (9, 1.0, 100.0)
         );
-        for row in &r.rows[1..] {
+        for row in &r.rows[1..3] {
             assert_eq!(row.queries, 9, "{row:?}");
             assert!(
                 row.mean_percent < 100.0,
                 "edits lower the percentage: {row:?}"
             );
         }
+        // Lines 1 and 2 joined in each of the three languages (line 3 is left alone).
+        let joined = &r.rows[3];
+        assert_eq!((joined.kind, joined.queries), ("joined", 3));
+        assert_eq!(joined.right_first, 1.0, "{joined:?}");
+        assert!(joined.mean_percent < 100.0, "{joined:?}");
     }
 
     #[test]

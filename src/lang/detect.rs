@@ -82,6 +82,29 @@ impl Detection {
     pub fn is_unsupported(&self) -> bool {
         self.lang.is_none() && self.code.is_some() && self.confidence >= DETECTION_THRESHOLD
     }
+
+    /// Returns the languages weighed other than `chosen` (the language served) and the
+    /// unsupported language reported ([`Detection::is_unsupported`]), best first: the best
+    /// guess when it was not chosen (a detection the hint overruled), then the alternatives.
+    pub fn others(&self, chosen: Option<&str>) -> Vec<(&'static str, f64)> {
+        let unsupported = self.code.filter(|_| self.is_unsupported());
+        let mut out: Vec<(&'static str, f64)> = Vec::new();
+        for (code, conf) in self
+            .code
+            .map(|c| (c, self.confidence))
+            .into_iter()
+            .chain(self.alternatives.iter().copied())
+        {
+            if Some(code) != chosen
+                && Some(code) != unsupported
+                && !out.iter().any(|(c, _)| *c == code)
+            {
+                out.push((code, conf));
+            }
+        }
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        out
+    }
 }
 
 /// The language a request is served in, and why.

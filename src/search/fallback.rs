@@ -20,12 +20,18 @@
 //!      confidence (a fallback hit goes before a native one only with a strictly higher
 //!      confidence; each list keeps its order);
 //!    - confident, and its title or questions have a term of every named concept: the
-//!      native hits stand alone;
+//!      native hits stand, after any fallback hit of an article that has no version in the
+//!      user's language, has every named concept and a strictly higher confidence (`韩元怎么
+//!      充值`: the Chinese article on the hold after a KRW deposit names both terms at 0.40,
+//!      the Korean/English `krw-deposit` is about them at 0.9);
 //!    - confident but missing a named concept there (an answer that mentions it in passing
 //!      is not about it): fallback hits of articles that have no version
 //!      in the user's language, have every named concept and reach the threshold go first
-//!      (best confidence first), then the native hits: the answer exists only in another
-//!      language.
+//!      (best confidence first); when the first native hit does name every concept, in its
+//!      answer only, the native hits whose title or questions have every named concept and
+//!      a strictly higher confidence come next (`my withdrawal is still pending`: the delay
+//!      article, 0.82, before the wrong-address one, 0.71, whose answer mentions a withdrawal
+//!      still pending); then the other native hits.
 //!
 //!    A group appears once (its first place).
 
@@ -35,7 +41,7 @@ use super::{
 };
 use crate::analysis::{self, Kind};
 use crate::index::Generation;
-use crate::lang::Lang;
+use crate::lang::{Lang, Variant};
 use crate::translate::glossary::{Found, Glossary, Scope};
 use tantivy::Searcher;
 
@@ -173,13 +179,15 @@ pub fn with_fallback(
         return Ok(native);
     }
     // A confident native answer whose title or questions name every concept of the query
-    // stands; one that misses a concept the user named (or names it only in passing, in its
-    // answer) can be outranked by an article missing in the user's language that has them
-    // all.
+    // stands, unless an article missing in the user's language has them all with a higher
+    // confidence; one that misses a concept the user named (or names it only in passing, in
+    // its answer) is outranked by the articles that have them all.
     let confident = native
         .first()
         .is_some_and(|r| r.hit.confidence >= threshold);
-    if confident && covers(glossary, gen, &native[0].hit, &named, Scope::Phrasings) {
+    let first_covers = confident && covers(glossary, gen, &native[0].hit, &named, Scope::Phrasings);
+    if first_covers && !missing_somewhere(gen, spec.lang) {
+        // Every article has a version in the user's language: nothing can be missing.
         return Ok(native);
     }
     let share = coverage(gen, spec.text, spec.lang, &named);
@@ -211,9 +219,16 @@ pub fn with_fallback(
                 }
                 None => Reason::MissingTranslation,
             };
+            // Before a confident native answer that names every concept, only a strictly
+            // more confident one.
+            let bar_passed = if first_covers {
+                hit.confidence > native[0].hit.confidence
+            } else {
+                hit.confidence >= threshold
+            };
             let eligible = !confident
                 || (reason == Reason::MissingTranslation
-                    && hit.confidence >= threshold
+                    && bar_passed
                     // The version shown is the one found (no version in the user's language).
                     && covers(glossary, gen, &hit, &named, Scope::Everything));
             if eligible {
@@ -228,15 +243,45 @@ pub fn with_fallback(
         }
     }
     found.sort_by(|a, b| b.hit.confidence.total_cmp(&a.hit.confidence));
-    let merged = if confident {
-        // Articles that have every named term go before native hits that miss one.
+    let merged = if first_covers {
         found.into_iter().chain(native).collect()
+    } else if confident {
+        // Articles that have every named term go before native hits that miss one: first
+        // those missing in the user's language; then, when the first hit names them all in
+        // its answer only (in passing), native ones whose title or questions name them all
+        // and that are more confident than it (in their order).
+        let bar = native[0].hit.confidence;
+        let in_passing = covers(glossary, gen, &native[0].hit, &named, Scope::Everything);
+        let (about, rest): (Vec<Ranked>, Vec<Ranked>) = native.into_iter().partition(|r| {
+            in_passing
+                && r.hit.confidence > bar
+                && covers(glossary, gen, &r.hit, &named, Scope::Phrasings)
+        });
+        found.into_iter().chain(about).chain(rest).collect()
     } else {
         merge(native, found)
     };
     let mut hits = dedupe(merged);
     hits.truncate(spec.top_k);
     Ok(hits)
+}
+
+/// Returns true when some article of the generation has no version in `lang`.
+fn missing_somewhere(gen: &Generation, lang: Lang) -> bool {
+    let groups = gen.groups.len();
+    // A group has at most one version per language tag, so a tag of `lang` with as many
+    // versions as there are groups settles it without reading every group (a cold read of
+    // each group's article costs more than the search on a large knowledge base).
+    let full = gen
+        .meta
+        .articles
+        .iter()
+        .any(|(tag, &n)| n >= groups && Variant::parse(tag).is_ok_and(|v| v.lang() == lang));
+    !full
+        && gen
+            .groups
+            .iter()
+            .any(|g| g.iter().all(|a| a.lang.lang() != lang))
 }
 
 /// Merges two lists by confidence, keeping each list's order; `b` goes first only with a
@@ -273,7 +318,6 @@ fn dedupe(hits: Vec<Ranked>) -> Vec<Ranked> {
 mod tests {
     use super::*;
     use crate::ingest::Article;
-    use crate::lang::Variant;
     use std::sync::Arc;
 
     fn ranked(group: u32, confidence: f64, fallback: bool) -> Ranked {

@@ -40,6 +40,7 @@ pub fn version(v: Version) -> proto::ArticleVersion {
         tags: a.tags,
         updated_at: a.updated_at,
         stale: v.stale,
+        converted: v.converted,
     }
 }
 
@@ -77,6 +78,7 @@ fn hit(h: GroupHit) -> proto::SearchHit {
         stale: h.shown.stale,
         lexical_confidence: h.lexical,
         semantic_evidence: h.semantic.unwrap_or(0.0),
+        converted: h.shown.converted,
     }
 }
 
@@ -105,24 +107,29 @@ pub fn search_response(o: SearchOutcome) -> proto::SearchResponse {
 
 pub fn detect_response(c: &Choice, d: &Detection) -> proto::DetectLanguageResponse {
     let unsupported = d.is_unsupported();
+    let language = if unsupported && c.source == Source::Default {
+        ""
+    } else {
+        c.lang.code()
+    };
     proto::DetectLanguageResponse {
-        language: if unsupported && c.source == Source::Default {
-            String::new()
-        } else {
-            c.lang.code().to_string()
-        },
+        language: language.to_string(),
         confidence: d.confidence,
         source: source(c.source),
         alternatives: d
-            .alternatives
-            .iter()
+            .others(Some(language).filter(|l| !l.is_empty()))
+            .into_iter()
             .map(|(code, conf)| proto::LanguageCandidate {
                 language: code.to_string(),
-                confidence: *conf,
+                confidence: conf,
             })
             .collect(),
         unsupported,
-        detected: d.code.unwrap_or_default().to_string(),
+        detected: d
+            .code
+            .filter(|_| unsupported)
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -156,5 +163,20 @@ pub fn reply_response(o: ReplyOutcome) -> proto::TranslateReplyResponse {
         target_language: o.target.tag().to_string(),
         origin: o.origin.unwrap_or_default(),
         threshold: o.threshold,
+        unmatched_segments: o.unmatched.iter().map(|&i| i as u32).collect(),
+        converted: o.converted,
+        segments: o
+            .segments
+            .into_iter()
+            .map(|s| proto::ReplySegment {
+                text: s.text,
+                matched: s.matched,
+                match_percent: s.percent,
+                matched_source: s.matched_source.unwrap_or_default(),
+                translation: s.translation.unwrap_or_default(),
+                origin: s.origin.unwrap_or_default(),
+                converted: s.converted,
+            })
+            .collect(),
     }
 }

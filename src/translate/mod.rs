@@ -7,7 +7,7 @@ pub mod memory;
 
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// A character as glossary and memory matching see it, with the byte span of the original
 /// character it comes from.
@@ -46,6 +46,17 @@ pub fn fold(text: &str, lang: Lang) -> Vec<Folded> {
     out
 }
 
+/// Returns Simplified Chinese text in Traditional characters (OpenCC's `s2tw` tables:
+/// phrases first, then characters, Taiwan standard forms). Traditional text and other
+/// scripts pass through unchanged.
+pub fn to_traditional(text: &str) -> String {
+    static S2TW: LazyLock<ferrous_opencc::OpenCC> = LazyLock::new(|| {
+        ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::S2tw)
+            .expect("the built-in s2tw configuration loads")
+    });
+    S2TW.convert(text)
+}
+
 /// One version of an article with its staleness within the group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Version {
@@ -53,6 +64,30 @@ pub struct Version {
     pub article: Arc<Article>,
     /// True when it is older (by `updated_at`) than the newest version in its group.
     pub stale: bool,
+    /// True when the text was converted from the Simplified version ([`in_script`]): the
+    /// article has no version in the Traditional script that was asked for.
+    pub converted: bool,
+}
+
+/// Returns `v` in the script of `wanted`: a Simplified version for a `zh-Hant` reader is
+/// converted to Traditional ([`to_traditional`]: title, questions, answer) and tagged
+/// `zh-Hant` with `converted` set; anything else is returned as it is.
+pub fn in_script(v: Version, wanted: Variant) -> Version {
+    if wanted != Variant::ZhHant || v.article.lang != Variant::Zh {
+        return v;
+    }
+    let a = &v.article;
+    Version {
+        article: Arc::new(Article {
+            lang: Variant::ZhHant,
+            title: to_traditional(&a.title),
+            questions: a.questions.iter().map(|q| to_traditional(q)).collect(),
+            answer: to_traditional(&a.answer),
+            ..Article::clone(a)
+        }),
+        stale: v.stale,
+        converted: true,
+    }
 }
 
 /// Returns every version of a group with its staleness flag, ordered by language tag.
@@ -91,6 +126,7 @@ fn version_of(a: &Arc<Article>, newest: Option<i64>) -> Version {
     Version {
         article: Arc::clone(a),
         stale: matches!((a.updated_ts(), newest), (Some(t), Some(n)) if t < n),
+        converted: false,
     }
 }
 
@@ -145,5 +181,23 @@ mod tests {
         );
         assert!(version(&g, Variant::En).unwrap().stale);
         assert_eq!(version(&g[..1], Variant::En), None);
+    }
+
+    #[test]
+    fn simplified_versions_are_converted_for_traditional_readers_only() {
+        let mut zh = Article::clone(&art(Variant::Zh, ""));
+        zh.title = "提币网络拥堵".into();
+        zh.answer = "请通过1:1咨询提供您的UID。".into();
+        let g = [Arc::new(zh)];
+        let v = version(&g, Variant::ZhHant).unwrap();
+        let t = in_script(v.clone(), Variant::ZhHant);
+        assert!(t.converted);
+        assert_eq!(t.article.lang, Variant::ZhHant);
+        assert_eq!(t.article.title, "提幣網絡擁堵");
+        assert_eq!(t.article.answer, "請通過1:1諮詢提供您的UID。");
+        assert_eq!(in_script(v.clone(), Variant::Zh), v);
+        // A real zh-Hant version is never converted.
+        let h = version(&[art(Variant::ZhHant, "")], Variant::ZhHant).unwrap();
+        assert_eq!(in_script(h.clone(), Variant::ZhHant), h);
     }
 }

@@ -317,3 +317,95 @@ async fn search_and_detect_agree_on_the_language() {
         assert_eq!(d.source, s.language_source, "{text}");
     }
 }
+
+/// Issue 28: `detected` was filled for supported languages too, and `API key` from a
+/// Chinese app listed tl/tr/id as alternatives under `detected: en`. Each field now means one
+/// thing: `language` is served, `detected` only names an unsupported language, and
+/// `alternatives` are the other languages weighed (the overruled best guess first).
+#[tokio::test]
+async fn detect_language_fields_mean_one_thing_each() {
+    let mut c = shipped().await;
+    let r = detect(&mut c, "API key 발급 방법", None).await;
+    assert_eq!(
+        (r.language.as_str(), r.detected.as_str()),
+        ("ko", ""),
+        "{r:?}"
+    );
+    assert!(r.alternatives.iter().all(|a| a.language != "ko"), "{r:?}");
+    let r = detect(&mut c, "API key", Some("zh-CN")).await;
+    assert_eq!(r.language, "zh");
+    assert_eq!(r.source, LanguageSource::Hint as i32);
+    assert_eq!(r.detected, "", "en is supported: not `detected`: {r:?}");
+    assert_eq!(r.alternatives[0].language, "en", "{r:?}");
+    assert_eq!(r.alternatives[0].confidence, r.confidence, "{r:?}");
+    assert!(r.alternatives.iter().all(|a| a.language != "zh"), "{r:?}");
+    let confidences: Vec<f64> = r.alternatives.iter().map(|a| a.confidence).collect();
+    assert!(
+        confidences.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {r:?}"
+    );
+    let r = detect(&mut c, "パスワードをリセットしたい", Some("ko-KR")).await;
+    assert_eq!((r.language.as_str(), r.detected.as_str()), ("ko", "ja"));
+    assert!(
+        r.alternatives
+            .iter()
+            .all(|a| a.language != "ja" && a.language != "ko"),
+        "{r:?}"
+    );
+}
+
+/// Issue 28: an explicit `zh-Hant` search showed the Simplified versions although the article
+/// has a zh-Hant one; an article without one is converted and says so.
+#[tokio::test]
+async fn zh_hant_searches_show_traditional_versions_or_converted_ones() {
+    let mut c = shipped().await;
+    let zh_hant = |text: &str| SearchRequest {
+        language: Some("zh-Hant".into()),
+        ..query(text)
+    };
+    let r = search(&mut c, zh_hant("提币一直显示处理中")).await;
+    let h = top(&r);
+    assert_eq!(
+        (h.id.as_str(), h.language.as_str()),
+        ("withdrawal-delay", "zh-Hant")
+    );
+    assert_eq!(h.title, "提幣延遲或處理中");
+    assert!(!h.converted);
+    let r = search(&mut c, zh_hant("如何提币")).await;
+    let h = top(&r);
+    assert_eq!(
+        (h.id.as_str(), h.language.as_str()),
+        ("how-to-withdraw", "zh-Hant")
+    );
+    assert!(h.converted, "{h:?}");
+    assert!(!h.available_languages.contains(&"zh-Hant".to_string()));
+    assert!(
+        h.title.contains('幣'),
+        "Traditional characters: {}",
+        h.title
+    );
+    assert!(!h.snippet.contains('币'), "{}", h.snippet);
+    // A Traditional query without an explicit language gets Traditional text too.
+    let r = search(&mut c, query("如何提幣")).await;
+    assert_eq!(top(&r).id, "how-to-withdraw");
+    assert!(top(&r).converted && top(&r).language == "zh-Hant", "{r:?}");
+    // Simplified stays Simplified.
+    let r = search(&mut c, query("如何提币")).await;
+    assert_eq!(top(&r).language, "zh");
+    assert!(!top(&r).converted);
+    // GetArticle and agent versions follow the same rule.
+    let a = c
+        .get_article(GetArticleRequest {
+            id: "how-to-withdraw".into(),
+            language: Some("zh-TW".into()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let v = a.article.unwrap();
+    assert!(v.converted && v.language == "zh-Hant", "{v:?}");
+    assert!(a
+        .translations
+        .iter()
+        .all(|t| !t.converted && t.language != "zh-Hant"));
+}

@@ -352,3 +352,118 @@ async fn translate_reply_validates_its_input() {
         .unwrap_err();
     assert_eq!(s.code(), Code::InvalidArgument);
 }
+
+/// Issue 28: an agent's reply built from pieces (two sentences of an FAQ answer, one ending
+/// changed, plus a canned line) matched 55 % as a whole; it is now matched sentence by
+/// sentence and the translation assembled from the approved pieces.
+#[tokio::test]
+async fn translate_reply_matches_a_reply_built_from_pieces_sentence_by_sentence() {
+    let mut c = shipped().await;
+    let text = "출금은 신청 후 보안 검토를 거쳐 보통 30분 이내에 처리되지만, 금액이 크거나 첫 출금인 경우 추가 심사로 최대 24시간이 걸릴 수 있습니다. \
+                네트워크가 혼잡하거나 지갑 점검 중에는 더 늦어질 수 있어요. \
+                해당 거래의 TXID(트랜잭션 ID)를 보내 주시면 바로 확인해 드리겠습니다.";
+    let out = translate(&mut c, text, "en", None).await;
+    let seg: Vec<(&str, &str)> = out
+        .segments
+        .iter()
+        .map(|s| (s.origin.as_str(), s.translation.as_str()))
+        .collect();
+    assert_eq!(out.segments.len(), 3, "{out:?}");
+    assert!(out.matched, "{out:?}");
+    assert!(out.unmatched_segments.is_empty());
+    assert_eq!(seg[0].0, "faq:withdrawal-delay");
+    assert_eq!(seg[1].0, "faq:withdrawal-delay");
+    assert_eq!(seg[2].0, "reply:reply-ask-txid");
+    assert_eq!(out.segments[0].match_percent, 100.0);
+    assert!(out.segments[1].match_percent < 100.0 && out.segments[1].matched);
+    assert_eq!(
+        out.match_percent, out.segments[1].match_percent,
+        "the lowest"
+    );
+    assert!(
+        seg[1].1.starts_with("Network congestion") || seg[1].1.contains("network"),
+        "{seg:?}"
+    );
+    let assembled = [seg[0].1, seg[1].1, seg[2].1].join(" ");
+    assert_eq!(out.translation, assembled);
+    assert_eq!(out.origin, "faq:withdrawal-delay reply:reply-ask-txid");
+    // The exact first sentence of a canned reply (48 % before canned replies were split).
+    let out = translate(
+        &mut c,
+        "확인을 위해 회원님의 UID를 알려 주시겠어요?",
+        "en",
+        None,
+    )
+    .await;
+    assert!(out.matched && out.match_percent == 100.0, "{out:?}");
+    assert_eq!(
+        out.translation,
+        "To look into this, could you please tell us your UID?"
+    );
+}
+
+/// Some segments below the threshold: no translation, and the response says which.
+#[tokio::test]
+async fn translate_reply_names_the_segments_without_a_match() {
+    let mut c = shipped().await;
+    let text = "기다려 주셔서 감사합니다. 오늘 점심 메뉴는 김치찌개와 계란말이입니다.";
+    let out = translate(&mut c, text, "zh", None).await;
+    assert!(!out.matched, "{out:?}");
+    assert_eq!(out.translation, "", "never an invented translation");
+    assert_eq!(out.unmatched_segments, [1]);
+    assert!(out.segments[0].matched && !out.segments[0].translation.is_empty());
+    assert!(!out.segments[1].matched && out.segments[1].translation.is_empty());
+    assert!(out.match_percent < out.threshold);
+}
+
+/// Issue 28: a `zh-Hant` target returned Simplified text when the memory has no Traditional
+/// version; it is converted now and the response says so.
+#[tokio::test]
+async fn translate_reply_to_zh_hant_converts_simplified_and_says_so() {
+    let mut c = shipped().await;
+    let out = translate(&mut c, "기다려 주셔서 감사합니다.", "zh-Hant", None).await;
+    assert!(out.matched && out.converted, "{out:?}");
+    assert!(out.segments[0].converted);
+    assert_eq!(out.target_language, "zh-Hant");
+    assert!(out.translation.contains('謝'), "{}", out.translation);
+    // withdrawal-delay has a zh-Hant version: taken as it is.
+    let out = translate(
+        &mut c,
+        "Withdrawal delayed or pending",
+        "zh-Hant",
+        Some("en"),
+    )
+    .await;
+    assert_eq!(out.translation, "提幣延遲或處理中");
+    assert!(!out.converted);
+}
+
+/// Issue 28: `my withdrawal is still pending` answered withdrawal-wrong-address first (its
+/// answer mentions a withdrawal still pending); the delay article, whose title names both
+/// support terms, comes first.
+#[tokio::test]
+async fn a_confident_article_about_every_named_term_goes_before_one_that_mentions_them() {
+    let mut c = shipped().await;
+    let r = search(&mut c, query("my withdrawal is still pending")).await;
+    assert_eq!(
+        ids(&r)[..2],
+        ["withdrawal-delay", "withdrawal-wrong-address"],
+        "{r:?}"
+    );
+    assert!(r.answered && !r.fallback_used);
+}
+
+/// Issue 28: `韩元怎么充值` was answered by the Chinese article on the hold after a KRW deposit
+/// (0.40), and krw-deposit (ko/en only) was never reached: a more confident article missing
+/// in the user's language that has every named term now goes first.
+#[tokio::test]
+async fn fallback_outranks_a_less_confident_native_answer_with_a_missing_article() {
+    let mut c = shipped().await;
+    let r = search(&mut c, query("韩元怎么充值")).await;
+    let h = top(&r);
+    assert_eq!(h.id, "krw-deposit", "{:?}", ids(&r));
+    assert_eq!(h.fallback, FallbackReason::MissingTranslation as i32);
+    assert!(r.answered && r.fallback_used);
+    let native = hit(&r, "krw-deposit-withdrawal-hold");
+    assert!(h.confidence > native.confidence, "{r:?}");
+}

@@ -335,3 +335,63 @@ fn cli_eval_with_a_bad_query_line_names_file_and_line() {
         "names the missing field: {stderr}"
     );
 }
+
+/// Issue 28: `--threshold 5` was accepted; it is a share from 0 to 1.
+#[test]
+fn cli_threshold_outside_0_to_1_is_a_usage_error() {
+    let dir = tempdir();
+    let idx = dir.path().join("index");
+    for bad in ["5", "-0.1", "x"] {
+        let flag = format!("--threshold={bad}");
+        let out = faqd(&["search", "출금", &flag, "--index-dir", path(&idx)]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("--threshold"), "{bad}: {stderr}");
+    }
+    let out = faqd(&[
+        "search",
+        "출금",
+        "--threshold",
+        "1",
+        "--index-dir",
+        path(&idx),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Issue 28: a relative `--index-dir` run from another directory published where no server
+/// reads; `faqd index` names the absolute root it used.
+#[test]
+fn cli_index_names_the_absolute_root() {
+    let dir = tempdir();
+    let out = faqd_command()
+        .current_dir(dir.path())
+        .args([
+            "index",
+            "--index-dir",
+            "rel/idx",
+            path(&fixture("small.jsonl")),
+        ])
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("run faqd");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // The child's working directory as it sees it (symlinks resolved).
+    let root = dir.path().canonicalize().unwrap().join("rel/idx");
+    assert!(
+        stdout.contains(&format!("published in {}:", root.display())),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!("root={}", root.display())),
+        "{stderr}"
+    );
+    assert!(root.join("CURRENT").exists());
+}

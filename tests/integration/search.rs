@@ -37,7 +37,7 @@ async fn search_finds_the_right_article_in_korean_english_and_chinese() {
 }
 
 #[tokio::test]
-async fn traditional_chinese_query_finds_withdrawal_and_shows_zh_hant_versions_where_they_exist() {
+async fn traditional_chinese_query_finds_withdrawal_and_shows_zh_hant_versions_or_converted_ones() {
     let mut c = shipped().await;
     let r = search(&mut c, query("提幣")).await;
     assert_eq!(r.language, "zh");
@@ -49,13 +49,15 @@ async fn traditional_chinese_query_finds_withdrawal_and_shows_zh_hant_versions_w
     assert!(is_withdrawal(&top(&r).id), "top hit: {:?}", ids(&r));
     let mut shown_hant = 0;
     for h in &r.hits {
+        // Issue 28: Traditional text for a Traditional query; an article without a zh-Hant
+        // version is converted from its Simplified one, and says so.
         let has_hant = h.available_languages.iter().any(|l| l == "zh-Hant");
-        let want = if has_hant { "zh-Hant" } else { "zh" };
         assert_eq!(
-            h.language, want,
+            h.language, "zh-Hant",
             "hit {} (has {:?})",
             h.id, h.available_languages
         );
+        assert_eq!(h.converted, !has_hant, "hit {}", h.id);
         shown_hant += usize::from(has_hant);
     }
     // withdrawal-delay has a zh-Hant version and matches 提幣: the check above is not vacuous.
@@ -85,7 +87,7 @@ async fn simplified_chinese_query_shows_simplified_versions_even_when_zh_hant_ex
 }
 
 #[tokio::test]
-async fn traditional_query_falls_back_to_the_only_chinese_version_of_an_article() {
+async fn traditional_query_gets_the_only_chinese_version_of_an_article_in_traditional() {
     // In small.jsonl fx-otp-reset exists in zh-Hant only and fx-withdrawal in zh only.
     let mut c = small().await;
     let r = search(&mut c, query("測試OTP怎麼重設")).await;
@@ -100,11 +102,9 @@ async fn traditional_query_falls_back_to_the_only_chinese_version_of_an_article(
     );
     let r = search(&mut c, query("測試提幣")).await;
     assert_eq!(top(&r).id, "fx-withdrawal", "{:?}", ids(&r));
-    assert_eq!(
-        top(&r).language,
-        "zh",
-        "the only Chinese version is shown to a traditional query"
-    );
+    // Issue 28: converted to Traditional for a Traditional query, and flagged.
+    assert_eq!(top(&r).language, "zh-Hant");
+    assert!(top(&r).converted, "{:?}", top(&r));
 }
 
 #[tokio::test]

@@ -11,6 +11,11 @@
 //!   so far, and bounding the distance computation by the best so far.
 //! - The match percentage is `100 * (1 - distance / length of the longer)` over the
 //!   normalised texts ([`text::normalize`]); below [`DEFAULT_THRESHOLD`] there is no match.
+//! - Texts are matched sentence by sentence, as translation tools do: approved texts are
+//!   entered whole and, where two versions have the same number of sentences
+//!   ([`text::segments`]), sentence by sentence too; an agent's text is split the same way
+//!   and each sentence looked up ([`Memory::lookup_segments`]), so a reply built from pieces
+//!   of answers and canned replies finds each piece.
 //!
 //! [`sources`] builds the memory of a generation (FAQ answers aligned by group, titles,
 //! canned replies); [`PerGeneration`] keeps one memory per served generation.
@@ -31,6 +36,8 @@ use std::collections::HashMap;
 pub const DEFAULT_THRESHOLD: f64 = 75.0;
 /// Segments compared exactly per lookup (best bigram overlap first).
 pub const CANDIDATES: usize = 32;
+/// Most consecutive sentences of a text matched together against one entry.
+pub const MAX_RUN: usize = 8;
 
 /// One approved translation of a segment.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +131,23 @@ impl MemoryBuilder {
             for &b in texts {
                 if a.0 != b.0 {
                     self.add(a, b, origin);
+                }
+            }
+        }
+    }
+
+    /// Adds an entry for every ordered pair of the aligned texts, whole, and sentence by
+    /// sentence for each pair whose texts have the same number of sentences (more than one).
+    pub fn add_aligned_segments(&mut self, texts: &[(Variant, &str)], origin: &str) {
+        self.add_aligned(texts, origin);
+        let split: Vec<Vec<&str>> = texts.iter().map(|(_, t)| text::segments(t)).collect();
+        for (i, a) in texts.iter().enumerate() {
+            for (j, b) in texts.iter().enumerate() {
+                let (sa, sb) = (&split[i], &split[j]);
+                if a.0 != b.0 && sa.len() == sb.len() && sa.len() > 1 {
+                    for (x, y) in sa.iter().zip(sb) {
+                        self.add((a.0, x), (b.0, y), origin);
+                    }
                 }
             }
         }
@@ -259,6 +283,89 @@ impl Memory {
     }
 }
 
+/// One sentence of a looked-up text with its closest entry.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentLookup<'t, 'm> {
+    /// The sentence as it is in the text (the whole text when the memory has it whole).
+    pub text: &'t str,
+    /// Its closest entry, whatever the threshold; `None` when no entry is near.
+    pub found: Option<Lookup<'m>>,
+}
+
+impl SegmentLookup<'_, '_> {
+    /// Returns the match percentage of the closest entry, 0 when there is none.
+    pub fn percent(&self) -> f64 {
+        self.found.map_or(0.0, |l| l.percent)
+    }
+}
+
+impl Memory {
+    /// Looks up a text sentence by sentence ([`text::segments`]): returns each sentence
+    /// with its closest entry. Consecutive sentences that the memory holds together (an
+    /// approved answer or line whose versions do not split alike) are returned as one
+    /// segment when that entry has as many sentences, each within `threshold` of the text's,
+    /// and matches at least as well as the weakest of them does alone; the longest such run
+    /// is taken first, up to [`MAX_RUN`] sentences.
+    pub fn lookup_segments<'t>(
+        &self,
+        text: &'t str,
+        source: Lang,
+        target: Variant,
+        threshold: f64,
+    ) -> Vec<SegmentLookup<'t, '_>> {
+        let parts = text::segments(text);
+        let alone: Vec<Option<Lookup>> = parts
+            .iter()
+            .map(|s| self.lookup(s, source, target))
+            .collect();
+        let percent = |l: &Option<Lookup>| l.map_or(0.0, |l| l.percent);
+        // The byte range of a run of sentences within `text` (they are slices of it).
+        let offset = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize;
+        let mut out = Vec::with_capacity(parts.len());
+        let mut i = 0;
+        while i < parts.len() {
+            let longest = MAX_RUN.min(parts.len() - i);
+            let run = (2..=longest).rev().find_map(|n| {
+                let last = parts[i + n - 1];
+                let joined = &text[offset(parts[i])..offset(last) + last.len()];
+                let weakest = alone[i..i + n]
+                    .iter()
+                    .map(percent)
+                    .fold(f64::INFINITY, f64::min);
+                let whole = self.lookup(joined, source, target)?;
+                // The entry must cover every sentence of the run, so a sentence the memory
+                // lacks is never swallowed by a long entry that matches the rest.
+                let theirs = text::segments(&whole.segment.text);
+                let aligned = theirs.len() == n
+                    && parts[i..i + n].iter().zip(&theirs).all(|(a, b)| {
+                        let (a, b) = (text::normalize(a, source), text::normalize(b, source));
+                        let d = levenshtein::distance(a.iter().copied(), b.iter().copied());
+                        text::percent(d, a.len(), b.len()) >= threshold
+                    });
+                (aligned && whole.percent >= threshold && whole.percent >= weakest)
+                    .then_some((n, joined, whole))
+            });
+            match run {
+                Some((n, joined, whole)) => {
+                    out.push(SegmentLookup {
+                        text: joined,
+                        found: Some(whole),
+                    });
+                    i += n;
+                }
+                None => {
+                    out.push(SegmentLookup {
+                        text: parts[i],
+                        found: alone[i],
+                    });
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,5 +452,103 @@ mod tests {
         let l = m.lookup("The weather is nice today", Lang::En, Variant::Ko);
         assert!(l.is_none_or(|l| l.percent < DEFAULT_THRESHOLD));
         assert!(m.lookup("...", Lang::En, Variant::Ko).is_none());
+    }
+
+    #[test]
+    fn a_reply_built_from_pieces_matches_sentence_by_sentence() {
+        let mut b = MemoryBuilder::default();
+        b.add_aligned_segments(
+            &[
+                (
+                    Variant::Ko,
+                    "UID를 알려 주시겠어요? UID는 마이페이지에 있습니다.",
+                ),
+                (Variant::En, "Could you tell us your UID? It is on My Page."),
+                (Variant::Zh, "请提供您的UID。UID在我的页面。"),
+            ],
+            "reply:uid",
+        );
+        b.add_aligned_segments(
+            &[
+                (
+                    Variant::Ko,
+                    "출금은 30분 걸립니다. 네트워크가 혼잡하면 더 늦어질 수 있습니다.",
+                ),
+                (
+                    Variant::En,
+                    "Withdrawals take 30 minutes. Congestion can delay them.",
+                ),
+            ],
+            "faq:w",
+        );
+        let m = b.build();
+        // The second sentence of an answer, with its ending changed, then a canned line.
+        let got = m.lookup_segments(
+            "네트워크가 혼잡하면 더 늦어질 수 있어요. UID를 알려 주시겠어요?",
+            Lang::Ko,
+            Variant::En,
+            DEFAULT_THRESHOLD,
+        );
+        let pieces: Vec<(&str, &str, &str)> = got
+            .iter()
+            .map(|s| {
+                let l = s.found.unwrap();
+                (s.text, l.segment.text.as_str(), l.translation.text.as_str())
+            })
+            .collect();
+        assert_eq!(
+            pieces,
+            [
+                (
+                    "네트워크가 혼잡하면 더 늦어질 수 있어요.",
+                    "네트워크가 혼잡하면 더 늦어질 수 있습니다.",
+                    "Congestion can delay them."
+                ),
+                (
+                    "UID를 알려 주시겠어요?",
+                    "UID를 알려 주시겠어요?",
+                    "Could you tell us your UID?"
+                ),
+            ]
+        );
+        assert!(got[0].percent() >= DEFAULT_THRESHOLD && got[0].percent() < 100.0);
+        assert_eq!(got[1].percent(), 100.0);
+        // The whole approved text is one segment with its whole translation.
+        let got = m.lookup_segments(
+            "UID를 알려 주시겠어요? UID는 마이페이지에 있습니다.",
+            Lang::Ko,
+            Variant::Zh,
+            DEFAULT_THRESHOLD,
+        );
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].found.unwrap().translation.text,
+            "请提供您的UID。UID在我的页面。"
+        );
+        // A sentence the memory lacks is never swallowed by a long entry matching the rest.
+        let got = m.lookup_segments(
+            "UID를 알려 주시겠어요? UID는 마이페이지에 있습니다. 좋은 하루 되세요.",
+            Lang::Ko,
+            Variant::Zh,
+            DEFAULT_THRESHOLD,
+        );
+        // The reply's two sentences are matched together, the third alone.
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[0].text,
+            "UID를 알려 주시겠어요? UID는 마이페이지에 있습니다."
+        );
+        assert_eq!(got[0].percent(), 100.0);
+        assert_eq!(got[1].text, "좋은 하루 되세요.");
+        assert!(got[1].percent() < DEFAULT_THRESHOLD);
+        // A sentence the memory lacks stays below the threshold, alone.
+        let got = m.lookup_segments(
+            "출금은 30분 걸립니다. 날씨가 좋네요.",
+            Lang::Ko,
+            Variant::En,
+            75.0,
+        );
+        assert_eq!(got.len(), 2);
+        assert!(got[1].percent() < DEFAULT_THRESHOLD);
     }
 }

@@ -3,9 +3,10 @@
 //! - Canned replies (`index/replies.jsonl`, compiled in): `{"id", "ko", "en", "zh", ...}`,
 //!   every language tag a key; origin `reply:<id>`. Added first, so a reply wins over an FAQ
 //!   sentence with the same source text.
-//! - FAQ article groups: titles aligned across all versions; answers aligned per pair of
-//!   versions, sentence by sentence when both split into the same number of sentences
-//!   (more than one), else whole answer to whole answer; origin `faq:<article id>`.
+//! - FAQ article groups: titles aligned across all versions; origin `faq:<article id>`.
+//!
+//! Replies and answers are entered whole, and sentence by sentence for each pair of versions
+//! that split into the same number of sentences ([`super::text::segments`]).
 
 use super::{Memory, MemoryBuilder};
 use crate::index::Generation;
@@ -90,31 +91,15 @@ static REPLIES: LazyLock<Vec<Aligned>> = LazyLock::new(|| {
         .expect("the shipped index/replies.jsonl is valid (checked by a unit test)")
 });
 
-/// Adds the aligned texts of one article group.
+/// Adds the aligned texts of one article group: titles, and answers whole and sentence by
+/// sentence.
 fn add_group(b: &mut MemoryBuilder, group: &[Arc<Article>]) {
     let Some(first) = group.first() else { return };
     let origin = format!("faq:{}", first.id);
     let titles: Vec<(Variant, &str)> = group.iter().map(|a| (a.lang, a.title.as_str())).collect();
     b.add_aligned(&titles, &origin);
-    let split: Vec<Vec<&str>> = group
-        .iter()
-        .map(|a| crate::analysis::sentences(&a.answer))
-        .collect();
-    for (i, a) in group.iter().enumerate() {
-        for (j, t) in group.iter().enumerate() {
-            if a.lang == t.lang {
-                continue;
-            }
-            let (sa, st) = (&split[i], &split[j]);
-            if sa.len() == st.len() && sa.len() > 1 {
-                for (x, y) in sa.iter().zip(st) {
-                    b.add((a.lang, x), (t.lang, y), &origin);
-                }
-            } else {
-                b.add((a.lang, &a.answer), (t.lang, &t.answer), &origin);
-            }
-        }
-    }
+    let answers: Vec<(Variant, &str)> = group.iter().map(|a| (a.lang, a.answer.as_str())).collect();
+    b.add_aligned_segments(&answers, &origin);
 }
 
 /// Builds a memory from canned replies and FAQ article groups.
@@ -122,7 +107,7 @@ pub fn from_sources(replies: &[Aligned], groups: &[Vec<Arc<Article>>]) -> Memory
     let mut b = MemoryBuilder::default();
     for r in replies {
         let texts: Vec<(Variant, &str)> = r.texts.iter().map(|(v, t)| (*v, t.as_str())).collect();
-        b.add_aligned(&texts, &format!("reply:{}", r.id));
+        b.add_aligned_segments(&texts, &format!("reply:{}", r.id));
     }
     for g in groups {
         add_group(&mut b, g);
