@@ -14,6 +14,8 @@
 //! - [`cli`]: the `faqd` binary.
 //! - [`admin`]: the admin API: token check, re-index, upsert/delete, stats, swaps under load.
 //! - [`faults`]: a build killed by SIGKILL, two servers on one index root.
+//! - [`serving`]: TLS, metrics, load shedding, deadlines, drain and shutdown, malformed
+//!   requests.
 
 #[path = "integration/common.rs"]
 mod common;
@@ -36,3 +38,5 @@ mod requests;
 mod search;
 #[path = "integration/service.rs"]
 mod service;
+#[path = "integration/serving.rs"]
+mod serving;

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand. Configuration precedence is flag, then
 //! environment variable (`FAQD_...`), then default.
 
+mod bench;
 mod detect;
 mod eval;
 mod eval_tm;
@@ -24,8 +25,26 @@ pub const EXIT_INVALID_INPUT: i32 = 3;
 #[derive(Debug, Parser)]
 #[command(name = "faqd", version, about)]
 pub struct Cli {
+    /// Log line format: `text` for people, `json` (one object per line) for log shippers.
+    #[arg(
+        long,
+        global = true,
+        env = "FAQD_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, with the call's span fields (method, request_id).
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,6 +65,8 @@ pub enum Command {
     Translate(translate::TranslateArgs),
     /// Evaluates translation-memory retrieval on parallel text.
     EvalTm(eval_tm::EvalTmArgs),
+    /// Sends Search calls to a running server at fixed rates and reports latency percentiles.
+    Bench(bench::BenchArgs),
 }
 
 /// Where the index lives and what it is built from.
@@ -133,6 +154,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::EvalLangid(a) => eval::run_langid(a),
         Command::Translate(a) => translate::run(a),
         Command::EvalTm(a) => eval_tm::run(a),
+        Command::Bench(a) => bench::run(a),
     }
 }
 

@@ -32,7 +32,7 @@ fn server(token: Option<&str>) -> (SocketAddr, TempDir) {
     let engine = Arc::new(Engine::open(dir.path(), Settings::default()).expect("open engine"));
     let config = ServeConfig {
         admin_token: token.map(str::to_string),
-        keep_generations: 3,
+        ..ServeConfig::default()
     };
     let (addr, _handle) = spawn_server_with(engine, std::future::pending(), config);
     (addr, dir)
