@@ -333,9 +333,11 @@ const SNIPPET_TEXTS: usize = 4096;
 
 type SnippetTokens = Rc<Vec<Token>>;
 
+/// Remembered snippet tokens by (language, kind, hash of the text), with the text.
+type SnippetCache = HashMap<(Lang, Kind, u64), (Box<str>, SnippetTokens)>;
+
 thread_local! {
-    static SNIPPET_TOKENS: RefCell<HashMap<(Lang, Kind, u64), (Box<str>, SnippetTokens)>> =
-        RefCell::new(HashMap::new());
+    static SNIPPET_TOKENS: RefCell<SnippetCache> = RefCell::new(HashMap::new());
 }
 
 impl Tokenizer for SnippetTokenizer {

@@ -1,7 +1,8 @@
 //! `faqd bench`: an open-loop load generator for a running server. Search calls are sent at a
 //! fixed rate over several connections whether or not earlier calls have returned (a
-//! closed-loop client slows down with the server and hides its queueing), and each latency is
-//! measured from the moment the call was due, not from when it was sent.
+//! closed-loop client slows down with the server and hides its queueing). Latency is measured
+//! from the moment a call is sent; how late the generator sent calls (tokio's timer ticks
+//! every millisecond, so calls go out in per-millisecond batches) is reported beside it.
 
 use crate::proto::faq_service_client::FaqServiceClient;
 use crate::proto::SearchRequest;
@@ -54,6 +55,7 @@ struct Report {
     ok: u64,
     seconds: f64,
     latency_us: Option<Histogram<u64>>,
+    lag_us: Option<Histogram<u64>>,
     errors: BTreeMap<String, u64>,
 }
 
@@ -137,8 +139,9 @@ async fn run_rate(
         }
         let tx = tx.clone();
         tokio::spawn(async move {
+            let sent = Instant::now();
             let result = client.search(request).await.map(drop);
-            let _ = tx.send((i, due.elapsed(), result.map_err(|s| s.code())));
+            let _ = tx.send((i, sent - due, sent.elapsed(), result.map_err(|s| s.code())));
         });
     }
     drop(tx);
@@ -146,13 +149,17 @@ async fn run_rate(
         rate,
         seconds: a.duration,
         latency_us: Some(Histogram::new(3).expect("valid precision")),
+        lag_us: Some(Histogram::new(3).expect("valid precision")),
         ..Report::default()
     };
-    while let Some((i, took, result)) = rx.recv().await {
+    while let Some((i, lag, took, result)) = rx.recv().await {
         if i < measured_from {
             continue;
         }
         report.sent += 1;
+        if let Some(h) = report.lag_us.as_mut() {
+            h.saturating_record(lag.as_micros() as u64);
+        }
         match result {
             Ok(()) => {
                 report.ok += 1;
@@ -167,12 +174,13 @@ async fn run_rate(
 }
 
 fn print(reports: &[Report], json: bool) {
-    let q = |r: &Report, p: f64| {
-        r.latency_us
-            .as_ref()
+    let ms = |h: &Option<Histogram<u64>>, p: f64| {
+        h.as_ref()
             .filter(|h| !h.is_empty())
             .map_or(0.0, |h| h.value_at_quantile(p) as f64 / 1000.0)
     };
+    let q = |r: &Report, p: f64| ms(&r.latency_us, p);
+    let lag = |r: &Report| ms(&r.lag_us, 0.99);
     if json {
         for r in reports {
             let v = serde_json::json!({
@@ -184,6 +192,7 @@ fn print(reports: &[Report], json: bool) {
                 "p90_ms": q(r, 0.9),
                 "p99_ms": q(r, 0.99),
                 "p999_ms": q(r, 0.999),
+                "send_lag_p99_ms": lag(r),
                 "errors": r.errors,
             });
             println!("{v}");
@@ -191,13 +200,13 @@ fn print(reports: &[Report], json: bool) {
         return;
     }
     println!(
-        "{:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8}  errors",
-        "rate", "sent", "ok", "ok/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms"
+        "{:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}  errors",
+        "rate", "sent", "ok", "ok/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "lag p99"
     );
     for r in reports {
         let errors: Vec<String> = r.errors.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!(
-            "{:>8.0} {:>8} {:>8} {:>9.0} {:>8.3} {:>8.3} {:>8.3} {:>8.3}  {}",
+            "{:>8.0} {:>8} {:>8} {:>9.0} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3}  {}",
             r.rate,
             r.sent,
             r.ok,
@@ -206,6 +215,7 @@ fn print(reports: &[Report], json: bool) {
             q(r, 0.9),
             q(r, 0.99),
             q(r, 0.999),
+            lag(r),
             if errors.is_empty() {
                 "-".to_string()
             } else {

@@ -36,7 +36,7 @@ pub struct ServeArgs {
     #[arg(long, env = "FAQD_MAX_CONCURRENT")]
     pub max_concurrent: Option<usize>,
     /// Calls that may wait for a free slot; beyond them calls get RESOURCE_EXHAUSTED at once
-    /// (default: four per core).
+    /// (default: 32 per core).
     #[arg(long, env = "FAQD_MAX_QUEUED")]
     pub max_queued: Option<usize>,
     /// Longest time a call may take, in seconds, when the client's deadline is not sooner

@@ -21,12 +21,14 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Defaults from the machine: one running call per core, and a queue four times as deep.
+    /// Defaults from the machine: one running call per core, and 32 waiting per core (a
+    /// search costs tens to hundreds of microseconds, so a full queue waits a few
+    /// milliseconds, not seconds).
     pub fn from_cores() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Limits {
             concurrent: cores,
-            queued: cores * 4,
+            queued: cores * 32,
             request_timeout: Some(Duration::from_secs(10)),
         }
     }
