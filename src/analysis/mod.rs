@@ -328,8 +328,9 @@ struct SnippetTokenizer {
     kind: Kind,
 }
 
-/// Texts whose snippet tokens each thread remembers.
-const SNIPPET_TEXTS: usize = 4096;
+/// Texts whose snippet tokens each thread remembers (an answer of a few hundred words takes
+/// tens of kilobytes of tokens: this bounds a thread's cache to tens of megabytes).
+const SNIPPET_TEXTS: usize = 1024;
 
 type SnippetTokens = Rc<Vec<Token>>;
 

@@ -181,7 +181,7 @@ impl FaqApi {
             Err(mut s) => {
                 tracing::info!(
                     code = ?s.code(),
-                    message = s.message(),
+                    reason = s.message(),
                     took_us = took.as_micros() as u64,
                     "call refused"
                 );

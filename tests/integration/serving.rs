@@ -324,6 +324,35 @@ async fn an_open_watch_stream_does_not_keep_the_server_from_stopping() {
     crate::common::join_server(handle).await;
 }
 
+#[tokio::test]
+async fn silent_connections_are_closed_so_the_connection_limit_frees_up() {
+    use tokio::io::AsyncReadExt;
+    let config = ServeConfig {
+        connections: faqd::server::ConnLimits {
+            max_connections: 1,
+            preface_timeout: Duration::from_millis(300),
+        },
+        ..ServeConfig::default()
+    };
+    let (addr, _) = spawn_server_with(engine(), std::future::pending(), config);
+    // A socket that never sends the HTTP/2 preface takes the only connection slot...
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // ...until the server closes it (end of stream, or a reset); the server's own SETTINGS
+    // frame comes first.
+    let closed = async {
+        let mut buf = [0u8; 256];
+        while let Ok(1..) = silent.read(&mut buf).await {}
+    };
+    tokio::time::timeout(Duration::from_secs(60), closed)
+        .await
+        .expect("the silent connection was never closed");
+    // The slot is free again: a client is served.
+    assert_eq!(
+        status(plain(addr).await, "").await,
+        ServingStatus::Serving as i32
+    );
+}
+
 /// Sends `body` as a Search request message, bypassing the generated encoder.
 async fn raw_search(addr: SocketAddr, body: Vec<u8>) -> tonic::Status {
     let mut grpc = tonic::client::Grpc::new(plain(addr).await);
