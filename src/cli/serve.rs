@@ -50,6 +50,9 @@ pub struct ServeArgs {
     /// Seconds a new connection may stay silent before it is closed.
     #[arg(long, env = "FAQD_PREFACE_TIMEOUT", default_value_t = 10.0)]
     pub preface_timeout: f64,
+    /// Seconds a connection may stay without an open call before it is closed (0: never).
+    #[arg(long, env = "FAQD_IDLE_TIMEOUT", default_value_t = 300.0)]
+    pub idle_timeout: f64,
     /// Seconds between HTTP/2 keepalive pings (0: none); a peer silent 20 s after a ping is
     /// disconnected.
     #[arg(long, env = "FAQD_KEEPALIVE", default_value_t = 60.0)]
@@ -138,6 +141,7 @@ fn config(a: &ServeArgs) -> anyhow::Result<crate::server::ServeConfig> {
                 .max_connections
                 .unwrap_or_else(crate::server::incoming::default_max_connections),
             preface_timeout: seconds("preface-timeout", a.preface_timeout)?,
+            idle_timeout: Some(seconds("idle-timeout", a.idle_timeout)?).filter(|t| !t.is_zero()),
         },
         keepalive: (!keepalive.is_zero()).then_some(keepalive),
         drain: seconds("drain", a.drain)?,

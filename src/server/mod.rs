@@ -431,6 +431,7 @@ pub async fn serve_with(
         builder = builder.tls_config(t)?;
     }
     let server = builder
+        .layer(incoming::TrackCallsLayer)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

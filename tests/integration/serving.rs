@@ -331,6 +331,7 @@ async fn silent_connections_are_closed_so_the_connection_limit_frees_up() {
         connections: faqd::server::ConnLimits {
             max_connections: 1,
             preface_timeout: Duration::from_millis(300),
+            idle_timeout: None,
         },
         ..ServeConfig::default()
     };
@@ -351,6 +352,70 @@ async fn silent_connections_are_closed_so_the_connection_limit_frees_up() {
         status(plain(addr).await, "").await,
         ServingStatus::Serving as i32
     );
+}
+
+#[tokio::test]
+async fn a_connection_without_calls_is_closed_after_the_idle_timeout() {
+    let config = ServeConfig {
+        connections: faqd::server::ConnLimits {
+            max_connections: 1,
+            preface_timeout: Duration::from_secs(10),
+            idle_timeout: Some(Duration::from_millis(200)),
+        },
+        ..ServeConfig::default()
+    };
+    let (addr, _) = spawn_server_with(engine(), std::future::pending(), config);
+    // A client that made one call and keeps its channel takes the only slot...
+    let first = plain(addr).await;
+    assert_eq!(
+        status(first.clone(), "").await,
+        ServingStatus::Serving as i32
+    );
+    // ...until its connection has had no call for the idle timeout: then a second client is
+    // served.
+    let second = tokio::time::timeout(Duration::from_secs(60), async {
+        status(plain(addr).await, "").await
+    })
+    .await
+    .expect("the idle connection was never closed");
+    assert_eq!(second, ServingStatus::Serving as i32);
+    drop(first);
+}
+
+#[tokio::test]
+async fn an_open_watch_stream_keeps_its_connection_from_counting_as_idle() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let config = ServeConfig {
+        connections: faqd::server::ConnLimits {
+            idle_timeout: Some(Duration::from_millis(100)),
+            ..faqd::server::ConnLimits::default()
+        },
+        drain: Duration::from_secs(3600),
+        ..ServeConfig::default()
+    };
+    let (addr, _) = spawn_server_with(
+        engine(),
+        async {
+            let _ = rx.await;
+        },
+        config,
+    );
+    let mut watch = HealthClient::new(plain(addr).await)
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        watch.message().await.unwrap().unwrap().status,
+        ServingStatus::Serving as i32
+    );
+    // Several idle timeouts pass with the stream open and nothing sent on it.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    tx.send(()).unwrap();
+    let next = watch.message().await.expect("the stream was cut").unwrap();
+    assert_eq!(next.status, ServingStatus::NotServing as i32);
 }
 
 /// Sends `body` as a Search request message, bypassing the generated encoder.
