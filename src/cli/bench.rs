@@ -107,6 +107,13 @@ async fn connect(a: &BenchArgs) -> anyhow::Result<Vec<FaqServiceClient<Channel>>
     Ok(clients)
 }
 
+/// Returns a histogram of microseconds from 1 µs to 10 minutes, 3 significant digits.
+/// (`Histogram::new` starts with a highest trackable value of 2,048, at which
+/// `saturating_record` would clamp every latency above 2 ms.)
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds")
+}
+
 /// Sends calls at `rate` for `warmup + duration` seconds; measures the calls due after the
 /// warm-up.
 async fn run_rate(
@@ -148,8 +155,8 @@ async fn run_rate(
     let mut report = Report {
         rate,
         seconds: a.duration,
-        latency_us: Some(Histogram::new(3).expect("valid precision")),
-        lag_us: Some(Histogram::new(3).expect("valid precision")),
+        latency_us: Some(histogram()),
+        lag_us: Some(histogram()),
         ..Report::default()
     };
     while let Some((i, lag, took, result)) = rx.recv().await {
@@ -247,4 +254,19 @@ pub fn run(a: BenchArgs) -> anyhow::Result<i32> {
     })?;
     print(&reports, a.json);
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_above_two_milliseconds_are_not_clamped() {
+        let mut h = histogram();
+        for us in [300, 5_000, 5_000, 250_000] {
+            h.saturating_record(us);
+        }
+        assert_eq!(h.value_at_quantile(0.5) / 1000, 5);
+        assert_eq!(h.max() / 1000, 250);
+    }
 }
