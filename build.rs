@@ -16,6 +16,8 @@ fn main() -> anyhow::Result<()> {
     tonic_prost_build::configure()
         .build_server(true)
         .build_client(true)
+        // Malformed requests are INVALID_ARGUMENT (prost's codec says INTERNAL).
+        .codec_path("crate::server::codec::ProtoCodec")
         .compile_fds(fds)
         .context("failed to generate gRPC code")?;
     Ok(())

@@ -17,6 +17,8 @@
 //! - [`semantic`]: the sentence encoder (agreement with the model package's engine), hybrid
 //!   ranking across languages, the lexical mode, vectors reused across rebuilds.
 //! - [`readme`]: README.md's configuration table against the command line's flags.
+//! - [`serving`]: TLS, metrics, load shedding, deadlines, drain and shutdown, malformed
+//!   requests.
 
 #[path = "integration/common.rs"]
 mod common;
@@ -43,3 +45,5 @@ mod search;
 mod semantic;
 #[path = "integration/service.rs"]
 mod service;
+#[path = "integration/serving.rs"]
+mod serving;

@@ -88,6 +88,16 @@ fn words_of(chars: &[NChar]) -> Vec<Tok> {
     out
 }
 
+/// Returns the Han bigrams of [`all`] alone (no jieba: highlighting needs only them).
+pub fn bigrams(text: &str) -> Vec<Tok> {
+    let chars = fold(text);
+    let mut bi = Vec::new();
+    for run in runs(&chars, is_han) {
+        char_bigrams(run, &mut bi);
+    }
+    bi
+}
+
 /// Returns [`words`], Han bigrams within runs of Han characters (a lone character gives a
 /// unigram) and single Han characters, folding the text once.
 pub fn all(text: &str) -> [Vec<Tok>; 3] {

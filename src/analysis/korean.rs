@@ -255,6 +255,16 @@ fn stem_runs(words: &[Word]) -> Vec<Vec<NChar>> {
     runs
 }
 
+/// Returns the Hangul bigrams of [`all`] alone (highlighting needs only them).
+pub fn bigrams(text: &str) -> Vec<Tok> {
+    let chars = normalize(text);
+    let mut bi = Vec::new();
+    for run in stem_runs(&split_words(&chars)) {
+        char_bigrams(&run, &mut bi);
+    }
+    bi
+}
+
 /// Returns [`words`], the character bigrams of the Hangul stem runs (a run of one syllable
 /// gives it alone) and their single syllables, normalising and splitting the text once.
 pub fn all(text: &str) -> [Vec<Tok>; 3] {

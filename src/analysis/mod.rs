@@ -88,6 +88,8 @@ pub fn analyze(lang: Lang, kind: Kind, text: &str) -> Vec<Tok> {
         (Lang::Ko, Kind::Word) => korean::words(text),
         (Lang::Zh, Kind::Word) => chinese::words(text),
         (Lang::En, Kind::Word) => english::words(text),
+        (Lang::Ko, Kind::Bigram) => korean::bigrams(text),
+        (Lang::Zh, Kind::Bigram) => chinese::bigrams(text),
         _ => analyze_all(lang, text)
             .into_iter()
             .find(|(k, _)| *k == kind)
@@ -312,6 +314,93 @@ fn recent_analysis(lang: Lang, text: &str) -> Analyses {
     })
 }
 
+/// Returns a tokenizer for highlighting a field of `lang` and `kind` in snippets: the same
+/// tokens as the field's analyzer, computed for that kind alone (no jieba for Chinese
+/// bigrams, no shingles for English words) and remembered per text on each thread, so the
+/// answers of the articles a server keeps returning are analysed once.
+pub fn snippet_tokenizer(lang: Lang, kind: Kind) -> tantivy::tokenizer::TextAnalyzer {
+    tantivy::tokenizer::TextAnalyzer::from(SnippetTokenizer { lang, kind })
+}
+
+#[derive(Clone)]
+struct SnippetTokenizer {
+    lang: Lang,
+    kind: Kind,
+}
+
+/// Texts whose snippet tokens each thread remembers (an answer of a few hundred words takes
+/// tens of kilobytes of tokens: this bounds a thread's cache to tens of megabytes).
+const SNIPPET_TEXTS: usize = 1024;
+
+type SnippetTokens = Rc<Vec<Token>>;
+
+/// Remembered snippet tokens by (language, kind, hash of the text), with the text.
+type SnippetCache = HashMap<(Lang, Kind, u64), (Box<str>, SnippetTokens)>;
+
+thread_local! {
+    static SNIPPET_TOKENS: RefCell<SnippetCache> = RefCell::new(HashMap::new());
+}
+
+impl Tokenizer for SnippetTokenizer {
+    type TokenStream<'a> = SharedTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SharedTokenStream {
+        let mut h = rustc_hash::FxHasher::default();
+        text.hash(&mut h);
+        let key = (self.lang, self.kind, h.finish());
+        let tokens = SNIPPET_TOKENS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some((t, found)) = cache.get(&key) {
+                if &**t == text {
+                    return found.clone();
+                }
+            }
+            if cache.len() >= SNIPPET_TEXTS {
+                cache.clear();
+            }
+            let tokens: SnippetTokens = Rc::new(
+                analyze(self.lang, self.kind, text)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(position, t)| Token {
+                        offset_from: t.from,
+                        offset_to: t.to,
+                        position,
+                        text: t.text.into_string(),
+                        position_length: 1,
+                    })
+                    .collect(),
+            );
+            cache.insert(key, (text.into(), tokens.clone()));
+            tokens
+        });
+        SharedTokenStream { tokens, next: 0 }
+    }
+}
+
+/// A token stream over remembered tokens.
+struct SharedTokenStream {
+    tokens: SnippetTokens,
+    next: usize,
+}
+
+impl TokenStream for SharedTokenStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        // Snippets only read tokens; a filter that edits one gets its own copy of the list.
+        let next = self.next;
+        &mut Rc::make_mut(&mut self.tokens)[next - 1]
+    }
+}
+
 /// A token stream over tokens computed up front.
 struct VecTokenStream {
     tokens: Vec<Token>,
@@ -336,6 +425,57 @@ impl TokenStream for VecTokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tokens<T: Tokenizer>(mut t: T, text: &str) -> Vec<(String, usize, usize, usize)> {
+        let mut stream = t.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let k = stream.token();
+            out.push((k.text.clone(), k.offset_from, k.offset_to, k.position));
+        }
+        out
+    }
+
+    #[test]
+    fn snippet_tokens_are_the_article_fields_tokens() {
+        for (lang, kind, text) in [
+            (
+                Lang::En,
+                Kind::Word,
+                "Why hasn't my card arrived? I ordered it 2 weeks ago.",
+            ),
+            (
+                Lang::Ko,
+                Kind::Bigram,
+                "출금이 안돼요. 비트코인 출금하려면 어떻게 하나요? USDT",
+            ),
+            (
+                Lang::Zh,
+                Kind::Bigram,
+                "提币一直没有到账怎么办？請問提現手續費是多少 USDT",
+            ),
+            (Lang::Zh, Kind::Bigram, "充值"),
+        ] {
+            let field = FaqTokenizer {
+                lang,
+                kind,
+                content: false,
+            };
+            let want = tokens(field, text);
+            assert!(!want.is_empty(), "{text}");
+            // Twice: computed, then remembered.
+            for _ in 0..2 {
+                let mut snippet = snippet_tokenizer(lang, kind);
+                let mut stream = snippet.token_stream(text);
+                let mut got = Vec::new();
+                while stream.advance() {
+                    let k = stream.token();
+                    got.push((k.text.clone(), k.offset_from, k.offset_to, k.position));
+                }
+                assert_eq!(got, want, "{lang:?} {kind:?} {text}");
+            }
+        }
+    }
 
     fn texts(lang: Lang, kind: Kind, text: &str) -> Vec<String> {
         analyze(lang, kind, text)

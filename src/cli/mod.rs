@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand. Configuration precedence is flag, then
 //! environment variable (`FAQD_...`), then default.
 
+mod bench;
 mod detect;
 mod eval;
 mod eval_tm;
@@ -25,8 +26,26 @@ pub const EXIT_INVALID_INPUT: i32 = 3;
 #[derive(Debug, Parser)]
 #[command(name = "faqd", version, about)]
 pub struct Cli {
+    /// Log line format: `text` for people, `json` (one object per line) for log shippers.
+    #[arg(
+        long,
+        global = true,
+        env = "FAQD_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, with the call's span fields (method, request_id).
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,6 +69,8 @@ pub enum Command {
     /// Installs or checks the sentence encoder's model file.
     #[command(subcommand)]
     Model(model::ModelCommand),
+    /// Sends Search calls to a running server at fixed rates and reports latency percentiles.
+    Bench(bench::BenchArgs),
 }
 
 /// Where the index lives and what it is built from.
@@ -225,6 +246,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Translate(a) => translate::run(a),
         Command::EvalTm(a) => eval_tm::run(a),
         Command::Model(c) => model::run(c),
+        Command::Bench(a) => bench::run(a),
     }
 }
 

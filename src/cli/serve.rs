@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -26,6 +27,53 @@ pub struct ServeArgs {
     /// at it (without this flag it is left as found, for the operator to inspect).
     #[arg(long, env = "FAQD_REPOINT_CURRENT")]
     pub repoint_current: bool,
+    /// Allows the admin API on a non-loopback address without TLS (the token would travel in
+    /// plain text).
+    #[arg(long, env = "FAQD_ADMIN_ALLOW_PLAINTEXT")]
+    pub admin_allow_plaintext: bool,
+    /// PEM certificate chain: serve over TLS (needs --tls-key).
+    #[arg(long, env = "FAQD_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "FAQD_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates: require client certificates signed by them (mutual TLS).
+    #[arg(long, env = "FAQD_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Address of the Prometheus metrics endpoint (`GET /metrics`); off when unset.
+    #[arg(long, env = "FAQD_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+    /// Calls run at once (default: the number of cores).
+    #[arg(long, env = "FAQD_MAX_CONCURRENT")]
+    pub max_concurrent: Option<usize>,
+    /// Calls that may wait for a free slot; beyond them calls get RESOURCE_EXHAUSTED at once
+    /// (default: 32 per core).
+    #[arg(long, env = "FAQD_MAX_QUEUED")]
+    pub max_queued: Option<usize>,
+    /// Longest time a call may take, in seconds, when the client's deadline is not sooner
+    /// (0: no limit).
+    #[arg(long, env = "FAQD_REQUEST_TIMEOUT", default_value_t = 10.0)]
+    pub request_timeout: f64,
+    /// Connections open at once (default: three quarters of the open-file limit, at most
+    /// 10,000).
+    #[arg(long, env = "FAQD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a new connection may stay silent before it is closed.
+    #[arg(long, env = "FAQD_PREFACE_TIMEOUT", default_value_t = 10.0)]
+    pub preface_timeout: f64,
+    /// Seconds a connection may stay without an open call before it is closed (0: never).
+    #[arg(long, env = "FAQD_IDLE_TIMEOUT", default_value_t = 300.0)]
+    pub idle_timeout: f64,
+    /// Seconds between HTTP/2 keepalive pings (0: none); a peer silent 20 s after a ping is
+    /// disconnected.
+    #[arg(long, env = "FAQD_KEEPALIVE", default_value_t = 60.0)]
+    pub keepalive: f64,
+    /// Seconds health reports NOT_SERVING after SIGTERM/SIGINT before the listener closes.
+    #[arg(long, env = "FAQD_DRAIN", default_value_t = 5.0)]
+    pub drain: f64,
+    /// Seconds in-flight calls and open streams get after the listener closed.
+    #[arg(long, env = "FAQD_GRACE", default_value_t = 10.0)]
+    pub grace: f64,
     #[command(flatten)]
     pub location: IndexLocation,
     #[command(flatten)]
@@ -48,9 +96,51 @@ fn read_token(path: &Path) -> anyhow::Result<String> {
     Ok(token.to_string())
 }
 
-pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
-    let config = crate::server::ServeConfig {
-        admin_token: a.admin_token_file.as_deref().map(read_token).transpose()?,
+/// Warns when a secret file can be read by group or others.
+fn warn_if_shared(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(path) {
+            let mode = m.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    file = %path.display(),
+                    mode = format!("{:o}", mode & 0o777),
+                    "the admin token file is readable by group or others; chmod 600 it"
+                );
+            }
+        }
+    }
+}
+
+fn seconds(flag: &str, s: f64) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| anyhow::anyhow!("--{flag}: {s} is not a number of seconds (0 or more)"))
+}
+
+fn read_pem(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))
+}
+
+fn config(a: &ServeArgs) -> anyhow::Result<crate::server::ServeConfig> {
+    let cores = crate::server::Limits::from_cores();
+    let request_timeout = seconds("request-timeout", a.request_timeout)?;
+    let keepalive = seconds("keepalive", a.keepalive)?;
+    let tls = match (&a.tls_cert, &a.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::server::TlsFiles {
+            cert: read_pem(cert)?,
+            key: read_pem(key)?,
+            client_ca: a.tls_client_ca.as_deref().map(read_pem).transpose()?,
+        }),
+        _ => None,
+    };
+    let admin_token = a.admin_token_file.as_deref().map(read_token).transpose()?;
+    if let Some(path) = &a.admin_token_file {
+        warn_if_shared(path);
+    }
+    Ok(crate::server::ServeConfig {
+        admin_token,
         keep_generations: a.location.keep_generations,
         dumps: a
             .dump_dir
@@ -60,35 +150,86 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
                     .with_context(|| format!("failed to open the dump directory {}", d.display()))
             })
             .transpose()?,
-    };
+        limits: crate::server::Limits {
+            concurrent: a.max_concurrent.unwrap_or(cores.concurrent),
+            queued: a.max_queued.unwrap_or(cores.queued),
+            request_timeout: (!request_timeout.is_zero()).then_some(request_timeout),
+        },
+        connections: crate::server::ConnLimits {
+            max_connections: a
+                .max_connections
+                .unwrap_or_else(crate::server::incoming::default_max_connections),
+            preface_timeout: seconds("preface-timeout", a.preface_timeout)?,
+            idle_timeout: Some(seconds("idle-timeout", a.idle_timeout)?).filter(|t| !t.is_zero()),
+        },
+        keepalive: (!keepalive.is_zero()).then_some(keepalive),
+        drain: seconds("drain", a.drain)?,
+        grace: seconds("grace", a.grace)?,
+        tls,
+        metrics: crate::server::Metrics::new(),
+    })
+}
+
+pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
+    let config = config(&a)?;
     let engine = Arc::new(super::open_engine(&a.location, &a.engine)?);
     if a.repoint_current {
         repoint_current(&engine)?;
     }
     let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&a.listen)
             .await
             .with_context(|| format!("failed to listen on {}", a.listen))?;
         let addr = listener.local_addr()?;
+        if config.admin_token.is_some()
+            && config.tls.is_none()
+            && !addr.ip().is_loopback()
+            && !a.admin_allow_plaintext
+        {
+            anyhow::bail!(
+                "the admin API on {addr} would receive its token in plain text: serve with \
+                 --tls-cert/--tls-key, listen on a loopback address, or pass \
+                 --admin-allow-plaintext"
+            );
+        }
+        if let Some(m) = &a.metrics_listen {
+            let ml = tokio::net::TcpListener::bind(m)
+                .await
+                .with_context(|| format!("failed to listen on {m} for metrics"))?;
+            tracing::info!(addr = %ml.local_addr()?, "serving Prometheus metrics on /metrics");
+            let (metrics, engine) = (config.metrics.clone(), engine.clone());
+            tokio::spawn(async move {
+                let served =
+                    crate::server::serve_metrics(metrics, engine, ml, std::future::pending()).await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "the metrics endpoint failed");
+                }
+            });
+        }
         let g = engine.generation();
         tracing::info!(
             %addr,
             generation = g.meta.generation,
             articles = g.article_count(),
             admin = config.admin_token.is_some(),
+            tls = config.tls.is_some(),
             "faqd serving gRPC (faq.v1.FaqService, health, reflection)"
         );
-        tokio::spawn(reload_on_change(engine.clone()));
+        tokio::spawn(reload_on_change(engine.clone(), config.metrics.clone()));
         crate::server::serve_with(engine, listener, shutdown_signal(), config).await?;
         Ok(0)
-    })
+    })?;
+    // Searches still running after the grace period are not waited for.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    tracing::info!("stopped");
+    Ok(code)
 }
 
 /// Serves a newly published generation without a restart: on SIGHUP, and when the
 /// `CURRENT` pointer changes (checked every two seconds, so several servers on one index root
 /// all follow a `faqd index` run). In-flight searches finish on the generation they started on.
-async fn reload_on_change(engine: Arc<crate::engine::Engine>) {
+async fn reload_on_change(engine: Arc<crate::engine::Engine>, metrics: crate::server::Metrics) {
     #[cfg(unix)]
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
@@ -120,12 +261,14 @@ async fn reload_on_change(engine: Arc<crate::engine::Engine>) {
         match tokio::task::spawn_blocking(move || e.reload()).await {
             Ok(Ok(now)) if now != before => {
                 failed.clear();
+                metrics.reload(true);
                 tracing::info!(from = before, to = now, "serving new generation")
             }
             Ok(Ok(_)) => failed.clear(),
             Ok(Err(err)) if err.to_string() == failed => {}
             Ok(Err(err)) => {
                 failed = err.to_string();
+                metrics.reload(false);
                 tracing::error!(error = %err, "reload failed; still serving generation {before}")
             }
             Err(err) => tracing::warn!(error = %err, "reload task failed"),

@@ -23,8 +23,6 @@ use crate::index::{Generation, Part};
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
 use std::sync::Arc;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::Term;
 
@@ -158,24 +156,25 @@ impl SnippetFields {
             Kind::Bigram
         };
         let field = gen.fields.text(q.lang, Part::Article, kind);
-        let clauses: Vec<(Occur, Box<dyn Query>)> = q
-            .terms(kind)
-            .into_iter()
-            .map(|(t, _)| {
-                let tq = TermQuery::new(
-                    Term::from_field_text(field, t),
-                    IndexRecordOption::WithFreqs,
-                );
-                (Occur::Should, Box::new(tq) as Box<dyn Query>)
-            })
-            .collect();
-        let query = BooleanQuery::new(clauses);
-        let generator = SnippetGenerator::create(searcher, &query, field)
-            .ok()
-            .map(|mut g| {
-                g.set_max_num_chars(160);
-                g
-            });
+        // As `SnippetGenerator::create` weighs terms, with a tokenizer that computes only the
+        // field's kind of tokens and remembers them per text (see `snippet_tokenizer`).
+        let mut terms = std::collections::BTreeMap::new();
+        for (t, _) in q.terms(kind) {
+            let term = Term::from_field_text(field, t);
+            match searcher.doc_freq(&term) {
+                Ok(0) => {}
+                Ok(n) => {
+                    terms.insert(t.to_string(), 1.0 / (1.0 + n as f32));
+                }
+                Err(_) => return SnippetFields { generator: None },
+            }
+        }
+        let generator = Some(SnippetGenerator::new(
+            terms,
+            crate::analysis::snippet_tokenizer(q.lang, kind),
+            field,
+            160,
+        ));
         SnippetFields { generator }
     }
 

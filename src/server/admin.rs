@@ -55,6 +55,7 @@ impl tonic::service::Interceptor for TokenCheck {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token)
             .ok_or_else(|| {
+                tracing::warn!(remote = ?request.remote_addr(), "admin call without a token");
                 Status::unauthenticated(
                     "missing admin token: send the metadata `authorization: Bearer <token>`",
                 )
@@ -62,6 +63,7 @@ impl tonic::service::Interceptor for TokenCheck {
         if bool::from(given.trim().as_bytes().ct_eq(token)) {
             Ok(request)
         } else {
+            tracing::warn!(remote = ?request.remote_addr(), "admin login failed: invalid token");
             Err(Status::unauthenticated("invalid admin token"))
         }
     }

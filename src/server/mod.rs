@@ -1,9 +1,19 @@
 //! The gRPC transport: the only module that imports tonic. Every RPC decodes its request,
-//! calls the [`Engine`] off the async threads, and converts the result; errors become status
-//! codes in one place ([`status`]).
+//! passes admission control ([`limits`]), calls the [`Engine`] off the async threads, and
+//! converts the result; errors become status codes in one place ([`status`]).
+//!
+//! Around the services: TCP_NODELAY, a connection limit and a preface timeout
+//! ([`incoming`]), HTTP/2 keepalive, optional TLS (rustls), request ids, Prometheus metrics
+//! ([`metrics`]), and a shutdown that load balancers can follow: health turns NOT_SERVING
+//! for a drain period before the listener closes, in-flight calls finish, and after a grace
+//! period the server returns even if streams (such as `Health/Watch`) are still open.
 
 mod admin;
+pub mod codec;
 mod convert;
+pub mod incoming;
+pub mod limits;
+pub mod metrics;
 mod status;
 
 use crate::engine::Engine;
@@ -12,37 +22,179 @@ use crate::proto::{
     DetectLanguageRequest, DetectLanguageResponse, GetArticleRequest, GetArticleResponse,
     SearchRequest, SearchResponse, TranslateReplyRequest, TranslateReplyResponse,
 };
+use limits::{Limiter, Refusal};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::time::Instant;
+use tonic::metadata::MetadataValue;
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
+pub use incoming::ConnLimits;
+pub use limits::Limits;
+pub use metrics::{serve_metrics, Metrics};
 pub use status::to_status;
+
+/// The metadata key of the request id, read from the client and echoed in every response.
+pub const REQUEST_ID: &str = "x-request-id";
 
 /// The FaqService implementation over an engine.
 pub struct FaqApi {
     engine: Arc<Engine>,
+    limiter: Limiter,
+    metrics: Metrics,
+}
+
+/// One call being answered: its name, id, arrival and deadline.
+struct Call {
+    method: &'static str,
+    id: String,
+    arrived: Instant,
+    deadline: Option<Instant>,
+}
+
+/// Returns the client's request id when it is a short printable ASCII string, else a new one.
+fn request_id<T>(request: &Request<T>) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    if let Some(id) = request
+        .metadata()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+    {
+        return id.to_string();
+    }
+    // Unique within the process, and unlikely to repeat across restarts.
+    let prefix = *PREFIX.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        h.finish() as u32
+    });
+    format!("{prefix:08x}-{:08x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+fn with_id<T>(mut r: Response<T>, id: &str) -> Response<T> {
+    if let Ok(v) = MetadataValue::try_from(id) {
+        r.metadata_mut().insert(REQUEST_ID, v);
+    }
+    r
 }
 
 impl FaqApi {
-    /// Wraps an engine.
+    /// Wraps an engine with default limits and fresh metrics.
     pub fn new(engine: Arc<Engine>) -> Self {
-        FaqApi { engine }
+        FaqApi::with(engine, Limits::default(), Metrics::new())
     }
 
-    async fn blocking<T, F>(&self, f: F) -> Result<T, Status>
+    /// Wraps an engine with limits and metrics.
+    pub fn with(engine: Arc<Engine>, limits: Limits, metrics: Metrics) -> Self {
+        FaqApi {
+            engine,
+            limiter: Limiter::new(limits),
+            metrics,
+        }
+    }
+
+    fn begin<R>(&self, method: &'static str, request: &Request<R>) -> Call {
+        let arrived = Instant::now();
+        Call {
+            method,
+            id: request_id(request),
+            arrived,
+            deadline: self.limiter.deadline(request.metadata(), arrived),
+        }
+    }
+
+    /// Runs `f` on the blocking pool once admitted; never starts it after the deadline.
+    async fn run<T, F>(&self, call: &Call, f: F) -> Result<T, Status>
     where
         T: Send + 'static,
         F: FnOnce(&Engine) -> Result<T, crate::engine::EngineError> + Send + 'static,
     {
+        let slot = match self.limiter.acquire(call.deadline).await {
+            Ok(slot) => slot,
+            Err(Refusal::Overloaded) => {
+                self.metrics.shed(call.method);
+                let l = self.limiter.limits();
+                return Err(Status::resource_exhausted(format!(
+                    "server overloaded: {} calls running and {} queued; retry with backoff",
+                    l.concurrent, l.queued
+                )));
+            }
+            Err(Refusal::Expired) => return Err(self.expired(call)),
+        };
         let engine = self.engine.clone();
-        tokio::task::spawn_blocking(move || f(&engine))
-            .await
-            .map_err(|e| {
+        let deadline = call.deadline;
+        let span = tracing::Span::current();
+        let task = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            let _entered = span.enter();
+            if deadline.is_some_and(|d| d <= Instant::now()) {
+                return None;
+            }
+            Some(f(&engine))
+        });
+        let joined = match deadline {
+            Some(d) => tokio::time::timeout_at(d, task)
+                .await
+                .map_err(|_| self.expired(call))?,
+            None => task.await,
+        };
+        match joined {
+            Ok(Some(result)) => result.map_err(|e| to_status(&e)),
+            Ok(None) => Err(self.expired(call)),
+            Err(e) => {
                 tracing::error!(error = %e, "search task failed");
-                Status::internal("internal error")
-            })?
-            .map_err(|e| to_status(&e))
+                Err(Status::internal("internal error"))
+            }
+        }
+    }
+
+    fn expired(&self, call: &Call) -> Status {
+        self.metrics.expired(call.method);
+        Status::deadline_exceeded("the deadline passed before the call could be answered")
+    }
+
+    /// Counts and logs the end of a call and attaches its request id.
+    fn finish<T>(
+        &self,
+        call: &Call,
+        result: Result<T, Status>,
+        lang: Option<&str>,
+    ) -> Result<Response<T>, Status> {
+        let took = call.arrived.elapsed();
+        let code = result
+            .as_ref()
+            .map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+        self.metrics.request(call.method, code, lang, took);
+        match result {
+            Ok(r) => Ok(with_id(Response::new(r), &call.id)),
+            Err(mut s) => {
+                tracing::info!(
+                    code = ?s.code(),
+                    reason = s.message(),
+                    took_us = took.as_micros() as u64,
+                    "call refused"
+                );
+                if let Ok(v) = MetadataValue::try_from(call.id.as_str()) {
+                    s.metadata_mut().insert(REQUEST_ID, v);
+                }
+                Err(s)
+            }
+        }
+    }
+
+    fn span(call: &Call) -> tracing::Span {
+        tracing::info_span!("call", method = call.method, request_id = %call.id)
     }
 }
 
@@ -52,61 +204,109 @@ impl FaqService for FaqApi {
         &self,
         request: Request<SearchRequest>,
     ) -> Result<Response<SearchResponse>, Status> {
+        let call = self.begin("Search", &request);
         let params = convert::search_params(request.into_inner());
-        let start = std::time::Instant::now();
-        let outcome = self.blocking(move |e| e.search(&params)).await?;
-        tracing::info!(
-            lang = %outcome.choice.lang,
-            source = outcome.choice.source.name(),
-            hits = outcome.hits.len(),
-            answered = outcome.answered,
-            took_us = start.elapsed().as_micros() as u64,
-            "search"
-        );
-        Ok(Response::new(convert::search_response(outcome)))
+        let span = Self::span(&call);
+        async move {
+            let outcome = self.run(&call, move |e| e.search(&params)).await;
+            let lang = outcome.as_ref().ok().map(|o| o.choice.lang.code());
+            if let Ok(outcome) = &outcome {
+                self.metrics.search(outcome);
+                tracing::info!(
+                    lang = %outcome.choice.lang,
+                    source = outcome.choice.source.name(),
+                    hits = outcome.hits.len(),
+                    answered = outcome.answered,
+                    took_us = call.arrived.elapsed().as_micros() as u64,
+                    "search"
+                );
+            }
+            self.finish(&call, outcome.map(convert::search_response), lang)
+        }
+        .instrument(span)
+        .await
     }
 
     async fn detect_language(
         &self,
         request: Request<DetectLanguageRequest>,
     ) -> Result<Response<DetectLanguageResponse>, Status> {
+        let call = self.begin("DetectLanguage", &request);
         let r = request.into_inner();
-        let (choice, detection) = self
-            .blocking(move |e| e.detect(&r.text, &r.locale_hint))
-            .await?;
-        Ok(Response::new(convert::detect_response(&choice, &detection)))
+        let span = Self::span(&call);
+        async move {
+            let result = self
+                .run(&call, move |e| e.detect(&r.text, &r.locale_hint))
+                .await
+                .map(|(choice, detection)| convert::detect_response(&choice, &detection));
+            self.finish(&call, result, None)
+        }
+        .instrument(span)
+        .await
     }
 
     async fn get_article(
         &self,
         request: Request<GetArticleRequest>,
     ) -> Result<Response<GetArticleResponse>, Status> {
+        let call = self.begin("GetArticle", &request);
         let r = request.into_inner();
         let id = r.id.clone();
-        let (chosen, versions) = self
-            .blocking(move |e| e.article(&r.id, &r.language))
-            .await?;
-        Ok(Response::new(convert::article_response(
-            id, chosen, versions,
-        )))
+        let span = Self::span(&call);
+        async move {
+            let result = self
+                .run(&call, move |e| e.article(&r.id, &r.language))
+                .await
+                .map(|(chosen, versions)| convert::article_response(id, chosen, versions));
+            self.finish(&call, result, None)
+        }
+        .instrument(span)
+        .await
     }
 
     async fn translate_reply(
         &self,
         request: Request<TranslateReplyRequest>,
     ) -> Result<Response<TranslateReplyResponse>, Status> {
+        let call = self.begin("TranslateReply", &request);
         let params = convert::reply_params(request.into_inner());
-        let start = std::time::Instant::now();
-        let outcome = self.blocking(move |e| e.translate_reply(&params)).await?;
-        tracing::info!(
-            source = %outcome.source,
-            target = %outcome.target,
-            matched = outcome.matched,
-            percent = outcome.percent,
-            took_us = start.elapsed().as_micros() as u64,
-            "translate_reply"
-        );
-        Ok(Response::new(convert::reply_response(outcome)))
+        let span = Self::span(&call);
+        async move {
+            let outcome = self.run(&call, move |e| e.translate_reply(&params)).await;
+            if let Ok(outcome) = &outcome {
+                tracing::info!(
+                    source = %outcome.source,
+                    target = %outcome.target,
+                    matched = outcome.matched,
+                    percent = outcome.percent,
+                    took_us = call.arrived.elapsed().as_micros() as u64,
+                    "translate_reply"
+                );
+            }
+            self.finish(&call, outcome.map(convert::reply_response), None)
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// TLS material, PEM-encoded.
+#[derive(Clone)]
+pub struct TlsFiles {
+    /// The server's certificate chain.
+    pub cert: Vec<u8>,
+    /// The server's private key.
+    pub key: Vec<u8>,
+    /// CA certificates that client certificates must chain to; `None`: no client certificates
+    /// are asked for.
+    pub client_ca: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for TlsFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsFiles")
+            .field("mutual", &self.client_ca.is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -119,6 +319,21 @@ pub struct ServeConfig {
     pub keep_generations: usize,
     /// Where admin re-indexes read dumps; `None` refuses them.
     pub dumps: Option<crate::admin::DumpDir>,
+    /// Concurrent and queued calls, request timeout.
+    pub limits: Limits,
+    /// Connection limit and preface timeout.
+    pub connections: ConnLimits,
+    /// Interval of HTTP/2 keepalive pings; a peer that does not answer one within 20 s is
+    /// disconnected. `None`: no pings.
+    pub keepalive: Option<Duration>,
+    /// How long health reports NOT_SERVING before the listener closes on shutdown.
+    pub drain: Duration,
+    /// How long in-flight calls and open streams get after the listener closed.
+    pub grace: Duration,
+    /// TLS; `None` serves plain HTTP/2.
+    pub tls: Option<TlsFiles>,
+    /// Where calls are counted.
+    pub metrics: Metrics,
 }
 
 impl Default for ServeConfig {
@@ -127,6 +342,13 @@ impl Default for ServeConfig {
             admin_token: None,
             keep_generations: 3,
             dumps: None,
+            limits: Limits::default(),
+            connections: ConnLimits::default(),
+            keepalive: Some(Duration::from_secs(60)),
+            drain: Duration::ZERO,
+            grace: Duration::from_secs(10),
+            tls: None,
+            metrics: Metrics::new(),
         }
     }
 }
@@ -140,38 +362,79 @@ pub async fn serve(
     serve_with(engine, listener, shutdown, ServeConfig::default()).await
 }
 
+type AdminServer = crate::proto::admin_service_server::AdminServiceServer<admin::AdminApi>;
+
 /// Serves FaqService, AdminService (answering only with the configured token), health
 /// (`grpc.health.v1`) and reflection (v1 and v1alpha) on a bound listener until `shutdown`
-/// completes; health turns NOT_SERVING first.
+/// completes.
+///
+/// On shutdown, health reports NOT_SERVING (the overall `""` service and each service) for
+/// `config.drain`, then the listener closes and in-flight calls finish; after `config.grace`
+/// the function returns even if calls or streams are still open.
 pub async fn serve_with(
     engine: Arc<Engine>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     config: ServeConfig,
 ) -> Result<(), ServeError> {
+    let admin_enabled = config.admin_token.is_some();
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<FaqServiceServer<FaqApi>>().await;
-    if config.admin_token.is_some() {
-        health
-            .set_serving::<crate::proto::admin_service_server::AdminServiceServer<admin::AdminApi>>(
-            )
-            .await;
+    if admin_enabled {
+        health.set_serving::<AdminServer>().await;
     }
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-    let shutdown = async move {
-        shutdown.await;
-        health.set_not_serving::<FaqServiceServer<FaqApi>>().await;
-        tracing::info!("shutting down");
+    let reflection = || {
+        let mut b = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name("faq.v1.FaqService")
+            .with_service_name("grpc.health.v1.Health");
+        if admin_enabled {
+            b = b.with_service_name("faq.v1.AdminService");
+        }
+        b
     };
-    tonic::transport::Server::builder()
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+    let incoming = incoming::incoming(listener, config.connections);
+    let closed = Arc::new(tokio::sync::Notify::new());
+    let drain = config.drain;
+    let signal = {
+        let closed = closed.clone();
+        async move {
+            shutdown.await;
+            health
+                .set_service_status("", tonic_health::ServingStatus::NotServing)
+                .await;
+            health.set_not_serving::<FaqServiceServer<FaqApi>>().await;
+            health.set_not_serving::<AdminServer>().await;
+            tracing::info!(
+                drain_ms = drain.as_millis() as u64,
+                "shutting down: draining"
+            );
+            tokio::time::sleep(drain).await;
+            tracing::info!("listener closed; finishing in-flight calls");
+            closed.notify_one();
+        }
+    };
+    let mut builder = tonic::transport::Server::builder()
+        .http2_keepalive_interval(config.keepalive)
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        // Cancelled calls reset their streams; hyper's default (20 resets of streams not yet
+        // accepted) made a burst of cancellations close the connection with GOAWAY
+        // "too_many_resets" and fail unrelated calls on it.
+        .http2_max_pending_accept_reset_streams(Some(1024))
+        .max_concurrent_streams(Some(1024));
+    if let Some(tls) = &config.tls {
+        let mut t = tonic::transport::ServerTlsConfig::new()
+            .identity(tonic::transport::Identity::from_pem(&tls.cert, &tls.key));
+        if let Some(ca) = &tls.client_ca {
+            t = t.client_ca_root(tonic::transport::Certificate::from_pem(ca));
+        }
+        builder = builder.tls_config(t)?;
+    }
+    let server = builder
+        .layer(incoming::TrackCallsLayer)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -180,9 +443,24 @@ pub async fn serve_with(
                 .with_dumps(config.dumps),
             config.admin_token,
         ))
-        .add_service(FaqServiceServer::new(FaqApi::new(engine)))
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await?;
+        .add_service(FaqServiceServer::new(FaqApi::with(
+            engine,
+            config.limits,
+            config.metrics,
+        )))
+        .serve_with_incoming_shutdown(incoming, signal);
+    let grace = config.grace;
+    let expired = async move {
+        closed.notified().await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        served = server => served?,
+        () = expired => tracing::warn!(
+            grace_ms = grace.as_millis() as u64,
+            "grace period over with calls or streams still open; stopping anyway"
+        ),
+    }
     Ok(())
 }
 

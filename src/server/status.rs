@@ -4,18 +4,52 @@
 use crate::engine::EngineError;
 use tonic::Status;
 
+/// Longest status message sent, in characters: a message quotes the caller's value, which
+/// can be megabytes long (and a default client refuses a grpc-message that large).
+const MAX_MESSAGE_CHARS: usize = 120;
+
 /// Returns the status for an engine error.
 pub fn to_status(e: &EngineError) -> Status {
     match e {
-        EngineError::InvalidArgument { .. } => Status::invalid_argument(e.to_string()),
-        EngineError::NotFound(_) => Status::not_found(e.to_string()),
+        EngineError::InvalidArgument { .. } => Status::invalid_argument(clip(e.to_string())),
+        EngineError::NotFound(_) => Status::not_found(clip(e.to_string())),
         EngineError::UnsupportedLanguage(_) | EngineError::Precondition(_) => {
-            Status::failed_precondition(e.to_string())
+            Status::failed_precondition(clip(e.to_string()))
         }
         EngineError::StorageFull(_) => Status::resource_exhausted(e.to_string()),
         EngineError::Internal(detail) => {
             tracing::error!(error = %detail, "internal error");
             Status::internal("internal error")
         }
+    }
+}
+
+/// Cuts a message to [`MAX_MESSAGE_CHARS`], marking the cut with an ellipsis.
+fn clip(mut message: String) -> String {
+    if let Some((at, _)) = message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        message.truncate(at);
+        message.push('…');
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_invalid_value_is_clipped_in_the_message() {
+        let e = EngineError::InvalidArgument {
+            field: "agent_language",
+            message: format!("unknown language tag {:?}", "x".repeat(3_000_000)),
+        };
+        let s = to_status(&e);
+        assert_eq!(s.code(), tonic::Code::InvalidArgument);
+        assert_eq!(s.message().chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(s
+            .message()
+            .starts_with("agent_language: unknown language tag \"xxx"));
+        let short = to_status(&EngineError::NotFound("faq-1".into()));
+        assert_eq!(short.message(), "article \"faq-1\" not found");
     }
 }

@@ -32,8 +32,8 @@ fn server(token: Option<&str>) -> (SocketAddr, TempDir) {
     let engine = Arc::new(Engine::open(dir.path(), Settings::default()).expect("open engine"));
     let config = ServeConfig {
         admin_token: token.map(str::to_string),
-        keep_generations: 3,
         dumps: Some(dump_dir()),
+        ..ServeConfig::default()
     };
     let (addr, _handle) = spawn_server_with(engine, std::future::pending(), config);
     (addr, dir)

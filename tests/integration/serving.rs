@@ -1,0 +1,515 @@
+//! The serving layer as clients and operators meet it: TLS and mutual TLS, the metrics
+//! endpoint, load shedding, deadlines, the drain on shutdown, open Watch streams, statuses of
+//! malformed requests and request ids.
+
+use crate::common::{build_index, fixture, query, search, spawn_server_with};
+use faqd::engine::{Engine, Settings};
+use faqd::proto::faq_service_client::FaqServiceClient;
+use faqd::server::{Limits, Metrics, ServeConfig, TlsFiles};
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tempfile::TempDir;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::Code;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+
+static ENGINE: OnceLock<(TempDir, Arc<Engine>)> = OnceLock::new();
+
+/// One engine over `tests/fixtures/small.jsonl`, shared by this module's servers.
+fn engine() -> Arc<Engine> {
+    ENGINE
+        .get_or_init(|| {
+            let dir = build_index(&faqd::kb::sources(&[fixture("small.jsonl")], None));
+            let engine = Arc::new(Engine::open(dir.path(), Settings::default()).unwrap());
+            (dir, engine)
+        })
+        .1
+        .clone()
+}
+
+/// An engine of its own (its own search counter) over the same index.
+fn own_engine() -> Arc<Engine> {
+    engine();
+    let dir = ENGINE.get().unwrap().0.path();
+    Arc::new(Engine::open(dir, Settings::default()).unwrap())
+}
+
+async fn plain(addr: SocketAddr) -> Channel {
+    Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("connect to {addr}: {e}"))
+}
+
+/// A CA, and a certificate for `localhost` it signed, in PEM.
+struct Pki {
+    ca: rcgen::Issuer<'static, rcgen::KeyPair>,
+    ca_pem: String,
+}
+
+impl Pki {
+    fn new() -> Self {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "faqd test CA");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let ca_pem = params.self_signed(&key).unwrap().pem();
+        Pki {
+            ca: rcgen::Issuer::new(params, key),
+            ca_pem,
+        }
+    }
+
+    /// Returns (certificate, key) for `name`, signed by the CA.
+    fn issue(&self, name: &str) -> (String, String) {
+        let params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.ca).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+fn tls_server(pki: &Pki, mutual: bool) -> SocketAddr {
+    let (cert, key) = pki.issue("localhost");
+    let config = ServeConfig {
+        tls: Some(TlsFiles {
+            cert: cert.into_bytes(),
+            key: key.into_bytes(),
+            client_ca: mutual.then(|| pki.ca_pem.clone().into_bytes()),
+        }),
+        ..ServeConfig::default()
+    };
+    spawn_server_with(engine(), std::future::pending(), config).0
+}
+
+async fn tls_client(
+    addr: SocketAddr,
+    ca_pem: &str,
+    identity: Option<(String, String)>,
+) -> Result<FaqServiceClient<Channel>, tonic::transport::Error> {
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca_pem))
+        .domain_name("localhost");
+    if let Some((cert, key)) = identity {
+        tls = tls.identity(Identity::from_pem(cert, key));
+    }
+    let channel = Endpoint::from_shared(format!("https://localhost:{}", addr.port()))?
+        .tls_config(tls)?
+        .connect()
+        .await?;
+    Ok(FaqServiceClient::new(channel))
+}
+
+#[tokio::test]
+async fn tls_with_a_certificate_generated_in_the_test_serves_search() {
+    let pki = Pki::new();
+    let addr = tls_server(&pki, false);
+    let mut c = tls_client(addr, &pki.ca_pem, None).await.unwrap();
+    let r = search(&mut c, query("test withdrawal")).await;
+    assert_eq!(r.hits[0].id, "fx-withdrawal");
+    // A plain-text client gets no answer from a TLS port.
+    let plain_client = FaqServiceClient::new(plain(addr).await)
+        .search(query("test withdrawal"))
+        .await;
+    assert!(plain_client.is_err(), "{plain_client:?}");
+}
+
+#[tokio::test]
+async fn mutual_tls_refuses_a_client_without_a_certificate() {
+    let pki = Pki::new();
+    let addr = tls_server(&pki, true);
+    let refused = match tls_client(addr, &pki.ca_pem, None).await {
+        Err(e) => Err(e.to_string()),
+        Ok(mut c) => c
+            .search(query("test withdrawal"))
+            .await
+            .map_err(|s| s.to_string()),
+    };
+    assert!(
+        refused.is_err(),
+        "a client without a certificate was served"
+    );
+    let mut c = tls_client(addr, &pki.ca_pem, Some(pki.issue("agent-console")))
+        .await
+        .unwrap();
+    let r = search(&mut c, query("test withdrawal")).await;
+    assert_eq!(r.hits[0].id, "fx-withdrawal");
+}
+
+/// Fetches `http://addr/metrics` with a plain HTTP/1.1 request.
+async fn scrape(addr: SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).await.unwrap();
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    body
+}
+
+#[tokio::test]
+async fn metrics_are_scraped_over_http_after_a_few_calls() {
+    let metrics = Metrics::new();
+    let config = ServeConfig {
+        metrics: metrics.clone(),
+        ..ServeConfig::default()
+    };
+    let (addr, _) = spawn_server_with(engine(), std::future::pending(), config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics_addr = listener.local_addr().unwrap();
+    tokio::spawn(faqd::server::serve_metrics(
+        metrics,
+        engine(),
+        listener,
+        std::future::pending(),
+    ));
+    let mut c = FaqServiceClient::new(plain(addr).await);
+    for _ in 0..3 {
+        search(&mut c, query("test withdrawal")).await;
+    }
+    let bad = c.search(query("   ")).await.unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+
+    let text = scrape(metrics_addr).await;
+    for line in [
+        r#"faqd_requests_total{code="0",method="Search"} 3"#,
+        r#"faqd_requests_total{code="3",method="Search"} 1"#,
+        r#"faqd_request_duration_seconds_count{lang="en",method="Search"} 3"#,
+        r#"faqd_searches_total{answered="true",lang="en"} 3"#,
+        "faqd_generation 1",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from:\n{text}");
+    }
+    assert!(text.contains("faqd_articles "), "{text}");
+}
+
+#[tokio::test]
+async fn a_tiny_concurrency_limit_answers_resource_exhausted_beyond_it() {
+    let config = ServeConfig {
+        limits: Limits {
+            concurrent: 1,
+            queued: 0,
+            request_timeout: None,
+        },
+        ..ServeConfig::default()
+    };
+    let (addr, _) = spawn_server_with(engine(), std::future::pending(), config);
+    let c = FaqServiceClient::new(plain(addr).await);
+    // Sent together on one connection: while one searches, the others find no slot.
+    let calls: Vec<_> = (0..200)
+        .map(|i| {
+            let mut c = c.clone();
+            tokio::spawn(async move {
+                c.search(query(&format!("test withdrawal fee limit {i}")))
+                    .await
+                    .map(drop)
+            })
+        })
+        .collect();
+    let (mut ok, mut shed) = (0, 0);
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(s) if s.code() == Code::ResourceExhausted => shed += 1,
+            Err(s) => panic!("unexpected status {s:?}"),
+        }
+    }
+    assert!(ok >= 1 && shed >= 1, "ok {ok}, shed {shed}");
+}
+
+#[tokio::test]
+async fn a_call_past_its_deadline_is_deadline_exceeded_and_never_searched() {
+    let engine = own_engine();
+    let config = ServeConfig {
+        limits: Limits {
+            request_timeout: Some(Duration::ZERO),
+            ..Limits::default()
+        },
+        ..ServeConfig::default()
+    };
+    let (addr, _) = spawn_server_with(engine.clone(), std::future::pending(), config);
+    let mut c = FaqServiceClient::new(plain(addr).await);
+    let s = c.search(query("test withdrawal")).await.unwrap_err();
+    assert_eq!(s.code(), Code::DeadlineExceeded, "{s:?}");
+    assert_eq!(engine.searches_served(), 0, "the expired call was searched");
+}
+
+async fn status(channel: Channel, service: &str) -> i32 {
+    HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .unwrap_or_else(|s| panic!("health check {service:?}: {s:?}"))
+        .into_inner()
+        .status
+}
+
+#[tokio::test]
+async fn health_reports_not_serving_during_the_drain_while_calls_are_still_answered() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let config = ServeConfig {
+        drain: Duration::from_secs(3600),
+        ..ServeConfig::default()
+    };
+    let (addr, _) = spawn_server_with(
+        engine(),
+        async {
+            let _ = rx.await;
+        },
+        config,
+    );
+    let channel = plain(addr).await;
+    assert_eq!(
+        status(channel.clone(), "").await,
+        ServingStatus::Serving as i32
+    );
+    tx.send(()).unwrap();
+    let mut overall = status(channel.clone(), "").await;
+    for _ in 0..500 {
+        if overall == ServingStatus::NotServing as i32 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        overall = status(channel.clone(), "").await;
+    }
+    assert_eq!(overall, ServingStatus::NotServing as i32);
+    assert_eq!(
+        status(channel.clone(), "faq.v1.FaqService").await,
+        ServingStatus::NotServing as i32
+    );
+    // Load balancers take the server out while it still answers, on new connections too.
+    let mut c = FaqServiceClient::new(plain(addr).await);
+    assert_eq!(
+        search(&mut c, query("test withdrawal")).await.hits[0].id,
+        "fx-withdrawal"
+    );
+}
+
+#[tokio::test]
+async fn an_open_watch_stream_does_not_keep_the_server_from_stopping() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let config = ServeConfig {
+        drain: Duration::ZERO,
+        grace: Duration::from_millis(200),
+        ..ServeConfig::default()
+    };
+    let (addr, handle) = spawn_server_with(
+        engine(),
+        async {
+            let _ = rx.await;
+        },
+        config,
+    );
+    let mut watch = HealthClient::new(plain(addr).await)
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = watch.message().await.unwrap().unwrap();
+    assert_eq!(first.status, ServingStatus::Serving as i32);
+    tx.send(()).unwrap();
+    let next = watch.message().await.unwrap().unwrap();
+    assert_eq!(next.status, ServingStatus::NotServing as i32);
+    crate::common::join_server(handle).await;
+}
+
+#[tokio::test]
+async fn silent_connections_are_closed_so_the_connection_limit_frees_up() {
+    use tokio::io::AsyncReadExt;
+    let config = ServeConfig {
+        connections: faqd::server::ConnLimits {
+            max_connections: 1,
+            preface_timeout: Duration::from_millis(300),
+            idle_timeout: None,
+        },
+        ..ServeConfig::default()
+    };
+    let (addr, _) = spawn_server_with(engine(), std::future::pending(), config);
+    // A socket that never sends the HTTP/2 preface takes the only connection slot...
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // ...until the server closes it (end of stream, or a reset); the server's own SETTINGS
+    // frame comes first.
+    let closed = async {
+        let mut buf = [0u8; 256];
+        while let Ok(1..) = silent.read(&mut buf).await {}
+    };
+    tokio::time::timeout(Duration::from_secs(60), closed)
+        .await
+        .expect("the silent connection was never closed");
+    // The slot is free again: a client is served.
+    assert_eq!(
+        status(plain(addr).await, "").await,
+        ServingStatus::Serving as i32
+    );
+}
+
+#[tokio::test]
+async fn a_connection_without_calls_is_closed_after_the_idle_timeout() {
+    let config = ServeConfig {
+        connections: faqd::server::ConnLimits {
+            max_connections: 1,
+            preface_timeout: Duration::from_secs(10),
+            idle_timeout: Some(Duration::from_millis(200)),
+        },
+        ..ServeConfig::default()
+    };
+    let (addr, _) = spawn_server_with(engine(), std::future::pending(), config);
+    // A client that made one call and keeps its channel takes the only slot...
+    let first = plain(addr).await;
+    assert_eq!(
+        status(first.clone(), "").await,
+        ServingStatus::Serving as i32
+    );
+    // ...until its connection has had no call for the idle timeout: then a second client is
+    // served.
+    let second = tokio::time::timeout(Duration::from_secs(60), async {
+        status(plain(addr).await, "").await
+    })
+    .await
+    .expect("the idle connection was never closed");
+    assert_eq!(second, ServingStatus::Serving as i32);
+    drop(first);
+}
+
+#[tokio::test]
+async fn an_open_watch_stream_keeps_its_connection_from_counting_as_idle() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let config = ServeConfig {
+        connections: faqd::server::ConnLimits {
+            idle_timeout: Some(Duration::from_millis(100)),
+            ..faqd::server::ConnLimits::default()
+        },
+        drain: Duration::from_secs(3600),
+        ..ServeConfig::default()
+    };
+    let (addr, _) = spawn_server_with(
+        engine(),
+        async {
+            let _ = rx.await;
+        },
+        config,
+    );
+    let mut watch = HealthClient::new(plain(addr).await)
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        watch.message().await.unwrap().unwrap().status,
+        ServingStatus::Serving as i32
+    );
+    // Several idle timeouts pass with the stream open and nothing sent on it.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    tx.send(()).unwrap();
+    let next = watch.message().await.expect("the stream was cut").unwrap();
+    assert_eq!(next.status, ServingStatus::NotServing as i32);
+}
+
+/// Sends `body` as a Search request message, bypassing the generated encoder.
+async fn raw_search(addr: SocketAddr, body: Vec<u8>) -> tonic::Status {
+    let mut grpc = tonic::client::Grpc::new(plain(addr).await);
+    grpc.ready().await.unwrap();
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static("/faq.v1.FaqService/Search");
+    grpc.unary::<_, Vec<u8>, _>(tonic::Request::new(body), path, RawCodec)
+        .await
+        .expect_err("a malformed request must fail")
+}
+
+#[tokio::test]
+async fn malformed_protobuf_and_invalid_utf8_are_invalid_argument() {
+    let (addr, _) = spawn_server_with(engine(), std::future::pending(), ServeConfig::default());
+    // Field 1 (query), length 3, with bytes that are not UTF-8.
+    let s = raw_search(addr, vec![0x0a, 0x03, b'a', 0xff, 0xfe]).await;
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    // A length running past the end of the message.
+    let s = raw_search(addr, vec![0x0a, 0x7f, b'a']).await;
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+}
+
+#[tokio::test]
+async fn a_huge_invalid_value_is_clipped_and_every_answer_carries_a_request_id() {
+    let (addr, _) = spawn_server_with(engine(), std::future::pending(), ServeConfig::default());
+    let mut c = FaqServiceClient::new(plain(addr).await);
+    let mut r = query("test withdrawal");
+    r.agent_language = Some("x".repeat(3_000_000));
+    let mut request = tonic::Request::new(r);
+    request
+        .metadata_mut()
+        .insert("x-request-id", "ticket-4711".parse().unwrap());
+    let s = c.search(request).await.unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument, "{:?}", s.code());
+    assert!(
+        s.message().chars().count() <= 130,
+        "{} chars",
+        s.message().len()
+    );
+    assert!(s.message().starts_with("agent_language"), "{}", s.message());
+    assert_eq!(s.metadata().get("x-request-id").unwrap(), "ticket-4711");
+    let ok = c.search(query("test withdrawal")).await.unwrap();
+    assert!(!ok.metadata().get("x-request-id").unwrap().is_empty());
+}
+
+/// Passes message bytes through unchanged.
+#[derive(Default)]
+struct RawCodec;
+
+struct RawEncoder;
+struct RawDecoder;
+
+impl tonic::codec::Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawEncoder;
+    type Decoder = RawDecoder;
+
+    fn encoder(&mut self) -> RawEncoder {
+        RawEncoder
+    }
+
+    fn decoder(&mut self) -> RawDecoder {
+        RawDecoder
+    }
+}
+
+impl tonic::codec::Encoder for RawEncoder {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        use bytes::BufMut;
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for RawDecoder {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<Vec<u8>>, tonic::Status> {
+        use bytes::Buf;
+        let mut out = vec![0; src.remaining()];
+        src.copy_to_slice(&mut out);
+        Ok(Some(out))
+    }
+}
