@@ -464,24 +464,20 @@ impl Engine {
                     .embed_query(text)
                     .map_err(|e| EngineError::Internal(e.to_string()))?;
                 let sims = hybrid::similarities(vectors, gen.groups.len(), &q);
-                let traditional =
-                    choice.lang == Lang::Zh && crate::analysis::is_traditional(text);
+                let traditional = choice.lang == Lang::Zh && crate::analysis::is_traditional(text);
                 let in_category = |g: u32| {
                     category.is_none_or(|c| gen.groups[g as usize].iter().any(|a| a.category == c))
                 };
-                hybrid::fuse(
-                    &gen,
-                    hits,
-                    &sims,
-                    choice.lang,
+                let shown = hybrid::Shown {
+                    lang: choice.lang,
                     traditional,
                     top_k,
-                    spec.snippets,
-                    in_category,
-                )
-                .into_iter()
-                .map(|(r, lexical, semantic)| (r, lexical, Some(semantic)))
-                .collect()
+                    snippets: spec.snippets,
+                };
+                hybrid::fuse(&gen, hits, &sims, &shown, in_category)
+                    .into_iter()
+                    .map(|(r, lexical, semantic)| (r, lexical, Some(semantic)))
+                    .collect()
             }
             _ => hits
                 .into_iter()
@@ -507,29 +503,32 @@ impl Engine {
         };
         let hits = ranked
             .into_iter()
-            .map(|(fallback::Ranked { mut hit, fallback }, lexical, semantic)| {
-                let group = &gen.groups[hit.group as usize];
-                let mut wanted = hit.version.lang;
-                if wanted == Variant::Zh && wants_traditional() {
-                    wanted = Variant::ZhHant;
-                    hit.snippet = translate::to_traditional(&hit.snippet);
-                }
-                let shown = translate::version(group, wanted)
-                    .map(|v| translate::in_script(v, wanted))
-                    .expect("shown version is in its group");
-                let agent_version = agent
-                    .and_then(|v| translate::version(group, v).map(|x| translate::in_script(x, v)));
-                GroupHit {
-                    candidate_only: hit.confidence < threshold,
-                    available: group.iter().map(|a| a.lang).collect(),
-                    hit,
-                    shown,
-                    agent_version,
-                    fallback,
-                    lexical,
-                    semantic,
-                }
-            })
+            .map(
+                |(fallback::Ranked { mut hit, fallback }, lexical, semantic)| {
+                    let group = &gen.groups[hit.group as usize];
+                    let mut wanted = hit.version.lang;
+                    if wanted == Variant::Zh && wants_traditional() {
+                        wanted = Variant::ZhHant;
+                        hit.snippet = translate::to_traditional(&hit.snippet);
+                    }
+                    let shown = translate::version(group, wanted)
+                        .map(|v| translate::in_script(v, wanted))
+                        .expect("shown version is in its group");
+                    let agent_version = agent.and_then(|v| {
+                        translate::version(group, v).map(|x| translate::in_script(x, v))
+                    });
+                    GroupHit {
+                        candidate_only: hit.confidence < threshold,
+                        available: group.iter().map(|a| a.lang).collect(),
+                        hit,
+                        shown,
+                        agent_version,
+                        fallback,
+                        lexical,
+                        semantic,
+                    }
+                },
+            )
             .collect();
         Ok(SearchOutcome {
             ranking,

@@ -127,9 +127,7 @@ pub struct ModelArgs {
 impl ModelArgs {
     /// Loads the encoder: `Ok(None)` with the reason when there is none to load (no model
     /// installed, or `--no-model`); an error when a model named or installed fails to load.
-    pub fn load(
-        &self,
-    ) -> anyhow::Result<Result<(Arc<crate::embed::Encoder>, String), String>> {
+    pub fn load(&self) -> anyhow::Result<Result<(Arc<crate::embed::Encoder>, String), String>> {
         use anyhow::Context;
         if self.no_model {
             return Ok(Err("--no-model".into()));
@@ -322,7 +320,9 @@ pub fn with_model(
             ms = s.ms,
             "vectors ready"
         ),
-        None => tracing::warn!(ranking = "lexical", reason = %reason, "searching without the sentence encoder"),
+        None => {
+            tracing::warn!(ranking = "lexical", reason = %reason, "searching without the sentence encoder")
+        }
     }
     Ok(engine)
 }

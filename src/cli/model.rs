@@ -85,7 +85,10 @@ pub fn run(c: ModelCommand) -> anyhow::Result<i32> {
                         us.push(t.elapsed().as_micros() as u64);
                     }
                     let (p50, p99) = percentiles(us);
-                    println!("{label} ({tokens} tokens): p50 {p50} us, p99 {p99} us over {} runs", a.repeat);
+                    println!(
+                        "{label} ({tokens} tokens): p50 {p50} us, p99 {p99} us over {} runs",
+                        a.repeat
+                    );
                 }
             }
             Ok(0)

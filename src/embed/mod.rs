@@ -160,7 +160,9 @@ impl Encoder {
         while start < order.len() {
             let mut end = start;
             let mut tokens = 0;
-            while end < order.len() && (end == start || tokens + windows[order[end]].1.len() <= BATCH_TOKENS) {
+            while end < order.len()
+                && (end == start || tokens + windows[order[end]].1.len() <= BATCH_TOKENS)
+            {
                 tokens += windows[order[end]].1.len();
                 end += 1;
             }
@@ -172,7 +174,10 @@ impl Encoder {
             for (&w, mean) in order[start..end].iter().zip(means) {
                 let (text, ids) = &windows[w];
                 let weight = (ids.len() - 2).max(1) as f32;
-                sums[*text].iter_mut().zip(mean).for_each(|(s, m)| *s += weight * m);
+                sums[*text]
+                    .iter_mut()
+                    .zip(mean)
+                    .for_each(|(s, m)| *s += weight * m);
                 weights[*text] += weight;
             }
             start = end;

@@ -88,7 +88,8 @@ impl Network {
         };
         let linear = |prefix: &str, out: usize, inp: usize| -> Result<Linear, EmbedError> {
             let t = layout.tensor(&format!("{prefix}.w"), Dtype::Q4_0, out * inp)?;
-            let q = qtensor_from_ggml(GgmlDType::Q4_0, &map[t.bytes.clone()], vec![out, inp], &dev)?;
+            let q =
+                qtensor_from_ggml(GgmlDType::Q4_0, &map[t.bytes.clone()], vec![out, inp], &dev)?;
             Ok(Linear {
                 weight: QMatMul::from_qtensor(q)?,
                 bias: vector(&format!("{prefix}.b"), out)?,
@@ -111,10 +112,15 @@ impl Network {
             .tensor("emb.word", Dtype::Q4_0, c.vocab_rows * h)?
             .bytes
             .clone();
-        if (map.as_ptr() as usize + word.start) % std::mem::align_of::<BlockQ4_0>() != 0 {
+        if !(map.as_ptr() as usize + word.start).is_multiple_of(std::mem::align_of::<BlockQ4_0>()) {
             return Err(EmbedError::Format("word embeddings are misaligned".into()));
         }
-        let position = f32s(&map[layout.tensor("emb.pos", Dtype::F32, c.positions * h)?.bytes.clone()]);
+        let position = f32s(
+            &map[layout
+                .tensor("emb.pos", Dtype::F32, c.positions * h)?
+                .bytes
+                .clone()],
+        );
         let token_type = f32s(&map[layout.tensor("emb.type", Dtype::F32, 2 * h)?.bytes.clone()]);
         let embedding_norm = norm("emb.ln")?;
         Ok(Network {
@@ -202,10 +208,7 @@ impl Network {
                 let (qs, ks, vs) = (heads(&q)?, heads(&k)?, heads(&v)?);
                 let scores = (qs.matmul(&ks.t()?)? * scale)?;
                 let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-                let ctx = probs
-                    .matmul(&vs)?
-                    .transpose(0, 1)?
-                    .reshape((len, h))?;
+                let ctx = probs.matmul(&vs)?.transpose(0, 1)?.reshape((len, h))?;
                 contexts.push(ctx);
             }
             let ctx = Tensor::cat(&contexts, 0)?;

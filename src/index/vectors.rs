@@ -258,7 +258,10 @@ impl Vectors {
 /// Reads a vectors file made with `model`; `None` when absent, unreadable or of another model.
 fn read_file(path: &Path, model: &str) -> Option<Vec<(u128, Vec<f32>)>> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path).ok()?.read_to_end(&mut bytes).ok()?;
+    std::fs::File::open(path)
+        .ok()?
+        .read_to_end(&mut bytes)
+        .ok()?;
     let mut at = 0usize;
     let mut take = |n: usize| -> Option<&[u8]> {
         let s = bytes.get(at..at.checked_add(n)?)?;

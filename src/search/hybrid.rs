@@ -111,7 +111,10 @@ pub fn similarities(vectors: &Vectors, groups: usize, query: &[f32]) -> GroupSim
 }
 
 fn lang_index(l: Lang) -> usize {
-    Lang::ALL.iter().position(|&x| x == l).expect("a supported language")
+    Lang::ALL
+        .iter()
+        .position(|&x| x == l)
+        .expect("a supported language")
 }
 
 impl GroupSimilarity {
@@ -126,6 +129,19 @@ impl GroupSimilarity {
     }
 }
 
+/// How the fused hits are shown.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown {
+    /// The user's language.
+    pub lang: Lang,
+    /// Whether the user writes Traditional Chinese.
+    pub traditional: bool,
+    /// Hits wanted.
+    pub top_k: usize,
+    /// Whether hits get snippets.
+    pub snippets: bool,
+}
+
 /// Fuses lexical hits (already merged with the glossary fallback) with the semantic
 /// evidence of every group; returns at most `top_k` hits, best first, each with its hybrid
 /// confidence. `in_scope` filters groups (the category filter).
@@ -133,10 +149,7 @@ pub fn fuse(
     gen: &Generation,
     lexical: Vec<Ranked>,
     sims: &GroupSimilarity,
-    lang: Lang,
-    traditional: bool,
-    top_k: usize,
-    snippets: bool,
+    shown: &Shown,
     in_scope: impl Fn(u32) -> bool,
 ) -> Vec<(Ranked, f64, f64)> {
     let groups = gen.groups.len();
@@ -159,6 +172,7 @@ pub fn fuse(
         })
         .collect();
     let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    let top_k = shown.top_k;
     if top_k < scored.len() && top_k > 0 {
         scored.select_nth_unstable_by(top_k - 1, order);
         scored.truncate(top_k);
@@ -175,24 +189,29 @@ pub fn fuse(
             }
             None => {
                 let versions = &gen.groups[g as usize];
-                let (version, fallback) = match display_version(versions, lang, traditional) {
-                    Some(v) => (v.clone(), None),
-                    None => {
-                        let closest = sims.variant[g as usize];
-                        let v = versions
-                            .iter()
-                            .find(|a| Some(a.lang) == closest)
-                            .unwrap_or(&versions[0]);
-                        (
-                            v.clone(),
-                            Some(Fallback {
-                                reason: Reason::MissingTranslation,
-                                found: v.lang.lang(),
-                            }),
-                        )
-                    }
+                let (version, fallback) =
+                    match display_version(versions, shown.lang, shown.traditional) {
+                        Some(v) => (v.clone(), None),
+                        None => {
+                            let closest = sims.variant[g as usize];
+                            let v = versions
+                                .iter()
+                                .find(|a| Some(a.lang) == closest)
+                                .unwrap_or(&versions[0]);
+                            (
+                                v.clone(),
+                                Some(Fallback {
+                                    reason: Reason::MissingTranslation,
+                                    found: v.lang.lang(),
+                                }),
+                            )
+                        }
+                    };
+                let snippet = if shown.snippets {
+                    excerpt(&version)
+                } else {
+                    String::new()
                 };
-                let snippet = if snippets { excerpt(&version) } else { String::new() };
                 Ranked {
                     hit: Hit {
                         group: g,

@@ -256,10 +256,7 @@ impl AdminService for AdminApi {
                 crate::engine::Ranking::Hybrid => String::new(),
                 crate::engine::Ranking::Lexical(why) => why,
             },
-            model: s
-                .model
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
+            model: s.model.map(|p| p.display().to_string()).unwrap_or_default(),
             vectors: s.vectors as u32,
         }))
     }

@@ -607,6 +607,7 @@ fn server_with_dumps(dumps: Option<DumpDir>) -> (SocketAddr, TempDir) {
         admin_token: Some(TOKEN.to_string()),
         keep_generations: 3,
         dumps,
+        ..ServeConfig::default()
     };
     let (addr, _handle) = spawn_server_with(engine, std::future::pending(), config);
     (addr, dir)

@@ -50,7 +50,11 @@ fn encoder_agrees_with_the_package_engine() {
         worst = worst.min(c);
     }
     // Batched embedding gives the same vectors as one at a time.
-    let texts: Vec<&str> = refs.iter().filter(|r| r.kind == "query").map(|r| r.text.as_str()).collect();
+    let texts: Vec<&str> = refs
+        .iter()
+        .filter(|r| r.kind == "query")
+        .map(|r| r.text.as_str())
+        .collect();
     let batch = enc.embed(&texts, Role::Query).unwrap();
     for (t, v) in texts.iter().zip(&batch) {
         let one = enc.embed(&[t], Role::Query).unwrap().remove(0);
@@ -82,7 +86,9 @@ fn shipped_hybrid() -> std::net::SocketAddr {
 #[tokio::test]
 async fn a_question_finds_an_article_missing_in_its_language_without_the_glossary() {
     let q = "알리페이나 위챗으로 결제해서 암호화폐를 살 수 있나요";
-    let glossary = faqd::translate::glossary::GlossarySource::Shipped.load().unwrap();
+    let glossary = faqd::translate::glossary::GlossarySource::Shipped
+        .load()
+        .unwrap();
     assert!(
         glossary.find(q, Lang::Ko).is_empty(),
         "the question must name no glossary term"
@@ -94,8 +100,14 @@ async fn a_question_finds_an_article_missing_in_its_language_without_the_glossar
     let top = common::top(&r);
     assert_eq!(top.id, "p2p-trading", "{:?}", common::ids(&r));
     assert_ne!(top.language, "ko");
-    assert_ne!(top.fallback, 0, "shown in another language: flagged as a fallback");
-    assert!(top.lexical_confidence == 0.0 && top.semantic_evidence > 0.0, "{top:?}");
+    assert_ne!(
+        top.fallback, 0,
+        "shown in another language: flagged as a fallback"
+    );
+    assert!(
+        top.lexical_confidence == 0.0 && top.semantic_evidence > 0.0,
+        "{top:?}"
+    );
     assert!(r.answered, "{top:?}");
 }
 
@@ -103,7 +115,11 @@ async fn a_question_finds_an_article_missing_in_its_language_without_the_glossar
 #[tokio::test]
 async fn off_topic_request_words_are_not_an_answer() {
     let mut c = common::connect(shipped_hybrid()).await;
-    let r = common::search(&mut c, common::query("김치찌개 맛있게 끓이는 방법 알려주세요")).await;
+    let r = common::search(
+        &mut c,
+        common::query("김치찌개 맛있게 끓이는 방법 알려주세요"),
+    )
+    .await;
     assert_eq!(r.ranking, "hybrid");
     assert!(!r.answered, "answered with {:?}", common::ids(&r));
 }
