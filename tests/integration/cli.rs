@@ -348,6 +348,8 @@ fn cli_threshold_outside_0_to_1_is_a_usage_error() {
         assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
         assert!(stderr.contains("--threshold"), "{bad}: {stderr}");
     }
+    let built = faqd(&["index", "--index-dir", path(&idx)]);
+    assert_eq!(built.status.code(), Some(0));
     let out = faqd(&[
         "search",
         "출금",

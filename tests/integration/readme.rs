@@ -50,8 +50,20 @@ fn every_long_flag_of_every_subcommand_is_in_the_readme_configuration_table() {
     let cli = faqd::cli::Cli::command();
     let mut problems = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
+    // Every subcommand with its name as the table writes it (`model install`), and the
+    // global flags as `all`.
+    let mut commands: Vec<(String, &clap::Command)> = vec![("all".to_string(), &cli)];
     for sub in cli.get_subcommands() {
-        let name = sub.get_name();
+        if sub.has_subcommands() {
+            for nested in sub.get_subcommands() {
+                commands.push((format!("{} {}", sub.get_name(), nested.get_name()), nested));
+            }
+        } else {
+            commands.push((sub.get_name().to_string(), sub));
+        }
+    }
+    for (name, sub) in &commands {
+        let name = name.as_str();
         for arg in sub.get_arguments() {
             let Some(long) = arg.get_long() else { continue };
             if matches!(long, "help" | "version") {
