@@ -55,6 +55,9 @@ fi
 echo "using $("$GRPCURL" -version 2>&1) at $GRPCURL"
 
 WORK=$(mktemp -d)
+# The model directory of every faqd run here (the server's included): nothing is installed
+# there until the `faqd model install` example, which runs last.
+export FAQD_MODEL_DIR=$WORK/model
 LOG=$WORK/faqd.log
 SERVER_PID=
 cleanup() {
@@ -75,7 +78,7 @@ trap 'exit 130' INT TERM
 TOKEN=smoke-admin-token-$RANDOM$RANDOM$RANDOM
 printf '%s\n' "$TOKEN" >"$WORK/admin-token"
 NO_COLOR=1 RUST_LOG=info "$FAQD" serve --listen 127.0.0.1:0 --index-dir "$WORK/index" \
-    --admin-token-file "$WORK/admin-token" >"$LOG" 2>&1 &
+    --admin-token-file "$WORK/admin-token" --dump-dir "$PWD" >"$LOG" 2>&1 &
 SERVER_PID=$!
 
 # Wait for the "faqd serving" line (logged after the port is bound; the first start builds the
@@ -217,7 +220,7 @@ expect() {
     EX_PATS+=("$*")
 }
 # Lines the script stands for itself: it starts the server.
-SETUP=('faqd serve' 'faqd serve --admin-token-file admin.token')
+SETUP=('faqd serve' 'faqd serve --admin-token-file admin.token --dump-dir .')
 
 expect 'grpcurl -plaintext localhost:50051 list' \
     faq.v1.FaqService faq.v1.AdminService grpc.health.v1.Health grpc.reflection.v1alpha.ServerReflection
@@ -282,6 +285,9 @@ expect 'faqd eval --bank ../shared/eval/ko-parakqc/bank.jsonl --queries ../share
     'MRR@10' 'overall 4500'
 expect 'faqd eval-langid --input ../shared/eval/langid/langid.jsonl' 'accuracy'
 expect 'faqd eval-tm --input ../shared/eval/parallel/ntrex128.jsonl' 'joined' 'right first'
+# Last: it installs the model (into $WORK, see FAQD_MODEL_DIR below), which the CLI examples
+# above would then load.
+expect 'faqd model install' "installed $WORK/model/e5-small-q4.bin (sha256 1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f)"
 
 # The README's example lines: in ```sh blocks, starting with `grpcurl ` or `faqd `, without the
 # trailing comment (two spaces or more, then `# `).
