@@ -1,19 +1,28 @@
 //! The XLM-R SentencePiece tokenizer of the model file: per-code-point normalisation (the
 //! file's table), runs of spaces collapsed, spaces as `▁` with one in front, then the Unigram
-//! model (tokenizers' Viterbi over the file's pieces and scores).
+//! model: the segmentation into pieces with the highest total score (Viterbi), an unknown
+//! character scoring the lowest piece score minus 10, as SentencePiece does.
+//!
+//! The pieces are looked up in a hash table of the 250,002 pieces. The `tokenizers` crate's
+//! Unigram model gives the same ids (it was used here first), but its byte trie of those
+//! pieces held about 250 MB: more than the rest of the encoder and the index together.
 
 use super::file::Vocabulary;
 use super::EmbedError;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
-use tokenizers::models::unigram::Unigram;
-use tokenizers::Model;
 
 /// SentencePiece's word-boundary marker.
 const METASPACE: char = '\u{2581}';
 
 /// Turns text into token ids.
 pub struct Tokenizer {
-    unigram: Unigram,
+    /// Piece → (id, score); `<unk>` is left out (it never matches text).
+    pieces: FxHashMap<Box<str>, (u32, f32)>,
+    /// Longest piece, in bytes.
+    longest: usize,
+    /// Score of an unknown character.
+    unknown_score: f32,
     normalize: HashMap<char, Box<[char]>>,
     bos: u32,
     eos: u32,
@@ -23,10 +32,28 @@ pub struct Tokenizer {
 impl Tokenizer {
     /// Builds the tokenizer from the model file's vocabulary.
     pub fn new(v: Vocabulary) -> Result<Tokenizer, EmbedError> {
-        let unigram = Unigram::from(v.pieces, Some(v.unk as usize), false)
-            .map_err(|e| EmbedError::Format(format!("vocabulary: {e}")))?;
+        if v.pieces.is_empty() {
+            return Err(EmbedError::Format("the vocabulary is empty".into()));
+        }
+        let lowest = v
+            .pieces
+            .iter()
+            .map(|(_, score)| *score as f32)
+            .fold(f32::INFINITY, f32::min);
+        let longest = v.pieces.iter().map(|(p, _)| p.len()).max().unwrap_or(1);
+        let mut pieces = FxHashMap::default();
+        pieces.reserve(v.pieces.len());
+        for (id, (piece, score)) in v.pieces.into_iter().enumerate() {
+            if id as u32 != v.unk && !piece.is_empty() {
+                pieces
+                    .entry(piece.into_boxed_str())
+                    .or_insert((id as u32, score as f32));
+            }
+        }
         Ok(Tokenizer {
-            unigram,
+            pieces,
+            longest,
+            unknown_score: lowest - 10.0,
             normalize: v.normalize,
             bos: v.bos,
             eos: v.eos,
@@ -71,20 +98,51 @@ impl Tokenizer {
     /// covers is one `<unk>` each.
     pub fn content_ids(&self, text: &str) -> Result<Vec<u32>, EmbedError> {
         let prepared = self.prepare(text);
-        let tokens = self
-            .unigram
-            .tokenize(&prepared)
-            .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
-        let mut ids = Vec::with_capacity(tokens.len());
-        for t in tokens {
-            if t.id == self.unk {
-                // tokenizers fuses runs of unknown characters into one token.
-                let chars = prepared[t.offsets.0..t.offsets.1].chars().count().max(1);
-                ids.extend(std::iter::repeat_n(self.unk, chars));
-            } else {
-                ids.push(t.id);
+        // Character boundaries, in bytes.
+        let bounds: Vec<usize> = prepared
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(prepared.len()))
+            .collect();
+        let n = bounds.len() - 1;
+        // best[e]: the best score of a segmentation of the first e characters, reached from
+        // character from[e] with piece id[e] (`None`: an unknown character).
+        let mut best = vec![f32::NEG_INFINITY; n + 1];
+        let mut from = vec![0usize; n + 1];
+        let mut piece: Vec<Option<u32>> = vec![None; n + 1];
+        best[0] = 0.0;
+        for i in 0..n {
+            if best[i] == f32::NEG_INFINITY {
+                continue;
+            }
+            for e in i + 1..=n {
+                let span = &prepared[bounds[i]..bounds[e]];
+                if span.len() > self.longest {
+                    break;
+                }
+                if let Some(&(id, score)) = self.pieces.get(span) {
+                    let total = best[i] + score;
+                    if total > best[e] {
+                        best[e] = total;
+                        from[e] = i;
+                        piece[e] = Some(id);
+                    }
+                }
+            }
+            let unknown = best[i] + self.unknown_score;
+            if unknown > best[i + 1] {
+                best[i + 1] = unknown;
+                from[i + 1] = i;
+                piece[i + 1] = None;
             }
         }
+        let mut ids = Vec::new();
+        let mut at = n;
+        while at > 0 {
+            ids.push(piece[at].unwrap_or(self.unk));
+            at = from[at];
+        }
+        ids.reverse();
         Ok(ids)
     }
 }

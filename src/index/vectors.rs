@@ -18,9 +18,10 @@ use std::time::Instant;
 /// File name of a generation's vectors.
 pub const FILE_NAME: &str = "vectors.bin";
 
-/// Whether answers are embedded too (as passages). Matching a question to the phrasings
-/// that ask it works better than to answer text; see docs/QUALITY.md.
-pub const ANSWERS: bool = false;
+/// Whether answers are embedded too (as passages, a channel of their own in ranking: see
+/// [`crate::search::hybrid`]). A knowledge base of documents (a title and a long text)
+/// has nothing else that says what an article answers.
+pub const ANSWERS: bool = true;
 
 /// Which text of an article version a vector is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,7 +22,7 @@
 use super::fallback::{Fallback, Ranked, Reason};
 use super::{display_version, excerpt, Hit};
 use crate::embed::DIM;
-use crate::index::vectors::Vectors;
+use crate::index::vectors::{TextKind, Vectors};
 use crate::index::Generation;
 use crate::lang::{Lang, Variant};
 
@@ -61,28 +61,31 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// Returns each group's semantic evidence for `query` (exact search over every vector).
 ///
 /// Texts in the query's own language are closer to it than their translations are, whatever
-/// they say, so each language is measured from its own background: per language, a group's
-/// best cosine among its texts in that language, minus the mean of that over the groups that
-/// have the language (or [`FLOOR`]). A group's evidence is its best over the languages, so an
-/// English-only article competes with the Korean ones on how far it stands out among the
-/// English texts, not on its raw cosine with a Korean question.
+/// they say, and answers (embedded as passages) sit on another scale than questions, so each
+/// *channel* (a language's questions, a language's answers) is measured from its own
+/// background: a group's best cosine among its texts of that channel, minus the mean of that
+/// over the groups that have the channel (or [`FLOOR`]). A group's evidence is its best over
+/// the channels, so an English-only article competes with the Korean ones on how far it
+/// stands out among the English texts, not on its raw cosine with a Korean question.
 pub fn similarities(vectors: &Vectors, groups: usize, query: &[f32]) -> GroupSimilarity {
     debug_assert_eq!(query.len(), DIM);
-    let langs = Lang::ALL.len();
-    let mut best = vec![f32::NEG_INFINITY; groups * langs];
-    let mut variant = vec![None; groups * langs];
+    // Channels: per language, the questions (titles and questions) and the answers.
+    let channels = Lang::ALL.len() * 2;
+    let mut best = vec![f32::NEG_INFINITY; groups * channels];
+    let mut variant = vec![None; groups * channels];
     for (i, t) in vectors.texts.iter().enumerate() {
         let s = dot(query, vectors.vector(i));
-        let at = t.group as usize * langs + lang_index(t.variant.lang());
+        let channel = lang_index(t.variant.lang()) * 2 + usize::from(t.kind == TextKind::Answer);
+        let at = t.group as usize * channels + channel;
         if s > best[at] {
             best[at] = s;
             variant[at] = Some(t.variant);
         }
     }
-    let mut background = [0f32; 3];
-    for (l, b) in background.iter_mut().enumerate() {
+    let mut background = vec![0f32; channels];
+    for (c, b) in background.iter_mut().enumerate() {
         let present: Vec<f32> = (0..groups)
-            .map(|g| best[g * langs + l])
+            .map(|g| best[g * channels + c])
             .filter(|s| s.is_finite())
             .collect();
         if !present.is_empty() {
@@ -92,15 +95,15 @@ pub fn similarities(vectors: &Vectors, groups: usize, query: &[f32]) -> GroupSim
     let mut evidence = vec![None; groups];
     let mut closest = vec![None; groups];
     for g in 0..groups {
-        for l in 0..langs {
-            let s = best[g * langs + l];
+        for c in 0..channels {
+            let s = best[g * channels + c];
             if !s.is_finite() {
                 continue;
             }
-            let e = ((s - background[l]) as f64 / SPREAD).clamp(0.0, 1.0);
+            let e = ((s - background[c]) as f64 / SPREAD).clamp(0.0, 1.0);
             if evidence[g].is_none_or(|best: f64| e > best) {
                 evidence[g] = Some(e);
-                closest[g] = variant[g * langs + l];
+                closest[g] = variant[g * channels + c];
             }
         }
     }
