@@ -5,7 +5,7 @@
 //!
 //! - [`file`]: the model file's layout (header, vocabulary, tensors);
 //! - [`tokenizer`]: the XLM-R SentencePiece tokenizer built from the file's vocabulary;
-//! - [`network`]: the forward pass (candle, 4-bit linear maps);
+//! - [`network`]: the forward pass (candle);
 //! - [`install`]: getting the file with pip and checking it.
 //!
 //! This module knows nothing of tantivy or tonic: it turns texts into vectors.
@@ -86,8 +86,9 @@ impl std::fmt::Debug for Encoder {
 }
 
 impl Encoder {
-    /// Loads the model file at `path` (memory-mapped; the 4-bit linear weights are copied into
-    /// the network, the word embeddings are read from the map as tokens need them).
+    /// Loads the model file at `path` (memory-mapped; the linear weights are expanded from 4
+    /// bits into the network, the 4-bit word embeddings are read from the map as tokens need
+    /// them).
     pub fn load(path: &Path) -> Result<Encoder, EmbedError> {
         let io = |source| EmbedError::Io {
             path: path.to_path_buf(),
@@ -155,7 +156,6 @@ impl Encoder {
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&w| windows[w].1.len());
         let mut sums = vec![vec![0f32; DIM]; texts.len()];
-        let mut weights = vec![0f32; texts.len()];
         let mut start = 0;
         while start < order.len() {
             let mut end = start;
@@ -178,7 +178,6 @@ impl Encoder {
                     .iter_mut()
                     .zip(mean)
                     .for_each(|(s, m)| *s += weight * m);
-                weights[*text] += weight;
             }
             start = end;
         }

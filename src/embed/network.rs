@@ -1,7 +1,8 @@
 //! The encoder's forward pass (BERT as multilingual-e5-small uses it), on candle: word,
-//! position and token-type embeddings, 12 post-LayerNorm transformer layers whose linear maps
-//! keep the file's 4-bit weights (candle's Q4_0 matmul quantises the activations to 8 bits per
-//! block, as the package's engine does), then the mean of the last hidden states.
+//! position and token-type embeddings, 12 post-LayerNorm transformer layers, then the mean of
+//! the last hidden states. The word embeddings stay 4-bit (a row read from the memory map per
+//! token); the linear maps are expanded once from the file's 4-bit weights to f32 (see
+//! [`Network::new`]).
 //!
 //! The tokens of every text in a batch are stacked into one matrix, so each linear map reads
 //! its weights once per batch; attention runs per text.
