@@ -187,7 +187,10 @@ pub fn fuse(
         let semantic = sims.evidence(g);
         let ranked = match from_lexical[g as usize].take() {
             Some(mut r) => {
+                // Ordered by the hybrid confidence: the lexical score says nothing next to
+                // hits found by their vectors.
                 r.hit.confidence = confidence;
+                r.hit.score = confidence as f32;
                 r
             }
             None => {
