@@ -275,7 +275,12 @@ impl Engine {
 
     /// Returns the threshold in force for the ranking in use.
     pub fn threshold(&self) -> f64 {
-        self.settings.threshold.unwrap_or(match self.ranking() {
+        self.threshold_for(&self.ranking())
+    }
+
+    /// Returns the threshold for `ranking`: the configured one, else that ranking's default.
+    fn threshold_for(&self, ranking: &Ranking) -> f64 {
+        self.settings.threshold.unwrap_or(match ranking {
             Ranking::Hybrid => hybrid::DEFAULT_THRESHOLD,
             Ranking::Lexical(_) => search::DEFAULT_THRESHOLD,
         })
@@ -433,10 +438,7 @@ impl Engine {
             (None, Ranking::Hybrid) => Ranking::Lexical("vectors are not ready".into()),
             (None, r) => r,
         };
-        let threshold = self.settings.threshold.unwrap_or(match ranking {
-            Ranking::Hybrid => hybrid::DEFAULT_THRESHOLD,
-            Ranking::Lexical(_) => search::DEFAULT_THRESHOLD,
-        });
+        let threshold = self.threshold_for(&ranking);
         let spec = SearchSpec {
             text,
             lang: choice.lang,
