@@ -234,6 +234,7 @@ impl AdminService for AdminApi {
         _request: Request<StatsRequest>,
     ) -> Result<Response<StatsResponse>, Status> {
         let s = self.blocking(|a| Ok(a.stats())).await?;
+        let (ranking, ranking_note) = super::convert::ranking(s.ranking.clone());
         Ok(Response::new(StatsResponse {
             generation: s.generation,
             articles_by_language: s
@@ -248,14 +249,8 @@ impl AdminService for AdminApi {
             glossary_concepts: s.glossary_concepts as u32,
             translation_memory_entries: s.memory_entries as u32,
             searches_served: s.searches_served,
-            ranking: match &s.ranking {
-                crate::engine::Ranking::Hybrid => "hybrid".into(),
-                crate::engine::Ranking::Lexical(_) => "lexical".into(),
-            },
-            ranking_note: match s.ranking {
-                crate::engine::Ranking::Hybrid => String::new(),
-                crate::engine::Ranking::Lexical(why) => why,
-            },
+            ranking,
+            ranking_note,
             model: s.model.map(|p| p.display().to_string()).unwrap_or_default(),
             vectors: s.vectors as u32,
         }))

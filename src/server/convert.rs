@@ -82,7 +82,16 @@ fn hit(h: GroupHit) -> proto::SearchHit {
     }
 }
 
+/// Returns the wire form of a ranking: its name (`hybrid`, `lexical`) and why it is lexical.
+pub fn ranking(r: Ranking) -> (String, String) {
+    match r {
+        Ranking::Hybrid => ("hybrid".into(), String::new()),
+        Ranking::Lexical(why) => ("lexical".into(), why),
+    }
+}
+
 pub fn search_response(o: SearchOutcome) -> proto::SearchResponse {
+    let (ranking, ranking_note) = ranking(o.ranking);
     let fallback_used = o.hits.iter().any(|h| h.fallback.is_some());
     proto::SearchResponse {
         language: o.choice.lang.code().to_string(),
@@ -94,14 +103,8 @@ pub fn search_response(o: SearchOutcome) -> proto::SearchResponse {
         unsupported_language: o.unsupported.unwrap_or_default().to_string(),
         generation: o.generation,
         fallback_used,
-        ranking: match o.ranking {
-            Ranking::Hybrid => "hybrid".into(),
-            Ranking::Lexical(_) => "lexical".into(),
-        },
-        ranking_note: match o.ranking {
-            Ranking::Hybrid => String::new(),
-            Ranking::Lexical(why) => why,
-        },
+        ranking,
+        ranking_note,
     }
 }
 
