@@ -1,31 +1,41 @@
-//! The encoder's forward pass (BERT as multilingual-e5-small uses it), on candle: word,
-//! position and token-type embeddings, 12 post-LayerNorm transformer layers, then the mean of
-//! the last hidden states. The word embeddings stay 4-bit (a row read from the memory map per
-//! token); the linear maps are expanded once from the file's 4-bit weights to f32 (see
-//! [`Network::new`]).
+//! The encoder's forward pass (BERT as multilingual-e5-small uses it): word, position and
+//! token-type embeddings, 12 post-LayerNorm transformer layers, then the mean of the last
+//! hidden states. The weights stay 4-bit: the word embeddings are read from the memory map per
+//! token, and the linear maps multiply 8-bit activations with them (the `faqd-kernel` crate, src/embed/kernel).
+//! Attention, normalisation and GELU run on candle.
 //!
 //! The tokens of every text in a batch are stacked into one matrix, so each linear map reads
 //! its weights once per batch; attention runs per text.
 
 use super::file::{Dtype, Layout};
 use super::EmbedError;
-use candle_core::quantized::ggml_file::qtensor_from_ggml;
 use candle_core::quantized::k_quants::{BlockQ4_0, GgmlType};
-use candle_core::quantized::GgmlDType;
 use candle_core::{Device, Tensor};
+use faqd_kernel::{Activations, Q4Matrix};
 use memmap2::Mmap;
 use std::ops::Range;
 
 struct Linear {
-    /// The weights transposed, `[in, out]`, contiguous: `x · W^T` reads them in place.
-    weight_t: Tensor,
-    bias: Tensor,
+    weight: Q4Matrix,
+    bias: Vec<f32>,
 }
 
 impl Linear {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        x.matmul(&self.weight_t)?.broadcast_add(&self.bias)
+    /// Returns `x · Wᵀ + b` for activations already quantised.
+    fn forward(&self, x: &Activations) -> candle_core::Result<Tensor> {
+        let y = self.weight.product(x, &self.bias);
+        let rows = self.weight.rows();
+        Tensor::from_vec(y, (x.tokens(), rows), &Device::Cpu)
     }
+}
+
+/// Quantises a `[tokens, width]` tensor's values to 8 bits per block.
+fn quantize(x: &Tensor) -> candle_core::Result<Activations> {
+    let width = x.dim(1)?;
+    Ok(Activations::quantize(
+        &x.flatten_all()?.to_vec1::<f32>()?,
+        width,
+    ))
 }
 
 struct Norm {
@@ -89,16 +99,14 @@ impl Network {
             })
         };
         let linear = |prefix: &str, out: usize, inp: usize| -> Result<Linear, EmbedError> {
-            let t = layout.tensor(&format!("{prefix}.w"), Dtype::Q4_0, out * inp)?;
-            let q =
-                qtensor_from_ggml(GgmlDType::Q4_0, &map[t.bytes.clone()], vec![out, inp], &dev)?;
-            // The 4-bit weights are expanded to f32 once, transposed: candle's 4-bit kernel
-            // makes one dot-product call per row and token (23 ms for an 11-token question on
-            // one core), and a transposed view would be repacked on every product. The values
-            // are the file's, exactly; see docs/PERFORMANCE.md.
+            let name = format!("{prefix}.w");
+            let t = layout.tensor(&name, Dtype::Q4_0, out * inp)?;
+            let weight = Q4Matrix::from_q4_0(&map[t.bytes.clone()], out, inp)
+                .ok_or_else(|| EmbedError::Format(format!("{name} is not {out}×{inp}")))?;
+            let b = layout.tensor(&format!("{prefix}.b"), Dtype::F32, out)?;
             Ok(Linear {
-                weight_t: q.dequantize(&dev)?.t()?.contiguous()?,
-                bias: vector(&format!("{prefix}.b"), out)?,
+                weight,
+                bias: f32s(&map[b.bytes.clone()]),
             })
         };
         let mut layers = Vec::with_capacity(c.layers);
@@ -200,9 +208,10 @@ impl Network {
         let hd = h / self.heads;
         let scale = 1.0 / (hd as f64).sqrt();
         for layer in &self.layers {
-            let q = layer.query.forward(&x)?;
-            let k = layer.key.forward(&x)?;
-            let v = layer.value.forward(&x)?;
+            let xq = quantize(&x)?;
+            let q = layer.query.forward(&xq)?;
+            let k = layer.key.forward(&xq)?;
+            let v = layer.value.forward(&xq)?;
             let mut contexts = Vec::with_capacity(spans.len());
             for &(start, len) in &spans {
                 let heads = |t: &Tensor| -> candle_core::Result<Tensor> {
@@ -218,10 +227,10 @@ impl Network {
                 contexts.push(ctx);
             }
             let ctx = Tensor::cat(&contexts, 0)?;
-            let attn = layer.attention_out.forward(&ctx)?;
+            let attn = layer.attention_out.forward(&quantize(&ctx)?)?;
             x = self.layer_norm(&(x + attn)?, &layer.attention_norm)?;
-            let mid = layer.ffn_in.forward(&x)?.gelu_erf()?;
-            let out = layer.ffn_out.forward(&mid)?;
+            let mid = layer.ffn_in.forward(&quantize(&x)?)?.gelu_erf()?;
+            let out = layer.ffn_out.forward(&quantize(&mid)?)?;
             x = self.layer_norm(&(x + out)?, &layer.output_norm)?;
         }
         let mut means = Vec::with_capacity(spans.len());

@@ -1,0 +1,521 @@
+//! The linear maps' product, with the weights kept 4-bit and the activations quantised to 8
+//! bits per block of 32 (ggml's Q4_0 × Q8_0 arithmetic): for a weight block with scale `dw`
+//! and nibbles `n` (values `n − 8`), and an activation block with scale `da` and bytes `q`,
+//! the block's share of the dot product is `dw · da · (Σ n·q − 8 · Σ q)`.
+//!
+//! Why not candle's 4-bit product: it makes one dot-product call per weight row and token, so
+//! each row's nibbles are unpacked again for every token. Why not the weights expanded to f32
+//! (the previous form): 85 MB of weights streamed from memory for every question, which was
+//! most of a short question's time. Here a few rows are unpacked at a time into a buffer that
+//! stays in the L1 cache and are multiplied with every token before the next rows: 12 MB read
+//! per product set, and the unpacking paid once per row, not per token.
+//!
+//! On x86-64 with AVX2 the inner loop is `maddubs` (unsigned nibbles × signed bytes); other
+//! machines run the same integer arithmetic in plain Rust.
+
+/// Weights per block.
+const BLOCK: usize = 32;
+/// Bytes of a file block: an f16 scale, then 16 bytes of nibbles.
+const FILE_BLOCK_BYTES: usize = 18;
+/// Weight rows unpacked and multiplied together.
+const ROWS: usize = 4;
+/// 1.5 × 2^23: added to and taken from a small f32, it leaves the nearest integer.
+const ROUNDING: f32 = 12_582_912.0;
+/// Widest input of a linear map.
+pub const MAX_COLS: usize = 4096;
+/// Tokens per task when a product is split across threads.
+const TOKENS_PER_TASK: usize = 32;
+
+/// A 4-bit weight matrix `[rows, cols]` (rows = outputs), in groups of [`ROWS`] rows (the
+/// last group padded with zero rows).
+pub struct Q4Matrix {
+    rows: usize,
+    cols: usize,
+    /// Per group, row and block, 16 bytes: byte `j` holds weight `j` (low nibble) and `j + 16`
+    /// (high nibble).
+    nibbles: Vec<u8>,
+    /// Per group, block and row: the block's scale (a group's rows side by side, so one
+    /// block's scales are read together).
+    scales: Vec<f32>,
+}
+
+impl Q4Matrix {
+    /// Reads `rows × cols` weights in ggml's Q4_0 blocks (18 bytes per 32 weights). `cols`
+    /// must be a multiple of 32, at most [`MAX_COLS`], and `bytes` exactly the matrix.
+    pub fn from_q4_0(bytes: &[u8], rows: usize, cols: usize) -> Option<Q4Matrix> {
+        if !cols.is_multiple_of(BLOCK)
+            || cols > MAX_COLS
+            || bytes.len() != rows * cols / BLOCK * FILE_BLOCK_BYTES
+        {
+            return None;
+        }
+        let nb = cols / BLOCK;
+        let groups = rows.div_ceil(ROWS);
+        let mut nibbles = vec![0u8; groups * ROWS * nb * 16];
+        let mut scales = vec![0f32; groups * ROWS * nb];
+        for (i, block) in bytes.chunks_exact(FILE_BLOCK_BYTES).enumerate() {
+            let (row, b) = (i / nb, i % nb);
+            let (g, r) = (row / ROWS, row % ROWS);
+            scales[(g * nb + b) * ROWS + r] =
+                half::f16::from_le_bytes([block[0], block[1]]).to_f32();
+            nibbles[i * 16..(i + 1) * 16].copy_from_slice(&block[2..]);
+        }
+        Some(Q4Matrix {
+            rows,
+            cols,
+            nibbles,
+            scales,
+        })
+    }
+
+    /// Outputs (rows).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Returns `x · Wᵀ + bias` for the quantised activations `x` (`[tokens, cols]`), as
+    /// `[tokens, rows]`. Large products are split by tokens across rayon's threads.
+    pub fn product(&self, x: &Activations, bias: &[f32]) -> Vec<f32> {
+        assert_eq!(x.cols, self.cols, "activation width");
+        assert_eq!(bias.len(), self.rows, "bias length");
+        let mut y = vec![0f32; x.tokens * self.rows];
+        if x.tokens <= TOKENS_PER_TASK {
+            self.product_range(x, 0..x.tokens, bias, &mut y);
+        } else {
+            use rayon::prelude::*;
+            y.par_chunks_mut(TOKENS_PER_TASK * self.rows)
+                .enumerate()
+                .for_each(|(i, out)| {
+                    let start = i * TOKENS_PER_TASK;
+                    let end = (start + TOKENS_PER_TASK).min(x.tokens);
+                    self.product_range(x, start..end, bias, out);
+                });
+        }
+        y
+    }
+
+    /// Writes the rows of `y` (starting at token `tokens.start`) for `tokens`.
+    fn product_range(
+        &self,
+        x: &Activations,
+        tokens: std::ops::Range<usize>,
+        bias: &[f32],
+        y: &mut [f32],
+    ) {
+        let nb = self.cols / BLOCK;
+        let group_nibbles = ROWS * nb * 16;
+        let group_scales = ROWS * nb;
+        let mut unpacked = vec![0u8; ROWS * self.cols];
+        let mut products = vec![0f32; group_scales];
+        for (g, (nibbles, scales)) in self
+            .nibbles
+            .chunks_exact(group_nibbles)
+            .zip(self.scales.chunks_exact(group_scales))
+            .enumerate()
+        {
+            unpack(nibbles, &mut unpacked);
+            let r0 = g * ROWS;
+            let rows = ROWS.min(self.rows - r0);
+            for (i, t) in tokens.clone().enumerate() {
+                let dots = dot_rows(&unpacked, scales, x.token(t), &mut products);
+                let out = &mut y[i * self.rows + r0..i * self.rows + r0 + rows];
+                for ((o, d), b) in out.iter_mut().zip(dots).zip(&bias[r0..r0 + rows]) {
+                    *o = d + b;
+                }
+            }
+        }
+    }
+}
+
+/// Activations `[tokens, cols]` quantised to bytes per block of 32.
+pub struct Activations {
+    tokens: usize,
+    cols: usize,
+    quants: Vec<i8>,
+    /// Per token and block: its scale.
+    scales: Vec<f32>,
+    /// Per token and block: 8 × the sum of its bytes (the nibbles' offset of 8, taken off
+    /// each block's integer dot product).
+    offsets: Vec<i32>,
+}
+
+/// One token's quantised activations.
+struct Token<'a> {
+    quants: &'a [i8],
+    scales: &'a [f32],
+    offsets: &'a [i32],
+}
+
+impl Activations {
+    /// Quantises `x` (`[tokens, cols]`, row-major, `cols` a multiple of 32): per block, the
+    /// scale is the largest magnitude / 127 and each value is rounded to the nearest step.
+    pub fn quantize(x: &[f32], cols: usize) -> Activations {
+        assert!(cols.is_multiple_of(BLOCK) && x.len().is_multiple_of(cols));
+        let blocks = x.len() / BLOCK;
+        let mut quants = vec![0i8; x.len()];
+        let mut scales = Vec::with_capacity(blocks);
+        let mut offsets = Vec::with_capacity(blocks);
+        for (block, q) in x.chunks_exact(BLOCK).zip(quants.chunks_exact_mut(BLOCK)) {
+            let max = block.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let scale = max / 127.0;
+            let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+            let mut sum = 0i32;
+            for (q, v) in q.iter_mut().zip(block) {
+                // Rounds to nearest (ties to even) by adding and taking away 1.5 × 2^23, for
+                // |v| ≤ 127: `f32::round` is a libm call per value.
+                let n = ((v * inverse + ROUNDING) - ROUNDING) as i32;
+                sum += n;
+                *q = n as i8;
+            }
+            scales.push(scale);
+            offsets.push(8 * sum);
+        }
+        Activations {
+            tokens: x.len() / cols,
+            cols,
+            quants,
+            scales,
+            offsets,
+        }
+    }
+
+    /// Tokens (rows).
+    pub fn tokens(&self) -> usize {
+        self.tokens
+    }
+
+    fn token(&self, t: usize) -> Token<'_> {
+        let nb = self.cols / BLOCK;
+        Token {
+            quants: &self.quants[t * self.cols..(t + 1) * self.cols],
+            scales: &self.scales[t * nb..(t + 1) * nb],
+            offsets: &self.offsets[t * nb..(t + 1) * nb],
+        }
+    }
+}
+
+/// Unpacks rows of nibble blocks into one byte (0..=15) per weight, in weight order.
+fn unpack(nibbles: &[u8], out: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2() {
+            // SAFETY: the CPU has AVX2 (checked above).
+            unsafe { avx2::unpack(nibbles, out) };
+            return;
+        }
+    }
+    unpack_portable(nibbles, out);
+}
+
+fn unpack_portable(nibbles: &[u8], out: &mut [u8]) {
+    for (block, o) in nibbles.chunks_exact(16).zip(out.chunks_exact_mut(BLOCK)) {
+        let (low, high) = o.split_at_mut(16);
+        for ((l, h), b) in low.iter_mut().zip(high).zip(block) {
+            *l = b & 0x0f;
+            *h = b >> 4;
+        }
+    }
+}
+
+/// Returns the dot products of a group's unpacked weight rows (`ROWS × cols` bytes; scales
+/// per block and row) with one token, without bias.
+///
+/// `products` (one per block and row) is scratch space.
+fn dot_rows(weights: &[u8], scales: &[f32], x: Token, products: &mut [f32]) -> [f32; ROWS] {
+    let cols = x.quants.len();
+    assert!(weights.len() == ROWS * cols && scales.len() == ROWS * cols / BLOCK);
+    assert!(x.scales.len() == cols / BLOCK && x.offsets.len() == cols / BLOCK);
+    assert_eq!(products.len(), scales.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_vnni() {
+            // SAFETY: the CPU has AVX2, FMA and AVX-512 VNNI with VL (checked above); the
+            // slices' lengths were checked above.
+            return unsafe { avx2::dot_rows_vnni(weights, scales, x, products) };
+        }
+        if has_avx2() {
+            // SAFETY: the CPU has AVX2 and FMA (checked above); the slices' lengths were
+            // checked above.
+            return unsafe { avx2::dot_rows(weights, scales, x, products) };
+        }
+    }
+    scale_products(scales, x.scales, products);
+    dot_rows_portable(weights, products, x)
+}
+
+/// Writes each block's weight scales times the token's (per block, `ROWS` values).
+fn scale_products(scales: &[f32], token: &[f32], products: &mut [f32]) {
+    for ((p, s), da) in products
+        .chunks_exact_mut(ROWS)
+        .zip(scales.chunks_exact(ROWS))
+        .zip(token)
+    {
+        for (p, s) in p.iter_mut().zip(s) {
+            *p = s * da;
+        }
+    }
+}
+
+/// Returns whether the CPU has the 256-bit byte dot product (`vpdpbusd`, AVX-512 VNNI and
+/// VL), which does the work of AVX2's `maddubs` and `madd` in one instruction.
+#[cfg(target_arch = "x86_64")]
+fn has_vnni() -> bool {
+    has_avx2()
+        && std::is_x86_feature_detected!("avx512vnni")
+        && std::is_x86_feature_detected!("avx512vl")
+}
+
+/// Returns whether the AVX2 and FMA paths can run.
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+fn dot_rows_portable(weights: &[u8], products: &[f32], x: Token) -> [f32; ROWS] {
+    let cols = x.quants.len();
+    let mut dots = [0f32; ROWS];
+    for (r, dot) in dots.iter_mut().enumerate() {
+        let row = &weights[r * cols..(r + 1) * cols];
+        for (b, (w, q)) in row
+            .chunks_exact(BLOCK)
+            .zip(x.quants.chunks_exact(BLOCK))
+            .enumerate()
+        {
+            let sum: i32 = w.iter().zip(q).map(|(&w, &q)| w as i32 * q as i32).sum();
+            *dot += products[b * ROWS + r] * (sum - x.offsets[b]) as f32;
+        }
+    }
+    dots
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{Token, BLOCK, ROWS};
+    use std::arch::x86_64::*;
+
+    /// [`super::dot_rows`] with the scales' products given; the caller checks the slices'
+    /// lengths.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dot_rows(
+        weights: &[u8],
+        scales: &[f32],
+        x: Token,
+        products: &mut [f32],
+    ) -> [f32; ROWS] {
+        let ones = _mm256_set1_epi16(1);
+        // SAFETY: as the caller's.
+        unsafe {
+            dot_rows_with(weights, scales, x, products, |w, a, start| {
+                _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(w, a), ones), start)
+            })
+        }
+    }
+
+    /// [`dot_rows`] with `vpdpbusd`.
+    #[target_feature(enable = "avx2,fma,avx512vnni,avx512vl")]
+    pub(super) unsafe fn dot_rows_vnni(
+        weights: &[u8],
+        scales: &[f32],
+        x: Token,
+        products: &mut [f32],
+    ) -> [f32; ROWS] {
+        // SAFETY: as the caller's.
+        unsafe {
+            dot_rows_with(weights, scales, x, products, |w, a, start| {
+                _mm256_dpbusd_epi32(start, w, a)
+            })
+        }
+    }
+
+    /// The loop of both: `block(w, a, start)` returns `start` plus the eight sums of four
+    /// adjacent byte products of a weight block `w` (unsigned) and activation block `a`.
+    /// Inlined into its callers, so it is compiled with their target features.
+    #[inline(always)]
+    unsafe fn dot_rows_with(
+        weights: &[u8],
+        scales: &[f32],
+        x: Token,
+        products: &mut [f32],
+        block: impl Fn(__m256i, __m256i, __m256i) -> __m256i,
+    ) -> [f32; ROWS] {
+        const _: () = assert!(ROWS == 4, "one block's products are one 128-bit vector");
+        let cols = x.quants.len();
+        // Each block's weight scales times the token's, in the order the loop reads them.
+        for (b, &da) in x.scales.iter().enumerate() {
+            // SAFETY: block b's ROWS values lie inside both (lengths checked by the caller).
+            unsafe {
+                let s = _mm_loadu_ps(scales.as_ptr().add(b * ROWS));
+                _mm_storeu_ps(
+                    products.as_mut_ptr().add(b * ROWS),
+                    _mm_mul_ps(s, _mm_set1_ps(da)),
+                );
+            }
+        }
+        let mut acc = [_mm256_setzero_ps(); ROWS];
+        let (w, a, p) = (weights.as_ptr(), x.quants.as_ptr(), products.as_ptr());
+        for (b, &offset) in x.offsets.iter().enumerate() {
+            // SAFETY: block b of the token, of each of the ROWS weight rows and of the
+            // products lies inside its slice (lengths checked by the caller); the
+            // intrinsics' target features are the callers'.
+            unsafe {
+                let a = _mm256_loadu_si256(a.add(b * BLOCK).cast());
+                // The nibbles' offset of 8, taken off the block's sum (in one lane).
+                let start = _mm256_set_epi32(0, 0, 0, 0, 0, 0, 0, -offset);
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let w = _mm256_loadu_si256(w.add(r * cols + b * BLOCK).cast());
+                    let sums = block(w, a, start);
+                    let scale = _mm256_broadcast_ss(&*p.add(b * ROWS + r));
+                    *acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, *acc);
+                }
+            }
+        }
+        // SAFETY: the callers have AVX2.
+        acc.map(|v| unsafe { sum8(v) })
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn unpack(nibbles: &[u8], out: &mut [u8]) {
+        assert!(out.len() >= nibbles.len() * 2);
+        let low = _mm_set1_epi8(0x0f);
+        for i in 0..nibbles.len() / 16 {
+            // SAFETY: 16 bytes in, 32 out, inside both slices (checked above).
+            unsafe {
+                let v = _mm_loadu_si128(nibbles.as_ptr().add(i * 16).cast());
+                let o = out.as_mut_ptr().add(i * BLOCK);
+                _mm_storeu_si128(o.cast(), _mm_and_si128(v, low));
+                _mm_storeu_si128(o.add(16).cast(), _mm_and_si128(_mm_srli_epi16(v, 4), low));
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    fn sum8(v: __m256) -> f32 {
+        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+        _mm_cvtss_f32(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic pseudo-random sequence in [-1, 1).
+    fn noise(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    /// Q4_0 blocks of `w` (`[rows, cols]`), quantised as ggml does (scale = value of largest
+    /// magnitude / −8).
+    fn q4_0(w: &[f32]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for block in w.chunks_exact(BLOCK) {
+            let max = block
+                .iter()
+                .copied()
+                .fold(0f32, |m, v| if v.abs() > m.abs() { v } else { m });
+            let d = max / -8.0;
+            let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+            out.extend_from_slice(&half::f16::from_f32(d).to_le_bytes());
+            let q = |v: f32| ((v * id + 8.5) as i32).clamp(0, 15) as u8;
+            for j in 0..16 {
+                out.push(q(block[j]) | (q(block[j + 16]) << 4));
+            }
+        }
+        out
+    }
+
+    fn dequantized(bytes: &[u8]) -> Vec<f32> {
+        let mut w = Vec::new();
+        for block in bytes.chunks_exact(FILE_BLOCK_BYTES) {
+            let d = half::f16::from_le_bytes([block[0], block[1]]).to_f32();
+            let mut values = [0f32; BLOCK];
+            for j in 0..16 {
+                values[j] = d * ((block[2 + j] & 0x0f) as f32 - 8.0);
+                values[j + 16] = d * ((block[2 + j] >> 4) as f32 - 8.0);
+            }
+            w.extend_from_slice(&values);
+        }
+        w
+    }
+
+    #[test]
+    fn product_matches_f32_within_quantisation_error() {
+        // 7 rows (not a multiple of ROWS) and 45 tokens (more than one task).
+        for (rows, cols, tokens) in [(7, 64, 3), (9, 96, 45)] {
+            let bytes = q4_0(&noise(rows * cols, 1));
+            let w = dequantized(&bytes);
+            let x = noise(tokens * cols, 2);
+            let bias = noise(rows, 3);
+            let m = Q4Matrix::from_q4_0(&bytes, rows, cols).unwrap();
+            let y = m.product(&Activations::quantize(&x, cols), &bias);
+            for t in 0..tokens {
+                for r in 0..rows {
+                    let row = &w[r * cols..(r + 1) * cols];
+                    let token = &x[t * cols..(t + 1) * cols];
+                    let exact: f32 =
+                        bias[r] + row.iter().zip(token).map(|(w, x)| w * x).sum::<f32>();
+                    // Each activation is off by at most half its block's step (max / 127).
+                    let bound: f32 = row
+                        .chunks(BLOCK)
+                        .zip(token.chunks(BLOCK))
+                        .map(|(w, x)| {
+                            let step = x.iter().fold(0f32, |m, v| m.max(v.abs())) / 127.0;
+                            w.iter().map(|w| w.abs()).sum::<f32>() * step / 2.0
+                        })
+                        .sum();
+                    let got = y[t * rows + r];
+                    assert!(
+                        (got - exact).abs() <= bound * 1.01 + 1e-5,
+                        "t{t} r{r}: {got} vs {exact} (bound {bound})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn simd_and_portable_paths_agree() {
+        let (rows, cols) = (ROWS, 128);
+        let bytes = q4_0(&noise(rows * cols, 4));
+        let m = Q4Matrix::from_q4_0(&bytes, rows, cols).unwrap();
+        let x = Activations::quantize(&noise(cols, 5), cols);
+        let mut unpacked = vec![0u8; rows * cols];
+        unpack(&m.nibbles, &mut unpacked);
+        let mut portable = vec![0u8; rows * cols];
+        unpack_portable(&m.nibbles, &mut portable);
+        assert_eq!(unpacked, portable);
+        let mut products = vec![0f32; m.scales.len()];
+        let a = dot_rows(&unpacked, &m.scales, x.token(0), &mut products);
+        let mut portable_products = vec![0f32; m.scales.len()];
+        scale_products(&m.scales, x.token(0).scales, &mut portable_products);
+        assert_eq!(products, portable_products);
+        let b = dot_rows_portable(&unpacked, &products, x.token(0));
+        for (a, b) in a.iter().zip(b) {
+            assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
+        }
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2() {
+            // SAFETY: the CPU has AVX2 and FMA.
+            let c = unsafe { avx2::dot_rows(&unpacked, &m.scales, x.token(0), &mut products) };
+            for (c, b) in c.iter().zip(b) {
+                assert!((c - b).abs() <= 1e-4 * b.abs().max(1.0), "{c} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_a_matrix_of_the_wrong_size() {
+        assert!(Q4Matrix::from_q4_0(&[0; 18], 1, 33).is_none());
+        assert!(Q4Matrix::from_q4_0(&[0; 17], 1, 32).is_none());
+    }
+}
