@@ -17,8 +17,9 @@
 const BLOCK: usize = 32;
 /// Bytes of a file block: an f16 scale, then 16 bytes of nibbles.
 const FILE_BLOCK_BYTES: usize = 18;
-/// Weight rows unpacked and multiplied together.
-const ROWS: usize = 4;
+/// Weight rows unpacked and multiplied together: eight accumulators, so that the loop is not
+/// held up by the latency of each one's multiply-add.
+const ROWS: usize = 8;
 /// 1.5 × 2^23: added to and taken from a small f32, it leaves the nearest integer.
 const ROUNDING: f32 = 12_582_912.0;
 /// Widest input of a linear map.
@@ -338,17 +339,15 @@ mod avx2 {
         products: &mut [f32],
         block: impl Fn(__m256i, __m256i, __m256i) -> __m256i,
     ) -> [f32; ROWS] {
-        const _: () = assert!(ROWS == 4, "one block's products are one 128-bit vector");
+        const _: () = assert!(ROWS == 8, "one block's products are one 256-bit vector");
         let cols = x.quants.len();
         // Each block's weight scales times the token's, in the order the loop reads them.
         for (b, &da) in x.scales.iter().enumerate() {
             // SAFETY: block b's ROWS values lie inside both (lengths checked by the caller).
             unsafe {
-                let s = _mm_loadu_ps(scales.as_ptr().add(b * ROWS));
-                _mm_storeu_ps(
-                    products.as_mut_ptr().add(b * ROWS),
-                    _mm_mul_ps(s, _mm_set1_ps(da)),
-                );
+                let s = _mm256_loadu_ps(scales.as_ptr().add(b * ROWS));
+                let p = _mm256_mul_ps(s, _mm256_set1_ps(da));
+                _mm256_storeu_ps(products.as_mut_ptr().add(b * ROWS), p);
             }
         }
         let mut acc = [_mm256_setzero_ps(); ROWS];
