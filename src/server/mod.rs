@@ -82,10 +82,10 @@ impl Future for Requeue {
 /// Where a call's engine work runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Work {
-    /// Tens to hundreds of microseconds: run on the async worker that received the call.
-    /// Handing it to the blocking pool cost more than the work (context switches and futex
-    /// wake-ups: a quarter of the server's CPU in a profile at 1,000 calls/s), but on the
-    /// worker a health check or a new call waits until the running search ends.
+    /// Tens to hundreds of microseconds: run on the async worker that received the call,
+    /// sparing the hand-off to the blocking pool (context switches and futex wake-ups: a
+    /// quarter of the server's CPU in a profile at 1,000 calls/s), but a health check or a
+    /// new call then waits until the running search ends.
     Short,
     /// Up to milliseconds (the sentence encoder embeds each query; a translation-memory
     /// lookup's p99 is a few ms): the blocking pool, off the async workers.
