@@ -2,7 +2,9 @@
 //! fixed rate over several connections whether or not earlier calls have returned (a
 //! closed-loop client slows down with the server and hides its queueing). Latency is measured
 //! from the moment a call is sent; how late the generator sent calls (tokio's timer ticks
-//! every millisecond, so calls go out in per-millisecond batches) is reported beside it.
+//! every millisecond, so calls go out in per-millisecond batches) is reported beside it, and
+//! so is the latency of health checks sent meanwhile on a connection of their own, as a load
+//! balancer would send them.
 
 use crate::proto::faq_service_client::FaqServiceClient;
 use crate::proto::SearchRequest;
@@ -14,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::time::Instant;
 use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -36,6 +40,10 @@ pub struct BenchArgs {
     /// HTTP/2 connections to spread calls over.
     #[arg(long, default_value_t = 4)]
     pub connections: usize,
+    /// Milliseconds between health checks (`grpc.health.v1.Health/Check`) sent during each
+    /// rate on a connection of their own (0: none).
+    #[arg(long, default_value_t = 10)]
+    pub health_interval_ms: u64,
     /// Deadline of each call in milliseconds (0: none).
     #[arg(long, default_value_t = 1000)]
     pub deadline_ms: u64,
@@ -56,7 +64,9 @@ struct Report {
     seconds: f64,
     latency_us: Option<Histogram<u64>>,
     lag_us: Option<Histogram<u64>>,
+    health_us: Option<Histogram<u64>>,
     errors: BTreeMap<String, u64>,
+    health_errors: u64,
 }
 
 fn read_queries(path: &Path) -> anyhow::Result<Vec<String>> {
@@ -79,7 +89,8 @@ fn read_queries(path: &Path) -> anyhow::Result<Vec<String>> {
     Ok(out)
 }
 
-async fn connect(a: &BenchArgs) -> anyhow::Result<Vec<FaqServiceClient<Channel>>> {
+/// Returns `connections` channels to the target, each its own HTTP/2 connection.
+async fn connect(a: &BenchArgs, connections: usize) -> anyhow::Result<Vec<Channel>> {
     let url = if a.target.contains("://") {
         a.target.clone()
     } else {
@@ -95,16 +106,17 @@ async fn connect(a: &BenchArgs) -> anyhow::Result<Vec<FaqServiceClient<Channel>>
                 .ca_certificate(tonic::transport::Certificate::from_pem(pem)),
         )?;
     }
-    let mut clients = Vec::new();
-    for _ in 0..a.connections.max(1) {
+    let mut channels = Vec::new();
+    for _ in 0..connections {
         // One endpoint connected several times: each Channel is its own HTTP/2 connection.
-        let channel = endpoint
-            .connect()
-            .await
-            .with_context(|| format!("failed to connect to {url}"))?;
-        clients.push(FaqServiceClient::new(channel));
+        channels.push(
+            endpoint
+                .connect()
+                .await
+                .with_context(|| format!("failed to connect to {url}"))?,
+        );
     }
-    Ok(clients)
+    Ok(channels)
 }
 
 /// Returns a histogram of microseconds from 1 µs to 10 minutes, 3 significant digits.
@@ -116,8 +128,31 @@ fn histogram() -> Histogram<u64> {
 
 /// Sends calls at `rate` for `warmup + duration` seconds; measures the calls due after the
 /// warm-up.
+/// Sends a health check every `interval` from `from` until `until`; returns their latencies
+/// and the number that failed.
+async fn probe_health(
+    channel: Channel,
+    interval: Duration,
+    from: Instant,
+    until: Instant,
+) -> (Histogram<u64>, u64) {
+    let mut client = HealthClient::new(channel);
+    let (mut latency, mut failed) = (histogram(), 0);
+    let mut tick = tokio::time::interval_at(from, interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    while tick.tick().await < until {
+        let sent = Instant::now();
+        match client.check(HealthCheckRequest::default()).await {
+            Ok(_) => latency.saturating_record(sent.elapsed().as_micros() as u64),
+            Err(_) => failed += 1,
+        }
+    }
+    (latency, failed)
+}
+
 async fn run_rate(
     clients: &[FaqServiceClient<Channel>],
+    health: Option<&Channel>,
     queries: &[String],
     rate: f64,
     a: &BenchArgs,
@@ -128,6 +163,14 @@ async fn run_rate(
     let measured_from = (a.warmup * rate).round() as u64;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let start = Instant::now();
+    let health = health.map(|channel| {
+        tokio::spawn(probe_health(
+            channel.clone(),
+            Duration::from_millis(a.health_interval_ms),
+            start + Duration::from_secs_f64(a.warmup),
+            start + Duration::from_secs_f64(a.warmup + a.duration),
+        ))
+    });
     for i in 0..total {
         let due = start + interval.mul_f64(i as f64);
         if due > Instant::now() {
@@ -177,6 +220,11 @@ async fn run_rate(
             Err(code) => *report.errors.entry(format!("{code:?}")).or_default() += 1,
         }
     }
+    if let Some(health) = health {
+        let (latency, failed) = health.await.context("the health checks failed")?;
+        report.health_us = Some(latency);
+        report.health_errors = failed;
+    }
     Ok(report)
 }
 
@@ -188,6 +236,7 @@ fn print(reports: &[Report], json: bool) {
     };
     let q = |r: &Report, p: f64| ms(&r.latency_us, p);
     let lag = |r: &Report| ms(&r.lag_us, 0.99);
+    let health = |r: &Report, p: f64| ms(&r.health_us, p);
     if json {
         for r in reports {
             let v = serde_json::json!({
@@ -201,19 +250,36 @@ fn print(reports: &[Report], json: bool) {
                 "p999_ms": q(r, 0.999),
                 "send_lag_p99_ms": lag(r),
                 "errors": r.errors,
+                "health_checks": r.health_us.as_ref().map_or(0, |h| h.len()),
+                "health_p50_ms": health(r, 0.5),
+                "health_p99_ms": health(r, 0.99),
+                "health_max_ms": health(r, 1.0),
+                "health_errors": r.health_errors,
             });
             println!("{v}");
         }
         return;
     }
     println!(
-        "{:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}  errors",
-        "rate", "sent", "ok", "ok/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "lag p99"
+        "{:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10}  errors",
+        "rate",
+        "sent",
+        "ok",
+        "ok/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "lag p99",
+        "health p99"
     );
     for r in reports {
-        let errors: Vec<String> = r.errors.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut errors: Vec<String> = r.errors.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if r.health_errors > 0 {
+            errors.push(format!("health checks failed={}", r.health_errors));
+        }
         println!(
-            "{:>8.0} {:>8} {:>8} {:>9.0} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3}  {}",
+            "{:>8.0} {:>8} {:>8} {:>9.0} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>10.3}  {}",
             r.rate,
             r.sent,
             r.ok,
@@ -223,6 +289,7 @@ fn print(reports: &[Report], json: bool) {
             q(r, 0.99),
             q(r, 0.999),
             lag(r),
+            health(r, 0.99),
             if errors.is_empty() {
                 "-".to_string()
             } else {
@@ -245,10 +312,18 @@ pub fn run(a: BenchArgs) -> anyhow::Result<i32> {
         .build()
         .context("failed to start the async runtime")?;
     let reports = runtime.block_on(async {
-        let clients = connect(&a).await?;
+        let clients: Vec<_> = connect(&a, a.connections.max(1))
+            .await?
+            .into_iter()
+            .map(FaqServiceClient::new)
+            .collect();
+        let health = match a.health_interval_ms {
+            0 => None,
+            _ => connect(&a, 1).await?.pop(),
+        };
         let mut reports = Vec::new();
         for &rate in &a.rate {
-            reports.push(run_rate(&clients, &queries, rate, &a).await?);
+            reports.push(run_rate(&clients, health.as_ref(), &queries, rate, &a).await?);
         }
         anyhow::Ok(reports)
     })?;

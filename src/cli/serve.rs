@@ -54,6 +54,11 @@ pub struct ServeArgs {
     /// (0: no limit).
     #[arg(long, env = "FAQD_REQUEST_TIMEOUT", default_value_t = 10.0)]
     pub request_timeout: f64,
+    /// Runs lexical searches, detections and article lookups on the async workers instead of
+    /// the blocking pool: less CPU per call, but a call (a health check too) arriving while a
+    /// search runs waits for it. Searches with the sentence encoder stay on the pool.
+    #[arg(long, env = "FAQD_SEARCH_ON_WORKERS")]
+    pub search_on_workers: bool,
     /// Connections open at once (default: three quarters of the open-file limit, at most
     /// 10,000).
     #[arg(long, env = "FAQD_MAX_CONNECTIONS")]
@@ -167,6 +172,7 @@ fn config(a: &ServeArgs) -> anyhow::Result<crate::server::ServeConfig> {
         grace: seconds("grace", a.grace)?,
         tls,
         metrics: crate::server::Metrics::new(),
+        search_on_workers: a.search_on_workers,
     })
 }
 

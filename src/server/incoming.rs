@@ -3,6 +3,13 @@
 //! process's file limit, so idle sockets cannot starve health checks and searches of file
 //! descriptors), closed when the client sends nothing within the preface timeout, and closed
 //! when no call has been open on it for the idle timeout ([`TrackCalls`] counts the calls).
+//!
+//! A unary response is written with one system call where it can be: h2 writes the
+//! response's headers and message, then its trailers, as two writes when the message is
+//! chained rather than copied into its buffer (and nothing is buffered behind a chained
+//! message until it has been written). Over a connection that says it has no vectored
+//! writes, h2 copies messages up to 1 KiB instead of chaining them, and a write buffer sends
+//! a larger chained message together with the headers before it.
 
 use std::future::Future;
 use std::io;
@@ -11,7 +18,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Sleep;
@@ -57,6 +64,9 @@ pub fn default_max_connections() -> usize {
     (soft / 4 * 3).clamp(16, 10_000)
 }
 
+/// Bytes of a connection's write buffer: a response up to this size goes out in one write.
+const WRITE_BUFFER: usize = 16 * 1024;
+
 /// Returns the stream of accepted connections. The listener is owned by a task that stops
 /// (closing the listening socket) when the stream is dropped.
 pub fn incoming(
@@ -88,7 +98,7 @@ pub fn incoming(
                 tracing::debug!(error = %e, "TCP_NODELAY not set");
             }
             let conn = Conn {
-                io: stream,
+                io: BufWriter::with_capacity(WRITE_BUFFER, stream),
                 _slot: permit,
                 preface: Some(Box::pin(tokio::time::sleep(limits.preface_timeout))),
                 idle: limits
@@ -106,7 +116,7 @@ pub fn incoming(
 
 /// An accepted connection holding one of the connection slots.
 pub struct Conn {
-    io: TcpStream,
+    io: BufWriter<TcpStream>,
     _slot: OwnedSemaphorePermit,
     /// Running until the client's first bytes arrive.
     preface: Option<Pin<Box<Sleep>>>,
@@ -187,7 +197,7 @@ impl Connected for Conn {
 
     fn connect_info(&self) -> ConnInfo {
         ConnInfo {
-            tcp: self.io.connect_info(),
+            tcp: self.io.get_ref().connect_info(),
             activity: self.activity.clone(),
         }
     }
@@ -245,16 +255,10 @@ impl AsyncWrite for Conn {
         Pin::new(&mut self.io).poll_write(cx, buf)
     }
 
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
-    }
-
+    /// Returns false, so that h2 copies a small response message next to its headers and
+    /// trailers instead of chaining it (see the module's documentation).
     fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
+        false
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

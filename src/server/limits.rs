@@ -12,7 +12,7 @@ use tonic::metadata::MetadataMap;
 /// Concurrency and time limits of the search pool.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Calls (searches, detections, lookups) that run at once on the blocking pool.
+    /// Calls (searches, detections, lookups) that run at once.
     pub concurrent: usize,
     /// Calls that may wait for a free slot; beyond them calls are refused.
     pub queued: usize,
@@ -40,7 +40,7 @@ impl Default for Limits {
     }
 }
 
-/// Admission control in front of the blocking pool.
+/// Admission control in front of the engine.
 #[derive(Debug, Clone)]
 pub struct Limiter {
     admitted: Arc<Semaphore>,
@@ -55,6 +55,13 @@ pub enum Refusal {
     Overloaded,
     /// The call's deadline passed before it could start.
     Expired,
+}
+
+/// A call given a queue place; [`Admitted::start`] waits for a running slot.
+#[derive(Debug)]
+pub struct Admitted {
+    admitted: OwnedSemaphorePermit,
+    running: Arc<Semaphore>,
 }
 
 /// A call allowed to run; holding it keeps its slot until the work ends (also when the
@@ -84,9 +91,9 @@ impl Limiter {
         self.limits
     }
 
-    /// Takes a queue place at once (or refuses), then waits for a running slot until
-    /// `deadline`.
-    pub async fn acquire(&self, deadline: Option<Instant>) -> Result<Slot, Refusal> {
+    /// Takes a queue place at once, or refuses the call when the queue is full or its
+    /// deadline has passed.
+    pub fn admit(&self, deadline: Option<Instant>) -> Result<Admitted, Refusal> {
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return Err(Refusal::Expired);
         }
@@ -95,18 +102,16 @@ impl Limiter {
             .clone()
             .try_acquire_owned()
             .map_err(|_| Refusal::Overloaded)?;
-        let running = self.running.clone().acquire_owned();
-        let running = match deadline {
-            Some(d) => tokio::time::timeout_at(d, running)
-                .await
-                .map_err(|_| Refusal::Expired)?,
-            None => running.await,
-        }
-        .expect("the semaphore is never closed");
-        Ok(Slot {
-            _admitted: admitted,
-            _running: running,
+        Ok(Admitted {
+            admitted,
+            running: self.running.clone(),
         })
+    }
+
+    /// Takes a queue place at once (or refuses), then waits for a running slot until
+    /// `deadline`.
+    pub async fn acquire(&self, deadline: Option<Instant>) -> Result<Slot, Refusal> {
+        self.admit(deadline)?.start(deadline).await
     }
 
     /// Returns the deadline of a call: the client's `grpc-timeout` or the server's request
@@ -125,6 +130,28 @@ impl Limiter {
             (Some(c), Some(s)) => Some(c.min(s)),
             (c, s) => c.or(s),
         }
+    }
+}
+
+impl Admitted {
+    /// Waits for a running slot until `deadline`; a call whose deadline has passed meanwhile
+    /// is refused, never started.
+    pub async fn start(self, deadline: Option<Instant>) -> Result<Slot, Refusal> {
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            return Err(Refusal::Expired);
+        }
+        let running = self.running.acquire_owned();
+        let running = match deadline {
+            Some(d) => tokio::time::timeout_at(d, running)
+                .await
+                .map_err(|_| Refusal::Expired)?,
+            None => running.await,
+        }
+        .expect("the semaphore is never closed");
+        Ok(Slot {
+            _admitted: self.admitted,
+            _running: running,
+        })
     }
 }
 

@@ -191,14 +191,14 @@ async fn metrics_are_scraped_over_http_after_a_few_calls() {
     assert!(text.contains("faqd_articles "), "{text}");
 }
 
-#[tokio::test]
-async fn a_tiny_concurrency_limit_answers_resource_exhausted_beyond_it() {
+async fn calls_beyond_a_tiny_concurrency_limit_answer_resource_exhausted(search_on_workers: bool) {
     let config = ServeConfig {
         limits: Limits {
             concurrent: 1,
             queued: 0,
             request_timeout: None,
         },
+        search_on_workers,
         ..ServeConfig::default()
     };
     let (addr, _) = spawn_server_with(engine(), std::future::pending(), config);
@@ -226,13 +226,25 @@ async fn a_tiny_concurrency_limit_answers_resource_exhausted_beyond_it() {
 }
 
 #[tokio::test]
-async fn a_call_past_its_deadline_is_deadline_exceeded_and_never_searched() {
+async fn a_tiny_concurrency_limit_answers_resource_exhausted_beyond_it() {
+    calls_beyond_a_tiny_concurrency_limit_answer_resource_exhausted(false).await;
+}
+
+/// On the workers a call waiting behind another's search is only a task; it must still hold
+/// a queue place, or the limit would never be reached.
+#[tokio::test]
+async fn searches_on_the_workers_are_shed_beyond_a_tiny_concurrency_limit_too() {
+    calls_beyond_a_tiny_concurrency_limit_answer_resource_exhausted(true).await;
+}
+
+async fn an_expired_call_is_never_searched(search_on_workers: bool) {
     let engine = own_engine();
     let config = ServeConfig {
         limits: Limits {
             request_timeout: Some(Duration::ZERO),
             ..Limits::default()
         },
+        search_on_workers,
         ..ServeConfig::default()
     };
     let (addr, _) = spawn_server_with(engine.clone(), std::future::pending(), config);
@@ -240,6 +252,16 @@ async fn a_call_past_its_deadline_is_deadline_exceeded_and_never_searched() {
     let s = c.search(query("test withdrawal")).await.unwrap_err();
     assert_eq!(s.code(), Code::DeadlineExceeded, "{s:?}");
     assert_eq!(engine.searches_served(), 0, "the expired call was searched");
+}
+
+#[tokio::test]
+async fn a_call_past_its_deadline_is_deadline_exceeded_and_never_searched() {
+    an_expired_call_is_never_searched(false).await;
+}
+
+#[tokio::test]
+async fn a_call_past_its_deadline_is_never_searched_on_the_workers_either() {
+    an_expired_call_is_never_searched(true).await;
 }
 
 async fn status(channel: Channel, service: &str) -> i32 {
