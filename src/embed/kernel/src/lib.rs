@@ -6,12 +6,13 @@
 //! Why not candle's 4-bit product: it makes one dot-product call per weight row and token, so
 //! each row's nibbles are unpacked again for every token. Why not the weights expanded to f32
 //! (the previous form): 85 MB of weights streamed from memory for every question, which was
-//! most of a short question's time. Here a few rows are unpacked at a time into a buffer that
-//! stays in the L1 cache and are multiplied with every token before the next rows: 12 MB read
-//! per product set, and the unpacking paid once per row, not per token.
+//! most of a short question's time. Here eight rows at a time are unpacked into a buffer that
+//! stays in the L1 cache and are multiplied with every token before the next rows: 12 MB of
+//! weights read per forward pass, and the unpacking paid once per row, not per token.
 //!
-//! On x86-64 with AVX2 the inner loop is `maddubs` (unsigned nibbles × signed bytes); other
-//! machines run the same integer arithmetic in plain Rust.
+//! On x86-64 the inner loop is `vpdpbusd` (unsigned nibbles × signed bytes, summed in fours)
+//! where the CPU has AVX-512 VNNI, else AVX2's `maddubs` and `madd`; other machines run the
+//! same integer arithmetic in plain Rust.
 
 /// Weights per block.
 const BLOCK: usize = 32;
