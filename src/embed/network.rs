@@ -1,8 +1,8 @@
 //! The encoder's forward pass (BERT as multilingual-e5-small uses it): word, position and
 //! token-type embeddings, 12 post-LayerNorm transformer layers, then the mean of the last
 //! hidden states. The weights stay 4-bit: the word embeddings are read from the memory map per
-//! token, and the linear maps multiply 8-bit activations with them (the `faqd-kernel` crate, src/embed/kernel).
-//! Attention, normalisation and GELU run on candle.
+//! token, and the linear maps multiply 8-bit activations with them (the `faqd-kernel` crate
+//! in src/embed/kernel). Attention, LayerNorm and softmax run on candle.
 //!
 //! The tokens of every text in a batch are stacked into one matrix, so each linear map reads
 //! its weights once per batch; attention runs per text.
