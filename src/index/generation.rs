@@ -707,21 +707,10 @@ fn publish(root: &Path, n: u64) -> Result<(), IndexError> {
 
 /// Removes generations older than the newest `keep`, never the current one.
 fn prune(root: &Path, current: u64, keep: usize) {
-    let Ok(entries) = fs::read_dir(root) else {
+    let Ok(gens) = generations(root) else {
         return;
     };
-    let mut gens: Vec<u64> = entries
-        .flatten()
-        .filter_map(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .strip_prefix("gen-")?
-                .parse()
-                .ok()
-        })
-        .collect();
-    gens.sort_unstable_by(|a, b| b.cmp(a));
-    for n in gens.into_iter().skip(keep) {
+    for n in gens.into_iter().rev().skip(keep) {
         if n != current {
             let _ = fs::remove_dir_all(root.join(gen_dir_name(n)));
         }
