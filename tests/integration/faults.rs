@@ -38,6 +38,16 @@ fn index(root: &Path, dump: &Path) -> std::process::Output {
         .expect("run faqd index")
 }
 
+/// Asserts that a faqd run exited 0, showing its stderr if not.
+fn assert_succeeded(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn current(root: &Path) -> String {
     std::fs::read_to_string(root.join("CURRENT")).expect("CURRENT exists")
 }
@@ -90,12 +100,7 @@ fn a_build_killed_mid_way_leaves_the_served_generation_intact_and_the_next_run_s
 
     // The next run cleans up and publishes.
     let out = index(&root, &fixture("small.csv"));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     assert_eq!(current(&root), "gen-000002");
     assert_eq!(temporaries(&root), Vec::<String>::new());
     assert_eq!(engine.reload().unwrap(), 2);
@@ -268,12 +273,7 @@ fn a_publish_failing_at_any_step_leaves_the_root_as_it_was_and_says_why() {
         assert_eq!(current(&root), "gen-000001", "{step:?}");
     }
     let out = index(&root, &fixture("small.csv"));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     assert_eq!(current(&root), "gen-000002");
 }
 
@@ -292,12 +292,7 @@ fn leftover_temporary_files_and_directories_are_removed_by_the_next_run() {
     std::os::unix::fs::symlink(&outside, root.join(".tmp-link")).unwrap();
 
     let out = index(&root, &fixture("small.csv"));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     assert_eq!(temporaries(&root), Vec::<String>::new());
     assert_eq!(current(&root), "gen-000002");
     assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep");
