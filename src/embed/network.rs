@@ -29,20 +29,6 @@ impl Linear {
     }
 }
 
-// The C library's `erff` (glibc, musl), which std links on every Unix target: candle's
-// `gelu_erf` uses the portable `libm` crate's, which took 17 % of a short question's time.
-extern "C" {
-    fn erff(x: f32) -> f32;
-}
-
-/// Applies GELU (the exact form, with erf) in place.
-fn gelu(values: &mut [f32]) {
-    for v in values {
-        // SAFETY: erff is a pure function of its argument.
-        *v = 0.5 * *v * (1.0 + unsafe { erff(*v * std::f32::consts::FRAC_1_SQRT_2) });
-    }
-}
-
 /// Quantises a `[tokens, width]` tensor's values to 8 bits per block.
 fn quantize(x: &Tensor) -> candle_core::Result<Activations> {
     let width = x.dim(1)?;
@@ -245,7 +231,7 @@ impl Network {
             x = self.layer_norm(&(x + attn)?, &layer.attention_norm)?;
             let ffn_in = &layer.ffn_in;
             let mut mid = ffn_in.weight.product(&quantize(&x)?, &ffn_in.bias);
-            gelu(&mut mid);
+            faqd_kernel::gelu(&mut mid);
             let mid = Activations::quantize(&mid, ffn_in.weight.rows());
             let out = layer.ffn_out.forward(&mid)?;
             x = self.layer_norm(&(x + out)?, &layer.output_norm)?;

@@ -315,12 +315,13 @@ fn dedupe(hits: Vec<Ranked>) -> Vec<Ranked> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::ingest::Article;
     use std::sync::Arc;
 
-    fn ranked(group: u32, confidence: f64, fallback: bool) -> Ranked {
+    /// A hit of group `group` (score 1) with an empty English version.
+    pub(in crate::search) fn ranked(group: u32, confidence: f64, fallback: bool) -> Ranked {
         Ranked {
             hit: Hit {
                 group,

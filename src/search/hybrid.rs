@@ -10,8 +10,9 @@
 //!   article, and its best match is no closer):
 //!   `semantic = clamp((cos − max(mean, FLOOR)) / SPREAD, 0, 1)`, per language of the
 //!   texts (see [`similarities`]).
-//! - *Lexical evidence* is the lexical confidence of the group's hit (0 when it has none),
-//!   the glossary fallback's included.
+//! - *Lexical evidence* keeps the lexical order: the first native hit's confidence times the
+//!   group's score relative to the first's (0 when it has no hit); a glossary fallback hit's
+//!   own confidence.
 //! - `confidence = LEXICAL_WEIGHT × lexical + (1 − LEXICAL_WEIGHT) × semantic`; hits are
 //!   ordered by it, and the first one is an answer when it reaches [`DEFAULT_THRESHOLD`].
 //!
@@ -145,6 +146,19 @@ pub struct Shown {
     pub snippets: bool,
 }
 
+/// Returns a lexical hit's evidence: for a native hit, the confidence of the first native hit
+/// (`first`: its confidence and score, the best lexical score) times the hit's score relative to that one, so that the evidence
+/// keeps the lexical order (a hit's own confidence measures how well the query is covered,
+/// which can be higher for a hit the scores put second); a fallback hit's own confidence.
+fn lexical_evidence(r: &Ranked, first: Option<(f64, f32)>) -> f64 {
+    match first {
+        Some((confidence, score)) if r.fallback.is_none() && score > 0.0 => {
+            confidence * f64::from((r.hit.score / score).clamp(0.0, 1.0))
+        }
+        _ => r.hit.confidence,
+    }
+}
+
 /// Fuses lexical hits (already merged with the glossary fallback) with the semantic
 /// evidence of every group; returns at most `top_k` hits, best first, each with its hybrid
 /// confidence. `in_scope` filters groups (the category filter).
@@ -158,10 +172,14 @@ pub fn fuse(
     let groups = gen.groups.len();
     let mut lexical_conf = vec![0f64; groups];
     let mut from_lexical: Vec<Option<Ranked>> = (0..groups).map(|_| None).collect();
+    let first = lexical
+        .iter()
+        .find(|r| r.fallback.is_none())
+        .map(|r| (r.hit.confidence, r.hit.score));
     for r in lexical {
         let g = r.hit.group as usize;
         if from_lexical[g].is_none() {
-            lexical_conf[g] = r.hit.confidence;
+            lexical_conf[g] = lexical_evidence(&r, first);
             from_lexical[g] = Some(r);
         }
     }
@@ -233,4 +251,37 @@ pub fn fuse(
         out.push((ranked, lexical_conf[g as usize], semantic));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::fallback::tests::ranked;
+
+    fn scored(group: u32, confidence: f64, score: f32, fallback: bool) -> Ranked {
+        let mut r = ranked(group, confidence, fallback);
+        r.hit.score = score;
+        r
+    }
+
+    #[test]
+    fn lexical_evidence_keeps_the_lexical_order() {
+        // The second hit by score covers the query better (confidence 0.5 against 0.4) but
+        // its evidence stays under the first's: 0.4 × 5 / 10.
+        let hits = [
+            scored(0, 0.4, 10.0, false),
+            scored(1, 0.5, 5.0, false),
+            scored(2, 0.3, 2.0, true),
+        ];
+        let first = Some((0.4, 10.0));
+        let evidence: Vec<f64> = hits.iter().map(|r| lexical_evidence(r, first)).collect();
+        assert_eq!(
+            evidence,
+            [0.4, 0.2, 0.3],
+            "a fallback hit keeps its own confidence"
+        );
+        // Without a native hit (or with a zero score) every hit keeps its confidence.
+        assert_eq!(lexical_evidence(&hits[1], None), 0.5);
+        assert_eq!(lexical_evidence(&hits[1], Some((0.4, 0.0))), 0.5);
+    }
 }

@@ -196,6 +196,64 @@ impl Activations {
     }
 }
 
+/// Largest |x| at which [`erf`] is evaluated: erf(3.92) is 1 − 5 · 10⁻⁸, 1 in f32.
+const ERF_LIMIT: f32 = 3.92;
+/// `erf(x) ≈ x · P(x²) / Q(x²)` on [−3.92, 3.92], coefficients from the lowest power up:
+/// a rational least-squares fit made for faqd (worst error 7.6 · 10⁻⁷ in f32, against 1.2 ·
+/// 10⁻⁷ for the C library's `erff`). Every coefficient of Q is positive, so Q ≥ 1.
+const ERF_P: [f32; 6] = [
+    1.128_378_5,
+    0.372_522_68,
+    0.073_424_794,
+    0.010_573_647,
+    0.000_267_522_4,
+    -0.000_001_523_298,
+];
+const ERF_Q: [f32; 5] = [
+    1.0,
+    0.663_462_34,
+    0.186_275_38,
+    0.028_826_682,
+    0.002_489_407,
+];
+
+/// Returns `erf(x)` without a library call, so that a loop over it is vectorised.
+#[inline(always)]
+fn erf(x: f32) -> f32 {
+    let c = x.clamp(-ERF_LIMIT, ERF_LIMIT);
+    let z = c * c;
+    let p = ERF_P.iter().rev().fold(0.0, |acc, &c| acc * z + c);
+    let q = ERF_Q.iter().rev().fold(0.0, |acc, &c| acc * z + c);
+    // ±1 exactly beyond the fit (a select, not a branch, once vectorised).
+    if c == x {
+        c * p / q
+    } else {
+        x.signum()
+    }
+}
+
+/// Applies GELU, the exact form `x · (1 + erf(x / √2)) / 2`, in place: eight values at a time
+/// with AVX2 where the CPU has it (the C library's `erff`, one call per value, took 17 % of a
+/// short question's forward pass).
+pub fn gelu(values: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2() {
+            // SAFETY: the CPU has AVX2 and FMA (checked above).
+            unsafe { avx2::gelu(values) };
+            return;
+        }
+    }
+    gelu_portable(values);
+}
+
+#[inline(always)]
+fn gelu_portable(values: &mut [f32]) {
+    for v in values {
+        *v = 0.5 * *v * (1.0 + erf(*v * std::f32::consts::FRAC_1_SQRT_2));
+    }
+}
+
 /// Unpacks rows of nibble blocks into one byte (0..=15) per weight, in weight order.
 fn unpack(nibbles: &[u8], out: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
@@ -373,6 +431,12 @@ mod avx2 {
         acc.map(|v| unsafe { sum8(v) })
     }
 
+    /// [`super::gelu_portable`] compiled for AVX2, which vectorises its loop.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn gelu(values: &mut [f32]) {
+        super::gelu_portable(values);
+    }
+
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn unpack(nibbles: &[u8], out: &mut [u8]) {
         assert!(out.len() >= nibbles.len() * 2);
@@ -517,5 +581,39 @@ mod tests {
     fn rejects_a_matrix_of_the_wrong_size() {
         assert!(Q4Matrix::from_q4_0(&[0; 18], 1, 33).is_none());
         assert!(Q4Matrix::from_q4_0(&[0; 17], 1, 32).is_none());
+    }
+
+    extern "C" {
+        /// The C library's erf, in f64: the reference.
+        fn erf(x: f64) -> f64;
+    }
+
+    #[test]
+    fn gelu_matches_the_exact_form() {
+        // Every 1/1000 from −6 to 6, through both paths (an odd length, so the vector loop's
+        // tail runs too).
+        let xs: Vec<f32> = (-6000..=6000).map(|i| i as f32 / 1000.0).collect();
+        let mut fast = xs.clone();
+        gelu(&mut fast);
+        let mut portable = xs.clone();
+        gelu_portable(&mut portable);
+        for ((&x, &f), &p) in xs.iter().zip(&fast).zip(&portable) {
+            let x64 = f64::from(x);
+            // SAFETY: erf is a pure function of its argument.
+            let exact = 0.5 * x64 * (1.0 + unsafe { erf(x64 / std::f64::consts::SQRT_2) });
+            let bound = 2e-6 * x64.abs().max(1.0);
+            assert!(
+                (f64::from(f) - exact).abs() <= bound,
+                "gelu({x}) = {f}, not {exact}"
+            );
+            assert!(
+                (f64::from(p) - exact).abs() <= bound,
+                "gelu({x}) = {p}, not {exact}"
+            );
+        }
+        // The saturated ends: x itself above, 0 below.
+        let mut ends = [-30.0f32, 30.0];
+        gelu(&mut ends);
+        assert_eq!(ends, [0.0, 30.0]);
     }
 }
