@@ -154,31 +154,23 @@ impl Activations {
     pub fn quantize(x: &[f32], cols: usize) -> Activations {
         assert!(cols.is_multiple_of(BLOCK) && x.len().is_multiple_of(cols));
         let blocks = x.len() / BLOCK;
-        let mut quants = vec![0i8; x.len()];
-        let mut scales = Vec::with_capacity(blocks);
-        let mut offsets = Vec::with_capacity(blocks);
-        for (block, q) in x.chunks_exact(BLOCK).zip(quants.chunks_exact_mut(BLOCK)) {
-            let max = block.iter().fold(0f32, |m, v| m.max(v.abs()));
-            let scale = max / 127.0;
-            let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
-            let mut sum = 0i32;
-            for (q, v) in q.iter_mut().zip(block) {
-                // Rounds to nearest (ties to even) by adding and taking away 1.5 × 2^23, for
-                // |v| ≤ 127: `f32::round` is a libm call per value.
-                let n = ((v * inverse + ROUNDING) - ROUNDING) as i32;
-                sum += n;
-                *q = n as i8;
-            }
-            scales.push(scale);
-            offsets.push(8 * sum);
-        }
-        Activations {
+        let mut a = Activations {
             tokens: x.len() / cols,
             cols,
-            quants,
-            scales,
-            offsets,
+            quants: vec![0i8; x.len()],
+            scales: vec![0f32; blocks],
+            offsets: vec![0i32; blocks],
+        };
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx2() {
+                // SAFETY: the CPU has AVX2 and FMA (checked above).
+                unsafe { avx2::quantize_blocks(x, &mut a) };
+                return a;
+            }
         }
+        quantize_blocks(x, &mut a);
+        a
     }
 
     /// Tokens (rows).
@@ -193,6 +185,26 @@ impl Activations {
             scales: &self.scales[t * nb..(t + 1) * nb],
             offsets: &self.offsets[t * nb..(t + 1) * nb],
         }
+    }
+}
+
+/// Fills `a`'s quantised values, scales and offsets from `x` (see [`Activations::quantize`]).
+fn quantize_blocks(x: &[f32], a: &mut Activations) {
+    let blocks = x.chunks_exact(BLOCK).zip(a.quants.chunks_exact_mut(BLOCK));
+    for ((block, q), (scale, offset)) in blocks.zip(a.scales.iter_mut().zip(&mut a.offsets)) {
+        let max = block.iter().fold(0f32, |m, v| m.max(v.abs()));
+        *scale = max / 127.0;
+        let inverse = if *scale > 0.0 { 1.0 / *scale } else { 0.0 };
+        let mut sum = 0i32;
+        for (q, v) in q.iter_mut().zip(block) {
+            // Rounds to nearest (ties to even) by adding and taking away 1.5 × 2^23, for
+            // |v| ≤ 127: `f32::round` is a libm call per value.
+            let n = ((v * inverse + ROUNDING) - ROUNDING) as i32;
+            sum += n;
+            *q = n as i8;
+        }
+        // The nibbles' offset of 8, taken off each block's integer dot product.
+        *offset = 8 * sum;
     }
 }
 
@@ -431,6 +443,47 @@ mod avx2 {
         acc.map(|v| unsafe { sum8(v) })
     }
 
+    /// [`super::quantize_blocks`] with AVX2: a block is four vectors; `cvtps_epi32` rounds to
+    /// nearest, ties to even, as the portable form does.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn quantize_blocks(x: &[f32], a: &mut super::Activations) {
+        assert!(x.len() == a.quants.len() && a.scales.len() * BLOCK == x.len());
+        let sign = _mm256_set1_ps(-0.0);
+        // packs_epi32 and packs_epi16 interleave the 128-bit lanes: this puts them back.
+        let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        for b in 0..a.scales.len() {
+            // SAFETY: block b's 32 values lie inside `x` and `a.quants` (checked above).
+            unsafe {
+                let p = x.as_ptr().add(b * BLOCK);
+                let v = [0, 8, 16, 24].map(|i| _mm256_loadu_ps(p.add(i)));
+                let m = v.map(|v| _mm256_andnot_ps(sign, v));
+                let m = _mm256_max_ps(_mm256_max_ps(m[0], m[1]), _mm256_max_ps(m[2], m[3]));
+                let m = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+                let m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+                let max = _mm_cvtss_f32(_mm_max_ss(m, _mm_shuffle_ps(m, m, 1)));
+                let scale = max / 127.0;
+                let inverse = _mm256_set1_ps(if scale > 0.0 { 1.0 / scale } else { 0.0 });
+                let n = v.map(|v| _mm256_cvtps_epi32(_mm256_mul_ps(v, inverse)));
+                let bytes = _mm256_packs_epi16(
+                    _mm256_packs_epi32(n[0], n[1]),
+                    _mm256_packs_epi32(n[2], n[3]),
+                );
+                let bytes = _mm256_permutevar8x32_epi32(bytes, order);
+                _mm256_storeu_si256(a.quants.as_mut_ptr().add(b * BLOCK).cast(), bytes);
+                let sum =
+                    _mm256_add_epi32(_mm256_add_epi32(n[0], n[1]), _mm256_add_epi32(n[2], n[3]));
+                let sum = _mm_add_epi32(
+                    _mm256_castsi256_si128(sum),
+                    _mm256_extracti128_si256(sum, 1),
+                );
+                let sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, 0b01_00_11_10));
+                let sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, 0b10_11_00_01));
+                a.scales[b] = scale;
+                a.offsets[b] = 8 * _mm_cvtsi128_si32(sum);
+            }
+        }
+    }
+
     /// [`super::gelu_portable`] compiled for AVX2, which vectorises its loop.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn gelu(values: &mut [f32]) {
@@ -552,7 +605,15 @@ mod tests {
         let (rows, cols) = (ROWS, 128);
         let bytes = q4_0(&noise(rows * cols, 4));
         let m = Q4Matrix::from_q4_0(&bytes, rows, cols).unwrap();
-        let x = Activations::quantize(&noise(cols, 5), cols);
+        let values = noise(cols, 5);
+        let x = Activations::quantize(&values, cols);
+        let mut portable = Activations::quantize(&values, cols);
+        portable.quants.fill(0);
+        quantize_blocks(&values, &mut portable);
+        assert_eq!(
+            (&x.quants, &x.scales, &x.offsets),
+            (&portable.quants, &portable.scales, &portable.offsets)
+        );
         let mut unpacked = vec![0u8; rows * cols];
         unpack(&m.nibbles, &mut unpacked);
         let mut portable = vec![0u8; rows * cols];
