@@ -47,7 +47,8 @@ pub struct ServeArgs {
     #[arg(long, env = "FAQD_MAX_CONCURRENT")]
     pub max_concurrent: Option<usize>,
     /// Calls that may wait for a free slot; beyond them calls get RESOURCE_EXHAUSTED at once
-    /// (default: 32 per core).
+    /// (default: 32 per core; 4 per core with the sentence encoder, whose searches take
+    /// milliseconds).
     #[arg(long, env = "FAQD_MAX_QUEUED")]
     pub max_queued: Option<usize>,
     /// Longest time a call may take, in seconds, when the client's deadline is not sooner
@@ -177,8 +178,11 @@ fn config(a: &ServeArgs) -> anyhow::Result<crate::server::ServeConfig> {
 }
 
 pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
-    let config = config(&a)?;
+    let mut config = config(&a)?;
     let engine = Arc::new(super::open_engine(&a.location, &a.engine)?);
+    if a.max_queued.is_none() && engine.encoder().is_some() {
+        config.limits.queued = crate::server::Limits::from_cores_with_encoder().queued;
+    }
     if a.repoint_current {
         repoint_current(&engine)?;
     }
@@ -220,6 +224,8 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             articles = g.article_count(),
             admin = config.admin_token.is_some(),
             tls = config.tls.is_some(),
+            concurrent = config.limits.concurrent,
+            queued = config.limits.queued,
             "faqd serving gRPC (faq.v1.FaqService, health, reflection)"
         );
         tokio::spawn(reload_on_change(engine.clone(), config.metrics.clone()));

@@ -20,16 +20,34 @@ pub struct Limits {
     pub request_timeout: Option<Duration>,
 }
 
+/// Calls waiting per core by default: a lexical search costs tens to hundreds of
+/// microseconds, so a full queue waits a few milliseconds, not seconds.
+pub const QUEUED_PER_CORE: usize = 32;
+/// Calls waiting per core by default with the sentence encoder: a search then costs 6 to 15
+/// ms of a core, so 32 per core would be half a second of waiting (measured: accepted calls'
+/// p50 480 ms at an offered 200 requests/s on two cores); 4 keep a full queue's wait near
+/// 50 ms.
+pub const QUEUED_PER_CORE_WITH_ENCODER: usize = 4;
+
 impl Limits {
-    /// Defaults from the machine: one running call per core, and 32 waiting per core (a
-    /// search costs tens to hundreds of microseconds, so a full queue waits a few
-    /// milliseconds, not seconds).
+    /// Defaults from the machine: one running call per core, and [`QUEUED_PER_CORE`] waiting
+    /// per core.
     pub fn from_cores() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Limits {
             concurrent: cores,
-            queued: cores * 32,
+            queued: cores * QUEUED_PER_CORE,
             request_timeout: Some(Duration::from_secs(10)),
+        }
+    }
+
+    /// [`Limits::from_cores`] for a server that searches with the sentence encoder:
+    /// [`QUEUED_PER_CORE_WITH_ENCODER`] waiting per core.
+    pub fn from_cores_with_encoder() -> Self {
+        let l = Limits::from_cores();
+        Limits {
+            queued: l.concurrent * QUEUED_PER_CORE_WITH_ENCODER,
+            ..l
         }
     }
 }

@@ -110,6 +110,8 @@ fn a_build_killed_mid_way_leaves_the_served_generation_intact_and_the_next_run_s
 struct Server {
     child: Child,
     addr: SocketAddr,
+    /// The log line that gave the address (the start line, with the limits in force).
+    started: String,
 }
 
 impl Drop for Server {
@@ -147,16 +149,47 @@ fn serve(root: &Path, extra: &[&str]) -> Server {
                     .find_map(|w| w.strip_prefix("addr="))
                     .and_then(|a| a.parse::<SocketAddr>().ok())
                 {
-                    let _ = tx.send(addr);
+                    let _ = tx.send((addr, line.clone()));
                     sent = true;
                 }
             }
         }
     });
-    let addr = rx
+    let (addr, started) = rx
         .recv_timeout(Duration::from_secs(120))
         .expect("faqd serve logged its address");
-    Server { child, addr }
+    Server {
+        child,
+        addr,
+        started,
+    }
+}
+
+/// Returns the number after `name=` in a log line.
+fn logged(line: &str, name: &str) -> usize {
+    let prefix = format!("{name}=");
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(prefix.as_str()))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {line:?}"))
+}
+
+#[test]
+fn the_default_queue_is_shorter_with_the_sentence_encoder() {
+    let dir = tempdir();
+    let root = dir.path().join("index");
+    assert_eq!(index(&root, &fixture("small.jsonl")).status.code(), Some(0));
+    let model = crate::common::model_path();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let lexical = serve(&root, &["--no-model"]);
+    assert_eq!(logged(&lexical.started, "concurrent"), cores);
+    assert_eq!(logged(&lexical.started, "queued"), cores * 32);
+    drop(lexical);
+    let hybrid = serve(&root, &["--model", path(&model)]);
+    assert_eq!(logged(&hybrid.started, "queued"), cores * 4);
+    drop(hybrid);
+    let chosen = serve(&root, &["--model", path(&model), "--max-queued", "5"]);
+    assert_eq!(logged(&chosen.started, "queued"), 5);
 }
 
 async fn generation_and_top(addr: SocketAddr, q: &str) -> (u64, String) {
