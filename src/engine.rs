@@ -126,7 +126,8 @@ pub struct GroupHit {
     pub candidate_only: bool,
     /// Set when the hit comes from the cross-language fallback.
     pub fallback: Option<Fallback>,
-    /// Its lexical confidence (0 when only its vectors found it).
+    /// Its lexical evidence: with hybrid ranking see [`hybrid`]'s, else its lexical
+    /// confidence (0 when only its vectors found it).
     pub lexical: f64,
     /// Its semantic evidence (0 to 1), when the encoder ranked the search.
     pub semantic: Option<f64>,
@@ -236,7 +237,7 @@ impl Engine {
     }
 
     /// Ranks with the sentence encoder too (`None`: lexically, for `reason`). Embeds the served
-    /// generation's titles and questions that its vectors file lacks; returns how.
+    /// generation's titles, questions and answers that its vectors file lacks; returns how.
     pub fn with_encoder(
         mut self,
         encoder: Option<(Arc<Encoder>, String)>,

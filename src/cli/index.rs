@@ -71,7 +71,7 @@ pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
     }
 }
 
-/// Embeds the new generation's titles and questions with the sentence encoder, when one is
+/// Embeds the new generation's titles, questions and answers with the sentence encoder, when one is
 /// installed, so that servers find its vectors ready (texts of earlier generations are
 /// reused).
 fn embed(a: &IndexArgs, generation: u64) -> anyhow::Result<()> {

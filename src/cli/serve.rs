@@ -47,8 +47,8 @@ pub struct ServeArgs {
     #[arg(long, env = "FAQD_MAX_CONCURRENT")]
     pub max_concurrent: Option<usize>,
     /// Calls that may wait for a free slot; beyond them calls get RESOURCE_EXHAUSTED at once
-    /// (default: 32 per core; 4 per core with the sentence encoder, whose searches take
-    /// milliseconds).
+    /// (default: 32 per core; with the sentence encoder, whose searches take milliseconds, 4
+    /// per running call).
     #[arg(long, env = "FAQD_MAX_QUEUED")]
     pub max_queued: Option<usize>,
     /// Longest time a call may take, in seconds, when the client's deadline is not sooner
@@ -181,7 +181,8 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
     let mut config = config(&a)?;
     let engine = Arc::new(super::open_engine(&a.location, &a.engine)?);
     if a.max_queued.is_none() && engine.encoder().is_some() {
-        config.limits.queued = crate::server::Limits::from_cores_with_encoder().queued;
+        config.limits.queued =
+            config.limits.concurrent * crate::server::limits::QUEUED_PER_CORE_WITH_ENCODER;
     }
     if a.repoint_current {
         repoint_current(&engine)?;

@@ -1,18 +1,19 @@
 //! Hybrid ranking: the lexical hits (with the glossary fallback) and the sentence vectors'
 //! nearest articles, fused into one ranking with one confidence.
 //!
-//! - *Semantic evidence* of an article group is the highest cosine between the query's vector
-//!   and the vectors of the group's titles and questions, in every language (so an article
-//!   that exists only in another language is found). Cosines of this encoder are high even for
-//!   unrelated texts (about 0.7 to 0.8) and their level moves with the query, so the evidence
-//!   is measured from the query's own background, its mean cosine over every group, or
-//!   [`FLOOR`] when that is lower (a question from another domain is far from every
-//!   article, and its best match is no closer):
-//!   `semantic = clamp((cos − max(mean, FLOOR)) / SPREAD, 0, 1)`, per language of the
-//!   texts (see [`similarities`]).
+//! - *Semantic evidence* of an article group comes from the cosines between the query's vector
+//!   and the vectors of the group's titles, questions and answers, in every language (so an
+//!   article that exists only in another language is found). Cosines of this encoder are high
+//!   even for unrelated texts (about 0.7 to 0.8) and their level moves with the query, so the
+//!   evidence is measured from the query's own background per channel (a language's titles
+//!   and questions, a language's answers): the mean over the groups of their best cosine in
+//!   the channel, or [`FLOOR`] when that is lower (a question from another domain is far from
+//!   every article, and its best match is no closer):
+//!   `semantic = clamp((cos − max(mean, FLOOR)) / SPREAD, 0, 1)`, the group's best channel
+//!   (see [`similarities`]).
 //! - *Lexical evidence* keeps the lexical order: the first native hit's confidence times the
-//!   group's score relative to the first's (0 when it has no hit); a glossary fallback hit's
-//!   own confidence.
+//!   group's score relative to that hit's, never above an earlier native hit's evidence (0
+//!   when it has no hit); a glossary fallback hit's own confidence (see [`lexical_evidence`]).
 //! - `confidence = LEXICAL_WEIGHT × lexical + (1 − LEXICAL_WEIGHT) × semantic`; hits are
 //!   ordered by it, and the first one is an answer when it reaches [`DEFAULT_THRESHOLD`].
 //!
@@ -146,17 +147,29 @@ pub struct Shown {
     pub snippets: bool,
 }
 
-/// Returns a lexical hit's evidence: for a native hit, the confidence of the first native hit
-/// (`first`: its confidence and score, the best lexical score) times the hit's score relative to that one, so that the evidence
-/// keeps the lexical order (a hit's own confidence measures how well the query is covered,
-/// which can be higher for a hit the scores put second); a fallback hit's own confidence.
-fn lexical_evidence(r: &Ranked, first: Option<(f64, f32)>) -> f64 {
-    match first {
-        Some((confidence, score)) if r.fallback.is_none() && score > 0.0 => {
-            confidence * f64::from((r.hit.score / score).clamp(0.0, 1.0))
-        }
-        _ => r.hit.confidence,
-    }
+/// Returns the lexical evidence of each hit of `lexical` (in its order). A native hit's is
+/// the confidence of the first native hit times the hit's score relative to that hit's, and
+/// never above an earlier native hit's evidence: the evidence keeps the order of the list (a
+/// hit's own confidence measures how much of the query it covers, and can be higher for a hit
+/// the scores put second). A glossary fallback hit keeps its own confidence.
+fn lexical_evidence(lexical: &[Ranked]) -> Vec<f64> {
+    let first = lexical
+        .iter()
+        .find(|r| r.fallback.is_none())
+        .map(|r| &r.hit);
+    let mut ceiling = f64::INFINITY;
+    lexical
+        .iter()
+        .map(|r| match first {
+            Some(first) if r.fallback.is_none() && first.score > 0.0 => {
+                let ratio = f64::from(r.hit.score / first.score);
+                let e = (first.confidence * ratio.clamp(0.0, 1.0)).min(ceiling);
+                ceiling = e;
+                e
+            }
+            _ => r.hit.confidence,
+        })
+        .collect()
 }
 
 /// Fuses lexical hits (already merged with the glossary fallback) with the semantic
@@ -172,14 +185,11 @@ pub fn fuse(
     let groups = gen.groups.len();
     let mut lexical_conf = vec![0f64; groups];
     let mut from_lexical: Vec<Option<Ranked>> = (0..groups).map(|_| None).collect();
-    let first = lexical
-        .iter()
-        .find(|r| r.fallback.is_none())
-        .map(|r| (r.hit.confidence, r.hit.score));
-    for r in lexical {
+    let evidence = lexical_evidence(&lexical);
+    for (r, e) in lexical.into_iter().zip(evidence) {
         let g = r.hit.group as usize;
         if from_lexical[g].is_none() {
-            lexical_conf[g] = lexical_evidence(&r, first);
+            lexical_conf[g] = e;
             from_lexical[g] = Some(r);
         }
     }
@@ -265,23 +275,26 @@ mod tests {
     }
 
     #[test]
-    fn lexical_evidence_keeps_the_lexical_order() {
-        // The second hit by score covers the query better (confidence 0.5 against 0.4) but
-        // its evidence stays under the first's: 0.4 × 5 / 10.
+    fn lexical_evidence_keeps_the_order_of_the_list() {
+        // A fallback hit first keeps its confidence; the first native hit (score 10) is the
+        // reference; the next covers the query better (0.5 against 0.4) but gets 0.4 × 5 / 10.
         let hits = [
+            scored(7, 0.3, 2.0, true),
             scored(0, 0.4, 10.0, false),
             scored(1, 0.5, 5.0, false),
-            scored(2, 0.3, 2.0, true),
         ];
-        let first = Some((0.4, 10.0));
-        let evidence: Vec<f64> = hits.iter().map(|r| lexical_evidence(r, first)).collect();
-        assert_eq!(
-            evidence,
-            [0.4, 0.2, 0.3],
-            "a fallback hit keeps its own confidence"
-        );
-        // Without a native hit (or with a zero score) every hit keeps its confidence.
-        assert_eq!(lexical_evidence(&hits[1], None), 0.5);
-        assert_eq!(lexical_evidence(&hits[1], Some((0.4, 0.0))), 0.5);
+        assert_eq!(lexical_evidence(&hits), [0.3, 0.4, 0.2]);
+        // Native hits moved ahead of a higher-scoring one (the glossary fallback puts the
+        // articles that name every concept first) keep their places: the later hit gets no
+        // more than the earlier one, although its score is higher.
+        let moved = [
+            scored(2, 0.6, 4.0, false),
+            scored(3, 0.9, 8.0, false),
+            scored(4, 0.2, 2.0, false),
+        ];
+        assert_eq!(lexical_evidence(&moved), [0.6, 0.6, 0.3]);
+        // Without a positive score every hit keeps its confidence.
+        let unscored = [scored(5, 0.4, 0.0, false), scored(6, 0.5, 0.0, false)];
+        assert_eq!(lexical_evidence(&unscored), [0.4, 0.5]);
     }
 }

@@ -23,10 +23,10 @@ pub struct Limits {
 /// Calls waiting per core by default: a lexical search costs tens to hundreds of
 /// microseconds, so a full queue waits a few milliseconds, not seconds.
 pub const QUEUED_PER_CORE: usize = 32;
-/// Calls waiting per core by default with the sentence encoder: a search then costs 6 to 15
-/// ms of a core, so 32 per core would be half a second of waiting (measured: accepted calls'
-/// p50 480 ms at an offered 200 requests/s on two cores); 4 keep a full queue's wait near
-/// 50 ms.
+/// Calls waiting per running call by default with the sentence encoder (`faqd serve`): a
+/// search then costs 6 to 15 ms of a core, so 32 per core was half a second of waiting
+/// (accepted calls' p50 480 ms at an offered 200 requests/s on two cores); 4 keep a full
+/// queue's wait to tens of milliseconds.
 pub const QUEUED_PER_CORE_WITH_ENCODER: usize = 4;
 
 impl Limits {
@@ -38,16 +38,6 @@ impl Limits {
             concurrent: cores,
             queued: cores * QUEUED_PER_CORE,
             request_timeout: Some(Duration::from_secs(10)),
-        }
-    }
-
-    /// [`Limits::from_cores`] for a server that searches with the sentence encoder:
-    /// [`QUEUED_PER_CORE_WITH_ENCODER`] waiting per core.
-    pub fn from_cores_with_encoder() -> Self {
-        let l = Limits::from_cores();
-        Limits {
-            queued: l.concurrent * QUEUED_PER_CORE_WITH_ENCODER,
-            ..l
         }
     }
 }

@@ -189,12 +189,13 @@ impl Activations {
 }
 
 /// Fills `a`'s quantised values, scales and offsets from `x` (see [`Activations::quantize`]).
+/// The values must be finite (activations are); the AVX2 path gives the same bytes for them.
 fn quantize_blocks(x: &[f32], a: &mut Activations) {
     let blocks = x.chunks_exact(BLOCK).zip(a.quants.chunks_exact_mut(BLOCK));
     for ((block, q), (scale, offset)) in blocks.zip(a.scales.iter_mut().zip(&mut a.offsets)) {
         let max = block.iter().fold(0f32, |m, v| m.max(v.abs()));
         *scale = max / 127.0;
-        let inverse = if *scale > 0.0 { 1.0 / *scale } else { 0.0 };
+        let inverse = inverse_of(*scale);
         let mut sum = 0i32;
         for (q, v) in q.iter_mut().zip(block) {
             // Rounds to nearest (ties to even) by adding and taking away 1.5 × 2^23, for
@@ -208,11 +209,23 @@ fn quantize_blocks(x: &[f32], a: &mut Activations) {
     }
 }
 
-/// Largest |x| at which [`erf`] is evaluated: erf(3.92) is 1 − 5 · 10⁻⁸, 1 in f32.
+/// Returns `1 / scale`, or 0 for a block of zeros (or of values so small that the inverse
+/// would overflow).
+fn inverse_of(scale: f32) -> f32 {
+    let inverse = 1.0 / scale;
+    if scale > 0.0 && inverse.is_finite() {
+        inverse
+    } else {
+        0.0
+    }
+}
+
+/// Largest |x| at which [`erf`] is evaluated: erf(3.92) is 1 − 3 · 10⁻⁸, 1 in f32.
 const ERF_LIMIT: f32 = 3.92;
 /// `erf(x) ≈ x · P(x²) / Q(x²)` on [−3.92, 3.92], coefficients from the lowest power up:
-/// a rational least-squares fit made for faqd (worst error 7.6 · 10⁻⁷ in f32, against 1.2 ·
-/// 10⁻⁷ for the C library's `erff`). Every coefficient of Q is positive, so Q ≥ 1.
+/// a rational least-squares fit made for faqd (worst error 9.1 · 10⁻⁷ evaluated in f32,
+/// against about 10⁻⁷ for the C library's `erff`). Every coefficient of Q is positive, so
+/// Q ≥ 1.
 const ERF_P: [f32; 6] = [
     1.128_378_5,
     0.372_522_68,
@@ -236,9 +249,10 @@ fn erf(x: f32) -> f32 {
     let z = c * c;
     let p = ERF_P.iter().rev().fold(0.0, |acc, &c| acc * z + c);
     let q = ERF_Q.iter().rev().fold(0.0, |acc, &c| acc * z + c);
-    // ±1 exactly beyond the fit (a select, not a branch, once vectorised).
+    // Never beyond ±1 (the fit overshoots by up to 8 · 10⁻⁷ near 3.8), and ±1 exactly beyond
+    // its range (selects, not branches, once vectorised).
     if c == x {
-        c * p / q
+        (c * p / q).clamp(-1.0, 1.0)
     } else {
         x.signum()
     }
@@ -462,7 +476,7 @@ mod avx2 {
                 let m = _mm_max_ps(m, _mm_movehl_ps(m, m));
                 let max = _mm_cvtss_f32(_mm_max_ss(m, _mm_shuffle_ps(m, m, 1)));
                 let scale = max / 127.0;
-                let inverse = _mm256_set1_ps(if scale > 0.0 { 1.0 / scale } else { 0.0 });
+                let inverse = _mm256_set1_ps(super::inverse_of(scale));
                 let n = v.map(|v| _mm256_cvtps_epi32(_mm256_mul_ps(v, inverse)));
                 let bytes = _mm256_packs_epi16(
                     _mm256_packs_epi32(n[0], n[1]),
@@ -605,15 +619,31 @@ mod tests {
         let (rows, cols) = (ROWS, 128);
         let bytes = q4_0(&noise(rows * cols, 4));
         let m = Q4Matrix::from_q4_0(&bytes, rows, cols).unwrap();
-        let values = noise(cols, 5);
-        let x = Activations::quantize(&values, cols);
+        let x = Activations::quantize(&noise(cols, 5), cols);
+        // Noise, a block of zeros, and a block whose largest magnitude is 127 (so values are
+        // their own steps) with ties to round to even.
+        let mut values = noise(cols, 5);
+        values[32..64].fill(0.0);
+        let ties = [0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 126.5, -127.0];
+        for (v, t) in values[64..96].iter_mut().zip(ties.iter().cycle()) {
+            *v = *t;
+        }
         let mut portable = Activations::quantize(&values, cols);
         portable.quants.fill(0);
         quantize_blocks(&values, &mut portable);
-        assert_eq!(
-            (&x.quants, &x.scales, &x.offsets),
-            (&portable.quants, &portable.scales, &portable.offsets)
-        );
+        assert_eq!(&portable.quants[64..72], &[0, 0, 2, -2, 2, -2, 126, -127]);
+        assert_eq!(&portable.quants[32..64], &[0; 32]);
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2() {
+            let mut simd = Activations::quantize(&values, cols);
+            simd.quants.fill(0);
+            // SAFETY: the CPU has AVX2 and FMA.
+            unsafe { avx2::quantize_blocks(&values, &mut simd) };
+            assert_eq!(
+                (&simd.quants, &simd.scales, &simd.offsets),
+                (&portable.quants, &portable.scales, &portable.offsets)
+            );
+        }
         let mut unpacked = vec![0u8; rows * cols];
         unpack(&m.nibbles, &mut unpacked);
         let mut portable = vec![0u8; rows * cols];
