@@ -182,7 +182,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
     let engine = Arc::new(super::open_engine(&a.location, &a.engine)?);
     if a.max_queued.is_none() && engine.encoder().is_some() {
         config.limits.queued =
-            config.limits.concurrent * crate::server::limits::QUEUED_PER_CORE_WITH_ENCODER;
+            config.limits.concurrent * crate::server::limits::QUEUED_PER_SLOT_WITH_ENCODER;
     }
     if a.repoint_current {
         repoint_current(&engine)?;

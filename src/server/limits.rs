@@ -27,7 +27,7 @@ pub const QUEUED_PER_CORE: usize = 32;
 /// search then costs 6 to 15 ms of a core, so 32 per core was half a second of waiting
 /// (accepted calls' p50 480 ms at an offered 200 requests/s on two cores); 4 keep a full
 /// queue's wait to tens of milliseconds.
-pub const QUEUED_PER_CORE_WITH_ENCODER: usize = 4;
+pub const QUEUED_PER_SLOT_WITH_ENCODER: usize = 4;
 
 impl Limits {
     /// Defaults from the machine: one running call per core, and [`QUEUED_PER_CORE`] waiting
