@@ -144,10 +144,7 @@ fn serve(root: &Path, extra: &[&str]) -> Server {
         // Keep reading so the server never blocks on a full pipe.
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if !sent {
-                if let Some(addr) = line
-                    .split_whitespace()
-                    .find_map(|w| w.strip_prefix("addr="))
-                    .and_then(|a| a.parse::<SocketAddr>().ok())
+                if let Some(addr) = field(&line, "addr").and_then(|a| a.parse::<SocketAddr>().ok())
                 {
                     let _ = tx.send((addr, line.clone()));
                     sent = true;
@@ -165,11 +162,15 @@ fn serve(root: &Path, extra: &[&str]) -> Server {
     }
 }
 
-/// Returns the number after `name=` in a log line.
-fn logged(line: &str, name: &str) -> usize {
-    let prefix = format!("{name}=");
+/// Returns the value of a `name=value` field of a log line.
+fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
     line.split_whitespace()
-        .find_map(|w| w.strip_prefix(prefix.as_str()))
+        .find_map(|w| w.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// Returns the number of a `name=number` field of a log line.
+fn logged(line: &str, name: &str) -> usize {
+    field(line, name)
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no {name} in {line:?}"))
 }
