@@ -4,23 +4,32 @@
 //! the block's share of the dot product is `dw · da · (Σ n·q − 8 · Σ q)`.
 //!
 //! Why not candle's 4-bit product: it makes one dot-product call per weight row and token, so
-//! each row's nibbles are unpacked again for every token. Why not the weights expanded to f32
-//! (the previous form): 85 MB of weights streamed from memory for every question, which was
-//! most of a short question's time. Here eight rows at a time are unpacked into a buffer that
-//! stays in the L1 cache and are multiplied with every token before the next rows: 12 MB of
-//! weights read per forward pass, and the unpacking paid once per row, not per token.
+//! each row's nibbles are unpacked again for every token. Why not the weights expanded to f32:
+//! 85 MB of weights streamed from memory for every question. Here eight rows at a time are
+//! unpacked into a buffer that stays in the L1 cache and are multiplied with every token before
+//! the next rows: 12 MB of weights read per forward pass, and the unpacking paid once per row,
+//! not per token.
 //!
-//! On x86-64 the inner loop is `vpdpbusd` (unsigned nibbles × signed bytes, summed in fours)
-//! where the CPU has AVX-512 VNNI, else AVX2's `maddubs` and `madd`; other machines run the
-//! same integer arithmetic in plain Rust.
+//! The eight rows are interleaved four weights at a time (a 32-bit lane per row), so that one
+//! 256-bit product of the rows with a token's four bytes, broadcast, adds to all eight rows'
+//! sums at once: a block's eight sums come out in one vector, which is converted and scaled
+//! once, not once per row, and needs no horizontal sum. Four tokens share each load of the
+//! weights. On x86-64 the byte products are `vpdpbusd` (unsigned nibbles × signed bytes,
+//! summed in fours) where the CPU has AVX-512 VNNI, else AVX2's `maddubs` and `madd`; other
+//! machines run the same integer arithmetic in plain Rust.
 
 /// Weights per block.
 const BLOCK: usize = 32;
 /// Bytes of a file block: an f16 scale, then 16 bytes of nibbles.
 const FILE_BLOCK_BYTES: usize = 18;
-/// Weight rows unpacked and multiplied together: eight accumulators, so that the loop is not
-/// held up by the latency of each one's multiply-add.
+/// Weight rows unpacked and multiplied together: one 32-bit lane each.
 const ROWS: usize = 8;
+/// Adjacent weights of one row in a lane.
+const LANE: usize = 4;
+/// Bytes of a group's block unpacked: `BLOCK / LANE` chunks, each `ROWS` lanes.
+const GROUP_BLOCK: usize = ROWS * BLOCK;
+/// Tokens multiplied together with each load of the weights.
+const TILE: usize = 4;
 /// 1.5 × 2^23: added to and taken from a small f32, it leaves the nearest integer.
 const ROUNDING: f32 = 12_582_912.0;
 /// Widest input of a linear map.
@@ -33,12 +42,40 @@ const TOKENS_PER_TASK: usize = 32;
 pub struct Q4Matrix {
     rows: usize,
     cols: usize,
-    /// Per group, row and block, 16 bytes: byte `j` holds weight `j` (low nibble) and `j + 16`
-    /// (high nibble).
+    /// Per group and block, `GROUP_BLOCK / 2` bytes: byte `c · 32 + r · 4 + i` holds weight
+    /// `4c + i` of row `r` (low nibble) and weight `4c + i + 16` (high nibble), so that the
+    /// low nibbles are the unpacked block's first half and the high nibbles its second (see
+    /// [`unpack`]).
     nibbles: Vec<u8>,
     /// Per group, block and row: the block's scale (a group's rows side by side, so one
-    /// block's scales are read together).
+    /// block's scales are one vector).
     scales: Vec<f32>,
+}
+
+/// Which code multiplies: chosen once per product from what the CPU has.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kernel {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Vnni,
+}
+
+impl Kernel {
+    /// The fastest the CPU runs.
+    fn best() -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_vnni() {
+                return Kernel::Vnni;
+            }
+            if has_avx2() {
+                return Kernel::Avx2;
+            }
+        }
+        Kernel::Portable
+    }
 }
 
 impl Q4Matrix {
@@ -53,14 +90,19 @@ impl Q4Matrix {
         }
         let nb = cols / BLOCK;
         let groups = rows.div_ceil(ROWS);
-        let mut nibbles = vec![0u8; groups * ROWS * nb * 16];
-        let mut scales = vec![0f32; groups * ROWS * nb];
+        let mut nibbles = vec![0u8; groups * nb * GROUP_BLOCK / 2];
+        let mut scales = vec![0f32; groups * nb * ROWS];
         for (i, block) in bytes.chunks_exact(FILE_BLOCK_BYTES).enumerate() {
             let (row, b) = (i / nb, i % nb);
             let (g, r) = (row / ROWS, row % ROWS);
             scales[(g * nb + b) * ROWS + r] =
                 half::f16::from_le_bytes([block[0], block[1]]).to_f32();
-            nibbles[i * 16..(i + 1) * 16].copy_from_slice(&block[2..]);
+            // File byte j holds weights j and j + 16: byte i of chunk c is file byte 4c + i.
+            let out = (g * nb + b) * GROUP_BLOCK / 2;
+            for (c, four) in block[2..].chunks_exact(LANE).enumerate() {
+                let at = out + c * ROWS * LANE + r * LANE;
+                nibbles[at..at + LANE].copy_from_slice(four);
+            }
         }
         Some(Q4Matrix {
             rows,
@@ -78,11 +120,15 @@ impl Q4Matrix {
     /// Returns `x · Wᵀ + bias` for the quantised activations `x` (`[tokens, cols]`), as
     /// `[tokens, rows]`. Large products are split by tokens across rayon's threads.
     pub fn product(&self, x: &Activations, bias: &[f32]) -> Vec<f32> {
+        self.product_with(Kernel::best(), x, bias)
+    }
+
+    fn product_with(&self, kernel: Kernel, x: &Activations, bias: &[f32]) -> Vec<f32> {
         assert_eq!(x.cols, self.cols, "activation width");
         assert_eq!(bias.len(), self.rows, "bias length");
         let mut y = vec![0f32; x.tokens * self.rows];
         if x.tokens <= TOKENS_PER_TASK {
-            self.product_range(x, 0..x.tokens, bias, &mut y);
+            self.product_range(kernel, x, 0..x.tokens, bias, &mut y);
         } else {
             use rayon::prelude::*;
             y.par_chunks_mut(TOKENS_PER_TASK * self.rows)
@@ -90,7 +136,7 @@ impl Q4Matrix {
                 .for_each(|(i, out)| {
                     let start = i * TOKENS_PER_TASK;
                     let end = (start + TOKENS_PER_TASK).min(x.tokens);
-                    self.product_range(x, start..end, bias, out);
+                    self.product_range(kernel, x, start..end, bias, out);
                 });
         }
         y
@@ -99,30 +145,97 @@ impl Q4Matrix {
     /// Writes the rows of `y` (starting at token `tokens.start`) for `tokens`.
     fn product_range(
         &self,
+        kernel: Kernel,
         x: &Activations,
         tokens: std::ops::Range<usize>,
         bias: &[f32],
         y: &mut [f32],
     ) {
+        assert!(tokens.end <= x.tokens && y.len() >= tokens.len() * self.rows);
         let nb = self.cols / BLOCK;
-        let group_nibbles = ROWS * nb * 16;
-        let group_scales = ROWS * nb;
-        let mut unpacked = vec![0u8; ROWS * self.cols];
-        let mut products = vec![0f32; group_scales];
-        for (g, (nibbles, scales)) in self
+        let mut unpacked = vec![0u8; nb * GROUP_BLOCK];
+        let mut sums = [[0f32; ROWS]; TILE];
+        let groups = self
             .nibbles
-            .chunks_exact(group_nibbles)
-            .zip(self.scales.chunks_exact(group_scales))
-            .enumerate()
-        {
-            unpack(nibbles, &mut unpacked);
+            .chunks_exact(nb * GROUP_BLOCK / 2)
+            .zip(self.scales.chunks_exact(nb * ROWS));
+        for (g, (nibbles, scales)) in groups.enumerate() {
+            unpack(kernel, nibbles, &mut unpacked);
             let r0 = g * ROWS;
             let rows = ROWS.min(self.rows - r0);
-            for (i, t) in tokens.clone().enumerate() {
-                let dots = dot_rows(&unpacked, scales, x.token(t), &mut products);
-                let out = &mut y[i * self.rows + r0..i * self.rows + r0 + rows];
-                for ((o, d), b) in out.iter_mut().zip(dots).zip(&bias[r0..r0 + rows]) {
-                    *o = d + b;
+            let mut t = tokens.start;
+            while t < tokens.end {
+                let n = TILE.min(tokens.end - t);
+                let tile = Tile {
+                    weights: &unpacked,
+                    scales,
+                    x,
+                    first: t,
+                    tokens: n,
+                };
+                match kernel {
+                    Kernel::Portable => tile.portable(&mut sums),
+                    // SAFETY: `best` chose these kernels only where the CPU has their
+                    // features (the tests choose them the same way); `Tile::check` below
+                    // holds.
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Avx2 => unsafe { avx2::tile_maddubs(&tile, &mut sums) },
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Vnni => unsafe { avx2::tile_vnni(&tile, &mut sums) },
+                }
+                for (i, sums) in sums[..n].iter().enumerate() {
+                    let at = (t - tokens.start + i) * self.rows + r0;
+                    for ((o, s), b) in y[at..at + rows].iter_mut().zip(sums).zip(&bias[r0..]) {
+                        *o = s + b;
+                    }
+                }
+                t += n;
+            }
+        }
+    }
+}
+
+/// Up to [`TILE`] tokens, from `first`, times one group's unpacked rows.
+struct Tile<'a> {
+    /// The group's blocks unpacked ([`unpack`]'s layout).
+    weights: &'a [u8],
+    /// Per block and row: the weight scale.
+    scales: &'a [f32],
+    x: &'a Activations,
+    first: usize,
+    tokens: usize,
+}
+
+impl Tile<'_> {
+    /// Whether the slices hold what the SIMD kernels read without bounds checks.
+    fn check(&self) -> bool {
+        let nb = self.x.cols / BLOCK;
+        self.weights.len() == nb * GROUP_BLOCK
+            && self.scales.len() == nb * ROWS
+            && (1..=TILE).contains(&self.tokens)
+            && self.first + self.tokens <= self.x.tokens
+    }
+
+    /// Writes each token's dot products with the group's rows (without bias) to `sums`.
+    fn portable(&self, sums: &mut [[f32; ROWS]; TILE]) {
+        let nb = self.x.cols / BLOCK;
+        for (i, sums) in sums[..self.tokens].iter_mut().enumerate() {
+            let x = self.x.token(self.first + i);
+            *sums = [0.0; ROWS];
+            for b in 0..nb {
+                let block = &self.weights[b * GROUP_BLOCK..(b + 1) * GROUP_BLOCK];
+                let q = &x.quants[b * BLOCK..(b + 1) * BLOCK];
+                for (r, sum) in sums.iter_mut().enumerate() {
+                    let mut dot = -x.offsets[b];
+                    for (c, q) in q.chunks_exact(LANE).enumerate() {
+                        let w = &block[c * ROWS * LANE + r * LANE..][..LANE];
+                        dot += w
+                            .iter()
+                            .zip(q)
+                            .map(|(&w, &q)| w as i32 * q as i32)
+                            .sum::<i32>();
+                    }
+                    *sum += self.scales[b * ROWS + r] * x.scales[b] * dot as f32;
                 }
             }
         }
@@ -280,64 +393,26 @@ fn gelu_portable(values: &mut [f32]) {
     }
 }
 
-/// Unpacks rows of nibble blocks into one byte (0..=15) per weight, in weight order.
-fn unpack(nibbles: &[u8], out: &mut [u8]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if has_avx2() {
-            // SAFETY: the CPU has AVX2 (checked above).
-            unsafe { avx2::unpack(nibbles, out) };
-            return;
-        }
+/// Unpacks a group's blocks of nibbles into one byte (0..=15) per weight: per block, the low
+/// nibbles (the first half of the block's chunks), then the high ones (the second half).
+fn unpack(kernel: Kernel, nibbles: &[u8], out: &mut [u8]) {
+    assert_eq!(out.len(), nibbles.len() * 2);
+    match kernel {
+        Kernel::Portable => unpack_portable(nibbles, out),
+        // SAFETY: `best` chose these kernels only where the CPU has AVX2 (the tests choose
+        // them the same way); the lengths were checked above.
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 | Kernel::Vnni => unsafe { avx2::unpack(nibbles, out) },
     }
-    unpack_portable(nibbles, out);
 }
 
 fn unpack_portable(nibbles: &[u8], out: &mut [u8]) {
-    for (block, o) in nibbles.chunks_exact(16).zip(out.chunks_exact_mut(BLOCK)) {
-        let (low, high) = o.split_at_mut(16);
+    let blocks = nibbles.chunks_exact(GROUP_BLOCK / 2);
+    for (block, o) in blocks.zip(out.chunks_exact_mut(GROUP_BLOCK)) {
+        let (low, high) = o.split_at_mut(GROUP_BLOCK / 2);
         for ((l, h), b) in low.iter_mut().zip(high).zip(block) {
             *l = b & 0x0f;
             *h = b >> 4;
-        }
-    }
-}
-
-/// Returns the dot products of a group's unpacked weight rows (`ROWS × cols` bytes; scales
-/// per block and row) with one token, without bias.
-///
-/// `products` (one per block and row) is scratch space.
-fn dot_rows(weights: &[u8], scales: &[f32], x: Token, products: &mut [f32]) -> [f32; ROWS] {
-    let cols = x.quants.len();
-    assert!(weights.len() == ROWS * cols && scales.len() == ROWS * cols / BLOCK);
-    assert!(x.scales.len() == cols / BLOCK && x.offsets.len() == cols / BLOCK);
-    assert_eq!(products.len(), scales.len());
-    #[cfg(target_arch = "x86_64")]
-    {
-        if has_vnni() {
-            // SAFETY: the CPU has AVX2, FMA and AVX-512 VNNI with VL (checked above); the
-            // slices' lengths were checked above.
-            return unsafe { avx2::dot_rows_vnni(weights, scales, x, products) };
-        }
-        if has_avx2() {
-            // SAFETY: the CPU has AVX2 and FMA (checked above); the slices' lengths were
-            // checked above.
-            return unsafe { avx2::dot_rows(weights, scales, x, products) };
-        }
-    }
-    scale_products(scales, x.scales, products);
-    dot_rows_portable(weights, products, x)
-}
-
-/// Writes each block's weight scales times the token's (per block, `ROWS` values).
-fn scale_products(scales: &[f32], token: &[f32], products: &mut [f32]) {
-    for ((p, s), da) in products
-        .chunks_exact_mut(ROWS)
-        .zip(scales.chunks_exact(ROWS))
-        .zip(token)
-    {
-        for (p, s) in p.iter_mut().zip(s) {
-            *p = s * da;
         }
     }
 }
@@ -357,104 +432,125 @@ fn has_avx2() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
-fn dot_rows_portable(weights: &[u8], products: &[f32], x: Token) -> [f32; ROWS] {
-    let cols = x.quants.len();
-    let mut dots = [0f32; ROWS];
-    for (r, dot) in dots.iter_mut().enumerate() {
-        let row = &weights[r * cols..(r + 1) * cols];
-        for (b, (w, q)) in row
-            .chunks_exact(BLOCK)
-            .zip(x.quants.chunks_exact(BLOCK))
-            .enumerate()
-        {
-            let sum: i32 = w.iter().zip(q).map(|(&w, &q)| w as i32 * q as i32).sum();
-            *dot += products[b * ROWS + r] * (sum - x.offsets[b]) as f32;
-        }
-    }
-    dots
-}
-
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{Token, BLOCK, ROWS};
+    use super::{Tile, BLOCK, GROUP_BLOCK, LANE, ROWS, TILE};
     use std::arch::x86_64::*;
 
-    /// [`super::dot_rows`] with the scales' products given; the caller checks the slices'
-    /// lengths.
+    /// A group's unpacked block: one vector per chunk of four weights, the eight rows' lanes.
+    type Block = [__m256i; BLOCK / LANE];
+
+    /// [`Tile::portable`] with AVX2's `maddubs` (pairs of byte products summed into 16 bits:
+    /// eight chunks of at most 2 · 15 · 127 each stay below 2^15) and `madd` (pairs of those
+    /// into 32 bits).
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn dot_rows(
-        weights: &[u8],
-        scales: &[f32],
-        x: Token,
-        products: &mut [f32],
-    ) -> [f32; ROWS] {
+    pub(super) unsafe fn tile_maddubs(tile: &Tile, sums: &mut [[f32; ROWS]; TILE]) {
         let ones = _mm256_set1_epi16(1);
         // SAFETY: as the caller's.
         unsafe {
-            dot_rows_with(weights, scales, x, products, |w, a, start| {
-                _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(w, a), ones), start)
+            tile_with(tile, sums, |w, q, start| {
+                let mut s = _mm256_maddubs_epi16(w[0], broadcast(q, 0));
+                for (c, w) in w.iter().enumerate().skip(1) {
+                    s = _mm256_add_epi16(s, _mm256_maddubs_epi16(*w, broadcast(q, c)));
+                }
+                _mm256_add_epi32(_mm256_madd_epi16(s, ones), start)
             })
         }
     }
 
-    /// [`dot_rows`] with `vpdpbusd`.
+    /// [`Tile::portable`] with `vpdpbusd`, in two chains (even and odd chunks) so that each
+    /// waits on half as many.
     #[target_feature(enable = "avx2,fma,avx512vnni,avx512vl")]
-    pub(super) unsafe fn dot_rows_vnni(
-        weights: &[u8],
-        scales: &[f32],
-        x: Token,
-        products: &mut [f32],
-    ) -> [f32; ROWS] {
+    pub(super) unsafe fn tile_vnni(tile: &Tile, sums: &mut [[f32; ROWS]; TILE]) {
         // SAFETY: as the caller's.
         unsafe {
-            dot_rows_with(weights, scales, x, products, |w, a, start| {
-                _mm256_dpbusd_epi32(start, w, a)
+            tile_with(tile, sums, |w, q, start| {
+                let mut even = start;
+                let mut odd = _mm256_setzero_si256();
+                for (c, w) in w.chunks_exact(2).enumerate() {
+                    even = _mm256_dpbusd_epi32(even, w[0], broadcast(q, 2 * c));
+                    odd = _mm256_dpbusd_epi32(odd, w[1], broadcast(q, 2 * c + 1));
+                }
+                _mm256_add_epi32(even, odd)
             })
         }
     }
 
-    /// The loop of both: `block(w, a, start)` returns `start` plus the eight sums of four
-    /// adjacent byte products of a weight block `w` (unsigned) and activation block `a`.
-    /// Inlined into its callers, so it is compiled with their target features.
+    /// The token's four bytes of chunk `c`, in every lane.
+    ///
+    /// # Safety
+    /// `q` points at a block of [`BLOCK`] bytes and `c` < `BLOCK / LANE`.
     #[inline(always)]
-    unsafe fn dot_rows_with(
-        weights: &[u8],
-        scales: &[f32],
-        x: Token,
-        products: &mut [f32],
-        block: impl Fn(__m256i, __m256i, __m256i) -> __m256i,
-    ) -> [f32; ROWS] {
-        const _: () = assert!(ROWS == 8, "one block's products are one 256-bit vector");
-        let cols = x.quants.len();
-        // Each block's weight scales times the token's, in the order the loop reads them.
-        for (b, &da) in x.scales.iter().enumerate() {
-            // SAFETY: block b's ROWS values lie inside both (lengths checked by the caller).
-            unsafe {
-                let s = _mm256_loadu_ps(scales.as_ptr().add(b * ROWS));
-                let p = _mm256_mul_ps(s, _mm256_set1_ps(da));
-                _mm256_storeu_ps(products.as_mut_ptr().add(b * ROWS), p);
+    unsafe fn broadcast(q: *const i8, c: usize) -> __m256i {
+        // SAFETY: as the caller's.
+        unsafe { _mm256_set1_epi32(q.add(c * LANE).cast::<i32>().read_unaligned()) }
+    }
+
+    /// The loop of both: `block(w, q, start)` returns `start` plus each row's integer dot
+    /// product of the block `w` with the token's block of bytes at `q`. Inlined into its
+    /// callers, so it is compiled with their target features.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA and what `block` uses.
+    #[inline(always)]
+    unsafe fn tile_with(
+        tile: &Tile,
+        sums: &mut [[f32; ROWS]; TILE],
+        block: impl Fn(&Block, *const i8, __m256i) -> __m256i,
+    ) {
+        assert!(tile.check());
+        // SAFETY: as the caller's, and `check` holds.
+        unsafe {
+            match tile.tokens {
+                4 => tile_of::<4>(tile, sums, block),
+                3 => tile_of::<3>(tile, sums, block),
+                2 => tile_of::<2>(tile, sums, block),
+                _ => tile_of::<1>(tile, sums, block),
             }
         }
-        let mut acc = [_mm256_setzero_ps(); ROWS];
-        let (w, a, p) = (weights.as_ptr(), x.quants.as_ptr(), products.as_ptr());
-        for (b, &offset) in x.offsets.iter().enumerate() {
-            // SAFETY: block b of the token, of each of the ROWS weight rows and of the
-            // products lies inside its slice (lengths checked by the caller); the
-            // intrinsics' target features are the callers'.
-            unsafe {
-                let a = _mm256_loadu_si256(a.add(b * BLOCK).cast());
-                // The nibbles' offset of 8, taken off the block's sum (in one lane).
-                let start = _mm256_set_epi32(0, 0, 0, 0, 0, 0, 0, -offset);
-                for (r, acc) in acc.iter_mut().enumerate() {
-                    let w = _mm256_loadu_si256(w.add(r * cols + b * BLOCK).cast());
-                    let sums = block(w, a, start);
-                    let scale = _mm256_broadcast_ss(&*p.add(b * ROWS + r));
-                    *acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, *acc);
+    }
+
+    /// [`tile_with`] for `T` = `tile.tokens` tokens.
+    ///
+    /// # Safety
+    /// As [`tile_with`]'s, and `tile.check()` holds.
+    #[inline(always)]
+    unsafe fn tile_of<const T: usize>(
+        tile: &Tile,
+        sums: &mut [[f32; ROWS]; TILE],
+        block: impl Fn(&Block, *const i8, __m256i) -> __m256i,
+    ) {
+        const { assert!(T <= TILE) };
+        let cols = tile.x.cols;
+        let nb = cols / BLOCK;
+        let mut acc = [_mm256_setzero_ps(); T];
+        // SAFETY: `check` bounds every offset below: blocks b < nb of the group's weights and
+        // scales, and of tokens first..first + T of the activations.
+        unsafe {
+            let w = tile.weights.as_ptr();
+            let q = tile.x.quants.as_ptr().add(tile.first * cols);
+            let da = tile.x.scales.as_ptr().add(tile.first * nb);
+            let offsets = tile.x.offsets.as_ptr().add(tile.first * nb);
+            for b in 0..nb {
+                let wb: Block = std::array::from_fn(|c| {
+                    _mm256_loadu_si256(w.add(b * GROUP_BLOCK + c * ROWS * LANE).cast())
+                });
+                let dw = _mm256_loadu_ps(tile.scales.as_ptr().add(b * ROWS));
+                for (t, acc) in acc.iter_mut().enumerate() {
+                    // The nibbles' offset of 8, taken off every row's sum.
+                    let start = _mm256_set1_epi32(-*offsets.add(t * nb + b));
+                    let dots = block(&wb, q.add(t * cols + b * BLOCK), start);
+                    let scaled = _mm256_mul_ps(
+                        _mm256_cvtepi32_ps(dots),
+                        _mm256_set1_ps(*da.add(t * nb + b)),
+                    );
+                    *acc = _mm256_fmadd_ps(scaled, dw, *acc);
                 }
             }
+            for (s, acc) in sums.iter_mut().zip(acc) {
+                _mm256_storeu_ps(s.as_mut_ptr(), acc);
+            }
         }
-        // SAFETY: the callers have AVX2.
-        acc.map(|v| unsafe { sum8(v) })
     }
 
     /// [`super::quantize_blocks`] with AVX2: a block is four vectors; `cvtps_epi32` rounds to
@@ -504,27 +600,24 @@ mod avx2 {
         super::gelu_portable(values);
     }
 
+    /// [`super::unpack_portable`] with AVX2; the caller checks that `out` is twice `nibbles`.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn unpack(nibbles: &[u8], out: &mut [u8]) {
-        assert!(out.len() >= nibbles.len() * 2);
-        let low = _mm_set1_epi8(0x0f);
-        for i in 0..nibbles.len() / 16 {
-            // SAFETY: 16 bytes in, 32 out, inside both slices (checked above).
-            unsafe {
-                let v = _mm_loadu_si128(nibbles.as_ptr().add(i * 16).cast());
-                let o = out.as_mut_ptr().add(i * BLOCK);
-                _mm_storeu_si128(o.cast(), _mm_and_si128(v, low));
-                _mm_storeu_si128(o.add(16).cast(), _mm_and_si128(_mm_srli_epi16(v, 4), low));
+        const HALF: usize = GROUP_BLOCK / 2;
+        let low = _mm256_set1_epi8(0x0f);
+        for b in 0..nibbles.len() / HALF {
+            for i in (0..HALF).step_by(32) {
+                // SAFETY: 32 bytes of block b in, twice 32 out, inside both slices (checked
+                // by the caller).
+                unsafe {
+                    let v = _mm256_loadu_si256(nibbles.as_ptr().add(b * HALF + i).cast());
+                    let o = out.as_mut_ptr().add(b * GROUP_BLOCK + i);
+                    _mm256_storeu_si256(o.cast(), _mm256_and_si256(v, low));
+                    let high = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+                    _mm256_storeu_si256(o.add(HALF).cast(), high);
+                }
             }
         }
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    fn sum8(v: __m256) -> f32 {
-        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-        _mm_cvtss_f32(s)
     }
 }
 
@@ -579,16 +672,36 @@ mod tests {
         w
     }
 
+    /// Every kernel this CPU runs.
+    fn kernels() -> Vec<Kernel> {
+        let mut kernels = vec![Kernel::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx2() {
+                kernels.push(Kernel::Avx2);
+            }
+            if has_vnni() {
+                kernels.push(Kernel::Vnni);
+            }
+        }
+        kernels
+    }
+
     #[test]
     fn product_matches_f32_within_quantisation_error() {
-        // 7 rows (not a multiple of ROWS) and 45 tokens (more than one task).
-        for (rows, cols, tokens) in [(7, 64, 3), (9, 96, 45)] {
+        // Rows that are not a multiple of ROWS; tokens that leave tiles of 3, 2 and 1, and 45
+        // (more than one task).
+        let shapes = [(7, 64, 3), (9, 96, 45), (17, 32, 6), (8, 64, 1)];
+        for ((rows, cols, tokens), kernel) in shapes.into_iter().flat_map(|s| {
+            let k = kernels();
+            k.into_iter().map(move |k| (s, k))
+        }) {
             let bytes = q4_0(&noise(rows * cols, 1));
             let w = dequantized(&bytes);
             let x = noise(tokens * cols, 2);
             let bias = noise(rows, 3);
             let m = Q4Matrix::from_q4_0(&bytes, rows, cols).unwrap();
-            let y = m.product(&Activations::quantize(&x, cols), &bias);
+            let y = m.product_with(kernel, &Activations::quantize(&x, cols), &bias);
             for t in 0..tokens {
                 for r in 0..rows {
                     let row = &w[r * cols..(r + 1) * cols];
@@ -607,7 +720,7 @@ mod tests {
                     let got = y[t * rows + r];
                     assert!(
                         (got - exact).abs() <= bound * 1.01 + 1e-5,
-                        "t{t} r{r}: {got} vs {exact} (bound {bound})"
+                        "{kernel:?} {rows}x{cols} t{t} r{r}: {got} vs {exact} (bound {bound})"
                     );
                 }
             }
@@ -616,10 +729,9 @@ mod tests {
 
     #[test]
     fn simd_and_portable_paths_agree() {
-        let (rows, cols) = (ROWS, 128);
+        let (rows, cols) = (ROWS + 3, 128);
         let bytes = q4_0(&noise(rows * cols, 4));
         let m = Q4Matrix::from_q4_0(&bytes, rows, cols).unwrap();
-        let x = Activations::quantize(&noise(cols, 5), cols);
         // Noise, a block of zeros, and a block whose largest magnitude is 127 (so values are
         // their own steps) with ties to round to even.
         let mut values = noise(cols, 5);
@@ -644,26 +756,52 @@ mod tests {
                 (&portable.quants, &portable.scales, &portable.offsets)
             );
         }
-        let mut unpacked = vec![0u8; rows * cols];
-        unpack(&m.nibbles, &mut unpacked);
-        let mut portable = vec![0u8; rows * cols];
-        unpack_portable(&m.nibbles, &mut portable);
-        assert_eq!(unpacked, portable);
-        let mut products = vec![0f32; m.scales.len()];
-        let a = dot_rows(&unpacked, &m.scales, x.token(0), &mut products);
-        let mut portable_products = vec![0f32; m.scales.len()];
-        scale_products(&m.scales, x.token(0).scales, &mut portable_products);
-        assert_eq!(products, portable_products);
-        let b = dot_rows_portable(&unpacked, &products, x.token(0));
-        for (a, b) in a.iter().zip(b) {
-            assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
+        let group = &m.nibbles[..cols / 2 * ROWS];
+        let mut expected = vec![0u8; rows.min(ROWS) * cols];
+        unpack_portable(group, &mut expected);
+        // The portable unpacking puts weight j of row r where the layout says.
+        let w = dequantized(&bytes);
+        for (r, b, j) in (0..ROWS)
+            .flat_map(|r| (0..cols / BLOCK).flat_map(move |b| (0..BLOCK).map(move |j| (r, b, j))))
+        {
+            let at = b * GROUP_BLOCK + j / LANE * ROWS * LANE + r * LANE + j % LANE;
+            let scale = m.scales[b * ROWS + r];
+            let value = scale * (expected[at] as f32 - 8.0);
+            assert_eq!(
+                value,
+                w[r * cols + b * BLOCK + j],
+                "row {r} block {b} weight {j}"
+            );
         }
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            // SAFETY: the CPU has AVX2 and FMA.
-            let c = unsafe { avx2::dot_rows(&unpacked, &m.scales, x.token(0), &mut products) };
-            for (c, b) in c.iter().zip(b) {
-                assert!((c - b).abs() <= 1e-4 * b.abs().max(1.0), "{c} vs {b}");
+        // Tokens of noise, of the values above, and of the largest and smallest bytes: against
+        // nibbles of 15 (a block of 7.0 but for one −8.0, which sets the scale to 1), the
+        // 16-bit sums of `maddubs` over a block's eight chunks come near 8 · 2 · 15 · 127.
+        let mut tokens = noise(5 * cols, 6);
+        tokens.extend_from_slice(&values);
+        tokens.extend(std::iter::repeat_n(1.0, cols));
+        tokens.extend(std::iter::repeat_n(-1.0, cols));
+        let x = Activations::quantize(&tokens, cols);
+        let bias = noise(rows, 7);
+        let sevens: Vec<f32> = (0..rows * cols)
+            .map(|i| if i % BLOCK == 0 { -8.0 } else { 7.0 })
+            .collect();
+        let heavy = Q4Matrix::from_q4_0(&q4_0(&sevens), rows, cols).unwrap();
+        assert_eq!(heavy.nibbles[1], 0xff);
+        for m in [&m, &heavy] {
+            let reference = m.product_with(Kernel::Portable, &x, &bias);
+            for kernel in kernels() {
+                let mut unpacked = vec![0u8; group.len() * 2];
+                unpack(kernel, &m.nibbles[..group.len()], &mut unpacked);
+                let mut portable = vec![0u8; group.len() * 2];
+                unpack_portable(&m.nibbles[..group.len()], &mut portable);
+                assert_eq!(unpacked, portable, "{kernel:?}");
+                let y = m.product_with(kernel, &x, &bias);
+                for (i, (a, b)) in y.iter().zip(&reference).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                        "{kernel:?} output {i}: {a} vs {b}"
+                    );
+                }
             }
         }
     }
