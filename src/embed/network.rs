@@ -178,7 +178,17 @@ impl Network {
     }
 
     /// Returns the mean of the last hidden states of each segment (not normalised).
+    ///
+    /// The pass runs on a thread of rayon's pool: candle's CPU operations and the kernel's
+    /// large products hand their work to that pool, and an operation called from any other
+    /// thread waits for a pool thread to take it up and hand it back (two context switches,
+    /// on each of the hundreds of operations of a pass). Called from the pool, they run
+    /// where they are called.
     pub fn forward(&self, segments: &[Segment]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        rayon::scope(|_| self.forward_here(segments))
+    }
+
+    fn forward_here(&self, segments: &[Segment]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let h = self.hidden;
         let total: usize = segments.iter().map(|s| s.ids.len()).sum();
         let mut x = vec![0f32; total * h];

@@ -159,8 +159,18 @@ impl Q4Matrix {
             .nibbles
             .chunks_exact(nb * GROUP_BLOCK / 2)
             .zip(self.scales.chunks_exact(nb * ROWS));
+        let group_bytes = nb * GROUP_BLOCK / 2;
         for (g, (nibbles, scales)) in groups.enumerate() {
             unpack(kernel, nibbles, &mut unpacked);
+            // The next group's nibbles, asked for while this group is multiplied: read when
+            // needed, they are a wait on memory (the model's 10.6 MB do not stay in cache
+            // from one question to the next), which took a quarter of the products' time.
+            if let Some(next) = self
+                .nibbles
+                .get((g + 1) * group_bytes..(g + 2) * group_bytes)
+            {
+                prefetch(next);
+            }
             let r0 = g * ROWS;
             let rows = ROWS.min(self.rows - r0);
             let mut t = tokens.start;
@@ -415,6 +425,19 @@ fn unpack_portable(nibbles: &[u8], out: &mut [u8]) {
             *h = b >> 4;
         }
     }
+}
+
+/// Asks the CPU to bring `bytes` into its caches, without waiting for them.
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in bytes.chunks(64) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch reads nothing the program sees and never faults; SSE is part
+        // of x86-64.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
 }
 
 /// Returns whether the CPU has the 256-bit byte dot product (`vpdpbusd`, AVX-512 VNNI and
