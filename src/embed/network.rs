@@ -281,6 +281,9 @@ impl Network {
         let hd = h / self.heads;
         let scale = 1.0 / (hd as f64).sqrt();
         for layer in &self.layers {
+            // A pass holds its core for milliseconds; between layers it lets a thread that
+            // is waiting for the core run first (a health check, a response to send).
+            std::thread::yield_now();
             let xq = quantize(&x)?;
             let q = layer.query.forward(&xq)?;
             let k = layer.key.forward(&xq)?;
