@@ -24,9 +24,10 @@ pub struct Limits {
 /// microseconds, so a full queue waits a few milliseconds, not seconds.
 pub const QUEUED_PER_CORE: usize = 32;
 /// Calls waiting per running call by default with the sentence encoder (`faqd serve`): a
-/// search then costs 6 to 15 ms of a core, so 32 per core was half a second of waiting
-/// (accepted calls' p50 480 ms at an offered 200 requests/s on two cores); 4 keep a full
-/// queue's wait to tens of milliseconds.
+/// search then costs milliseconds of a core (3 to 8 ms for a short question), so 32 per core
+/// was hundreds of milliseconds of waiting (accepted calls' p50 480 ms at an offered 200
+/// requests/s on two cores, when a search took 6 to 15 ms); 4 keep a full queue's wait to
+/// tens of milliseconds.
 pub const QUEUED_PER_SLOT_WITH_ENCODER: usize = 4;
 
 impl Limits {
