@@ -15,7 +15,7 @@ use faqd_kernel::{Activations, Q4Matrix};
 use memmap2::Mmap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, TryLockError};
 
 struct Linear {
     weight: Q4Matrix,
@@ -106,12 +106,21 @@ impl Lanes {
     }
 
     /// Runs `pass` on a free lane, else waits for one in turn; on rayon's global pool if no
-    /// lane could be started.
+    /// lane could be started. On a rayon thread already (a pass inside a pass, or a caller
+    /// on some pool) it runs where it is: waiting there for a lane could wait on itself.
     fn run<R: Send>(&self, pass: impl FnOnce() -> R + Send) -> R {
+        if rayon::current_thread_index().is_some() {
+            return pass();
+        }
+        // A lane whose last pass panicked is free all the same (its lock is poisoned).
         let free = self
             .lanes
             .iter()
-            .find_map(|(pool, busy)| Some((pool, busy.try_lock().ok()?)));
+            .find_map(|(pool, busy)| match busy.try_lock() {
+                Ok(guard) => Some((pool, guard)),
+                Err(TryLockError::Poisoned(poisoned)) => Some((pool, poisoned.into_inner())),
+                Err(TryLockError::WouldBlock) => None,
+            });
         if let Some((pool, _busy)) = free {
             return pool.install(pass);
         }
@@ -328,25 +337,40 @@ mod tests {
     fn short_passes_run_alone_on_single_thread_lanes() {
         let lanes = Lanes::new();
         assert_eq!(lanes.lanes.len(), rayon::current_num_threads());
-        // More passes at once than lanes: each still runs, on a lane, where rayon's work is
-        // not split.
-        let seen: Vec<(usize, Option<String>)> = std::thread::scope(|s| {
+        // A pass that panics leaves its lane usable.
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            lanes.run(|| panic!("a pass that fails"))
+        }));
+        assert!(panicked.is_err());
+        assert!(lanes.lanes[0].1.is_poisoned());
+        let name = || std::thread::current().name().unwrap_or("").to_owned();
+        assert_eq!(lanes.run(name), "faqd-encoder-0", "the first free lane");
+        // More passes at once than lanes: each still runs, on a lane of its own (no other
+        // pass on it meanwhile), where rayon's work is not split.
+        let running = Mutex::new(std::collections::HashSet::new());
+        let seen: Vec<(usize, String, bool)> = std::thread::scope(|s| {
             let passes: Vec<_> = (0..2 * lanes.lanes.len() + 1)
                 .map(|_| {
                     s.spawn(|| {
                         lanes.run(|| {
+                            let name = name();
+                            let alone = running.lock().unwrap().insert(name.clone());
                             std::thread::sleep(std::time::Duration::from_millis(5));
-                            let name = std::thread::current().name().map(str::to_owned);
-                            (rayon::current_num_threads(), name)
+                            running.lock().unwrap().remove(&name);
+                            (rayon::current_num_threads(), name, alone)
                         })
                     })
                 })
                 .collect();
             passes.into_iter().map(|p| p.join().unwrap()).collect()
         });
-        for (threads, name) in seen {
+        for (threads, name, alone) in seen {
             assert_eq!(threads, 1);
-            assert!(name.is_some_and(|n| n.starts_with("faqd-encoder-")));
+            assert!(name.starts_with("faqd-encoder-"), "{name}");
+            assert!(alone, "two passes at once on {name}");
         }
+        // A pass inside a pass runs where it is instead of waiting for a lane.
+        let (outer, inner) = lanes.run(|| (name(), lanes.run(name)));
+        assert_eq!(inner, outer);
     }
 }

@@ -79,10 +79,13 @@ impl Kernel {
 }
 
 impl Q4Matrix {
-    /// Reads `rows × cols` weights in ggml's Q4_0 blocks (18 bytes per 32 weights). `cols`
-    /// must be a multiple of 32, at most [`MAX_COLS`], and `bytes` exactly the matrix.
+    /// Reads `rows × cols` weights in ggml's Q4_0 blocks (18 bytes per 32 weights). `rows`
+    /// must be at least 1, `cols` a positive multiple of 32, at most [`MAX_COLS`], and
+    /// `bytes` exactly the matrix.
     pub fn from_q4_0(bytes: &[u8], rows: usize, cols: usize) -> Option<Q4Matrix> {
-        if !cols.is_multiple_of(BLOCK)
+        if rows == 0
+            || cols == 0
+            || !cols.is_multiple_of(BLOCK)
             || cols > MAX_COLS
             || bytes.len() != rows * cols / BLOCK * FILE_BLOCK_BYTES
         {
@@ -224,6 +227,9 @@ impl Tile<'_> {
             && self.scales.len() == nb * ROWS
             && (1..=TILE).contains(&self.tokens)
             && self.first + self.tokens <= self.x.tokens
+            && self.x.quants.len() == self.x.tokens * self.x.cols
+            && self.x.scales.len() == self.x.tokens * nb
+            && self.x.offsets.len() == self.x.tokens * nb
     }
 
     /// Writes each token's dot products with the group's rows (without bias) to `sums`.
@@ -799,7 +805,8 @@ mod tests {
         // Tokens of noise, of the values above, and of the largest and smallest bytes: against
         // nibbles of 15 (a block of 7.0 but for one −8.0, which sets the scale to 1), the
         // 16-bit sums of `maddubs` over a block's eight chunks come near 8 · 2 · 15 · 127.
-        let mut tokens = noise(5 * cols, 6);
+        // Eleven tokens: tiles of 4, 4 and 3.
+        let mut tokens = noise(8 * cols, 6);
         tokens.extend_from_slice(&values);
         tokens.extend(std::iter::repeat_n(1.0, cols));
         tokens.extend(std::iter::repeat_n(-1.0, cols));
@@ -833,6 +840,8 @@ mod tests {
     fn rejects_a_matrix_of_the_wrong_size() {
         assert!(Q4Matrix::from_q4_0(&[0; 18], 1, 33).is_none());
         assert!(Q4Matrix::from_q4_0(&[0; 17], 1, 32).is_none());
+        assert!(Q4Matrix::from_q4_0(&[], 0, 32).is_none());
+        assert!(Q4Matrix::from_q4_0(&[], 1, 0).is_none());
     }
 
     extern "C" {
