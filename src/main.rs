@@ -5,9 +5,10 @@ use std::io::IsTerminal;
 
 fn main() {
     // candle asks for its thread count on every matrix product, and without RAYON_NUM_THREADS
-    // it counts the physical cores by reading /proc/cpuinfo each time: a tenth of a short
-    // question's encoding. The same count rayon uses, set once here, before any thread
-    // starts (so that nothing reads the environment while it changes).
+    // it counts the physical cores by reading /proc/cpuinfo each time: about a fifth of a
+    // short question's encoding (11 tokens, 4.1 ms against 3.3 ms). The same count rayon
+    // uses, set once here, before any thread starts (so that nothing reads the environment
+    // while it changes).
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
