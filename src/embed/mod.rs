@@ -15,9 +15,12 @@ pub mod install;
 pub mod network;
 pub mod tokenizer;
 
+use lru::LruCache;
 use memmap2::Mmap;
 use network::{Network, Segment};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use tokenizer::Tokenizer;
 
 /// Width of a vector.
@@ -26,6 +29,9 @@ pub const DIM: usize = 384;
 /// Tokens per forward pass when embedding many texts: texts are grouped up to this many
 /// tokens, so each weight matrix is read once per group.
 const BATCH_TOKENS: usize = 4096;
+/// Questions whose vectors are kept (the most recently asked): support traffic repeats its
+/// questions, and a kept vector spares a pass of milliseconds. About 2 KB each.
+const KEPT_QUESTIONS: usize = 4096;
 
 /// Errors loading or running the encoder.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +83,9 @@ pub struct Encoder {
     tokenizer: Tokenizer,
     network: Network,
     path: PathBuf,
+    /// Vectors of recent questions by their token ids (so that questions differing only in
+    /// what the tokenizer normalises away share one).
+    questions: Mutex<LruCache<Vec<u32>, Vec<f32>>>,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -110,6 +119,9 @@ impl Encoder {
             tokenizer,
             network,
             path: path.to_path_buf(),
+            questions: Mutex::new(LruCache::new(
+                NonZeroUsize::new(KEPT_QUESTIONS).expect("not zero"),
+            )),
         })
     }
 
@@ -191,9 +203,25 @@ impl Encoder {
             .collect())
     }
 
-    /// Returns the vector of one question.
+    /// Returns the vector of one question: kept from an earlier call with the same token ids
+    /// (one of the last [`KEPT_QUESTIONS`]), else computed and kept.
     pub fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        Ok(self.embed(&[text], Role::Query)?.remove(0))
+        let ids = self.content(text, Role::Query)?;
+        let kept = || self.questions.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = kept().get(&ids) {
+            return Ok(v.clone());
+        }
+        let v = self.embed(&[text], Role::Query)?.remove(0);
+        kept().put(ids, v.clone());
+        Ok(v)
+    }
+
+    /// Returns how many questions' vectors are kept.
+    pub fn kept_questions(&self) -> usize {
+        self.questions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 }
 

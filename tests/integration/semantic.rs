@@ -63,6 +63,27 @@ fn encoder_agrees_with_the_package_engine() {
     eprintln!("worst cosine against the package engine: {worst}");
 }
 
+/// A question asked again, or with only what the tokenizer normalises away changed, gets the
+/// vector kept from the first time: the same as a pass computes, and nothing new kept.
+#[test]
+fn a_question_asked_again_reuses_its_vector() {
+    // An encoder of its own: the shared one is asked by other tests meanwhile.
+    let enc = faqd::embed::Encoder::load(&common::model_path()).expect("model loads");
+    assert_eq!(enc.kept_questions(), 0);
+    let first = enc.embed_query("출금이 안 돼요").unwrap();
+    assert_eq!(enc.kept_questions(), 1);
+    assert_eq!(enc.embed_query("출금이   안 돼요").unwrap(), first);
+    assert_eq!(enc.kept_questions(), 1);
+    let computed = enc
+        .embed(&["출금이 안 돼요"], Role::Query)
+        .unwrap()
+        .remove(0);
+    assert_eq!(computed, first);
+    let other = enc.embed_query("비밀번호를 잊어버렸어요").unwrap();
+    assert_ne!(other, first);
+    assert_eq!(enc.kept_questions(), 2);
+}
+
 struct HybridServer {
     addr: std::net::SocketAddr,
     _dir: tempfile::TempDir,
