@@ -151,12 +151,20 @@ impl Encoder {
     /// split into windows of at most 510 content tokens; its vector is the mean of theirs,
     /// weighted by their lengths. Texts are grouped into batches of similar length.
     pub fn embed(&self, texts: &[&str], role: Role) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let contents = texts
+            .iter()
+            .map(|text| self.content(text, role))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.embed_contents(&contents)
+    }
+
+    /// [`Encoder::embed`] for texts already tokenised (their content ids, from `content`).
+    fn embed_contents(&self, contents: &[Vec<u32>]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let (bos, eos) = self.tokenizer.specials();
         let window = self.network.max_tokens() - 2;
         // Every window of every text: (text index, ids with specials).
         let mut windows: Vec<(usize, Vec<u32>)> = Vec::new();
-        for (i, text) in texts.iter().enumerate() {
-            let content = self.content(text, role)?;
+        for (i, content) in contents.iter().enumerate() {
             for chunk in content.chunks(window) {
                 let mut ids = Vec::with_capacity(chunk.len() + 2);
                 ids.push(bos);
@@ -167,7 +175,7 @@ impl Encoder {
         }
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&w| windows[w].1.len());
-        let mut sums = vec![vec![0f32; DIM]; texts.len()];
+        let mut sums = vec![vec![0f32; DIM]; contents.len()];
         let mut start = 0;
         while start < order.len() {
             let mut end = start;
@@ -211,7 +219,7 @@ impl Encoder {
         if let Some(v) = kept().get(&ids) {
             return Ok(v.clone());
         }
-        let v = self.embed(&[text], Role::Query)?.remove(0);
+        let v = self.embed_contents(std::slice::from_ref(&ids))?.remove(0);
         kept().put(ids, v.clone());
         Ok(v)
     }

@@ -158,11 +158,11 @@ impl Q4Matrix {
         let nb = self.cols / BLOCK;
         let mut unpacked = vec![0u8; nb * GROUP_BLOCK];
         let mut sums = [[0f32; ROWS]; TILE];
+        let group_bytes = nb * GROUP_BLOCK / 2;
         let groups = self
             .nibbles
-            .chunks_exact(nb * GROUP_BLOCK / 2)
+            .chunks_exact(group_bytes)
             .zip(self.scales.chunks_exact(nb * ROWS));
-        let group_bytes = nb * GROUP_BLOCK / 2;
         for (g, (nibbles, scales)) in groups.enumerate() {
             unpack(kernel, nibbles, &mut unpacked);
             // The next group's nibbles, asked for while this group is multiplied: read when
