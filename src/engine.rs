@@ -458,10 +458,12 @@ impl Engine {
             Ranking::Hybrid => search::DEFAULT_THRESHOLD,
             Ranking::Lexical(_) => threshold,
         };
-        let hits = search::search(&gen, &spec)?;
+        // The native hits' snippets are built below, for the hits shown only.
+        let (hits, highlights) = search::search_deferred(&gen, &spec)?;
         let hits =
             fallback::with_fallback(&gen, &self.glossary.load(), &spec, hits, lexical_threshold)?;
-        let ranked: Vec<(fallback::Ranked, f64, Option<f64>)> = match (&vectors, &self.encoder) {
+        let mut ranked: Vec<(fallback::Ranked, f64, Option<f64>)> = match (&vectors, &self.encoder)
+        {
             (Some(vectors), Some(encoder)) => {
                 let q = encoder
                     .embed_query(text)
@@ -491,6 +493,12 @@ impl Engine {
                 })
                 .collect(),
         };
+        for (r, _, _) in &mut ranked {
+            // Fallback hits and those found by their vectors alone have theirs.
+            if r.fallback.is_none() && r.hit.snippet.is_empty() {
+                r.hit.snippet = highlights.snippet(&r.hit.version);
+            }
+        }
         let answered = ranked
             .first()
             .is_some_and(|(r, _, _)| r.hit.confidence >= threshold);

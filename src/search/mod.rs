@@ -87,8 +87,23 @@ pub fn display_version(
         .or_else(|| versions.iter().find(|a| a.lang.lang() == lang))
 }
 
-/// Searches one generation; returns at most `top_k` articles, best first, with confidence.
+/// Searches one generation; returns at most `top_k` articles, best first, with confidence
+/// (and snippets when `spec.snippets`).
 pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchError> {
+    let (mut hits, highlights) = search_deferred(gen, spec)?;
+    for hit in &mut hits {
+        hit.snippet = highlights.snippet(&hit.version);
+    }
+    Ok(hits)
+}
+
+/// [`search`] without the snippets, which the returned [`Highlights`] build for the hits
+/// that are shown: hybrid ranking asks for more lexical hits than it returns, and a snippet
+/// costs more than the search itself.
+pub fn search_deferred(
+    gen: &Generation,
+    spec: &SearchSpec,
+) -> Result<(Vec<Hit>, Highlights), SearchError> {
     let mut analysed = analyse(spec.text, spec.lang);
     if spec.spelling {
         correct_spelling(gen, &mut analysed)?;
@@ -119,28 +134,42 @@ pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchErr
     }
     order.sort_unstable_by(best_first);
     let ranked = order.iter().map(|&(_, _, i)| evidence[i as usize]);
-    let snippets = spec
-        .snippets
-        .then(|| SnippetFields::new(&searcher, gen, &analysed));
+    let highlights = Highlights {
+        fields: spec
+            .snippets
+            .then(|| SnippetFields::new(&searcher, gen, &analysed)),
+    };
     let mut hits = Vec::with_capacity(ranked.len());
     for e in ranked {
         let versions = &gen.groups[e.group as usize];
         let Some(version) = display_version(versions, spec.lang, analysed.traditional) else {
             continue;
         };
-        let snippet = snippets
-            .as_ref()
-            .map(|s| s.snippet(version))
-            .unwrap_or_default();
         hits.push(Hit {
             group: e.group,
             version: version.clone(),
             score: e.score(),
             confidence: e.confidence(),
-            snippet,
+            snippet: String::new(),
         });
     }
-    Ok(hits)
+    Ok((hits, highlights))
+}
+
+/// Builds the snippets of one search's hits: its query's words highlighted in an article.
+pub struct Highlights {
+    /// None when the search was asked for no snippets.
+    fields: Option<SnippetFields>,
+}
+
+impl Highlights {
+    /// The snippet of `a` (empty when the search was asked for none).
+    pub fn snippet(&self, a: &Article) -> String {
+        self.fields
+            .as_ref()
+            .map(|s| s.snippet(a))
+            .unwrap_or_default()
+    }
 }
 
 struct SnippetFields {

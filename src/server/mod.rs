@@ -243,7 +243,10 @@ impl FaqApi {
             .map_or_else(|s| s.code(), |_| tonic::Code::Ok);
         self.metrics.request(call.method, code, lang, took);
         match result {
-            Ok(r) => Ok(with_id(Response::new(r), &call.id)),
+            Ok(r) => {
+                tracing::debug!(took_us = took.as_micros() as u64, "call answered");
+                Ok(with_id(Response::new(r), &call.id))
+            }
             Err(mut s) => {
                 tracing::info!(
                     code = ?s.code(),

@@ -15,8 +15,10 @@
 //! sums at once: a block's eight sums come out in one vector, which is converted and scaled
 //! once, not once per row, and needs no horizontal sum. Four tokens share each load of the
 //! weights. On x86-64 the byte products are `vpdpbusd` (unsigned nibbles × signed bytes,
-//! summed in fours) where the CPU has AVX-512 VNNI, else AVX2's `maddubs` and `madd`; other
-//! machines run the same integer arithmetic in plain Rust.
+//! summed in fours) where the CPU has AVX-512 VNNI, on two groups' rows at once (512-bit
+//! vectors), else AVX2's `maddubs` and `madd`; other machines run the same integer arithmetic
+//! in plain Rust. Every path adds the same integers and scales them in the same order, so
+//! they give the same floats.
 
 /// Weights per block.
 const BLOCK: usize = 32;
@@ -30,6 +32,8 @@ const LANE: usize = 4;
 const GROUP_BLOCK: usize = ROWS * BLOCK;
 /// Tokens multiplied together with each load of the weights.
 const TILE: usize = 4;
+/// Most groups multiplied together (AVX-512: two groups' rows make one 512-bit vector).
+const SPAN: usize = 2;
 /// 1.5 × 2^23: added to and taken from a small f32, it leaves the nearest integer.
 const ROUNDING: f32 = 12_582_912.0;
 /// Widest input of a linear map.
@@ -63,6 +67,15 @@ enum Kernel {
 }
 
 impl Kernel {
+    /// Groups of rows multiplied together.
+    fn span(self) -> usize {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Vnni => SPAN,
+            _ => 1,
+        }
+    }
+
     /// The fastest the CPU runs.
     fn best() -> Kernel {
         #[cfg(target_arch = "x86_64")]
@@ -156,32 +169,39 @@ impl Q4Matrix {
     ) {
         assert!(tokens.end <= x.tokens && y.len() >= tokens.len() * self.rows);
         let nb = self.cols / BLOCK;
-        let mut unpacked = vec![0u8; nb * GROUP_BLOCK];
-        let mut sums = [[0f32; ROWS]; TILE];
+        let span = kernel.span();
+        let mut unpacked = vec![0u8; span * nb * GROUP_BLOCK];
+        let mut scales = vec![0f32; span * nb * ROWS];
+        let mut sums = [[0f32; SPAN * ROWS]; TILE];
         let group_bytes = nb * GROUP_BLOCK / 2;
-        let groups = self
+        let step = span * group_bytes;
+        let steps = self
             .nibbles
-            .chunks_exact(group_bytes)
-            .zip(self.scales.chunks_exact(nb * ROWS));
-        for (g, (nibbles, scales)) in groups.enumerate() {
+            .chunks(step)
+            .zip(self.scales.chunks(span * nb * ROWS));
+        for (g, (nibbles, group_scales)) in steps.enumerate() {
+            let scales = if span == 1 {
+                group_scales
+            } else {
+                interleave_scales(group_scales, nb, &mut scales);
+                &scales
+            };
             unpack(kernel, nibbles, &mut unpacked);
-            // The next group's nibbles, asked for while this group is multiplied: read when
+            // The next groups' nibbles, asked for while these are multiplied: read when
             // needed, they are a wait on memory (the model's 10.6 MB do not stay in cache
             // from one question to the next), which took a quarter of the products' time.
-            if let Some(next) = self
-                .nibbles
-                .get((g + 1) * group_bytes..(g + 2) * group_bytes)
-            {
-                prefetch(next);
+            if let Some(next) = self.nibbles.get((g + 1) * step..) {
+                prefetch(&next[..step.min(next.len())]);
             }
-            let r0 = g * ROWS;
-            let rows = ROWS.min(self.rows - r0);
+            let r0 = g * span * ROWS;
+            let rows = (span * ROWS).min(self.rows - r0);
             let mut t = tokens.start;
             while t < tokens.end {
                 let n = TILE.min(tokens.end - t);
                 let tile = Tile {
                     weights: &unpacked,
                     scales,
+                    span,
                     x,
                     first: t,
                     tokens: n,
@@ -194,7 +214,7 @@ impl Q4Matrix {
                     #[cfg(target_arch = "x86_64")]
                     Kernel::Avx2 => unsafe { avx2::tile_maddubs(&tile, &mut sums) },
                     #[cfg(target_arch = "x86_64")]
-                    Kernel::Vnni => unsafe { avx2::tile_vnni(&tile, &mut sums) },
+                    Kernel::Vnni => unsafe { avx512::tile(&tile, &mut sums) },
                 }
                 for (i, sums) in sums[..n].iter().enumerate() {
                     let at = (t - tokens.start + i) * self.rows + r0;
@@ -208,12 +228,14 @@ impl Q4Matrix {
     }
 }
 
-/// Up to [`TILE`] tokens, from `first`, times one group's unpacked rows.
+/// Up to [`TILE`] tokens, from `first`, times `span` groups' unpacked rows.
 struct Tile<'a> {
-    /// The group's blocks unpacked ([`unpack`]'s layout).
+    /// The groups' blocks unpacked ([`unpack`]'s layout).
     weights: &'a [u8],
     /// Per block and row: the weight scale.
     scales: &'a [f32],
+    /// Groups (1, or [`SPAN`] for AVX-512).
+    span: usize,
     x: &'a Activations,
     first: usize,
     tokens: usize,
@@ -223,8 +245,8 @@ impl Tile<'_> {
     /// Whether the slices hold what the SIMD kernels read without bounds checks.
     fn check(&self) -> bool {
         let nb = self.x.cols / BLOCK;
-        self.weights.len() == nb * GROUP_BLOCK
-            && self.scales.len() == nb * ROWS
+        self.weights.len() == self.span * nb * GROUP_BLOCK
+            && self.scales.len() == self.span * nb * ROWS
             && (1..=TILE).contains(&self.tokens)
             && self.first + self.tokens <= self.x.tokens
             && self.x.quants.len() == self.x.tokens * self.x.cols
@@ -238,11 +260,13 @@ impl Tile<'_> {
     /// lanes) times the token's four bytes repeated eight times, added to 32 sums; each row's
     /// sum is then its lane's four. (On x86-64 without SIMD features, 12 layers' products for
     /// 11 tokens take 42 ms this way, 80 ms with a four-byte dot product per row and chunk.)
-    fn portable(&self, sums: &mut [[f32; ROWS]; TILE]) {
+    fn portable(&self, sums: &mut [[f32; SPAN * ROWS]; TILE]) {
+        assert_eq!(self.span, 1);
         let nb = self.x.cols / BLOCK;
         for (i, sums) in sums[..self.tokens].iter_mut().enumerate() {
             let x = self.x.token(self.first + i);
-            *sums = [0.0; ROWS];
+            let sums = &mut sums[..ROWS];
+            sums.fill(0.0);
             for b in 0..nb {
                 let block = &self.weights[b * GROUP_BLOCK..(b + 1) * GROUP_BLOCK];
                 let q = &x.quants[b * BLOCK..(b + 1) * BLOCK];
@@ -415,18 +439,36 @@ fn gelu_portable(values: &mut [f32]) {
 
 /// Unpacks a group's blocks of nibbles into one byte (0..=15) per weight: per block, the low
 /// nibbles (the first half of the block's chunks), then the high ones (the second half).
+/// Unpacks `kernel.span()` groups' nibbles (fewer for the last groups of a matrix: the rest
+/// of `out` is then zeros).
 fn unpack(kernel: Kernel, nibbles: &[u8], out: &mut [u8]) {
-    assert_eq!(out.len(), nibbles.len() * 2);
     match kernel {
         Kernel::Portable => unpack_portable(nibbles, out),
-        // SAFETY: `best` chose these kernels only where the CPU has AVX2 (the tests choose
-        // them the same way); the lengths were checked above.
+        // SAFETY: `best` chose these kernels only where the CPU has their features (the tests
+        // choose them the same way); they check the lengths.
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 | Kernel::Vnni => unsafe { avx2::unpack(nibbles, out) },
+        Kernel::Avx2 => unsafe { avx2::unpack(nibbles, out) },
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Vnni => unsafe { avx512::unpack(nibbles, out) },
+    }
+}
+
+/// Puts the scales of [`SPAN`] groups (each `[block][row]`; the second may be missing) side
+/// by side per block, as the AVX-512 kernel reads them.
+fn interleave_scales(groups: &[f32], nb: usize, out: &mut [f32]) {
+    for (b, o) in out.chunks_exact_mut(SPAN * ROWS).enumerate() {
+        for (i, o) in o.chunks_exact_mut(ROWS).enumerate() {
+            let at = (i * nb + b) * ROWS;
+            match groups.get(at..at + ROWS) {
+                Some(s) => o.copy_from_slice(s),
+                None => o.fill(0.0),
+            }
+        }
     }
 }
 
 fn unpack_portable(nibbles: &[u8], out: &mut [u8]) {
+    assert_eq!(out.len(), nibbles.len() * 2);
     let blocks = nibbles.chunks_exact(GROUP_BLOCK / 2);
     for (block, o) in blocks.zip(out.chunks_exact_mut(GROUP_BLOCK)) {
         let (low, high) = o.split_at_mut(GROUP_BLOCK / 2);
@@ -467,7 +509,7 @@ fn has_avx2() -> bool {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{Tile, BLOCK, GROUP_BLOCK, LANE, ROWS, TILE};
+    use super::{Tile, BLOCK, GROUP_BLOCK, LANE, ROWS, SPAN, TILE};
     use std::arch::x86_64::*;
 
     /// A group's unpacked block: one vector per chunk of four weights, the eight rows' lanes.
@@ -477,7 +519,7 @@ mod avx2 {
     /// eight chunks of at most 2 · 15 · 127 each stay below 2^15) and `madd` (pairs of those
     /// into 32 bits).
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn tile_maddubs(tile: &Tile, sums: &mut [[f32; ROWS]; TILE]) {
+    pub(super) unsafe fn tile_maddubs(tile: &Tile, sums: &mut [[f32; SPAN * ROWS]; TILE]) {
         let ones = _mm256_set1_epi16(1);
         // SAFETY: as the caller's.
         unsafe {
@@ -487,24 +529,6 @@ mod avx2 {
                     s = _mm256_add_epi16(s, _mm256_maddubs_epi16(*w, broadcast(q, c)));
                 }
                 _mm256_add_epi32(_mm256_madd_epi16(s, ones), start)
-            })
-        }
-    }
-
-    /// [`Tile::portable`] with `vpdpbusd`, in two chains (even and odd chunks) so that each
-    /// waits on half as many.
-    #[target_feature(enable = "avx2,fma,avx512vnni,avx512vl")]
-    pub(super) unsafe fn tile_vnni(tile: &Tile, sums: &mut [[f32; ROWS]; TILE]) {
-        // SAFETY: as the caller's.
-        unsafe {
-            tile_with(tile, sums, |w, q, start| {
-                let mut even = start;
-                let mut odd = _mm256_setzero_si256();
-                for (c, w) in w.chunks_exact(2).enumerate() {
-                    even = _mm256_dpbusd_epi32(even, w[0], broadcast(q, 2 * c));
-                    odd = _mm256_dpbusd_epi32(odd, w[1], broadcast(q, 2 * c + 1));
-                }
-                _mm256_add_epi32(even, odd)
             })
         }
     }
@@ -528,10 +552,10 @@ mod avx2 {
     #[inline(always)]
     unsafe fn tile_with(
         tile: &Tile,
-        sums: &mut [[f32; ROWS]; TILE],
+        sums: &mut [[f32; SPAN * ROWS]; TILE],
         block: impl Fn(&Block, *const i8, __m256i) -> __m256i,
     ) {
-        assert!(tile.check());
+        assert!(tile.check() && tile.span == 1);
         // SAFETY: as the caller's, and `check` holds.
         unsafe {
             match tile.tokens {
@@ -550,7 +574,7 @@ mod avx2 {
     #[inline(always)]
     unsafe fn tile_of<const T: usize>(
         tile: &Tile,
-        sums: &mut [[f32; ROWS]; TILE],
+        sums: &mut [[f32; SPAN * ROWS]; TILE],
         block: impl Fn(&Block, *const i8, __m256i) -> __m256i,
     ) {
         const { assert!(T <= TILE) };
@@ -637,6 +661,7 @@ mod avx2 {
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn unpack(nibbles: &[u8], out: &mut [u8]) {
         const HALF: usize = GROUP_BLOCK / 2;
+        assert_eq!(out.len(), nibbles.len() * 2);
         let low = _mm256_set1_epi8(0x0f);
         for b in 0..nibbles.len() / HALF {
             for i in (0..HALF).step_by(32) {
@@ -648,6 +673,122 @@ mod avx2 {
                     _mm256_storeu_si256(o.cast(), _mm256_and_si256(v, low));
                     let high = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
                     _mm256_storeu_si256(o.add(HALF).cast(), high);
+                }
+            }
+        }
+    }
+}
+
+/// The product with AVX-512 VNNI: [`SPAN`] groups' rows at once, one 512-bit vector per
+/// chunk (the first group's eight lanes, then the second's), so that each instruction does
+/// twice the work of the 256-bit forms and each token's broadcast bytes serve 16 rows.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{Tile, BLOCK, GROUP_BLOCK, LANE, ROWS, SPAN, TILE};
+    use std::arch::x86_64::*;
+
+    /// Bytes of [`SPAN`] groups' block unpacked: `BLOCK / LANE` chunks of 64 bytes.
+    const SPAN_BLOCK: usize = SPAN * GROUP_BLOCK;
+
+    /// Writes each token's dot products with the tile's 16 rows (without bias) to `sums`,
+    /// with `vpdpbusd` in two chains (even and odd chunks).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F, VL and VNNI, AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma,avx512f,avx512vl,avx512vnni")]
+    pub(super) unsafe fn tile(tile: &Tile, sums: &mut [[f32; SPAN * ROWS]; TILE]) {
+        assert!(tile.check() && tile.span == SPAN);
+        // SAFETY: as the caller's, and `check` holds.
+        unsafe {
+            match tile.tokens {
+                4 => tile_of::<4>(tile, sums),
+                3 => tile_of::<3>(tile, sums),
+                2 => tile_of::<2>(tile, sums),
+                _ => tile_of::<1>(tile, sums),
+            }
+        }
+    }
+
+    /// [`tile`] for `T` = `tile.tokens` tokens.
+    ///
+    /// # Safety
+    /// As [`tile`]'s, and `tile.check()` holds with `tile.span == SPAN`.
+    #[inline(always)]
+    unsafe fn tile_of<const T: usize>(tile: &Tile, sums: &mut [[f32; SPAN * ROWS]; TILE]) {
+        const { assert!(T <= TILE) };
+        let cols = tile.x.cols;
+        let nb = cols / BLOCK;
+        let mut acc = [_mm512_setzero_ps(); T];
+        // SAFETY: `check` bounds every offset below: blocks b < nb of the groups' weights and
+        // scales, and of tokens first..first + T of the activations.
+        unsafe {
+            let w = tile.weights.as_ptr();
+            let q = tile.x.quants.as_ptr().add(tile.first * cols);
+            let da = tile.x.scales.as_ptr().add(tile.first * nb);
+            let offsets = tile.x.offsets.as_ptr().add(tile.first * nb);
+            for b in 0..nb {
+                let wb: [__m512i; BLOCK / LANE] = std::array::from_fn(|c| {
+                    _mm512_loadu_si512(w.add(b * SPAN_BLOCK + c * SPAN * ROWS * LANE).cast())
+                });
+                let dw = _mm512_loadu_ps(tile.scales.as_ptr().add(b * SPAN * ROWS));
+                for (t, acc) in acc.iter_mut().enumerate() {
+                    let bytes = q.add(t * cols + b * BLOCK);
+                    let four = |c: usize| {
+                        _mm512_set1_epi32(bytes.add(c * LANE).cast::<i32>().read_unaligned())
+                    };
+                    // The nibbles' offset of 8, taken off every row's sum.
+                    let mut even = _mm512_set1_epi32(-*offsets.add(t * nb + b));
+                    let mut odd = _mm512_setzero_si512();
+                    for c in (0..BLOCK / LANE).step_by(2) {
+                        even = _mm512_dpbusd_epi32(even, wb[c], four(c));
+                        odd = _mm512_dpbusd_epi32(odd, wb[c + 1], four(c + 1));
+                    }
+                    let dots = _mm512_add_epi32(even, odd);
+                    let scaled = _mm512_mul_ps(
+                        _mm512_cvtepi32_ps(dots),
+                        _mm512_set1_ps(*da.add(t * nb + b)),
+                    );
+                    *acc = _mm512_fmadd_ps(scaled, dw, *acc);
+                }
+            }
+            for (s, acc) in sums.iter_mut().zip(acc) {
+                _mm512_storeu_ps(s.as_mut_ptr(), acc);
+            }
+        }
+    }
+
+    /// Unpacks one or [`SPAN`] groups' nibbles (`nibbles`) into `out` ([`SPAN_BLOCK`] bytes
+    /// per block): chunk c of block b is at `b · SPAN_BLOCK + c · 64`, the first group's 32
+    /// bytes, then the second's (zeros when there is no second group).
+    ///
+    /// # Safety
+    /// The CPU has AVX2.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn unpack(nibbles: &[u8], out: &mut [u8]) {
+        const HALF: usize = GROUP_BLOCK / 2;
+        let nb = out.len() / SPAN_BLOCK;
+        assert!(out.len() == nb * SPAN_BLOCK && [1, SPAN].contains(&(nibbles.len() / (nb * HALF))));
+        assert!(nibbles.len().is_multiple_of(nb * HALF));
+        let groups = nibbles.len() / (nb * HALF);
+        let low = _mm256_set1_epi8(0x0f);
+        for g in 0..SPAN {
+            for b in 0..nb {
+                for i in 0..HALF / 32 {
+                    // SAFETY: 32 bytes of group g's block b in, when there is a group g (else
+                    // zeros), and twice 32 out, inside both slices (checked above).
+                    unsafe {
+                        let v = if g < groups {
+                            _mm256_loadu_si256(
+                                nibbles.as_ptr().add((g * nb + b) * HALF + i * 32).cast(),
+                            )
+                        } else {
+                            _mm256_setzero_si256()
+                        };
+                        let o = out.as_mut_ptr().add(b * SPAN_BLOCK + g * ROWS * LANE);
+                        _mm256_storeu_si256(o.add(i * 64).cast(), _mm256_and_si256(v, low));
+                        let high = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+                        _mm256_storeu_si256(o.add((i + HALF / 32) * 64).cast(), high);
+                    }
                 }
             }
         }
@@ -824,11 +965,27 @@ mod tests {
         for m in [&m, &heavy] {
             let reference = m.product_with(Kernel::Portable, &x, &bias);
             for kernel in kernels() {
-                let mut unpacked = vec![0u8; group.len() * 2];
-                unpack(kernel, &m.nibbles[..group.len()], &mut unpacked);
-                let mut portable = vec![0u8; group.len() * 2];
-                unpack_portable(&m.nibbles[..group.len()], &mut portable);
-                assert_eq!(unpacked, portable, "{kernel:?}");
+                // Both groups, and the second alone (the last of a matrix with an odd
+                // number of groups): each group's chunks where the kernel reads them.
+                let span = kernel.span();
+                for groups in [&m.nibbles[..], &m.nibbles[group.len()..]] {
+                    let mut unpacked = vec![0u8; span * group.len() * 2];
+                    unpack(
+                        kernel,
+                        &groups[..(span * group.len()).min(groups.len())],
+                        &mut unpacked,
+                    );
+                    let mut expected = vec![0u8; unpacked.len()];
+                    for (g, nibbles) in groups.chunks(group.len()).take(span).enumerate() {
+                        let mut portable = vec![0u8; group.len() * 2];
+                        unpack_portable(nibbles, &mut portable);
+                        for (i, chunk) in portable.chunks_exact(ROWS * LANE).enumerate() {
+                            let at = (i * span + g) * ROWS * LANE;
+                            expected[at..at + ROWS * LANE].copy_from_slice(chunk);
+                        }
+                    }
+                    assert_eq!(unpacked, expected, "{kernel:?}");
+                }
                 let y = m.product_with(kernel, &x, &bias);
                 for (i, (a, b)) in y.iter().zip(&reference).enumerate() {
                     assert!(
