@@ -158,7 +158,7 @@ fn config(a: &ServeArgs) -> anyhow::Result<crate::server::ServeConfig> {
             .transpose()?,
         limits: crate::server::Limits {
             concurrent: a.max_concurrent.unwrap_or(cores.concurrent),
-            queued: a.max_queued.unwrap_or(cores.queued),
+            queued: a.max_queued,
             request_timeout: (!request_timeout.is_zero()).then_some(request_timeout),
         },
         connections: crate::server::ConnLimits {
@@ -178,12 +178,8 @@ fn config(a: &ServeArgs) -> anyhow::Result<crate::server::ServeConfig> {
 }
 
 pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
-    let mut config = config(&a)?;
+    let config = config(&a)?;
     let engine = Arc::new(super::open_engine(&a.location, &a.engine)?);
-    if a.max_queued.is_none() && engine.encoder().is_some() {
-        config.limits.queued =
-            config.limits.concurrent * crate::server::limits::QUEUED_PER_SLOT_WITH_ENCODER;
-    }
     if a.repoint_current {
         repoint_current(&engine)?;
     }
@@ -226,7 +222,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             admin = config.admin_token.is_some(),
             tls = config.tls.is_some(),
             concurrent = config.limits.concurrent,
-            queued = config.limits.queued,
+            queued = config.limits.queue(engine.encoder().is_some()),
             "faqd serving gRPC (faq.v1.FaqService, health, reflection)"
         );
         tokio::spawn(reload_on_change(engine.clone(), config.metrics.clone()));

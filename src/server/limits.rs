@@ -14,8 +14,9 @@ use tonic::metadata::MetadataMap;
 pub struct Limits {
     /// Calls (searches, detections, lookups) that run at once.
     pub concurrent: usize,
-    /// Calls that may wait for a free slot; beyond them calls are refused.
-    pub queued: usize,
+    /// Calls that may wait for a free slot; beyond them calls are refused. `None`: by the
+    /// engine ([`Limits::queue`]).
+    pub queued: Option<usize>,
     /// The longest a call may take when the client sets no shorter deadline; `None`: no limit.
     pub request_timeout: Option<Duration>,
 }
@@ -23,7 +24,7 @@ pub struct Limits {
 /// Calls waiting per core by default: a lexical search costs tens to hundreds of
 /// microseconds, so a full queue waits a few milliseconds, not seconds.
 pub const QUEUED_PER_CORE: usize = 32;
-/// Calls waiting per running call by default with the sentence encoder (`faqd serve`): a
+/// Calls waiting per running call by default with the sentence encoder: a
 /// search then costs milliseconds of a core (3 to 8 ms for a short question), so 32 per core
 /// was hundreds of milliseconds of waiting (accepted calls' p50 480 ms at an offered 200
 /// requests/s on two cores, when a search took 6 to 15 ms); 4 keep a full queue's wait to
@@ -31,16 +32,29 @@ pub const QUEUED_PER_CORE: usize = 32;
 pub const QUEUED_PER_SLOT_WITH_ENCODER: usize = 4;
 
 impl Limits {
-    /// Defaults from the machine: one running call per core, and [`QUEUED_PER_CORE`] waiting
-    /// per core.
+    /// Defaults from the machine: one running call per core, and a queue by the engine.
     pub fn from_cores() -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Limits {
-            concurrent: cores,
-            queued: cores * QUEUED_PER_CORE,
+            concurrent: cores(),
+            queued: None,
             request_timeout: Some(Duration::from_secs(10)),
         }
     }
+
+    /// Calls that may wait: `queued` when set, else [`QUEUED_PER_SLOT_WITH_ENCODER`] per
+    /// running call when searches run the sentence encoder (`encoder`), else
+    /// [`QUEUED_PER_CORE`] per core.
+    pub fn queue(&self, encoder: bool) -> usize {
+        self.queued.unwrap_or(if encoder {
+            self.concurrent.max(1) * QUEUED_PER_SLOT_WITH_ENCODER
+        } else {
+            cores() * QUEUED_PER_CORE
+        })
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 impl Default for Limits {
@@ -82,20 +96,23 @@ pub struct Slot {
 }
 
 impl Limiter {
-    /// Returns a limiter; zero limits are raised to one.
-    pub fn new(limits: Limits) -> Self {
+    /// Returns a limiter for an engine that runs the sentence encoder or not (`encoder`, which
+    /// sets the default queue); a zero concurrency limit is raised to one.
+    pub fn new(limits: Limits, encoder: bool) -> Self {
         let concurrent = limits.concurrent.max(1);
+        let queued = limits.queue(encoder);
         Limiter {
-            admitted: Arc::new(Semaphore::new(concurrent + limits.queued)),
+            admitted: Arc::new(Semaphore::new(concurrent + queued)),
             running: Arc::new(Semaphore::new(concurrent)),
             limits: Limits {
                 concurrent,
+                queued: Some(queued),
                 ..limits
             },
         }
     }
 
-    /// Returns the limits in force.
+    /// Returns the limits in force (`queued` set).
     pub fn limits(&self) -> Limits {
         self.limits
     }
@@ -208,11 +225,14 @@ mod tests {
 
     #[tokio::test]
     async fn calls_beyond_the_running_slots_and_the_queue_are_refused_at_once() {
-        let limiter = Limiter::new(Limits {
-            concurrent: 1,
-            queued: 1,
-            request_timeout: None,
-        });
+        let limiter = Limiter::new(
+            Limits {
+                concurrent: 1,
+                queued: Some(1),
+                request_timeout: None,
+            },
+            false,
+        );
         let first = limiter.acquire(None).await.expect("a free slot");
         let l2 = limiter.clone();
         let queued = tokio::spawn(async move { l2.acquire(None).await.map(drop) });
@@ -226,13 +246,36 @@ mod tests {
         assert!(limiter.acquire(None).await.is_ok());
     }
 
+    #[test]
+    fn the_default_queue_is_shorter_with_the_encoder_and_a_set_one_stands() {
+        let defaults = Limits {
+            concurrent: 3,
+            ..Limits::from_cores()
+        };
+        let queued = |l: Limits, encoder| Limiter::new(l, encoder).limits().queued;
+        assert_eq!(
+            queued(defaults, true),
+            Some(3 * QUEUED_PER_SLOT_WITH_ENCODER)
+        );
+        assert_eq!(queued(defaults, false), Some(cores() * QUEUED_PER_CORE));
+        let set = Limits {
+            queued: Some(7),
+            ..defaults
+        };
+        assert_eq!(queued(set, true), Some(7));
+        assert_eq!(queued(set, false), Some(7));
+    }
+
     #[tokio::test]
     async fn a_call_past_its_deadline_is_not_admitted() {
-        let limiter = Limiter::new(Limits {
-            concurrent: 1,
-            queued: 4,
-            request_timeout: None,
-        });
+        let limiter = Limiter::new(
+            Limits {
+                concurrent: 1,
+                queued: Some(4),
+                request_timeout: None,
+            },
+            false,
+        );
         let past = Instant::now() - Duration::from_millis(5);
         assert_eq!(
             limiter.acquire(Some(past)).await.err(),

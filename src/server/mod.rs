@@ -149,8 +149,8 @@ impl FaqApi {
             short_work
         };
         FaqApi {
+            limiter: Limiter::new(limits, engine.encoder().is_some()),
             engine,
-            limiter: Limiter::new(limits),
             metrics,
             short_work,
             search_work,
@@ -180,7 +180,8 @@ impl FaqApi {
                 let l = self.limiter.limits();
                 Status::resource_exhausted(format!(
                     "server overloaded: {} calls running and {} queued; retry with backoff",
-                    l.concurrent, l.queued
+                    l.concurrent,
+                    l.queued.unwrap_or_default()
                 ))
             }
             Refusal::Expired => self.expired(call),

@@ -195,7 +195,7 @@ async fn calls_beyond_a_tiny_concurrency_limit_answer_resource_exhausted(search_
     let config = ServeConfig {
         limits: Limits {
             concurrent: 1,
-            queued: 0,
+            queued: Some(0),
             request_timeout: None,
         },
         search_on_workers,
