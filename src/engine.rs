@@ -459,9 +459,14 @@ impl Engine {
             Ranking::Lexical(_) => threshold,
         };
         // The native hits' snippets are built below, for the hits shown only.
-        let (hits, highlights) = search::search_deferred(&gen, &spec)?;
+        let (hits, highlights) = search::search(&gen, &spec)?;
         let hits =
             fallback::with_fallback(&gen, &self.glossary.load(), &spec, hits, lexical_threshold)?;
+        let native: Vec<u32> = hits
+            .iter()
+            .filter(|r| r.fallback.is_none())
+            .map(|r| r.hit.group)
+            .collect();
         let mut ranked: Vec<(fallback::Ranked, f64, Option<f64>)> = match (&vectors, &self.encoder)
         {
             (Some(vectors), Some(encoder)) => {
@@ -495,7 +500,7 @@ impl Engine {
         };
         for (r, _, _) in &mut ranked {
             // Fallback hits and those found by their vectors alone have theirs.
-            if r.fallback.is_none() && r.hit.snippet.is_empty() {
+            if r.fallback.is_none() && native.contains(&r.hit.group) {
                 r.hit.snippet = highlights.snippet(&r.hit.version);
             }
         }

@@ -195,7 +195,7 @@ pub fn with_fallback(
     let mut found: Vec<Ranked> = Vec::new();
     for lang in Lang::ALL.into_iter().filter(|&l| l != spec.lang) {
         let mapped = mapped_query(gen, glossary, &named, lang);
-        let hits = search(
+        let (hits, highlights) = search(
             gen,
             &SearchSpec {
                 text: &mapped,
@@ -232,6 +232,10 @@ pub fn with_fallback(
                     // The version shown is the one found (no version in the user's language).
                     && covers(glossary, gen, &hit, &named, Scope::Everything));
             if eligible {
+                if reason == Reason::MissingTranslation {
+                    // Shown in the language it was found in, with the mapped words highlighted.
+                    hit.snippet = highlights.snippet(&hit.version);
+                }
                 found.push(Ranked {
                     hit,
                     fallback: Some(Fallback {

@@ -87,23 +87,11 @@ pub fn display_version(
         .or_else(|| versions.iter().find(|a| a.lang.lang() == lang))
 }
 
-/// Searches one generation; returns at most `top_k` articles, best first, with confidence
-/// (and snippets when `spec.snippets`).
-pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<Vec<Hit>, SearchError> {
-    let (mut hits, highlights) = search_deferred(gen, spec)?;
-    for hit in &mut hits {
-        hit.snippet = highlights.snippet(&hit.version);
-    }
-    Ok(hits)
-}
-
-/// [`search`] without the snippets, which the returned [`Highlights`] build for the hits
-/// that are shown: hybrid ranking asks for more lexical hits than it returns, and a snippet
-/// costs more than the search itself.
-pub fn search_deferred(
-    gen: &Generation,
-    spec: &SearchSpec,
-) -> Result<(Vec<Hit>, Highlights), SearchError> {
+/// Searches one generation; returns at most `top_k` articles, best first, with confidence,
+/// and the [`Highlights`] that build their snippets (when `spec.snippets`): for the hits that
+/// are shown only, since hybrid ranking asks for more lexical hits than it returns and a
+/// snippet costs more than the search itself.
+pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<(Vec<Hit>, Highlights), SearchError> {
     let mut analysed = analyse(spec.text, spec.lang);
     if spec.spelling {
         correct_spelling(gen, &mut analysed)?;

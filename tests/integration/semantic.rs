@@ -102,6 +102,45 @@ fn shipped_hybrid() -> std::net::SocketAddr {
         .addr
 }
 
+/// Snippets are built after fusion, for the hits shown: a hit found by its words has the
+/// highlighted snippet lexical ranking gives it, and a hit found by its vectors alone an
+/// excerpt without highlights.
+#[tokio::test]
+async fn hybrid_hits_have_the_snippets_lexical_ranking_gives() {
+    let mut hybrid = common::connect(shipped_hybrid()).await;
+    let mut lexical = common::shipped().await;
+    let (mut by_words, mut by_vectors) = (0, 0);
+    // Found by its words (withdrawal-delay); found by its vectors (p2p-trading, no Korean
+    // version).
+    for q in [
+        "출금이 지연되고 있어요",
+        "알리페이나 위챗으로 결제해서 암호화폐를 살 수 있나요",
+    ] {
+        let h = common::search(&mut hybrid, common::query_k(q, 10)).await;
+        let l = common::search(&mut lexical, common::query_k(q, 30)).await;
+        assert_eq!(
+            (h.ranking.as_str(), l.ranking.as_str()),
+            ("hybrid", "lexical")
+        );
+        for hit in &h.hits {
+            assert!(!hit.snippet.is_empty(), "{hit:?}");
+            if hit.lexical_confidence > 0.0 && hit.fallback == 0 {
+                let lexical = l
+                    .hits
+                    .iter()
+                    .find(|x| x.id == hit.id && x.language == hit.language)
+                    .unwrap_or_else(|| panic!("{} not among the lexical hits", hit.id));
+                assert_eq!(hit.snippet, lexical.snippet, "{}", hit.id);
+                by_words += 1;
+            } else if hit.lexical_confidence == 0.0 {
+                assert!(!hit.snippet.contains("<b>"), "{hit:?}");
+                by_vectors += 1;
+            }
+        }
+    }
+    assert!(by_words >= 1 && by_vectors >= 1, "{by_words} {by_vectors}");
+}
+
 /// A Korean question about an article that has no Korean version (p2p-trading: en, zh) and
 /// that names no glossary term is answered with that article, flagged as a fallback.
 #[tokio::test]

@@ -17,8 +17,8 @@
 //! weights. On x86-64 the byte products are `vpdpbusd` (unsigned nibbles × signed bytes,
 //! summed in fours) where the CPU has AVX-512 VNNI, on two groups' rows at once (512-bit
 //! vectors), else AVX2's `maddubs` and `madd`; other machines run the same integer arithmetic
-//! in plain Rust. Every path adds the same integers and scales them in the same order, so
-//! they give the same floats.
+//! in plain Rust. The SIMD paths add the same integers and scale them in the same order, so
+//! they give the same floats; the plain path agrees with them to rounding.
 
 /// Weights per block.
 const BLOCK: usize = 32;
@@ -31,7 +31,7 @@ const LANE: usize = 4;
 /// Bytes of a group's block unpacked: `BLOCK / LANE` chunks, each `ROWS` lanes.
 const GROUP_BLOCK: usize = ROWS * BLOCK;
 /// Tokens multiplied together with each load of the weights.
-const TILE: usize = 4;
+const TILE: usize = 8;
 /// Most groups multiplied together (AVX-512: two groups' rows make one 512-bit vector).
 const SPAN: usize = 2;
 /// 1.5 × 2^23: added to and taken from a small f32, it leaves the nearest integer.
@@ -67,12 +67,13 @@ enum Kernel {
 }
 
 impl Kernel {
-    /// Groups of rows multiplied together.
-    fn span(self) -> usize {
+    /// Groups of rows multiplied together, tokens per tile, and whether the kernel reads the
+    /// nibbles as stored (unpacking them in its registers) rather than unpacked by [`unpack`].
+    fn shape(self) -> (usize, usize, bool) {
         match self {
             #[cfg(target_arch = "x86_64")]
-            Kernel::Vnni => SPAN,
-            _ => 1,
+            Kernel::Vnni => (SPAN, TILE, true),
+            _ => (1, 4, false),
         }
     }
 
@@ -169,39 +170,45 @@ impl Q4Matrix {
     ) {
         assert!(tokens.end <= x.tokens && y.len() >= tokens.len() * self.rows);
         let nb = self.cols / BLOCK;
-        let span = kernel.span();
-        let mut unpacked = vec![0u8; span * nb * GROUP_BLOCK];
-        let mut scales = vec![0f32; span * nb * ROWS];
+        let (span, tile_tokens, packed) = kernel.shape();
+        let mut unpacked = vec![0u8; if packed { 0 } else { nb * GROUP_BLOCK }];
         let mut sums = [[0f32; SPAN * ROWS]; TILE];
-        let group_bytes = nb * GROUP_BLOCK / 2;
-        let step = span * group_bytes;
+        let step = span * nb * GROUP_BLOCK / 2;
+        let step_scales = span * nb * ROWS;
         let steps = self
             .nibbles
             .chunks(step)
-            .zip(self.scales.chunks(span * nb * ROWS));
-        for (g, (nibbles, group_scales)) in steps.enumerate() {
-            let scales = if span == 1 {
-                group_scales
-            } else {
-                interleave_scales(group_scales, nb, &mut scales);
-                &scales
-            };
-            unpack(kernel, nibbles, &mut unpacked);
-            // The next groups' nibbles, asked for while these are multiplied: read when
-            // needed, they are a wait on memory (the model's 10.6 MB do not stay in cache
+            .zip(self.scales.chunks(step_scales));
+        for (g, (nibbles, scales)) in steps.enumerate() {
+            // The next groups' nibbles and scales, asked for while these are multiplied: read
+            // when needed, they are a wait on memory (the model's 13 MB do not stay in cache
             // from one question to the next), which took a quarter of the products' time.
-            if let Some(next) = self.nibbles.get((g + 1) * step..) {
-                prefetch(&next[..step.min(next.len())]);
+            let ahead = self
+                .nibbles
+                .get((g + 1) * step..)
+                .map_or(&[][..], |n| &n[..step.min(n.len())]);
+            let ahead_scales = self
+                .scales
+                .get((g + 1) * step_scales..)
+                .map_or(&[][..], |n| &n[..step_scales.min(n.len())]);
+            if !packed {
+                unpack(kernel, nibbles, &mut unpacked);
+                prefetch(ahead);
             }
             let r0 = g * span * ROWS;
             let rows = (span * ROWS).min(self.rows - r0);
             let mut t = tokens.start;
             while t < tokens.end {
-                let n = TILE.min(tokens.end - t);
+                let n = tile_tokens.min(tokens.end - t);
+                // The first tile prefetches block by block (the kernels that read packed
+                // nibbles; the others prefetched above).
+                let first = packed && t == tokens.start;
                 let tile = Tile {
-                    weights: &unpacked,
+                    weights: if packed { nibbles } else { &unpacked },
+                    packed,
                     scales,
-                    span,
+                    ahead: if first { ahead } else { &[] },
+                    ahead_scales: if first { ahead_scales } else { &[] },
                     x,
                     first: t,
                     tokens: n,
@@ -209,8 +216,7 @@ impl Q4Matrix {
                 match kernel {
                     Kernel::Portable => tile.portable(&mut sums),
                     // SAFETY: `best` chose these kernels only where the CPU has their
-                    // features (the tests choose them the same way); `Tile::check` below
-                    // holds.
+                    // features (the tests choose them the same way); they check the tile.
                     #[cfg(target_arch = "x86_64")]
                     Kernel::Avx2 => unsafe { avx2::tile_maddubs(&tile, &mut sums) },
                     #[cfg(target_arch = "x86_64")]
@@ -228,30 +234,43 @@ impl Q4Matrix {
     }
 }
 
-/// Up to [`TILE`] tokens, from `first`, times `span` groups' unpacked rows.
+/// Up to [`TILE`] tokens, from `first`, times one group's unpacked rows, or (`packed`) up to
+/// [`SPAN`] groups' nibbles as stored.
 struct Tile<'a> {
-    /// The groups' blocks unpacked ([`unpack`]'s layout).
+    /// One group's blocks unpacked ([`unpack`]'s layout), or the stored nibbles of one or
+    /// more groups (`packed`).
     weights: &'a [u8],
-    /// Per block and row: the weight scale.
+    packed: bool,
+    /// Per group, block and row: the weight scale.
     scales: &'a [f32],
-    /// Groups (1, or [`SPAN`] for AVX-512).
-    span: usize,
+    /// The next groups' nibbles and scales, to prefetch block by block (may be empty).
+    ahead: &'a [u8],
+    ahead_scales: &'a [f32],
     x: &'a Activations,
     first: usize,
     tokens: usize,
 }
 
 impl Tile<'_> {
-    /// Whether the slices hold what the SIMD kernels read without bounds checks.
-    fn check(&self) -> bool {
+    /// Groups of rows in the tile, when the slices hold what the SIMD kernels read without
+    /// bounds checks.
+    fn groups(&self) -> Option<usize> {
         let nb = self.x.cols / BLOCK;
-        self.weights.len() == self.span * nb * GROUP_BLOCK
-            && self.scales.len() == self.span * nb * ROWS
+        let group = if self.packed {
+            nb * GROUP_BLOCK / 2
+        } else {
+            nb * GROUP_BLOCK
+        };
+        let groups = self.weights.len() / group;
+        let fits = self.weights.len() == groups * group
+            && (1..=if self.packed { SPAN } else { 1 }).contains(&groups)
+            && self.scales.len() == groups * nb * ROWS
             && (1..=TILE).contains(&self.tokens)
             && self.first + self.tokens <= self.x.tokens
             && self.x.quants.len() == self.x.tokens * self.x.cols
             && self.x.scales.len() == self.x.tokens * nb
-            && self.x.offsets.len() == self.x.tokens * nb
+            && self.x.offsets.len() == self.x.tokens * nb;
+        fits.then_some(groups)
     }
 
     /// Writes each token's dot products with the group's rows (without bias) to `sums`.
@@ -261,7 +280,7 @@ impl Tile<'_> {
     /// sum is then its lane's four. (On x86-64 without SIMD features, 12 layers' products for
     /// 11 tokens take 42 ms this way, 80 ms with a four-byte dot product per row and chunk.)
     fn portable(&self, sums: &mut [[f32; SPAN * ROWS]; TILE]) {
-        assert_eq!(self.span, 1);
+        assert!(!self.packed);
         let nb = self.x.cols / BLOCK;
         for (i, sums) in sums[..self.tokens].iter_mut().enumerate() {
             let x = self.x.token(self.first + i);
@@ -439,31 +458,13 @@ fn gelu_portable(values: &mut [f32]) {
 
 /// Unpacks a group's blocks of nibbles into one byte (0..=15) per weight: per block, the low
 /// nibbles (the first half of the block's chunks), then the high ones (the second half).
-/// Unpacks `kernel.span()` groups' nibbles (fewer for the last groups of a matrix: the rest
-/// of `out` is then zeros).
 fn unpack(kernel: Kernel, nibbles: &[u8], out: &mut [u8]) {
     match kernel {
         Kernel::Portable => unpack_portable(nibbles, out),
-        // SAFETY: `best` chose these kernels only where the CPU has their features (the tests
-        // choose them the same way); they check the lengths.
+        // SAFETY: `best` chose these kernels only where the CPU has AVX2 (the tests choose
+        // them the same way); it checks the lengths.
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 => unsafe { avx2::unpack(nibbles, out) },
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Vnni => unsafe { avx512::unpack(nibbles, out) },
-    }
-}
-
-/// Puts the scales of [`SPAN`] groups (each `[block][row]`; the second may be missing) side
-/// by side per block, as the AVX-512 kernel reads them.
-fn interleave_scales(groups: &[f32], nb: usize, out: &mut [f32]) {
-    for (b, o) in out.chunks_exact_mut(SPAN * ROWS).enumerate() {
-        for (i, o) in o.chunks_exact_mut(ROWS).enumerate() {
-            let at = (i * nb + b) * ROWS;
-            match groups.get(at..at + ROWS) {
-                Some(s) => o.copy_from_slice(s),
-                None => o.fill(0.0),
-            }
-        }
+        Kernel::Avx2 | Kernel::Vnni => unsafe { avx2::unpack(nibbles, out) },
     }
 }
 
@@ -492,13 +493,14 @@ fn prefetch(bytes: &[u8]) {
     let _ = bytes;
 }
 
-/// Returns whether the CPU has the 256-bit byte dot product (`vpdpbusd`, AVX-512 VNNI and
-/// VL), which does the work of AVX2's `maddubs` and `madd` in one instruction.
+/// Returns whether the CPU has AVX-512 (F, VL) with the byte dot product (`vpdpbusd`, VNNI),
+/// which does the work of AVX2's `maddubs` and `madd` in one instruction.
 #[cfg(target_arch = "x86_64")]
 fn has_vnni() -> bool {
     has_avx2()
-        && std::is_x86_feature_detected!("avx512vnni")
+        && std::is_x86_feature_detected!("avx512f")
         && std::is_x86_feature_detected!("avx512vl")
+        && std::is_x86_feature_detected!("avx512vnni")
 }
 
 /// Returns whether the AVX2 and FMA paths can run.
@@ -555,7 +557,7 @@ mod avx2 {
         sums: &mut [[f32; SPAN * ROWS]; TILE],
         block: impl Fn(&Block, *const i8, __m256i) -> __m256i,
     ) {
-        assert!(tile.check() && tile.span == 1);
+        assert!(!tile.packed && tile.groups() == Some(1));
         // SAFETY: as the caller's, and `check` holds.
         unsafe {
             match tile.tokens {
@@ -570,7 +572,7 @@ mod avx2 {
     /// [`tile_with`] for `T` = `tile.tokens` tokens.
     ///
     /// # Safety
-    /// As [`tile_with`]'s, and `tile.check()` holds.
+    /// As [`tile_with`]'s, and `tile.groups()` is 1 for an unpacked tile.
     #[inline(always)]
     unsafe fn tile_of<const T: usize>(
         tile: &Tile,
@@ -681,56 +683,106 @@ mod avx2 {
 
 /// The product with AVX-512 VNNI: [`SPAN`] groups' rows at once, one 512-bit vector per
 /// chunk (the first group's eight lanes, then the second's), so that each instruction does
-/// twice the work of the 256-bit forms and each token's broadcast bytes serve 16 rows.
+/// twice the work of the 256-bit forms and each token's broadcast bytes serve 16 rows. The
+/// nibbles are read as stored and unpacked in registers (no buffer), and the next groups'
+/// nibbles and scales are prefetched block by block, spread over the first tile's work.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use super::{Tile, BLOCK, GROUP_BLOCK, LANE, ROWS, SPAN, TILE};
     use std::arch::x86_64::*;
 
-    /// Bytes of [`SPAN`] groups' block unpacked: `BLOCK / LANE` chunks of 64 bytes.
-    const SPAN_BLOCK: usize = SPAN * GROUP_BLOCK;
+    /// Stored bytes of a group's block: `BLOCK / LANE / 2` pieces of 32 bytes, each holding
+    /// chunk c (low nibbles) and chunk c + 4 (high nibbles) of the eight rows.
+    const PACKED_BLOCK: usize = GROUP_BLOCK / 2;
+    /// Bytes of a cache line.
+    const LINE: usize = 64;
 
-    /// Writes each token's dot products with the tile's 16 rows (without bias) to `sums`,
-    /// with `vpdpbusd` in two chains (even and odd chunks).
+    /// Writes each token's dot products with the tile's one or two groups' rows (without
+    /// bias) to `sums` (a missing second group's rows are zeros), with `vpdpbusd` in two
+    /// chains (even and odd chunks).
     ///
     /// # Safety
     /// The CPU has AVX-512 F, VL and VNNI, AVX2 and FMA.
     #[target_feature(enable = "avx2,fma,avx512f,avx512vl,avx512vnni")]
     pub(super) unsafe fn tile(tile: &Tile, sums: &mut [[f32; SPAN * ROWS]; TILE]) {
-        assert!(tile.check() && tile.span == SPAN);
-        // SAFETY: as the caller's, and `check` holds.
+        let groups = tile.groups();
+        assert!(tile.packed && groups.is_some());
+        let second = groups == Some(2);
+        // SAFETY: as the caller's, and `groups` checked the tile.
         unsafe {
             match tile.tokens {
-                4 => tile_of::<4>(tile, sums),
-                3 => tile_of::<3>(tile, sums),
-                2 => tile_of::<2>(tile, sums),
-                _ => tile_of::<1>(tile, sums),
+                8 => tile_of::<8>(tile, second, sums),
+                7 => tile_of::<7>(tile, second, sums),
+                6 => tile_of::<6>(tile, second, sums),
+                5 => tile_of::<5>(tile, second, sums),
+                4 => tile_of::<4>(tile, second, sums),
+                3 => tile_of::<3>(tile, second, sums),
+                2 => tile_of::<2>(tile, second, sums),
+                _ => tile_of::<1>(tile, second, sums),
             }
         }
     }
 
-    /// [`tile`] for `T` = `tile.tokens` tokens.
+    /// [`tile`] for `T` = `tile.tokens` tokens; `second`: the tile has two groups.
     ///
     /// # Safety
-    /// As [`tile`]'s, and `tile.check()` holds with `tile.span == SPAN`.
+    /// As [`tile`]'s, and `tile.groups()` is 2 when `second`, else 1.
     #[inline(always)]
-    unsafe fn tile_of<const T: usize>(tile: &Tile, sums: &mut [[f32; SPAN * ROWS]; TILE]) {
+    unsafe fn tile_of<const T: usize>(
+        tile: &Tile,
+        second: bool,
+        sums: &mut [[f32; SPAN * ROWS]; TILE],
+    ) {
         const { assert!(T <= TILE) };
         let cols = tile.x.cols;
         let nb = cols / BLOCK;
+        let group = nb * PACKED_BLOCK;
         let mut acc = [_mm512_setzero_ps(); T];
-        // SAFETY: `check` bounds every offset below: blocks b < nb of the groups' weights and
-        // scales, and of tokens first..first + T of the activations.
+        let low = _mm512_set1_epi8(0x0f);
+        // SAFETY: `groups` bounds every offset below: blocks b < nb of the groups' nibbles
+        // and scales (the second group's only when `second`), and of tokens first..first + T
+        // of the activations. Prefetches read nothing the program sees and never fault; their
+        // addresses are inside `ahead` and `ahead_scales` all the same.
         unsafe {
             let w = tile.weights.as_ptr();
+            let s = tile.scales.as_ptr();
             let q = tile.x.quants.as_ptr().add(tile.first * cols);
             let da = tile.x.scales.as_ptr().add(tile.first * nb);
             let offsets = tile.x.offsets.as_ptr().add(tile.first * nb);
             for b in 0..nb {
-                let wb: [__m512i; BLOCK / LANE] = std::array::from_fn(|c| {
-                    _mm512_loadu_si512(w.add(b * SPAN_BLOCK + c * SPAN * ROWS * LANE).cast())
-                });
-                let dw = _mm512_loadu_ps(tile.scales.as_ptr().add(b * SPAN * ROWS));
+                for g in 0..SPAN {
+                    for line in (0..PACKED_BLOCK).step_by(LINE) {
+                        if let Some(p) = tile.ahead.get(g * group + b * PACKED_BLOCK + line) {
+                            _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(p).cast());
+                        }
+                    }
+                    if let Some(p) = tile.ahead_scales.get((g * nb + b) * ROWS) {
+                        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(p).cast());
+                    }
+                }
+                // Piece i holds chunks i (low nibbles) and i + 4 (high nibbles).
+                let mut wb = [_mm512_setzero_si512(); BLOCK / LANE];
+                for i in 0..BLOCK / LANE / 2 {
+                    let at = b * PACKED_BLOCK + i * ROWS * LANE;
+                    let first = _mm256_loadu_si256(w.add(at).cast());
+                    let other = if second {
+                        _mm256_loadu_si256(w.add(group + at).cast())
+                    } else {
+                        _mm256_setzero_si256()
+                    };
+                    let v = _mm512_inserti64x4(_mm512_castsi256_si512(first), other, 1);
+                    wb[i] = _mm512_and_si512(v, low);
+                    wb[i + BLOCK / LANE / 2] = _mm512_and_si512(_mm512_srli_epi32(v, 4), low);
+                }
+                // The two groups' eight scales side by side.
+                let first = _mm256_loadu_pd(s.add(b * ROWS).cast());
+                let other = if second {
+                    _mm256_loadu_pd(s.add((nb + b) * ROWS).cast())
+                } else {
+                    _mm256_setzero_pd()
+                };
+                let dw =
+                    _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(first), other, 1));
                 for (t, acc) in acc.iter_mut().enumerate() {
                     let bytes = q.add(t * cols + b * BLOCK);
                     let four = |c: usize| {
@@ -753,43 +805,6 @@ mod avx512 {
             }
             for (s, acc) in sums.iter_mut().zip(acc) {
                 _mm512_storeu_ps(s.as_mut_ptr(), acc);
-            }
-        }
-    }
-
-    /// Unpacks one or [`SPAN`] groups' nibbles (`nibbles`) into `out` ([`SPAN_BLOCK`] bytes
-    /// per block): chunk c of block b is at `b · SPAN_BLOCK + c · 64`, the first group's 32
-    /// bytes, then the second's (zeros when there is no second group).
-    ///
-    /// # Safety
-    /// The CPU has AVX2.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn unpack(nibbles: &[u8], out: &mut [u8]) {
-        const HALF: usize = GROUP_BLOCK / 2;
-        let nb = out.len() / SPAN_BLOCK;
-        assert!(out.len() == nb * SPAN_BLOCK && [1, SPAN].contains(&(nibbles.len() / (nb * HALF))));
-        assert!(nibbles.len().is_multiple_of(nb * HALF));
-        let groups = nibbles.len() / (nb * HALF);
-        let low = _mm256_set1_epi8(0x0f);
-        for g in 0..SPAN {
-            for b in 0..nb {
-                for i in 0..HALF / 32 {
-                    // SAFETY: 32 bytes of group g's block b in, when there is a group g (else
-                    // zeros), and twice 32 out, inside both slices (checked above).
-                    unsafe {
-                        let v = if g < groups {
-                            _mm256_loadu_si256(
-                                nibbles.as_ptr().add((g * nb + b) * HALF + i * 32).cast(),
-                            )
-                        } else {
-                            _mm256_setzero_si256()
-                        };
-                        let o = out.as_mut_ptr().add(b * SPAN_BLOCK + g * ROWS * LANE);
-                        _mm256_storeu_si256(o.add(i * 64).cast(), _mm256_and_si256(v, low));
-                        let high = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-                        _mm256_storeu_si256(o.add((i + HALF / 32) * 64).cast(), high);
-                    }
-                }
             }
         }
     }
@@ -965,33 +980,24 @@ mod tests {
         for m in [&m, &heavy] {
             let reference = m.product_with(Kernel::Portable, &x, &bias);
             for kernel in kernels() {
-                // Both groups, and the second alone (the last of a matrix with an odd
-                // number of groups): each group's chunks where the kernel reads them.
-                let span = kernel.span();
-                for groups in [&m.nibbles[..], &m.nibbles[group.len()..]] {
-                    let mut unpacked = vec![0u8; span * group.len() * 2];
-                    unpack(
-                        kernel,
-                        &groups[..(span * group.len()).min(groups.len())],
-                        &mut unpacked,
-                    );
-                    let mut expected = vec![0u8; unpacked.len()];
-                    for (g, nibbles) in groups.chunks(group.len()).take(span).enumerate() {
-                        let mut portable = vec![0u8; group.len() * 2];
-                        unpack_portable(nibbles, &mut portable);
-                        for (i, chunk) in portable.chunks_exact(ROWS * LANE).enumerate() {
-                            let at = (i * span + g) * ROWS * LANE;
-                            expected[at..at + ROWS * LANE].copy_from_slice(chunk);
-                        }
-                    }
-                    assert_eq!(unpacked, expected, "{kernel:?}");
-                }
+                let mut unpacked = vec![0u8; group.len() * 2];
+                unpack(kernel, &m.nibbles[..group.len()], &mut unpacked);
+                let mut portable = vec![0u8; group.len() * 2];
+                unpack_portable(&m.nibbles[..group.len()], &mut portable);
+                assert_eq!(unpacked, portable, "{kernel:?}");
                 let y = m.product_with(kernel, &x, &bias);
                 for (i, (a, b)) in y.iter().zip(&reference).enumerate() {
                     assert!(
                         (a - b).abs() <= 1e-4 * b.abs().max(1.0),
                         "{kernel:?} output {i}: {a} vs {b}"
                     );
+                }
+                // The SIMD paths add the same integers and scale them in the same order.
+                #[cfg(target_arch = "x86_64")]
+                if kernel == Kernel::Vnni && has_avx2() {
+                    let avx2 = m.product_with(Kernel::Avx2, &x, &bias);
+                    let bits = |y: &[f32]| y.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&y), bits(&avx2), "VNNI and AVX2 differ");
                 }
             }
         }
