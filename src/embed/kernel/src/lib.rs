@@ -13,12 +13,13 @@
 //! The eight rows are interleaved four weights at a time (a 32-bit lane per row), so that one
 //! 256-bit product of the rows with a token's four bytes, broadcast, adds to all eight rows'
 //! sums at once: a block's eight sums come out in one vector, which is converted and scaled
-//! once, not once per row, and needs no horizontal sum. Four tokens share each load of the
+//! once, not once per row, and needs no horizontal sum. Several tokens share each load of the
 //! weights. On x86-64 the byte products are `vpdpbusd` (unsigned nibbles × signed bytes,
 //! summed in fours) where the CPU has AVX-512 VNNI, on two groups' rows at once (512-bit
-//! vectors), else AVX2's `maddubs` and `madd`; other machines run the same integer arithmetic
-//! in plain Rust. The SIMD paths add the same integers and scale them in the same order, so
-//! they give the same floats; the plain path agrees with them to rounding.
+//! vectors, the nibbles split in registers, no buffer), else AVX2's `maddubs` and `madd`;
+//! other machines run the same integer arithmetic in plain Rust. The SIMD paths add the same
+//! integers and scale them in the same order, so they give the same floats; the plain path
+//! agrees with them to rounding.
 
 /// Weights per block.
 const BLOCK: usize = 32;
@@ -30,7 +31,8 @@ const ROWS: usize = 8;
 const LANE: usize = 4;
 /// Bytes of a group's block unpacked: `BLOCK / LANE` chunks, each `ROWS` lanes.
 const GROUP_BLOCK: usize = ROWS * BLOCK;
-/// Tokens multiplied together with each load of the weights.
+/// Most tokens multiplied together with each load of the weights (AVX-512; the other paths
+/// take four: [`Kernel::shape`]).
 const TILE: usize = 8;
 /// Most groups multiplied together (AVX-512: two groups' rows make one 512-bit vector).
 const SPAN: usize = 2;
