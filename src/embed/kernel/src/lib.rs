@@ -58,12 +58,16 @@ pub struct Q4Matrix {
     scales: Vec<f32>,
 }
 
-/// Which code multiplies: chosen once per product from what the CPU has.
+/// Which code multiplies: [`Q4Matrix::product`] chooses the fastest the CPU has; the others
+/// are there for the tests and the benches ([`Q4Matrix::product_with`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Kernel {
+pub enum Kernel {
+    /// Plain Rust, for every machine.
     Portable,
+    /// AVX2 and FMA: `maddubs`, one group of eight rows, four tokens at a time.
     #[cfg(target_arch = "x86_64")]
     Avx2,
+    /// AVX-512 F, VL and VNNI: `vpdpbusd`, two groups, eight tokens at a time.
     #[cfg(target_arch = "x86_64")]
     Vnni,
 }
@@ -79,8 +83,23 @@ impl Kernel {
         }
     }
 
+    /// Every kernel this CPU runs, the fastest last.
+    pub fn available() -> Vec<Kernel> {
+        let mut kernels = vec![Kernel::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx2() {
+                kernels.push(Kernel::Avx2);
+            }
+            if has_vnni() {
+                kernels.push(Kernel::Vnni);
+            }
+        }
+        kernels
+    }
+
     /// The fastest the CPU runs.
-    fn best() -> Kernel {
+    pub fn best() -> Kernel {
         #[cfg(target_arch = "x86_64")]
         {
             if has_vnni() {
@@ -136,13 +155,28 @@ impl Q4Matrix {
         self.rows
     }
 
+    /// Inputs (columns).
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
     /// Returns `x · Wᵀ + bias` for the quantised activations `x` (`[tokens, cols]`), as
     /// `[tokens, rows]`. Large products are split by tokens across rayon's threads.
     pub fn product(&self, x: &Activations, bias: &[f32]) -> Vec<f32> {
-        self.product_with(Kernel::best(), x, bias)
+        self.multiply(Kernel::best(), x, bias)
     }
 
-    fn product_with(&self, kernel: Kernel, x: &Activations, bias: &[f32]) -> Vec<f32> {
+    /// [`Q4Matrix::product`] with the given kernel, which must be one of
+    /// [`Kernel::available`].
+    pub fn product_with(&self, kernel: Kernel, x: &Activations, bias: &[f32]) -> Vec<f32> {
+        assert!(
+            Kernel::available().contains(&kernel),
+            "{kernel:?} cannot run here"
+        );
+        self.multiply(kernel, x, bias)
+    }
+
+    fn multiply(&self, kernel: Kernel, x: &Activations, bias: &[f32]) -> Vec<f32> {
         assert_eq!(x.cols, self.cols, "activation width");
         assert_eq!(bias.len(), self.rows, "bias length");
         let mut y = vec![0f32; x.tokens * self.rows];
@@ -194,6 +228,8 @@ impl Q4Matrix {
                 .get((g + 1) * step_scales..)
                 .map_or(&[][..], |n| &n[..step_scales.min(n.len())]);
             if !packed {
+                // Here one burst per group is faster than prefetching block by block (AVX2
+                // products 3.0–3.2 against 3.4 ms for 11 tokens, `cargo bench -p faqd-kernel`).
                 unpack(kernel, nibbles, &mut unpacked);
                 prefetch(ahead);
             }
@@ -202,8 +238,8 @@ impl Q4Matrix {
             let mut t = tokens.start;
             while t < tokens.end {
                 let n = tile_tokens.min(tokens.end - t);
-                // The first tile prefetches block by block (the kernels that read packed
-                // nibbles; the others prefetched above).
+                // The first tile of the kernels that read packed nibbles prefetches block by
+                // block.
                 let first = packed && t == tokens.start;
                 let tile = Tile {
                     weights: if packed { nibbles } else { &unpacked },
@@ -254,6 +290,30 @@ struct Tile<'a> {
 }
 
 impl Tile<'_> {
+    /// Asks for block `b` of the next groups' nibbles and scales (`ahead`, `ahead_scales`):
+    /// spread over a tile's blocks, the requests do not queue up behind each other as one
+    /// burst per group did (which stalled the loop on the CPU's full queue of misses).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn prefetch_ahead(&self, b: usize) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        const PACKED_BLOCK: usize = GROUP_BLOCK / 2;
+        const LINE: usize = 64;
+        let nb = self.x.cols / BLOCK;
+        for g in 0..SPAN {
+            for line in (0..PACKED_BLOCK).step_by(LINE) {
+                if let Some(p) = self.ahead.get((g * nb + b) * PACKED_BLOCK + line) {
+                    // SAFETY: a prefetch reads nothing the program sees and never faults.
+                    unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(p).cast()) };
+                }
+            }
+            if let Some(p) = self.ahead_scales.get((g * nb + b) * ROWS) {
+                // SAFETY: as above.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(p).cast()) };
+            }
+        }
+    }
+
     /// Groups of rows in the tile, when the slices hold what the SIMD kernels read without
     /// bounds checks.
     fn groups(&self) -> Option<usize> {
@@ -585,7 +645,7 @@ mod avx2 {
         let cols = tile.x.cols;
         let nb = cols / BLOCK;
         let mut acc = [_mm256_setzero_ps(); T];
-        // SAFETY: `check` bounds every offset below: blocks b < nb of the group's weights and
+        // SAFETY: `groups` bounds every offset below: blocks b < nb of the group's weights and
         // scales, and of tokens first..first + T of the activations.
         unsafe {
             let w = tile.weights.as_ptr();
@@ -696,8 +756,6 @@ mod avx512 {
     /// Stored bytes of a group's block: `BLOCK / LANE / 2` pieces of 32 bytes, each holding
     /// chunk c (low nibbles) and chunk c + 4 (high nibbles) of the eight rows.
     const PACKED_BLOCK: usize = GROUP_BLOCK / 2;
-    /// Bytes of a cache line.
-    const LINE: usize = 64;
 
     /// Writes each token's dot products with the tile's one or two groups' rows (without
     /// bias) to `sums` (a missing second group's rows are zeros), with `vpdpbusd` in two
@@ -752,16 +810,7 @@ mod avx512 {
             let da = tile.x.scales.as_ptr().add(tile.first * nb);
             let offsets = tile.x.offsets.as_ptr().add(tile.first * nb);
             for b in 0..nb {
-                for g in 0..SPAN {
-                    for line in (0..PACKED_BLOCK).step_by(LINE) {
-                        if let Some(p) = tile.ahead.get(g * group + b * PACKED_BLOCK + line) {
-                            _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(p).cast());
-                        }
-                    }
-                    if let Some(p) = tile.ahead_scales.get((g * nb + b) * ROWS) {
-                        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(p).cast());
-                    }
-                }
+                tile.prefetch_ahead(b);
                 // Piece i holds chunks i (low nibbles) and i + 4 (high nibbles).
                 let mut wb = [_mm512_setzero_si512(); BLOCK / LANE];
                 for i in 0..BLOCK / LANE / 2 {
@@ -863,28 +912,13 @@ mod tests {
         w
     }
 
-    /// Every kernel this CPU runs.
-    fn kernels() -> Vec<Kernel> {
-        let mut kernels = vec![Kernel::Portable];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if has_avx2() {
-                kernels.push(Kernel::Avx2);
-            }
-            if has_vnni() {
-                kernels.push(Kernel::Vnni);
-            }
-        }
-        kernels
-    }
-
     #[test]
     fn product_matches_f32_within_quantisation_error() {
         // Rows that are not a multiple of ROWS; tokens that leave tiles of 3, 2 and 1, and 45
         // (more than one task).
         let shapes = [(7, 64, 3), (9, 96, 45), (17, 32, 6), (8, 64, 1)];
         for ((rows, cols, tokens), kernel) in shapes.into_iter().flat_map(|s| {
-            let k = kernels();
+            let k = Kernel::available();
             k.into_iter().map(move |k| (s, k))
         }) {
             let bytes = q4_0(&noise(rows * cols, 1));
@@ -981,7 +1015,7 @@ mod tests {
         assert_eq!(heavy.nibbles[1], 0xff);
         for m in [&m, &heavy] {
             let reference = m.product_with(Kernel::Portable, &x, &bias);
-            for kernel in kernels() {
+            for kernel in Kernel::available() {
                 let mut unpacked = vec![0u8; group.len() * 2];
                 unpack(kernel, &m.nibbles[..group.len()], &mut unpacked);
                 let mut portable = vec![0u8; group.len() * 2];
