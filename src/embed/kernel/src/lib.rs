@@ -502,6 +502,11 @@ fn erf(x: f32) -> f32 {
 pub fn gelu(values: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
+        if has_vnni() {
+            // SAFETY: the CPU has AVX-512 F and VL, AVX2 and FMA (checked above).
+            unsafe { avx512::gelu(values) };
+            return;
+        }
         if has_avx2() {
             // SAFETY: the CPU has AVX2 and FMA (checked above).
             unsafe { avx2::gelu(values) };
@@ -756,6 +761,13 @@ mod avx512 {
     /// Stored bytes of a group's block: `BLOCK / LANE / 2` pieces of 32 bytes, each holding
     /// chunk c (low nibbles) and chunk c + 4 (high nibbles) of the eight rows.
     const PACKED_BLOCK: usize = GROUP_BLOCK / 2;
+
+    /// [`super::gelu_portable`] compiled for AVX-512, which vectorises its loop 16 values at
+    /// a time.
+    #[target_feature(enable = "avx2,fma,avx512f,avx512vl")]
+    pub(super) unsafe fn gelu(values: &mut [f32]) {
+        super::gelu_portable(values);
+    }
 
     /// Writes each token's dot products with the tile's one or two groups' rows (without
     /// bias) to `sums` (a missing second group's rows are zeros), with `vpdpbusd` in two
@@ -1061,6 +1073,15 @@ mod tests {
         gelu(&mut fast);
         let mut portable = xs.clone();
         gelu_portable(&mut portable);
+        // Every vector width computes each value with the same operations.
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2() {
+            let mut avx2 = xs.clone();
+            // SAFETY: the CPU has AVX2 and FMA.
+            unsafe { avx2::gelu(&mut avx2) };
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&avx2), bits(&fast));
+        }
         for ((&x, &f), &p) in xs.iter().zip(&fast).zip(&portable) {
             let x64 = f64::from(x);
             // SAFETY: erf is a pure function of its argument.
