@@ -61,17 +61,20 @@ fn products(c: &mut Criterion) {
                 .collect()
         })
         .collect();
+    let biases: Vec<Vec<Vec<f32>>> = layers
+        .iter()
+        .map(|layer| layer.iter().map(|m| vec![0f32; m.rows()]).collect())
+        .collect();
     for tokens in [11, 28] {
         let narrow = activations(tokens, HIDDEN, 1);
         let wide = activations(tokens, INTERMEDIATE, 2);
         for kernel in Kernel::available() {
             c.bench_function(&format!("12 layers/{tokens} tokens/{kernel:?}"), |b| {
                 b.iter(|| {
-                    for layer in &layers {
-                        for m in layer {
+                    for (layer, biases) in layers.iter().zip(&biases) {
+                        for (m, bias) in layer.iter().zip(biases) {
                             let x = if m.cols() == HIDDEN { &narrow } else { &wide };
-                            let bias = vec![0f32; m.rows()];
-                            black_box(m.product_with(kernel, black_box(x), &bias));
+                            black_box(m.product_with(kernel, black_box(x), bias));
                         }
                     }
                 })

@@ -5,10 +5,10 @@
 //!
 //! Why not candle's 4-bit product: it makes one dot-product call per weight row and token, so
 //! each row's nibbles are unpacked again for every token. Why not the weights expanded to f32:
-//! 85 MB of weights streamed from memory for every question. Here eight rows at a time are
-//! unpacked into a buffer that stays in the L1 cache and are multiplied with every token before
-//! the next rows: 12 MB of weights read per forward pass, and the unpacking paid once per row,
-//! not per token.
+//! 85 MB of weights streamed from memory for every question. Here eight or sixteen rows at a
+//! time are unpacked (into a buffer that stays in the L1 cache, or in registers) and multiplied
+//! with several tokens before the next rows: about 13 MB of nibbles and scales read per
+//! forward pass, and the unpacking paid once per row and tile of tokens, not per token.
 //!
 //! The eight rows are interleaved four weights at a time (a 32-bit lane per row), so that one
 //! 256-bit product of the rows with a token's four bytes, broadcast, adds to all eight rows'
@@ -254,7 +254,8 @@ impl Q4Matrix {
                 match kernel {
                     Kernel::Portable => tile.portable(&mut sums),
                     // SAFETY: `best` chose these kernels only where the CPU has their
-                    // features (the tests choose them the same way); they check the tile.
+                    // features, and `product_with` runs only kernels in `available`; they
+                    // check the tile.
                     #[cfg(target_arch = "x86_64")]
                     Kernel::Avx2 => unsafe { avx2::tile_maddubs(&tile, &mut sums) },
                     #[cfg(target_arch = "x86_64")]
@@ -496,9 +497,9 @@ fn erf(x: f32) -> f32 {
     }
 }
 
-/// Applies GELU, the exact form `x · (1 + erf(x / √2)) / 2`, in place: eight values at a time
-/// with AVX2 where the CPU has it (the C library's `erff`, one call per value, took 17 % of a
-/// short question's forward pass).
+/// Applies GELU, the exact form `x · (1 + erf(x / √2)) / 2`, in place: sixteen values at a
+/// time with AVX-512, eight with AVX2, where the CPU has them (the C library's `erff`, one call
+/// per value, took 17 % of a short question's forward pass).
 pub fn gelu(values: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -625,13 +626,14 @@ mod avx2 {
         block: impl Fn(&Block, *const i8, __m256i) -> __m256i,
     ) {
         assert!(!tile.packed && tile.groups() == Some(1));
-        // SAFETY: as the caller's, and `check` holds.
+        // SAFETY: as the caller's, and `groups` checked the tile.
         unsafe {
             match tile.tokens {
                 4 => tile_of::<4>(tile, sums, block),
                 3 => tile_of::<3>(tile, sums, block),
                 2 => tile_of::<2>(tile, sums, block),
-                _ => tile_of::<1>(tile, sums, block),
+                1 => tile_of::<1>(tile, sums, block),
+                n => unreachable!("AVX2 tiles have at most 4 tokens, not {n}"),
             }
         }
     }
@@ -926,8 +928,8 @@ mod tests {
 
     #[test]
     fn product_matches_f32_within_quantisation_error() {
-        // Rows that are not a multiple of ROWS; tokens that leave tiles of 3, 2 and 1, and 45
-        // (more than one task).
+        // Rows that are not a multiple of ROWS (one, two and three groups); tokens that leave
+        // tiles of several sizes, and 45 (more than one task).
         let shapes = [(7, 64, 3), (9, 96, 45), (17, 32, 6), (8, 64, 1)];
         for ((rows, cols, tokens), kernel) in shapes.into_iter().flat_map(|s| {
             let k = Kernel::available();
@@ -966,7 +968,8 @@ mod tests {
 
     #[test]
     fn simd_and_portable_paths_agree() {
-        let (rows, cols) = (ROWS + 3, 128);
+        // Three groups: AVX-512 multiplies two, then one alone.
+        let (rows, cols) = (2 * ROWS + 3, 128);
         let bytes = q4_0(&noise(rows * cols, 4));
         let m = Q4Matrix::from_q4_0(&bytes, rows, cols).unwrap();
         // Noise, a block of zeros, and a block whose largest magnitude is 127 (so values are
@@ -1013,31 +1016,38 @@ mod tests {
         // Tokens of noise, of the values above, and of the largest and smallest bytes: against
         // nibbles of 15 (a block of 7.0 but for one −8.0, which sets the scale to 1), the
         // 16-bit sums of `maddubs` over a block's eight chunks come near 8 · 2 · 15 · 127.
-        // Eleven tokens: tiles of 4, 4 and 3.
+        // Then more noise: 33 tokens in all, taken 1, 2, 4, 7, 11, 15 and 33 at a time, so that
+        // tiles of many sizes run on both SIMD paths, and the split across threads (over 32).
         let mut tokens = noise(8 * cols, 6);
         tokens.extend_from_slice(&values);
         tokens.extend(std::iter::repeat_n(1.0, cols));
         tokens.extend(std::iter::repeat_n(-1.0, cols));
-        let x = Activations::quantize(&tokens, cols);
+        tokens.extend(noise(22 * cols, 8));
         let bias = noise(rows, 7);
         let sevens: Vec<f32> = (0..rows * cols)
             .map(|i| if i % BLOCK == 0 { -8.0 } else { 7.0 })
             .collect();
         let heavy = Q4Matrix::from_q4_0(&q4_0(&sevens), rows, cols).unwrap();
         assert_eq!(heavy.nibbles[1], 0xff);
-        for m in [&m, &heavy] {
+        for kernel in Kernel::available() {
+            let mut unpacked = vec![0u8; group.len() * 2];
+            unpack(kernel, &m.nibbles[..group.len()], &mut unpacked);
+            let mut portable = vec![0u8; group.len() * 2];
+            unpack_portable(&m.nibbles[..group.len()], &mut portable);
+            assert_eq!(unpacked, portable, "{kernel:?}");
+        }
+        for (m, n) in [&m, &heavy]
+            .into_iter()
+            .flat_map(|m| [1, 2, 4, 7, 11, 15, 33].map(|n| (m, n)))
+        {
+            let x = Activations::quantize(&tokens[..n * cols], cols);
             let reference = m.product_with(Kernel::Portable, &x, &bias);
             for kernel in Kernel::available() {
-                let mut unpacked = vec![0u8; group.len() * 2];
-                unpack(kernel, &m.nibbles[..group.len()], &mut unpacked);
-                let mut portable = vec![0u8; group.len() * 2];
-                unpack_portable(&m.nibbles[..group.len()], &mut portable);
-                assert_eq!(unpacked, portable, "{kernel:?}");
                 let y = m.product_with(kernel, &x, &bias);
                 for (i, (a, b)) in y.iter().zip(&reference).enumerate() {
                     assert!(
                         (a - b).abs() <= 1e-4 * b.abs().max(1.0),
-                        "{kernel:?} output {i}: {a} vs {b}"
+                        "{kernel:?} {n} tokens, output {i}: {a} vs {b}"
                     );
                 }
                 // The SIMD paths add the same integers and scale them in the same order.
@@ -1045,7 +1055,7 @@ mod tests {
                 if kernel == Kernel::Vnni && has_avx2() {
                     let avx2 = m.product_with(Kernel::Avx2, &x, &bias);
                     let bits = |y: &[f32]| y.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-                    assert_eq!(bits(&y), bits(&avx2), "VNNI and AVX2 differ");
+                    assert_eq!(bits(&y), bits(&avx2), "VNNI and AVX2 differ, {n} tokens");
                 }
             }
         }
