@@ -25,7 +25,7 @@ pub struct Limits {
 /// microseconds, so a full queue waits a few milliseconds, not seconds.
 pub const QUEUED_PER_CORE: usize = 32;
 /// Calls waiting per running call by default with the sentence encoder: a
-/// search then costs milliseconds of a core (3 to 8 ms for a short question), so 32 per core
+/// search then costs milliseconds of a core (2 to 6 ms for a short question), so 32 per core
 /// was hundreds of milliseconds of waiting (accepted calls' p50 480 ms at an offered 200
 /// requests/s on two cores, when a search took 6 to 15 ms); 4 keep a full queue's wait to
 /// tens of milliseconds.
