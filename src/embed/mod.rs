@@ -215,21 +215,23 @@ impl Encoder {
     /// (one of the last [`KEPT_QUESTIONS`]), else computed and kept.
     pub fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         let ids = self.content(text, Role::Query)?;
-        let kept = || self.questions.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(v) = kept().get(&ids) {
+        if let Some(v) = self.kept().get(&ids) {
             return Ok(v.clone());
         }
         let v = self.embed_contents(std::slice::from_ref(&ids))?.remove(0);
-        kept().put(ids, v.clone());
+        self.kept().put(ids, v.clone());
         Ok(v)
     }
 
     /// Returns how many questions' vectors are kept.
     pub fn kept_questions(&self) -> usize {
-        self.questions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+        self.kept().len()
+    }
+
+    /// The kept question vectors (a panic while they were held left nothing half-written:
+    /// each change is one `get` or `put`).
+    fn kept(&self) -> std::sync::MutexGuard<'_, LruCache<Vec<u32>, Vec<f32>>> {
+        self.questions.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

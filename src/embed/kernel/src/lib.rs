@@ -31,6 +31,8 @@ const ROWS: usize = 8;
 const LANE: usize = 4;
 /// Bytes of a group's block unpacked: `BLOCK / LANE` chunks, each `ROWS` lanes.
 const GROUP_BLOCK: usize = ROWS * BLOCK;
+/// Bytes of a group's block as stored: two nibbles a byte.
+const PACKED_BLOCK: usize = GROUP_BLOCK / 2;
 /// Most tokens multiplied together with each load of the weights (AVX-512; the other paths
 /// take four: [`Kernel::shape`]).
 const TILE: usize = 8;
@@ -48,7 +50,7 @@ const TOKENS_PER_TASK: usize = 32;
 pub struct Q4Matrix {
     rows: usize,
     cols: usize,
-    /// Per group and block, `GROUP_BLOCK / 2` bytes: byte `c · 32 + r · 4 + i` holds weight
+    /// Per group and block, [`PACKED_BLOCK`] bytes: byte `c · 32 + r · 4 + i` holds weight
     /// `4c + i` of row `r` (low nibble) and weight `4c + i + 16` (high nibble), so that the
     /// low nibbles are the unpacked block's first half and the high nibbles its second (see
     /// [`unpack`]).
@@ -128,7 +130,7 @@ impl Q4Matrix {
         }
         let nb = cols / BLOCK;
         let groups = rows.div_ceil(ROWS);
-        let mut nibbles = vec![0u8; groups * nb * GROUP_BLOCK / 2];
+        let mut nibbles = vec![0u8; groups * nb * PACKED_BLOCK];
         let mut scales = vec![0f32; groups * nb * ROWS];
         for (i, block) in bytes.chunks_exact(FILE_BLOCK_BYTES).enumerate() {
             let (row, b) = (i / nb, i % nb);
@@ -136,7 +138,7 @@ impl Q4Matrix {
             scales[(g * nb + b) * ROWS + r] =
                 half::f16::from_le_bytes([block[0], block[1]]).to_f32();
             // File byte j holds weights j and j + 16: byte i of chunk c is file byte 4c + i.
-            let out = (g * nb + b) * GROUP_BLOCK / 2;
+            let out = (g * nb + b) * PACKED_BLOCK;
             for (c, four) in block[2..].chunks_exact(LANE).enumerate() {
                 let at = out + c * ROWS * LANE + r * LANE;
                 nibbles[at..at + LANE].copy_from_slice(four);
@@ -209,7 +211,7 @@ impl Q4Matrix {
         let (span, tile_tokens, packed) = kernel.shape();
         let mut unpacked = vec![0u8; if packed { 0 } else { nb * GROUP_BLOCK }];
         let mut sums = [[0f32; SPAN * ROWS]; TILE];
-        let step = span * nb * GROUP_BLOCK / 2;
+        let step = span * nb * PACKED_BLOCK;
         let step_scales = span * nb * ROWS;
         let steps = self
             .nibbles
@@ -298,7 +300,6 @@ impl Tile<'_> {
     #[inline(always)]
     fn prefetch_ahead(&self, b: usize) {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        const PACKED_BLOCK: usize = GROUP_BLOCK / 2;
         const LINE: usize = 64;
         let nb = self.x.cols / BLOCK;
         for g in 0..SPAN {
@@ -320,7 +321,7 @@ impl Tile<'_> {
     fn groups(&self) -> Option<usize> {
         let nb = self.x.cols / BLOCK;
         let group = if self.packed {
-            nb * GROUP_BLOCK / 2
+            nb * PACKED_BLOCK
         } else {
             nb * GROUP_BLOCK
         };
@@ -538,7 +539,7 @@ fn unpack(kernel: Kernel, nibbles: &[u8], out: &mut [u8]) {
 
 fn unpack_portable(nibbles: &[u8], out: &mut [u8]) {
     assert_eq!(out.len(), nibbles.len() * 2);
-    let blocks = nibbles.chunks_exact(GROUP_BLOCK / 2);
+    let blocks = nibbles.chunks_exact(PACKED_BLOCK);
     for (block, o) in blocks.zip(out.chunks_exact_mut(GROUP_BLOCK)) {
         let (low, high) = o.split_at_mut(GROUP_BLOCK / 2);
         for ((l, h), b) in low.iter_mut().zip(high).zip(block) {
@@ -731,7 +732,7 @@ mod avx2 {
     /// [`super::unpack_portable`] with AVX2; the caller checks that `out` is twice `nibbles`.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn unpack(nibbles: &[u8], out: &mut [u8]) {
-        const HALF: usize = GROUP_BLOCK / 2;
+        const HALF: usize = super::PACKED_BLOCK;
         assert_eq!(out.len(), nibbles.len() * 2);
         let low = _mm256_set1_epi8(0x0f);
         for b in 0..nibbles.len() / HALF {
@@ -757,12 +758,8 @@ mod avx2 {
 /// nibbles and scales are prefetched block by block, spread over the first tile's work.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::{Tile, BLOCK, GROUP_BLOCK, LANE, ROWS, SPAN, TILE};
+    use super::{Tile, BLOCK, LANE, PACKED_BLOCK, ROWS, SPAN, TILE};
     use std::arch::x86_64::*;
-
-    /// Stored bytes of a group's block: `BLOCK / LANE / 2` pieces of 32 bytes, each holding
-    /// chunk c (low nibbles) and chunk c + 4 (high nibbles) of the eight rows.
-    const PACKED_BLOCK: usize = GROUP_BLOCK / 2;
 
     /// [`super::gelu_portable`] compiled for AVX-512, which vectorises its loop 16 values at
     /// a time.
