@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, Mutex};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
 
 pub use chinese::{is_traditional, to_simplified};
@@ -316,8 +316,9 @@ fn recent_analysis(lang: Lang, text: &str) -> Analyses {
 
 /// Returns a tokenizer for highlighting a field of `lang` and `kind` in snippets: the same
 /// tokens as the field's analyzer, computed for that kind alone (no jieba for Chinese
-/// bigrams, no shingles for English words) and remembered per text on each thread, so the
-/// answers of the articles a server keeps returning are analysed once.
+/// bigrams, no shingles for English words) and remembered per text in one cache for the
+/// process (at most [`SNIPPET_CACHE_BYTES`]), so the answers of the articles a server keeps
+/// returning are analysed once.
 pub fn snippet_tokenizer(lang: Lang, kind: Kind) -> tantivy::tokenizer::TextAnalyzer {
     tantivy::tokenizer::TextAnalyzer::from(SnippetTokenizer { lang, kind })
 }
@@ -328,17 +329,61 @@ struct SnippetTokenizer {
     kind: Kind,
 }
 
-/// Texts whose snippet tokens each thread remembers (an answer of a few hundred words takes
-/// tens of kilobytes of tokens: this bounds a thread's cache to tens of megabytes).
-const SNIPPET_TEXTS: usize = 1024;
+/// Bytes of snippet tokens the process remembers (texts, tokens and their words), shared by
+/// every thread: an answer of a few hundred words takes tens of kilobytes of tokens. One cache
+/// for the process, so that memory does not grow with the threads that search.
+const SNIPPET_CACHE_BYTES: usize = 48 << 20;
 
-type SnippetTokens = Rc<Vec<Token>>;
+type SnippetTokens = Arc<Vec<Token>>;
 
-/// Remembered snippet tokens by (language, kind, hash of the text), with the text.
-type SnippetCache = HashMap<(Lang, Kind, u64), (Box<str>, SnippetTokens)>;
+/// Remembered snippet tokens by (language, kind, hash of the text), with the text; the least
+/// recently used go first when their bytes pass [`SNIPPET_CACHE_BYTES`].
+struct SnippetCache {
+    texts: lru::LruCache<(Lang, Kind, u64), (Box<str>, SnippetTokens)>,
+    /// Bytes of the entries held.
+    bytes: usize,
+    /// Most bytes held.
+    budget: usize,
+}
 
-thread_local! {
-    static SNIPPET_TOKENS: RefCell<SnippetCache> = RefCell::new(HashMap::new());
+/// Bytes an entry of [`SnippetCache`] holds.
+fn snippet_entry_bytes(text: &str, tokens: &[Token]) -> usize {
+    text.len()
+        + std::mem::size_of_val(tokens)
+        + tokens.iter().map(|t| t.text.capacity()).sum::<usize>()
+}
+
+static SNIPPET_TOKENS: LazyLock<Mutex<SnippetCache>> =
+    LazyLock::new(|| Mutex::new(SnippetCache::new(SNIPPET_CACHE_BYTES)));
+
+impl SnippetCache {
+    fn new(budget: usize) -> Self {
+        SnippetCache {
+            texts: lru::LruCache::unbounded(),
+            bytes: 0,
+            budget,
+        }
+    }
+
+    fn get(&mut self, key: &(Lang, Kind, u64), text: &str) -> Option<SnippetTokens> {
+        match self.texts.get(key) {
+            Some((t, found)) if &**t == text => Some(found.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&mut self, key: (Lang, Kind, u64), text: &str, tokens: SnippetTokens) {
+        self.bytes += snippet_entry_bytes(text, &tokens);
+        if let Some((t, old)) = self.texts.put(key, (text.into(), tokens)) {
+            self.bytes -= snippet_entry_bytes(&t, &old);
+        }
+        while self.bytes > self.budget {
+            let Some((_, (t, old))) = self.texts.pop_lru() else {
+                break;
+            };
+            self.bytes -= snippet_entry_bytes(&t, &old);
+        }
+    }
 }
 
 impl Tokenizer for SnippetTokenizer {
@@ -348,17 +393,13 @@ impl Tokenizer for SnippetTokenizer {
         let mut h = rustc_hash::FxHasher::default();
         text.hash(&mut h);
         let key = (self.lang, self.kind, h.finish());
-        let tokens = SNIPPET_TOKENS.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if let Some((t, found)) = cache.get(&key) {
-                if &**t == text {
-                    return found.clone();
-                }
-            }
-            if cache.len() >= SNIPPET_TEXTS {
-                cache.clear();
-            }
-            let tokens: SnippetTokens = Rc::new(
+        // A poisoned lock only means another thread panicked between two plain updates.
+        let cache = || SNIPPET_TOKENS.lock().unwrap_or_else(|e| e.into_inner());
+        let found = cache().get(&key, text);
+        let tokens = found.unwrap_or_else(|| {
+            // Analysed outside the lock: two threads may analyse one text at once, and one
+            // of the results is kept.
+            let tokens: SnippetTokens = Arc::new(
                 analyze(self.lang, self.kind, text)
                     .into_iter()
                     .enumerate()
@@ -371,7 +412,7 @@ impl Tokenizer for SnippetTokenizer {
                     })
                     .collect(),
             );
-            cache.insert(key, (text.into(), tokens.clone()));
+            cache().put(key, text, tokens.clone());
             tokens
         });
         SharedTokenStream { tokens, next: 0 }
@@ -397,7 +438,7 @@ impl TokenStream for SharedTokenStream {
     fn token_mut(&mut self) -> &mut Token {
         // Snippets only read tokens; a filter that edits one gets its own copy of the list.
         let next = self.next;
-        &mut Rc::make_mut(&mut self.tokens)[next - 1]
+        &mut Arc::make_mut(&mut self.tokens)[next - 1]
     }
 }
 
@@ -434,6 +475,33 @@ mod tests {
             out.push((k.text.clone(), k.offset_from, k.offset_to, k.position));
         }
         out
+    }
+
+    #[test]
+    fn the_snippet_cache_keeps_its_byte_budget_and_drops_the_least_recently_used() {
+        let token = |text: &str| Token {
+            text: text.to_string(),
+            ..Token::default()
+        };
+        let one = Arc::new(vec![token("card"), token("arrived")]);
+        let size = snippet_entry_bytes("card arrived", &one);
+        let mut cache = SnippetCache::new(2 * size);
+        let key = |n| (Lang::En, Kind::Word, n);
+        cache.put(key(1), "card arrived", one.clone());
+        cache.put(key(2), "card arrived", one.clone());
+        assert_eq!(cache.bytes, 2 * size);
+        // The first is used again, so the second is the one dropped for a third.
+        assert!(cache.get(&key(1), "card arrived").is_some());
+        cache.put(key(3), "card arrived", one.clone());
+        assert_eq!(cache.bytes, 2 * size);
+        assert!(cache.get(&key(2), "card arrived").is_none());
+        assert!(cache.get(&key(1), "card arrived").is_some());
+        // A hash shared by another text is not its tokens.
+        assert!(cache.get(&key(3), "card lost").is_none());
+        // Replacing an entry counts its bytes once.
+        cache.put(key(3), "card arrived", one);
+        assert_eq!(cache.bytes, 2 * size);
+        assert_eq!(cache.texts.len(), 2);
     }
 
     #[test]
