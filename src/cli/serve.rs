@@ -47,7 +47,7 @@ pub struct ServeArgs {
     #[arg(long, env = "FAQD_MAX_CONCURRENT")]
     pub max_concurrent: Option<usize>,
     /// Calls that may wait for a free slot; beyond them calls get RESOURCE_EXHAUSTED at once
-    /// (default: 32 per core; with the sentence encoder, whose searches take milliseconds, 4
+    /// (default: 16 per core; with the sentence encoder, whose searches take milliseconds, 4
     /// per running call).
     #[arg(long, env = "FAQD_MAX_QUEUED")]
     pub max_queued: Option<usize>,

@@ -22,13 +22,16 @@ pub struct Limits {
 }
 
 /// Calls waiting per core by default: a lexical search costs tens to hundreds of
-/// microseconds, so a full queue waits a few milliseconds, not seconds.
-pub const QUEUED_PER_CORE: usize = 32;
-/// Calls waiting per running call by default with the sentence encoder: a
-/// search then costs milliseconds of a core (2 to 6 ms for a short question), so 32 per core
-/// was hundreds of milliseconds of waiting (accepted calls' p50 480 ms at an offered 200
-/// requests/s on two cores, when a search took 6 to 15 ms); 4 keep a full queue's wait to
-/// tens of milliseconds.
+/// microseconds of a core over gRPC, so a full queue waits a few milliseconds, not seconds.
+/// 32 per core let accepted calls' p99 reach 12.5 ms at twice the highest rate one core
+/// sustains on a mixed ko/zh/en bank (10× its unloaded p99); 16 keep it at 6.7 ms with the
+/// same calls answered.
+pub const QUEUED_PER_CORE: usize = 16;
+/// Calls waiting per running call by default with the sentence encoder: a search then costs
+/// milliseconds of a core (2 to 6 ms for a short question), so the lexical default (32 per
+/// core then) was hundreds of milliseconds of waiting (accepted calls' p50 480 ms at an
+/// offered 200 requests/s on two cores, when a search took 6 to 15 ms); 4 keep a full queue's
+/// wait to tens of milliseconds.
 pub const QUEUED_PER_SLOT_WITH_ENCODER: usize = 4;
 
 impl Limits {

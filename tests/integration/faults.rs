@@ -184,7 +184,7 @@ fn the_default_queue_is_shorter_with_the_sentence_encoder() {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let lexical = serve(&root, &["--no-model"]);
     assert_eq!(logged(&lexical.started, "concurrent"), cores);
-    assert_eq!(logged(&lexical.started, "queued"), cores * 32);
+    assert_eq!(logged(&lexical.started, "queued"), cores * 16);
     drop(lexical);
     let hybrid = serve(&root, &["--model", path(&model)]);
     assert_eq!(logged(&hybrid.started, "queued"), cores * 4);
