@@ -3,7 +3,6 @@
 
 use super::{EngineArgs, IndexLocation};
 use crate::engine::SearchParams;
-use crate::search::fallback::Reason;
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -67,7 +66,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
                     "score": h.hit.score,
                     "confidence": h.hit.confidence,
                     "candidate_only": h.candidate_only,
-                    "fallback": h.fallback.map(|f| fallback_name(f.reason)),
+                    "fallback": h.fallback.map(|f| f.reason.name()),
                     "found_language": h.fallback.map_or(h.hit.version.lang.lang(), |f| f.found).code(),
                     "available_languages": h.available.iter().map(|v| v.tag()).collect::<Vec<_>>(),
                     "agent_version": h.agent_version.as_ref().map(|v| serde_json::json!({
@@ -122,11 +121,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
                 ""
             },
             h.fallback
-                .map(|f| format!(
-                    "  [fallback: {}, found in {}]",
-                    fallback_name(f.reason),
-                    f.found
-                ))
+                .map(|f| format!("  [fallback: {}, found in {}]", f.reason.name(), f.found))
                 .unwrap_or_default()
         );
         if let Some(v) = &h.agent_version {
@@ -139,11 +134,4 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
-}
-
-fn fallback_name(r: Reason) -> &'static str {
-    match r {
-        Reason::NoConfidentAnswer => "no_confident_answer",
-        Reason::MissingTranslation => "missing_translation",
-    }
 }

@@ -5,6 +5,7 @@ use crate::engine::{Engine, SearchParams, Settings};
 use crate::index::BuildOptions;
 use crate::ingest::Source;
 use crate::lang::Lang;
+use crate::search::fallback::Reason;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -50,8 +51,22 @@ pub struct QueryResult {
     pub micros: u64,
     /// The language searched.
     pub searched: &'static str,
-    /// The first hits (at most [`DETAIL_HITS`]): article id and confidence.
-    pub top: Vec<(String, f64)>,
+    /// The first hits (at most [`DETAIL_HITS`]).
+    pub top: Vec<TopHit>,
+}
+
+/// One of a query's first hits, with the evidence behind its confidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopHit {
+    /// Article id.
+    pub id: String,
+    pub confidence: f64,
+    /// Lexical evidence (with hybrid ranking; else the lexical confidence).
+    pub lexical: f64,
+    /// Semantic evidence, when the sentence encoder ranked the search.
+    pub semantic: Option<f64>,
+    /// Why it is a fallback, when it is one.
+    pub fallback: Option<Reason>,
 }
 
 /// How many hits a query's details list.
@@ -80,12 +95,20 @@ pub struct Detail<'a> {
 pub struct DetailHit<'a> {
     pub id: &'a str,
     pub confidence: f64,
+    /// Lexical evidence (with hybrid ranking; else the lexical confidence).
+    pub lexical: f64,
+    /// Semantic evidence; absent under lexical ranking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub semantic: Option<f64>,
+    /// `missing_translation` or `no_confident_answer` for a hit from another language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<&'static str>,
 }
 
 impl QueryResult {
     /// Returns the confidence of the first hit (0 when there is none).
     pub fn top_confidence(&self) -> f64 {
-        self.top.first().map_or(0.0, |(_, c)| *c)
+        self.top.first().map_or(0.0, |h| h.confidence)
     }
 
     /// Returns the decision's outcome as [`Detail::outcome`] names it.
@@ -112,9 +135,12 @@ impl QueryResult {
             hits: self
                 .top
                 .iter()
-                .map(|(id, confidence)| DetailHit {
-                    id,
-                    confidence: *confidence,
+                .map(|h| DetailHit {
+                    id: &h.id,
+                    confidence: h.confidence,
+                    lexical: h.lexical,
+                    semantic: h.semantic,
+                    fallback: h.fallback.map(Reason::name),
                 })
                 .collect(),
         }
@@ -342,7 +368,13 @@ pub fn run_queries(
                 .hits
                 .iter()
                 .take(DETAIL_HITS)
-                .map(|h| (h.shown.article.id.clone(), h.hit.confidence))
+                .map(|h| TopHit {
+                    id: h.shown.article.id.clone(),
+                    confidence: h.hit.confidence,
+                    lexical: h.lexical,
+                    semantic: h.semantic,
+                    fallback: h.fallback.map(|f| f.reason),
+                })
                 .collect(),
         });
     }

@@ -54,6 +54,16 @@ pub enum Reason {
     MissingTranslation,
 }
 
+impl Reason {
+    /// Returns its name in logs, metrics and JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::NoConfidentAnswer => "no_confident_answer",
+            Reason::MissingTranslation => "missing_translation",
+        }
+    }
+}
+
 /// How a fallback hit was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fallback {

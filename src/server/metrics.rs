@@ -150,11 +150,7 @@ impl Metrics {
             .inc();
         for h in &outcome.hits {
             if let Some(f) = h.fallback {
-                let reason = match f.reason {
-                    crate::search::fallback::Reason::NoConfidentAnswer => "no_confident_answer",
-                    crate::search::fallback::Reason::MissingTranslation => "missing_translation",
-                };
-                self.fallbacks.with_label_values(&[reason]).inc();
+                self.fallbacks.with_label_values(&[f.reason.name()]).inc();
             }
         }
     }

@@ -235,6 +235,7 @@ fn cli_eval_computes_the_metrics_of_a_hand_checked_case_and_writes_details() {
         path(&fixture("eval_bank.jsonl")),
         "--queries",
         path(&fixture("eval_queries.jsonl")),
+        "--no-model",
         "--threshold",
         "0.35",
         "--json",
@@ -306,6 +307,12 @@ fn cli_eval_computes_the_metrics_of_a_hand_checked_case_and_writes_details() {
     assert_eq!(lines[2]["rank"], 2);
     assert_eq!(lines[2]["hits"][0]["id"], "card-lost", "{}", lines[2]);
     assert_eq!(lines[2]["hits"][1]["id"], "transfer-fee", "{}", lines[2]);
+    for h in lines.iter().flat_map(|d| d["hits"].as_array().unwrap()) {
+        // Under lexical ranking a hit's lexical evidence is its confidence, and it has no
+        // semantic evidence.
+        assert!(h.get("semantic").is_none(), "{h}");
+        assert_eq!(h["lexical"], h["confidence"], "{h}");
+    }
     assert_eq!(lines[3]["hits"].as_array().map(Vec::len), Some(0));
     assert_eq!(lines[5]["searched_language"], "ko");
     assert_eq!(lines[7]["searched_language"], "zh");

@@ -247,3 +247,55 @@ fn the_engine_reports_hybrid_ranking() {
     assert!((engine.threshold() - faqd::search::hybrid::DEFAULT_THRESHOLD).abs() < 1e-9);
     assert!(engine.vector_count() > 0);
 }
+
+/// `faqd eval --details` shows the evidence behind each hit's confidence, and marks a hit
+/// that exists only in another language.
+#[test]
+fn eval_details_show_each_hits_evidence() {
+    let model = common::model_path();
+    let dir = common::tempdir();
+    let queries = dir.path().join("queries.jsonl");
+    // transfer-fee has English and Korean versions, no Chinese one.
+    std::fs::write(
+        &queries,
+        "{\"id\": \"q1\", \"lang\": \"zh\", \"query\": \"国际汇款要付多少钱\", \"gold\": [\"transfer-fee\"]}\n",
+    )
+    .unwrap();
+    let details = dir.path().join("details.jsonl");
+    let out = common::faqd_command()
+        .args(["eval", "--bank"])
+        .arg(common::fixture("eval_bank.jsonl"))
+        .arg("--queries")
+        .arg(&queries)
+        .arg("--model")
+        .arg(&model)
+        .arg("--details")
+        .arg(&details)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&details).unwrap().trim()).unwrap();
+    let hits = line["hits"].as_array().expect("hits");
+    assert!(!hits.is_empty(), "{line}");
+    for h in hits {
+        let (c, l, s) = (
+            h["confidence"].as_f64().unwrap(),
+            h["lexical"].as_f64().unwrap(),
+            h["semantic"].as_f64().unwrap(),
+        );
+        let fused = faqd::search::hybrid::LEXICAL_WEIGHT * l
+            + (1.0 - faqd::search::hybrid::LEXICAL_WEIGHT) * s;
+        assert!((c - fused).abs() < 1e-9, "{h}");
+    }
+    let first = &hits[0];
+    assert_eq!(first["id"], "transfer-fee", "{line}");
+    assert_eq!(first["fallback"], "missing_translation", "{line}");
+    assert!(first["semantic"].as_f64().unwrap() > 0.0, "{line}");
+}
