@@ -504,9 +504,9 @@ impl Engine {
                 r.hit.snippet = highlights.snippet(&r.hit.version);
             }
         }
-        let answered = ranked
-            .first()
-            .is_some_and(|(r, _, _)| r.hit.confidence >= threshold);
+        let answered = ranked.first().is_some_and(|(r, lexical, semantic)| {
+            hybrid::is_answer(r.hit.confidence, *lexical, *semantic, threshold)
+        });
         // Traditional Chinese is wanted when asked for (`zh-Hant`), or, without an explicit
         // language, when the query is written in it (decided once, for the first Simplified
         // hit).
@@ -534,7 +534,12 @@ impl Engine {
                         translate::version(group, v).map(|x| translate::in_script(x, v))
                     });
                     GroupHit {
-                        candidate_only: hit.confidence < threshold,
+                        candidate_only: !hybrid::is_answer(
+                            hit.confidence,
+                            lexical,
+                            semantic,
+                            threshold,
+                        ),
                         available: group.iter().map(|a| a.lang).collect(),
                         hit,
                         shown,

@@ -106,11 +106,6 @@ pub struct DetailHit<'a> {
 }
 
 impl QueryResult {
-    /// Returns the confidence of the first hit (0 when there is none).
-    pub fn top_confidence(&self) -> f64 {
-        self.top.first().map_or(0.0, |h| h.confidence)
-    }
-
     /// Returns the decision's outcome as [`Detail::outcome`] names it.
     pub fn outcome(&self) -> &'static str {
         match (self.in_scope, self.answered) {
@@ -393,7 +388,9 @@ pub fn sweep(results: &[QueryResult]) -> String {
         let rs: Vec<QueryResult> = results
             .iter()
             .map(|r| QueryResult {
-                answered: r.top_confidence() >= t,
+                answered: r.top.first().is_some_and(|h| {
+                    crate::search::hybrid::is_answer(h.confidence, h.lexical, h.semantic, t)
+                }),
                 ..r.clone()
             })
             .collect();

@@ -299,3 +299,53 @@ fn eval_details_show_each_hits_evidence() {
     assert_eq!(first["fallback"], "missing_translation", "{line}");
     assert!(first["semantic"].as_f64().unwrap() > 0.0, "{line}");
 }
+
+/// Under hybrid ranking a hit is an answer when its confidence reaches the threshold and its
+/// stronger evidence reaches the threshold plus the margin; `answered` and `candidate_only`
+/// say so for every hit.
+#[tokio::test]
+async fn hybrid_answers_need_one_strong_signal() {
+    use faqd::search::hybrid::{is_answer, EVIDENCE_MARGIN};
+    let mut c = common::connect(shipped_hybrid()).await;
+    let (mut answered, mut weak) = (0, 0);
+    for q in [
+        "How do I reset my password",
+        "출금이 지연되고 있어요",
+        "알리페이나 위챗으로 결제해서 암호화폐를 살 수 있나요",
+        "헬스장 예약 시간 바꾸는 방법",
+        "이메일 서명 바꾸는 법",
+        "my gym membership password expired",
+        "我的邮箱收不到学校的邮件",
+    ] {
+        let r = common::search(&mut c, common::query_k(q, 10)).await;
+        assert_eq!(r.ranking, "hybrid");
+        let t = r.confidence_threshold;
+        for h in &r.hits {
+            let answer = is_answer(
+                h.confidence,
+                h.lexical_confidence,
+                Some(h.semantic_evidence),
+                t,
+            );
+            assert_eq!(h.candidate_only, !answer, "{q}: {h:?}");
+            weak += usize::from(h.confidence >= t && !answer);
+            if answer {
+                assert!(
+                    h.lexical_confidence.max(h.semantic_evidence) >= t + EVIDENCE_MARGIN,
+                    "{q}: {h:?}"
+                );
+            }
+        }
+        assert_eq!(
+            r.answered,
+            r.hits.first().is_some_and(|h| !h.candidate_only),
+            "{q}"
+        );
+        answered += usize::from(r.answered);
+    }
+    assert!(answered >= 3, "the clear questions are answered");
+    assert!(
+        weak > 0,
+        "some hits reach the threshold on two weak signals"
+    );
+}
