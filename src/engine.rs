@@ -29,9 +29,9 @@ pub const MAX_TOP_K: usize = 50;
 pub struct Settings {
     /// Language used when neither detection nor a hint decides.
     pub default_lang: Lang,
-    /// Confidence at or above which the first hit counts as an answer; `None` for the
-    /// default of the ranking in use ([`search::DEFAULT_THRESHOLD`] lexical,
-    /// [`hybrid::DEFAULT_THRESHOLD`] hybrid).
+    /// Confidence at or above which the first hit counts as an answer (see
+    /// [`hybrid::is_answer`]); `None` for the default of the ranking in use
+    /// ([`search::DEFAULT_THRESHOLD`] lexical, [`hybrid::DEFAULT_THRESHOLD`] hybrid).
     pub threshold: Option<f64>,
     /// Fail queries in unsupported languages with FAILED_PRECONDITION instead of answering
     /// from the hint or default language.
@@ -122,7 +122,8 @@ pub struct GroupHit {
     pub available: SmallVec<[Variant; 4]>,
     /// The version in the agent's language, when asked for and present.
     pub agent_version: Option<Version>,
-    /// True when below the confidence threshold.
+    /// True when it is not an answer ([`hybrid::is_answer`]): below the confidence threshold,
+    /// or with hybrid ranking without one strong signal.
     pub candidate_only: bool,
     /// Set when the hit comes from the cross-language fallback.
     pub fallback: Option<Fallback>,
@@ -149,7 +150,7 @@ pub struct SearchOutcome {
     pub ranking: Ranking,
     /// The language searched and why.
     pub choice: Choice,
-    /// True when the first hit clears the threshold.
+    /// True when the first hit is an answer ([`hybrid::is_answer`]).
     pub answered: bool,
     /// The threshold used.
     pub threshold: f64,

@@ -342,7 +342,7 @@ struct SnippetCache {
     texts: lru::LruCache<(Lang, Kind, u64), (Box<str>, SnippetTokens)>,
     /// Bytes of the entries held.
     bytes: usize,
-    /// Most bytes held.
+    /// Bytes allowed before the least recently used entries go.
     budget: usize,
 }
 
@@ -373,7 +373,12 @@ impl SnippetCache {
     }
 
     fn put(&mut self, key: (Lang, Kind, u64), text: &str, tokens: SnippetTokens) {
-        self.bytes += snippet_entry_bytes(text, &tokens);
+        let bytes = snippet_entry_bytes(text, &tokens);
+        if bytes > self.budget {
+            // It would push out every other entry, and then itself.
+            return;
+        }
+        self.bytes += bytes;
         if let Some((t, old)) = self.texts.put(key, (text.into(), tokens)) {
             self.bytes -= snippet_entry_bytes(&t, &old);
         }
@@ -502,6 +507,11 @@ mod tests {
         cache.put(key(3), "card arrived", one);
         assert_eq!(cache.bytes, 2 * size);
         assert_eq!(cache.texts.len(), 2);
+        // An entry larger than the budget is not kept, and the others stay.
+        let long = "card ".repeat(3 * size);
+        cache.put(key(4), &long, Arc::new(vec![token("card")]));
+        assert!(cache.get(&key(4), &long).is_none());
+        assert_eq!((cache.bytes, cache.texts.len()), (2 * size, 2));
     }
 
     #[test]

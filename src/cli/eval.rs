@@ -17,8 +17,9 @@ pub struct EvalArgs {
     /// Route queries by detection (as production) or by their labelled language.
     #[arg(long, value_enum, default_value = "detect")]
     pub route: retrieval::Route,
-    /// Confidence threshold for the answer/no-answer decision. Default: that of the ranking
-    /// in use (0.2 hybrid, 0.23 lexical).
+    /// Confidence threshold for the answer/no-answer decision (with the sentence encoder the
+    /// stronger evidence must also reach it plus 0.05). Default: that of the ranking in use
+    /// (0.2 hybrid, 0.23 lexical).
     #[arg(long, value_parser = super::parse_threshold)]
     pub threshold: Option<f64>,
     /// Print one JSON object instead of a table.

@@ -65,6 +65,8 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
                     "snippet": h.hit.snippet,
                     "score": h.hit.score,
                     "confidence": h.hit.confidence,
+                    "lexical_confidence": h.lexical,
+                    "semantic_evidence": h.semantic,
                     "candidate_only": h.candidate_only,
                     "fallback": h.fallback.map(|f| f.reason.name()),
                     "found_language": h.fallback.map_or(h.hit.version.lang.lang(), |f| f.found).code(),

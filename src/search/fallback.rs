@@ -55,7 +55,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// Returns its name in logs, metrics and JSON output.
+    /// Returns its name in metrics and JSON output.
     pub fn name(self) -> &'static str {
         match self {
             Reason::NoConfidentAnswer => "no_confident_answer",

@@ -15,7 +15,8 @@
 //!   group's score relative to that hit's, never above an earlier native hit's evidence (0
 //!   when it has no hit); a glossary fallback hit's own confidence (see [`lexical_evidence`]).
 //! - `confidence = LEXICAL_WEIGHT × lexical + (1 − LEXICAL_WEIGHT) × semantic`; hits are
-//!   ordered by it, and the first one is an answer when it reaches [`DEFAULT_THRESHOLD`].
+//!   ordered by it, and the first one is an answer when it reaches [`DEFAULT_THRESHOLD`] and
+//!   its stronger evidence reaches the threshold plus [`EVIDENCE_MARGIN`] ([`is_answer`]).
 //!
 //! A hit found only through its vectors is shown in the user's language when its group has
 //! that version, else in the language of its closest text, flagged as a fallback
@@ -41,9 +42,9 @@ pub const DEFAULT_THRESHOLD: f64 = 0.2;
 /// reach ([`is_answer`]).
 pub const EVIDENCE_MARGIN: f64 = 0.05;
 
-/// Returns true when a hit is an answer at `threshold`: its confidence reaches it and, under
-/// hybrid ranking (`semantic` known), its stronger evidence reaches `threshold` +
-/// [`EVIDENCE_MARGIN`]. Two weak signals that only add up to the threshold (a question from
+/// Returns true when a hit is an answer at `threshold`, under either ranking: its confidence
+/// reaches it and, under hybrid ranking (`semantic` known), its stronger evidence reaches
+/// `threshold` + [`EVIDENCE_MARGIN`] (at most 1, the most evidence there is). Two weak signals that only add up to the threshold (a question from
 /// another domain that shares a word with an article and sits a little closer to it than to
 /// the rest) are not an answer; one signal that on its own points at the article is. On the
 /// development halves this declined more out-of-scope questions than a higher threshold that
@@ -51,7 +52,7 @@ pub const EVIDENCE_MARGIN: f64 = 0.05;
 /// losing a cross-language answer.
 pub fn is_answer(confidence: f64, lexical: f64, semantic: Option<f64>, threshold: f64) -> bool {
     confidence >= threshold
-        && semantic.is_none_or(|s| lexical.max(s) >= threshold + EVIDENCE_MARGIN)
+        && semantic.is_none_or(|s| lexical.max(s) >= (threshold + EVIDENCE_MARGIN).min(1.0))
 }
 /// Lexical hits gathered per query so that their confidence is known for the semantic
 /// candidates too.
@@ -292,10 +293,11 @@ mod tests {
 
     #[test]
     fn an_answer_needs_the_threshold_and_one_strong_signal() {
-        let t = DEFAULT_THRESHOLD;
         // Lexical ranking: the confidence alone.
-        assert!(is_answer(0.2, 0.2, None, t));
-        assert!(!is_answer(0.19, 0.19, None, t));
+        let t = crate::search::DEFAULT_THRESHOLD;
+        assert!(is_answer(t, t, None, t));
+        assert!(!is_answer(t - 0.01, t - 0.01, None, t));
+        let t = DEFAULT_THRESHOLD;
         // Hybrid: two weak signals that add up to the threshold are not an answer.
         assert!(!is_answer(0.3 * 0.22 + 0.7 * 0.22, 0.22, Some(0.22), t));
         // One signal at the threshold plus the margin is.
@@ -303,6 +305,8 @@ mod tests {
         assert!(is_answer(0.3 * 0.6 + 0.7 * 0.1, 0.6, Some(0.1), t));
         // A strong signal does not make up for a confidence under the threshold.
         assert!(!is_answer(0.3 * 0.6, 0.6, Some(0.0), t));
+        // At a threshold near 1 the evidence asked for is at most 1.
+        assert!(is_answer(1.0, 1.0, Some(1.0), 0.98));
     }
 
     #[test]
