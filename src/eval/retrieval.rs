@@ -87,6 +87,8 @@ pub struct Detail<'a> {
     /// Rank of the first gold article in the top 10.
     pub rank: Option<usize>,
     pub searched_language: &'static str,
+    /// The search's time in microseconds (as the latency columns count it).
+    pub micros: u64,
     pub hits: Vec<DetailHit<'a>>,
 }
 
@@ -127,6 +129,7 @@ impl QueryResult {
             answered: self.answered,
             rank: self.rank,
             searched_language: self.searched,
+            micros: self.micros,
             hits: self
                 .top
                 .iter()

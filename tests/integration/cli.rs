@@ -314,6 +314,7 @@ fn cli_eval_computes_the_metrics_of_a_hand_checked_case_and_writes_details() {
         assert_eq!(h["lexical"], h["confidence"], "{h}");
     }
     assert_eq!(lines[3]["hits"].as_array().map(Vec::len), Some(0));
+    assert!(lines.iter().all(|d| d["micros"].is_u64()), "{lines:?}");
     assert_eq!(lines[5]["searched_language"], "ko");
     assert_eq!(lines[7]["searched_language"], "zh");
 }
