@@ -104,18 +104,36 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
             "no confident answer: hand over to a human"
         }
     );
+    // With hybrid ranking the two evidences behind each confidence are shown: an answer needs
+    // one of them strong enough on its own (see `hybrid::is_answer`).
+    let hybrid = o.hits.iter().any(|h| h.semantic.is_some());
+    let evidence = |lexical: &str, semantic: &str| {
+        if hybrid {
+            format!(" {lexical:>5} {semantic:>5}")
+        } else {
+            String::new()
+        }
+    };
     println!(
-        "{:>2}  {:<28} {:<7} {:>5}  title",
-        "#", "id", "lang", "conf"
+        "{:>2}  {:<28} {:<7} {:>5}{}  title",
+        "#",
+        "id",
+        "lang",
+        "conf",
+        evidence("lex", "sem")
     );
     for (i, h) in o.hits.iter().enumerate() {
         let a = &h.shown.article;
         println!(
-            "{:>2}  {:<28} {:<7} {:>5.2}  {}{}{}",
+            "{:>2}  {:<28} {:<7} {:>5.2}{}  {}{}{}",
             i + 1,
             a.id,
             a.lang.tag(),
             h.hit.confidence,
+            evidence(
+                &format!("{:.2}", h.lexical),
+                &format!("{:.2}", h.semantic.unwrap_or_default())
+            ),
             a.title,
             if h.candidate_only {
                 "  (candidate)"

@@ -86,20 +86,23 @@ fn a_question_asked_again_reuses_its_vector() {
 
 struct HybridServer {
     addr: std::net::SocketAddr,
-    _dir: tempfile::TempDir,
+    /// The shipped knowledge base's index, with its vectors.
+    dir: tempfile::TempDir,
 }
 
 static SHIPPED_HYBRID: OnceLock<HybridServer> = OnceLock::new();
 
 fn shipped_hybrid() -> std::net::SocketAddr {
-    SHIPPED_HYBRID
-        .get_or_init(|| {
-            let dir = common::build_index(&faqd::kb::sources(&[], None));
-            let engine = Arc::new(hybrid_engine(dir.path(), Settings::default()));
-            let (addr, _h) = common::spawn_server(engine, std::future::pending());
-            HybridServer { addr, _dir: dir }
-        })
-        .addr
+    shipped_hybrid_server().addr
+}
+
+fn shipped_hybrid_server() -> &'static HybridServer {
+    SHIPPED_HYBRID.get_or_init(|| {
+        let dir = common::build_index(&faqd::kb::sources(&[], None));
+        let engine = Arc::new(hybrid_engine(dir.path(), Settings::default()));
+        let (addr, _h) = common::spawn_server(engine, std::future::pending());
+        HybridServer { addr, dir }
+    })
 }
 
 /// Snippets are built after fusion, for the hits shown: a hit found by its words has the
@@ -355,4 +358,50 @@ async fn hybrid_answers_need_one_strong_signal() {
         "{top:?}"
     );
     assert!(!r.answered && top.candidate_only, "{r:?}");
+}
+
+/// `faqd search` shows the two evidences behind each confidence with hybrid ranking, so a hit
+/// at the threshold marked as a candidate is explained; lexical ranking shows the confidence
+/// alone.
+#[test]
+fn cli_search_shows_the_evidence_behind_each_confidence() {
+    let model = common::model_path();
+    let root = shipped_hybrid_server().dir.path();
+    let run = |flags: &[&std::ffi::OsStr]| {
+        let out = common::faqd_command()
+            .arg("search")
+            .arg("--index-dir")
+            .arg(root)
+            .args(flags)
+            .arg("보험금 청구 서류 뭐가 필요해요")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let hybrid = run(&["--model".as_ref(), model.as_os_str()]);
+    let lines: Vec<&str> = hybrid.lines().collect();
+    assert!(lines[0].contains("no confident answer"), "{hybrid}");
+    let header: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["#", "id", "lang", "conf", "lex", "sem", "title"],
+        "{hybrid}"
+    );
+    let first: Vec<&str> = lines[2].split_whitespace().collect();
+    assert_eq!(first[1], "kyc-documents", "{hybrid}");
+    let number = |i: usize| first[i].parse::<f64>().unwrap();
+    let (conf, lex, sem) = (number(3), number(4), number(5));
+    assert!((conf - (0.3 * lex + 0.7 * sem)).abs() <= 0.01, "{hybrid}");
+    assert!(lines[2].ends_with("(candidate)"), "{hybrid}");
+
+    let lexical = run(&["--no-model".as_ref()]);
+    let header: Vec<&str> = lexical.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(header, ["#", "id", "lang", "conf", "title"], "{lexical}");
 }
