@@ -265,23 +265,16 @@ fn eval_details_show_each_hits_evidence() {
     )
     .unwrap();
     let details = dir.path().join("details.jsonl");
-    let out = common::faqd_command()
-        .args(["eval", "--bank"])
-        .arg(common::fixture("eval_bank.jsonl"))
-        .arg("--queries")
-        .arg(&queries)
-        .arg("--model")
-        .arg(&model)
-        .arg("--details")
-        .arg(&details)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeds(
+        common::faqd_command()
+            .args(["eval", "--bank"])
+            .arg(common::fixture("eval_bank.jsonl"))
+            .arg("--queries")
+            .arg(&queries)
+            .arg("--model")
+            .arg(&model)
+            .arg("--details")
+            .arg(&details),
     );
     let line: serde_json::Value =
         serde_json::from_str(std::fs::read_to_string(&details).unwrap().trim()).unwrap();
@@ -368,22 +361,14 @@ fn cli_search_shows_the_evidence_behind_each_confidence() {
     let model = common::model_path();
     let root = shipped_hybrid_server().dir.path();
     let run = |flags: &[&std::ffi::OsStr]| {
-        let out = common::faqd_command()
-            .arg("search")
-            .arg("--index-dir")
-            .arg(root)
-            .args(flags)
-            .arg("보험금 청구 서류 뭐가 필요해요")
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        succeeds(
+            common::faqd_command()
+                .arg("search")
+                .arg("--index-dir")
+                .arg(root)
+                .args(flags)
+                .arg("보험금 청구 서류 뭐가 필요해요"),
+        )
     };
     let hybrid = run(&["--model".as_ref(), model.as_os_str()]);
     let lines: Vec<&str> = hybrid.lines().collect();
@@ -404,4 +389,16 @@ fn cli_search_shows_the_evidence_behind_each_confidence() {
     let lexical = run(&["--no-model".as_ref()]);
     let header: Vec<&str> = lexical.lines().nth(1).unwrap().split_whitespace().collect();
     assert_eq!(header, ["#", "id", "lang", "conf", "title"], "{lexical}");
+}
+
+/// Runs `faqd` (warnings only in its log), asserts it exits 0 and returns its stdout.
+fn succeeds(command: &mut std::process::Command) -> String {
+    let out = command.env("RUST_LOG", "warn").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
