@@ -44,12 +44,13 @@ pub const EVIDENCE_MARGIN: f64 = 0.05;
 
 /// Returns true when a hit is an answer at `threshold`, under either ranking: its confidence
 /// reaches it and, under hybrid ranking (`semantic` known), its stronger evidence reaches
-/// `threshold` + [`EVIDENCE_MARGIN`] (at most 1, the most evidence there is). Two weak signals that only add up to the threshold (a question from
-/// another domain that shares a word with an article and sits a little closer to it than to
-/// the rest) are not an answer; one signal that on its own points at the article is. On the
-/// development halves this declined more out-of-scope questions than a higher threshold that
-/// declines as many (offtopic 0.947 → 0.964, HINT3 accuracy up 1.3 and 1.5 points) without
-/// losing a cross-language answer.
+/// `threshold` + [`EVIDENCE_MARGIN`] (at most 1, the most evidence there is). Two weak
+/// signals that only add up to the threshold (a question from another domain that shares a
+/// word with an article and sits a little closer to it than to the rest) are not an answer;
+/// one signal that on its own points at the article is. On the development halves this
+/// declined more out-of-scope questions than a higher threshold that declines as many
+/// (offtopic 0.947 → 0.964, HINT3 accuracy up 1.3 and 1.5 points) without losing a
+/// cross-language answer.
 pub fn is_answer(confidence: f64, lexical: f64, semantic: Option<f64>, threshold: f64) -> bool {
     confidence >= threshold
         && semantic.is_none_or(|s| lexical.max(s) >= (threshold + EVIDENCE_MARGIN).min(1.0))
