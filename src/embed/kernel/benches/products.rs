@@ -10,17 +10,12 @@ const HIDDEN: usize = 384;
 const INTERMEDIATE: usize = 1536;
 const LAYERS: usize = 12;
 
+#[path = "../src/noise.rs"]
+mod noise;
+
 /// A deterministic pseudo-random byte sequence.
 fn bytes(n: usize, seed: u64) -> Vec<u8> {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 32) as u8
-        })
-        .collect()
+    noise::sequence(n, seed).map(|s| (s >> 32) as u8).collect()
 }
 
 /// A matrix in Q4_0 blocks: scale 0.01, random nibbles.

@@ -873,19 +873,16 @@ mod avx512 {
 }
 
 #[cfg(test)]
+mod noise;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     /// A deterministic pseudo-random sequence in [-1, 1).
     fn noise(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-            })
+        crate::noise::sequence(n, seed)
+            .map(|s| (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
             .collect()
     }
 
