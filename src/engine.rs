@@ -505,9 +505,6 @@ impl Engine {
                 r.hit.snippet = highlights.snippet(&r.hit.version);
             }
         }
-        let answered = ranked.first().is_some_and(|(r, lexical, semantic)| {
-            hybrid::is_answer(r.hit.confidence, *lexical, *semantic, threshold)
-        });
         // Traditional Chinese is wanted when asked for (`zh-Hant`), or, without an explicit
         // language, when the query is written in it (decided once, for the first Simplified
         // hit).
@@ -518,7 +515,7 @@ impl Engine {
                 None => crate::analysis::is_traditional(text),
             })
         };
-        let hits = ranked
+        let hits: Vec<GroupHit> = ranked
             .into_iter()
             .map(
                 |(fallback::Ranked { mut hit, fallback }, lexical, semantic)| {
@@ -555,7 +552,8 @@ impl Engine {
         Ok(SearchOutcome {
             ranking,
             choice,
-            answered,
+            // The first hit's own decision.
+            answered: hits.first().is_some_and(|h| !h.candidate_only),
             threshold,
             hits,
             unsupported,
