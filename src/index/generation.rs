@@ -177,6 +177,26 @@ pub struct Generation {
     pub segments: Arc<Segments>,
     /// Per language and analysis: the terms looked up, with their postings.
     pub(super) lexicons: FxHashMap<(Lang, Kind), Lexicon>,
+    /// Whether the knowledge base holds documents rather than FAQ entries
+    /// ([`holds_documents`]).
+    pub documents: bool,
+}
+
+/// Shortest answer, in characters, of an article that reads as a document.
+pub const DOCUMENT_CHARS: usize = 200;
+
+/// Returns true when most article versions are documents: passages of at least
+/// [`DOCUMENT_CHARS`] characters under a title, with no other phrasings of a question (an FAQ
+/// entry has those, or a short answer). Hybrid ranking weighs words more for documents.
+pub fn holds_documents(groups: &[Vec<Arc<Article>>]) -> bool {
+    let (mut versions, mut documents) = (0usize, 0usize);
+    for a in groups.iter().flatten() {
+        versions += 1;
+        if a.questions.is_empty() && a.answer.chars().nth(DOCUMENT_CHARS - 1).is_some() {
+            documents += 1;
+        }
+    }
+    documents * 2 > versions
 }
 
 impl Generation {
@@ -452,6 +472,7 @@ fn open_verified(dir: &Path) -> Result<Generation, IndexError> {
     for (id, versions) in groups {
         ordered[by_id[&id] as usize] = versions;
     }
+    let documents = holds_documents(&ordered);
     let mut generation = Generation {
         meta,
         index,
@@ -465,6 +486,7 @@ fn open_verified(dir: &Path) -> Result<Generation, IndexError> {
         function_words,
         segments,
         lexicons,
+        documents,
     };
     let started = Instant::now();
     let warmed = generation

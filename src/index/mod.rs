@@ -17,8 +17,8 @@ pub mod vectors;
 pub use documents::{documents, DocRef};
 pub use generation::{
     build_generation, current_generation, current_meta, edit_generation, fingerprint,
-    generation_dir, is_empty_root, open_current, open_served, repoint_current, verify,
-    BuildOptions, Generation, Meta, Progress, Provenance, RootLock, Served,
+    generation_dir, holds_documents, is_empty_root, open_current, open_served, repoint_current,
+    verify, BuildOptions, Generation, Meta, Progress, Provenance, RootLock, Served,
 };
 pub use postings::{
     ArticleDocs, ArticlePostings, FieldMap, FieldReaders, FieldStats, Found, Posting, Postings,
@@ -170,5 +170,35 @@ mod tests {
         ))
         .writing(dir);
         assert!(!other.is_storage_full(), "{other}");
+    }
+
+    #[test]
+    fn a_knowledge_base_of_passages_holds_documents_and_an_faq_does_not() {
+        use crate::ingest::Article;
+        use std::sync::Arc;
+        let version = |questions: &[&str], answer_chars: usize| {
+            Arc::new(Article {
+                id: "a".into(),
+                lang: crate::lang::Variant::parse("en").unwrap(),
+                title: "Topic".into(),
+                questions: questions.iter().map(|q| q.to_string()).collect(),
+                answer: "é".repeat(answer_chars),
+                category: String::new(),
+                tags: Vec::new(),
+                url: String::new(),
+                updated_at: String::new(),
+            })
+        };
+        let passage = || version(&[], generation::DOCUMENT_CHARS);
+        let short = || version(&[], generation::DOCUMENT_CHARS - 1);
+        let asked = || version(&["How?"], 1000);
+        // Characters are counted, not bytes.
+        assert!(holds_documents(&[
+            vec![passage()],
+            vec![passage(), short()]
+        ]));
+        assert!(!holds_documents(&[vec![passage()], vec![short()]]));
+        assert!(!holds_documents(&[vec![passage(), asked()], vec![asked()]]));
+        assert!(!holds_documents(&[]));
     }
 }

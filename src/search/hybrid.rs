@@ -14,9 +14,15 @@
 //! - *Lexical evidence* keeps the lexical order: the first native hit's confidence times the
 //!   group's score relative to that hit's, never above an earlier native hit's evidence (0
 //!   when it has no hit); a glossary fallback hit's own confidence (see [`lexical_evidence`]).
-//! - `confidence = LEXICAL_WEIGHT × lexical + (1 − LEXICAL_WEIGHT) × semantic`; hits are
-//!   ordered by it, and the first one is an answer when it reaches [`DEFAULT_THRESHOLD`] and
-//!   its stronger evidence reaches the threshold plus [`EVIDENCE_MARGIN`] ([`is_answer`]).
+//! - `confidence = w × lexical + (1 − w) × semantic`; hits are ordered by it, and the first
+//!   one is an answer when it reaches [`DEFAULT_THRESHOLD`] and its stronger evidence reaches
+//!   the threshold plus [`EVIDENCE_MARGIN`] ([`is_answer`]). The lexical weight `w` is
+//!   [`LEXICAL_WEIGHT`], except in a knowledge base of documents
+//!   ([`crate::index::holds_documents`]: passages under a title, no other phrasings). There
+//!   a group with a version in the user's language, whose words can be compared, gets
+//!   [`DOCUMENT_LEXICAL_WEIGHT`], and native hits' lexical evidence falls with the square of
+//!   their score ratio: a fact question shares its rare words with the passage that answers
+//!   it, while this small encoder sees a long passage only as a topic.
 //!
 //! A hit found only through its vectors is shown in the user's language when its group has
 //! that version, else in the language of its closest text, flagged as a fallback
@@ -31,6 +37,9 @@ use crate::lang::{Lang, Variant};
 
 /// Weight of the lexical confidence in the hybrid confidence.
 pub const LEXICAL_WEIGHT: f64 = 0.3;
+/// Weight of the lexical confidence for a group with a version in the user's language, in a
+/// knowledge base of documents.
+pub const DOCUMENT_LEXICAL_WEIGHT: f64 = 0.5;
 /// Cosine above the query's mean cosine that counts as full semantic evidence.
 pub const SPREAD: f64 = 0.2;
 /// Lowest background cosine: below it, a query's mean cosine says the question is far from
@@ -166,11 +175,12 @@ pub struct Shown {
 }
 
 /// Returns the lexical evidence of each hit of `lexical` (in its order). A native hit's is
-/// the confidence of the first native hit times the hit's score relative to that hit's, and
-/// never above an earlier native hit's evidence: the evidence keeps the order of the list (a
-/// hit's own confidence measures how much of the query it covers, and can be higher for a hit
-/// the scores put second). A glossary fallback hit keeps its own confidence.
-fn lexical_evidence(lexical: &[Ranked]) -> Vec<f64> {
+/// the confidence of the first native hit times the hit's score relative to that hit's (to
+/// the power `sharpness`), and never above an earlier native hit's evidence: the evidence
+/// keeps the order of the list (a hit's own confidence measures how much of the query it
+/// covers, and can be higher for a hit the scores put second). A glossary fallback hit keeps
+/// its own confidence.
+fn lexical_evidence(lexical: &[Ranked], sharpness: i32) -> Vec<f64> {
     let first = lexical
         .iter()
         .find(|r| r.fallback.is_none())
@@ -180,8 +190,8 @@ fn lexical_evidence(lexical: &[Ranked]) -> Vec<f64> {
         .iter()
         .map(|r| match first {
             Some(first) if r.fallback.is_none() && first.score > 0.0 => {
-                let ratio = f64::from(r.hit.score / first.score);
-                let e = (first.confidence * ratio.clamp(0.0, 1.0)).min(ceiling);
+                let ratio = f64::from(r.hit.score / first.score).clamp(0.0, 1.0);
+                let e = (first.confidence * ratio.powi(sharpness)).min(ceiling);
                 ceiling = e;
                 e
             }
@@ -203,7 +213,7 @@ pub fn fuse(
     let groups = gen.groups.len();
     let mut lexical_conf = vec![0f64; groups];
     let mut from_lexical: Vec<Option<Ranked>> = (0..groups).map(|_| None).collect();
-    let evidence = lexical_evidence(&lexical);
+    let evidence = lexical_evidence(&lexical, if gen.documents { 2 } else { 1 });
     for (r, e) in lexical.into_iter().zip(evidence) {
         let g = r.hit.group as usize;
         if from_lexical[g].is_none() {
@@ -215,8 +225,17 @@ pub fn fuse(
         .filter(|&g| from_lexical[g as usize].is_some() || sims.has(g))
         .filter(|&g| in_scope(g))
         .map(|g| {
-            let c = LEXICAL_WEIGHT * lexical_conf[g as usize]
-                + (1.0 - LEXICAL_WEIGHT) * sims.evidence(g);
+            let native = || {
+                gen.groups[g as usize]
+                    .iter()
+                    .any(|a| a.lang.lang() == shown.lang)
+            };
+            let w = if gen.documents && native() {
+                DOCUMENT_LEXICAL_WEIGHT
+            } else {
+                LEXICAL_WEIGHT
+            };
+            let c = w * lexical_conf[g as usize] + (1.0 - w) * sims.evidence(g);
             (c, g)
         })
         .collect();
@@ -319,7 +338,7 @@ mod tests {
             scored(0, 0.4, 10.0, false),
             scored(1, 0.5, 5.0, false),
         ];
-        assert_eq!(lexical_evidence(&hits), [0.3, 0.4, 0.2]);
+        assert_eq!(lexical_evidence(&hits, 1), [0.3, 0.4, 0.2]);
         // Native hits moved ahead of a higher-scoring one (the glossary fallback puts the
         // articles that name every concept first) keep their places: the later hit gets no
         // more than the earlier one, although its score is higher.
@@ -328,9 +347,11 @@ mod tests {
             scored(3, 0.9, 8.0, false),
             scored(4, 0.2, 2.0, false),
         ];
-        assert_eq!(lexical_evidence(&moved), [0.6, 0.6, 0.3]);
+        assert_eq!(lexical_evidence(&moved, 1), [0.6, 0.6, 0.3]);
         // Without a positive score every hit keeps its confidence.
         let unscored = [scored(5, 0.4, 0.0, false), scored(6, 0.5, 0.0, false)];
-        assert_eq!(lexical_evidence(&unscored), [0.4, 0.5]);
+        assert_eq!(lexical_evidence(&unscored, 1), [0.4, 0.5]);
+        // Sharper for documents: half the first hit's score gives a quarter of its evidence.
+        assert_eq!(lexical_evidence(&hits, 2), [0.3, 0.4, 0.1]);
     }
 }
