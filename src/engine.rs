@@ -364,7 +364,7 @@ impl Engine {
                     let previous = self.vectors.load_full();
                     match Vectors::load_or_build(&self.root, &g, encoder, &self.model_id, previous.as_deref()) {
                         Ok((v, stats)) => {
-                            tracing::info!(generation = n, texts = stats.texts, embedded = stats.embedded, reused = stats.reused, ms = stats.ms, "vectors ready");
+                            tracing::info!(generation = n, weighed_as = hybrid::weighed_as(&g), texts = stats.texts, embedded = stats.embedded, reused = stats.reused, ms = stats.ms, "vectors ready");
                             Some(Arc::new(v))
                         }
                         Err(e) => {

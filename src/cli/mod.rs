@@ -316,6 +316,7 @@ pub fn with_model(
     match stats {
         Some(s) => tracing::info!(
             ranking = "hybrid",
+            weighed_as = crate::search::hybrid::weighed_as(&engine.generation()),
             texts = s.texts,
             embedded = s.embedded,
             reused = s.reused,

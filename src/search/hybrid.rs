@@ -64,6 +64,15 @@ pub fn is_answer(confidence: f64, lexical: f64, semantic: Option<f64>, threshold
     confidence >= threshold
         && semantic.is_none_or(|s| lexical.max(s) >= (threshold + EVIDENCE_MARGIN).min(1.0))
 }
+/// Names how the knowledge base's hits are weighed, for the log: `documents` or `faq`.
+pub fn weighed_as(gen: &Generation) -> &'static str {
+    if gen.documents {
+        "documents"
+    } else {
+        "faq"
+    }
+}
+
 /// Lexical hits gathered per query so that their confidence is known for the semantic
 /// candidates too.
 pub const LEXICAL_CANDIDATES: usize = 30;
