@@ -13,11 +13,14 @@
 //!   among them; then, when it names English, whatlang's trigram model (about 10 µs)
 //!   weighs English against the Latin-script languages lingua compares that whichlang does
 //!   not know (Indonesian and Tagalog, which whichlang takes for English). When both rank
-//!   English first, the text is English with whatlang's confidence, reliable or not. Any
-//!   other text goes to lingua (high-accuracy mode, about 200 µs a sentence), which compares
-//!   English with common Latin-script languages. The text is reported in another language
-//!   only when lingua is at least 0.70 sure, gives English under 0.15, and the text has
-//!   three words or more; otherwise it is English with lingua's English value. The screen
+//!   English first, the text is English with whatlang's confidence, reliable or not. When
+//!   whichlang ranks English first and whatlang Indonesian or Tagalog (short English
+//!   questions often), lingua weighs English against those two alone (about 45 µs); when it
+//!   ranks English first, that decides. Any other text goes to lingua over every common
+//!   Latin-script language (high-accuracy mode, about 140–200 µs a sentence). The text is
+//!   reported in another language only when lingua over every language is at least 0.70
+//!   sure, gives English under 0.15, and the text has three words or more; otherwise it is
+//!   English with lingua's English value. The screen
 //!   never names another language: on the English queries of `../shared/eval` (4,277 of two
 //!   words or more) lingua runs for 6% of them (whatlang alone over all eleven languages
 //!   left 18% to it, at about 25 µs a text), and in a check of 49 short messages in the
@@ -120,15 +123,25 @@ pub struct Choice {
     pub detection: Detection,
 }
 
-/// Returns the languages whatlang weighs English against once whichlang has ranked English
-/// first: those of [`LATIN_LANGUAGES`] that whichlang does not know (by ISO 639-3 code),
-/// English first.
-fn confirming_languages() -> Vec<whatlang::Lang> {
+/// Returns English and the languages of [`LATIN_LANGUAGES`] that whichlang does not know (by
+/// ISO 639-3 code), English first: what is left to weigh once whichlang has ranked English
+/// first.
+fn unseen_by_whichlang() -> Vec<Language> {
     LATIN_LANGUAGES
+        .into_iter()
+        .filter(|l| {
+            let code = l.iso_code_639_3().to_string();
+            code == "eng" || !whichlang_knows(&code)
+        })
+        .collect()
+}
+
+/// Returns the languages whatlang weighs English against once whichlang has ranked English
+/// first ([`unseen_by_whichlang`]).
+fn confirming_languages() -> Vec<whatlang::Lang> {
+    unseen_by_whichlang()
         .iter()
-        .map(|l| l.iso_code_639_3().to_string())
-        .filter(|code| code == "eng" || !whichlang_knows(code))
-        .filter_map(whatlang::Lang::from_code)
+        .filter_map(|l| whatlang::Lang::from_code(l.iso_code_639_3().to_string()))
         .collect()
 }
 
@@ -139,9 +152,25 @@ fn whichlang_knows(code: &str) -> bool {
         .any(|w| w.three_letter_code() == code)
 }
 
+/// What the cheap screen of Latin text found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Screen {
+    /// whichlang and whatlang both rank English first (whatlang's confidence).
+    English(f64),
+    /// whichlang ranks English first, whatlang a language whichlang does not know: lingua
+    /// weighs English against those alone, and against every language of
+    /// [`LATIN_LANGUAGES`] when English does not come first.
+    Unseen,
+    /// whichlang ranks another language first: lingua weighs all of [`LATIN_LANGUAGES`].
+    Other,
+}
+
 /// Detects the language of short texts.
 pub struct Detector {
     lingua: LanguageDetector,
+    /// lingua over [`unseen_by_whichlang`], for text whichlang ranks English and whatlang
+    /// does not.
+    unseen: LanguageDetector,
     /// whatlang over [`confirming_languages`].
     confirm: whatlang::Detector,
 }
@@ -246,20 +275,26 @@ impl Detector {
         let lingua = LanguageDetectorBuilder::from_languages(&LATIN_LANGUAGES)
             .with_preloaded_language_models()
             .build();
+        let unseen = LanguageDetectorBuilder::from_languages(&unseen_by_whichlang())
+            .with_preloaded_language_models()
+            .build();
         let confirm = whatlang::Detector::with_allowlist(confirming_languages());
-        Detector { lingua, confirm }
+        Detector {
+            lingua,
+            unseen,
+            confirm,
+        }
     }
 
-    /// Returns whatlang's confidence when whichlang and then whatlang rank English first for
-    /// `text` (see the module docs).
-    fn screened_english(&self, text: &str) -> Option<f64> {
+    /// Screens Latin text with whichlang, then whatlang (see the module docs).
+    fn screen(&self, text: &str) -> Screen {
         if whichlang::detect_language(text) != whichlang::Lang::Eng {
-            return None;
+            return Screen::Other;
         }
-        self.confirm
-            .detect(text)
-            .filter(|info| info.lang() == whatlang::Lang::Eng)
-            .map(|info| info.confidence())
+        match self.confirm.detect(text) {
+            Some(info) if info.lang() == whatlang::Lang::Eng => Screen::English(info.confidence()),
+            _ => Screen::Unseen,
+        }
     }
 
     /// Detects the language of `text`; `hint` lowers the confidence of short Latin text when
@@ -332,17 +367,30 @@ impl Detector {
 
     fn detect_latin(&self, text: &str, c: &Counts, hint: Option<Lang>) -> Detection {
         let acronym = c.latin_words == 1 && c.latin <= 5 && (c.all_upper || c.latin <= 3);
-        let (values, english) = if c.latin_words < 2 {
-            (Vec::new(), 1.0)
-        } else if let Some(english) = self.screened_english(text) {
-            (Vec::new(), english)
-        } else {
-            let values = self.lingua.compute_language_confidence_values(text);
+        let lingua = |detector: &LanguageDetector| {
+            let values = detector.compute_language_confidence_values(text);
             let english = values
                 .iter()
                 .find(|(l, _)| *l == Language::English)
                 .map_or(0.0, |(_, v)| *v);
             (values, english)
+        };
+        let (values, english) = if c.latin_words < 2 {
+            (Vec::new(), 1.0)
+        } else {
+            match self.screen(text) {
+                Screen::English(english) => (Vec::new(), english),
+                Screen::Unseen => match lingua(&self.unseen) {
+                    (values, english)
+                        if values.first().is_some_and(|(l, _)| *l == Language::English) =>
+                    {
+                        (values, english)
+                    }
+                    // Naming another language takes every language's say, as below.
+                    _ => lingua(&self.lingua),
+                },
+                Screen::Other => lingua(&self.lingua),
+            }
         };
         let alternatives: Vec<(&'static str, f64)> = values
             .iter()
@@ -557,23 +605,58 @@ mod tests {
 
     #[test]
     fn the_screen_decides_english_only() {
-        let english = DETECTOR.screened_english("my withdrawal has been pending for two hours");
-        assert!(english.is_some_and(|c| c > 0.9), "{english:?}");
+        let english = DETECTOR.screen("my withdrawal has been pending for two hours");
+        assert!(
+            matches!(english, Screen::English(c) if c > 0.9),
+            "{english:?}"
+        );
         // English that whatlang ranks first without being sure of it still skips lingua.
-        let unsure = DETECTOR.screened_english("card not working");
-        assert!(unsure.is_some_and(|c| c < 0.5), "{unsure:?}");
-        for other in [
-            "Comment puis-je retirer mon argent de mon compte ?",
-            "Quiero retirar mi dinero de la cuenta, por favor",
-            "Ma carte a été bloquée hier soir",
-            "Mi tarjeta no funciona",
-            "Wo finde ich meine Rechnung",
-            // whichlang does not know Tagalog or Indonesian, and ranks these English.
-            "Paano ko babaguhin ang aking password",
-            "Hindi ako makapag-login",
-            "Bagaimana cara mengubah kata sandi saya",
+        let unsure = DETECTOR.screen("card not working");
+        assert!(
+            matches!(unsure, Screen::English(c) if c < 0.5),
+            "{unsure:?}"
+        );
+        for (other, screened) in [
+            (
+                "Comment puis-je retirer mon argent de mon compte ?",
+                Screen::Other,
+            ),
+            (
+                "Quiero retirar mi dinero de la cuenta, por favor",
+                Screen::Other,
+            ),
+            ("Ma carte a été bloquée hier soir", Screen::Other),
+            ("Mi tarjeta no funciona", Screen::Other),
+            ("Wo finde ich meine Rechnung", Screen::Other),
+            // whichlang does not know Tagalog or Indonesian, and ranks these English; lingua
+            // then weighs English against those two alone.
+            ("Paano ko babaguhin ang aking password", Screen::Unseen),
+            ("Hindi ako makapag-login", Screen::Unseen),
         ] {
-            assert_eq!(DETECTOR.screened_english(other), None, "{other}");
+            assert_eq!(DETECTOR.screen(other), screened, "{other}");
         }
+        // whichlang takes this Indonesian for Turkish, which it knows: all of lingua's.
+        let indonesian = "Bagaimana cara mengubah kata sandi saya";
+        assert_eq!(DETECTOR.screen(indonesian), Screen::Other);
+    }
+
+    #[test]
+    fn english_that_whatlang_takes_for_tagalog_or_indonesian_is_english() {
+        // Short English questions whose trigrams whatlang finds closer to Indonesian or
+        // Tagalog: lingua over English, Indonesian and Tagalog finds English.
+        for text in ["How do I reset my PIN?", "My PIN is blocked, what do I do?"] {
+            assert_eq!(DETECTOR.screen(text), Screen::Unseen, "{text}");
+            let d = DETECTOR.detect(text, None);
+            assert_eq!(d.lang, Some(Lang::En), "{text}: {d:?}");
+            assert!(d.confidence >= 0.6, "{text}: {d:?}");
+        }
+        // Weighed against Tagalog and Indonesian alone this is Tagalog (0.72, English 0.07);
+        // naming another language takes every language's say, and among them it is English.
+        let sang = "I sang a long song.";
+        assert_eq!(DETECTOR.screen(sang), Screen::Unseen);
+        let alone = DETECTOR.unseen.compute_language_confidence_values(sang);
+        assert_eq!(alone[0].0, Language::Tagalog, "{alone:?}");
+        let d = DETECTOR.detect(sang, None);
+        assert_eq!(d.lang, Some(Lang::En), "{d:?}");
     }
 }
