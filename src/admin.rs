@@ -76,6 +76,8 @@ pub struct Stats {
     pub model: Option<std::path::PathBuf>,
     /// Sentence vectors of the served generation.
     pub vectors: usize,
+    /// How hybrid ranking weighs its hits: `documents` or `faq`.
+    pub weighed_as: &'static str,
 }
 
 /// Administers the index an [`Engine`] serves.
@@ -417,6 +419,7 @@ impl Admin {
             ranking: self.engine.ranking(),
             model: self.engine.encoder().map(|e| e.path().to_path_buf()),
             vectors: self.engine.vector_count(),
+            weighed_as: self.engine.settings().weigh_as.name(&g),
         }
     }
 }

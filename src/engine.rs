@@ -36,6 +36,8 @@ pub struct Settings {
     /// Fail queries in unsupported languages with FAILED_PRECONDITION instead of answering
     /// from the hint or default language.
     pub strict_language: bool,
+    /// How hybrid ranking weighs the knowledge base's hits ([`hybrid::WeighAs`]).
+    pub weigh_as: hybrid::WeighAs,
 }
 
 impl Default for Settings {
@@ -44,6 +46,7 @@ impl Default for Settings {
             default_lang: Lang::En,
             threshold: None,
             strict_language: false,
+            weigh_as: hybrid::WeighAs::Auto,
         }
     }
 }
@@ -364,7 +367,7 @@ impl Engine {
                     let previous = self.vectors.load_full();
                     match Vectors::load_or_build(&self.root, &g, encoder, &self.model_id, previous.as_deref()) {
                         Ok((v, stats)) => {
-                            tracing::info!(generation = n, weighed_as = hybrid::weighed_as(&g), texts = stats.texts, embedded = stats.embedded, reused = stats.reused, ms = stats.ms, "vectors ready");
+                            tracing::info!(generation = n, weighed_as = self.settings.weigh_as.name(&g), texts = stats.texts, embedded = stats.embedded, reused = stats.reused, ms = stats.ms, "vectors ready");
                             Some(Arc::new(v))
                         }
                         Err(e) => {
@@ -485,10 +488,17 @@ impl Engine {
                     top_k,
                     snippets: spec.snippets,
                 };
-                hybrid::fuse(&gen, hits, &sims, &shown, in_category)
-                    .into_iter()
-                    .map(|(r, lexical, semantic)| (r, lexical, Some(semantic)))
-                    .collect()
+                hybrid::fuse(
+                    &gen,
+                    hits,
+                    &sims,
+                    &shown,
+                    self.settings.weigh_as,
+                    in_category,
+                )
+                .into_iter()
+                .map(|(r, lexical, semantic)| (r, lexical, Some(semantic)))
+                .collect()
             }
             _ => hits
                 .into_iter()

@@ -22,6 +22,10 @@ pub struct EvalArgs {
     /// (0.2 hybrid, 0.23 lexical).
     #[arg(long, value_parser = super::parse_threshold)]
     pub threshold: Option<f64>,
+    /// How the sentence encoder's ranking weighs hits: `auto`, `faq` or `documents` (as for
+    /// `serve`).
+    #[arg(long, default_value = "auto", value_parser = super::parse_weigh_as)]
+    pub weigh_as: crate::search::hybrid::WeighAs,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -39,6 +43,7 @@ pub struct EvalArgs {
 pub fn run(a: EvalArgs) -> anyhow::Result<i32> {
     let settings = Settings {
         threshold: a.threshold,
+        weigh_as: a.weigh_as,
         ..Settings::default()
     };
     let loaded = retrieval::read_queries(&a.queries).and_then(|queries| {

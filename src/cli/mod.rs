@@ -14,6 +14,7 @@ mod translate;
 use crate::engine::Settings;
 use crate::index::{BuildOptions, Progress};
 use crate::lang::Lang;
+use crate::search::hybrid::WeighAs;
 use clap::{Args, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -106,6 +107,12 @@ pub struct EngineArgs {
     /// the hint or default language.
     #[arg(long, env = "FAQD_STRICT_LANGUAGE")]
     pub strict_language: bool,
+    /// How the sentence encoder's ranking weighs hits: `documents` (0.5 lexical, 0.5
+    /// semantic, for a knowledge base of passages), `faq` (0.3 lexical, 0.7 semantic), or
+    /// `auto`: documents when most article versions have no `questions` and an answer of 200
+    /// characters or more.
+    #[arg(long, env = "FAQD_WEIGH_AS", default_value = "auto", value_parser = parse_weigh_as)]
+    pub weigh_as: WeighAs,
     /// Glossary TSV for the cross-language fallback (re-read on SIGHUP). Default: the shipped
     /// index/glossary.tsv, compiled into the binary.
     #[arg(long, env = "FAQD_GLOSSARY")]
@@ -166,8 +173,13 @@ impl EngineArgs {
             default_lang: self.default_lang,
             threshold: self.threshold,
             strict_language: self.strict_language,
+            weigh_as: self.weigh_as,
         }
     }
+}
+
+fn parse_weigh_as(s: &str) -> Result<WeighAs, String> {
+    WeighAs::parse(s)
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -316,7 +328,7 @@ pub fn with_model(
     match stats {
         Some(s) => tracing::info!(
             ranking = "hybrid",
-            weighed_as = crate::search::hybrid::weighed_as(&engine.generation()),
+            weighed_as = engine.settings().weigh_as.name(&engine.generation()),
             texts = s.texts,
             embedded = s.embedded,
             reused = s.reused,

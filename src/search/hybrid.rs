@@ -18,11 +18,12 @@
 //!   one is an answer when it reaches [`DEFAULT_THRESHOLD`] and its stronger evidence reaches
 //!   the threshold plus [`EVIDENCE_MARGIN`] ([`is_answer`]). The lexical weight `w` is
 //!   [`LEXICAL_WEIGHT`], except in a knowledge base of documents
-//!   ([`crate::index::holds_documents`]: passages under a title, no other phrasings). There
-//!   a group with a version in the user's language, whose words can be compared, gets
-//!   [`DOCUMENT_LEXICAL_WEIGHT`], and native hits' lexical evidence falls with the square of
-//!   their score ratio: a fact question shares its rare words with the passage that answers
-//!   it, while this small encoder sees a long passage only as a topic.
+//!   ([`crate::index::holds_documents`]: passages under a title, no other phrasings; or set
+//!   with [`WeighAs`]) that has versions in the user's language, whose words can be
+//!   compared. There every group gets [`DOCUMENT_LEXICAL_WEIGHT`], and native hits' lexical
+//!   evidence falls with the square of their score ratio ([`Weighing`]): a fact question
+//!   shares its rare words with the passage that answers it, while this small encoder sees
+//!   a long passage only as a topic.
 //!
 //! A hit found only through its vectors is shown in the user's language when its group has
 //! that version, else in the language of its closest text, flagged as a fallback
@@ -37,8 +38,8 @@ use crate::lang::{Lang, Variant};
 
 /// Weight of the lexical confidence in the hybrid confidence.
 pub const LEXICAL_WEIGHT: f64 = 0.3;
-/// Weight of the lexical confidence for a group with a version in the user's language, in a
-/// knowledge base of documents.
+/// Weight of the lexical confidence in a knowledge base of documents with versions in the
+/// user's language.
 pub const DOCUMENT_LEXICAL_WEIGHT: f64 = 0.5;
 /// Cosine above the query's mean cosine that counts as full semantic evidence.
 pub const SPREAD: f64 = 0.2;
@@ -64,12 +65,77 @@ pub fn is_answer(confidence: f64, lexical: f64, semantic: Option<f64>, threshold
     confidence >= threshold
         && semantic.is_none_or(|s| lexical.max(s) >= (threshold + EVIDENCE_MARGIN).min(1.0))
 }
-/// Names how the knowledge base's hits are weighed, for the log: `documents` or `faq`.
-pub fn weighed_as(gen: &Generation) -> &'static str {
-    if gen.documents {
-        "documents"
-    } else {
-        "faq"
+/// How a knowledge base's hits are weighed: decided from its articles, or set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WeighAs {
+    /// Documents when most versions read as documents ([`crate::index::holds_documents`]).
+    #[default]
+    Auto,
+    /// FAQ entries: [`LEXICAL_WEIGHT`] for every group.
+    Faq,
+    /// Documents: [`DOCUMENT_LEXICAL_WEIGHT`] when the knowledge base has versions in the
+    /// user's language.
+    Documents,
+}
+
+impl WeighAs {
+    /// Parses `auto`, `faq` or `documents`.
+    pub fn parse(s: &str) -> Result<WeighAs, String> {
+        match s {
+            "auto" => Ok(WeighAs::Auto),
+            "faq" => Ok(WeighAs::Faq),
+            "documents" => Ok(WeighAs::Documents),
+            other => Err(format!(
+                "unknown weighing {other:?} (expected auto, faq or documents)"
+            )),
+        }
+    }
+
+    /// Returns true when `gen`'s hits are weighed as documents.
+    pub fn documents(self, gen: &Generation) -> bool {
+        match self {
+            WeighAs::Auto => gen.documents,
+            WeighAs::Faq => false,
+            WeighAs::Documents => true,
+        }
+    }
+
+    /// Names how `gen`'s hits are weighed, for logs and admin Stats: `documents` or `faq`.
+    pub fn name(self, gen: &Generation) -> &'static str {
+        if self.documents(gen) {
+            "documents"
+        } else {
+            "faq"
+        }
+    }
+}
+
+/// The fusion's parameters for one query.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weighing {
+    /// Weight of the lexical evidence in the confidence.
+    pub lexical_weight: f64,
+    /// Power of a native hit's score ratio in its lexical evidence.
+    pub sharpness: i32,
+}
+
+impl Weighing {
+    /// Returns the weighing of a query: documents with versions in the user's language
+    /// (`native`) are weighed more by their words, every group alike, so one formula ranks
+    /// the query's hits; otherwise (FAQ entries, or documents only in other languages, whose
+    /// words cannot be compared) [`LEXICAL_WEIGHT`].
+    pub fn of(documents: bool, native: bool) -> Weighing {
+        if documents && native {
+            Weighing {
+                lexical_weight: DOCUMENT_LEXICAL_WEIGHT,
+                sharpness: 2,
+            }
+        } else {
+            Weighing {
+                lexical_weight: LEXICAL_WEIGHT,
+                sharpness: 1,
+            }
+        }
     }
 }
 
@@ -217,12 +283,15 @@ pub fn fuse(
     lexical: Vec<Ranked>,
     sims: &GroupSimilarity,
     shown: &Shown,
+    weigh_as: WeighAs,
     in_scope: impl Fn(u32) -> bool,
 ) -> Vec<(Ranked, f64, f64)> {
     let groups = gen.groups.len();
     let mut lexical_conf = vec![0f64; groups];
     let mut from_lexical: Vec<Option<Ranked>> = (0..groups).map(|_| None).collect();
-    let evidence = lexical_evidence(&lexical, if gen.documents { 2 } else { 1 });
+    let native = !gen.segments.articles(shown.lang).is_empty();
+    let weighing = Weighing::of(weigh_as.documents(gen), native);
+    let evidence = lexical_evidence(&lexical, weighing.sharpness);
     for (r, e) in lexical.into_iter().zip(evidence) {
         let g = r.hit.group as usize;
         if from_lexical[g].is_none() {
@@ -234,16 +303,7 @@ pub fn fuse(
         .filter(|&g| from_lexical[g as usize].is_some() || sims.has(g))
         .filter(|&g| in_scope(g))
         .map(|g| {
-            let native = || {
-                gen.groups[g as usize]
-                    .iter()
-                    .any(|a| a.lang.lang() == shown.lang)
-            };
-            let w = if gen.documents && native() {
-                DOCUMENT_LEXICAL_WEIGHT
-            } else {
-                LEXICAL_WEIGHT
-            };
+            let w = weighing.lexical_weight;
             let c = w * lexical_conf[g as usize] + (1.0 - w) * sims.evidence(g);
             (c, g)
         })

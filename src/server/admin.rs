@@ -253,6 +253,7 @@ impl AdminService for AdminApi {
             ranking_note,
             model: s.model.map(|p| p.display().to_string()).unwrap_or_default(),
             vectors: s.vectors as u32,
+            weighed_as: s.weighed_as.into(),
         }))
     }
 }

@@ -260,6 +260,34 @@ async fn upserts_and_deletes_are_visible_to_the_next_search() {
     assert!(after.translation_memory_entries > 0, "{after:?}");
 }
 
+/// Stats names how hybrid ranking weighs the served knowledge base, decided anew for each
+/// generation: an FAQ, until admin edits make most of its versions passages.
+#[tokio::test]
+async fn stats_name_the_weighing_and_an_edit_can_change_it() {
+    let (addr, _dir) = server(Some(TOKEN));
+    let mut a = admin(addr).await;
+    assert_eq!(stats(&mut a).await.weighed_as, "faq");
+    let passage = |i: usize| {
+        record(
+            &format!("manual-{i}"),
+            "en",
+            &format!("Manual, chapter {i}"),
+            &format!(
+                "Chapter {i} of the operator's manual. {}",
+                "The service keeps each published generation until three newer ones exist. "
+                    .repeat(3)
+            ),
+        )
+    };
+    // Eight FAQ versions and nine passages: most versions are documents now.
+    upsert(&mut a, (0..9).map(passage).collect()).await.unwrap();
+    assert_eq!(stats(&mut a).await.weighed_as, "documents");
+    let ids: Vec<String> = (0..9).map(|i| format!("manual-{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    delete(&mut a, &ids, None).await.unwrap();
+    assert_eq!(stats(&mut a).await.weighed_as, "faq");
+}
+
 #[tokio::test]
 async fn invalid_upserts_and_deletes_name_the_problem_and_change_nothing() {
     let (addr, _dir) = server(Some(TOKEN));

@@ -336,7 +336,7 @@ fn documents_weigh_words_more_in_the_users_language() {
          {\"id\": \"ko\", \"lang\": \"ko\", \"query\": \"이더리움 입금은 몇 번 컨펌되어야 반영되나요?\", \"gold\": [\"deposit-confirmations\"]}\n",
     )
     .unwrap();
-    let eval = |name: &str, questions: bool| -> Vec<serde_json::Value> {
+    let eval = |name: &str, questions: bool, weigh_as: &str| -> Vec<serde_json::Value> {
         let bank = dir.path().join(format!("{name}.jsonl"));
         let lines: Vec<String> = passages
             .iter()
@@ -360,7 +360,8 @@ fn documents_weigh_words_more_in_the_users_language() {
                 .arg("--model")
                 .arg(common::model_path())
                 .arg("--details")
-                .arg(&details),
+                .arg(&details)
+                .args(["--weigh-as", weigh_as]),
         );
         std::fs::read_to_string(&details)
             .unwrap()
@@ -381,7 +382,7 @@ fn documents_weigh_words_more_in_the_users_language() {
             assert!((c - (w * l + (1.0 - w) * s)).abs() < 1e-9, "w {w}: {h}");
         }
     };
-    let documents = eval("documents", false);
+    let documents = eval("documents", false, "auto");
     assert_eq!(documents[0]["outcome"], "right", "{}", documents[0]);
     weighed(&documents[0], DOCUMENT_LEXICAL_WEIGHT);
     // Korean: no article has a Korean version, so meaning ranks it (three articles are too
@@ -389,9 +390,15 @@ fn documents_weigh_words_more_in_the_users_language() {
     assert_eq!(documents[1]["rank"], 1, "{}", documents[1]);
     assert_eq!(documents[1]["hits"][0]["fallback"], "missing_translation");
     weighed(&documents[1], LEXICAL_WEIGHT);
-    let faq = eval("faq", true);
+    let faq = eval("faq", true, "auto");
     assert_eq!(faq[0]["outcome"], "right", "{}", faq[0]);
     weighed(&faq[0], LEXICAL_WEIGHT);
+    // `--weigh-as` overrides the decision either way.
+    weighed(
+        &eval("faq-as-documents", true, "documents")[0],
+        DOCUMENT_LEXICAL_WEIGHT,
+    );
+    weighed(&eval("documents-as-faq", false, "faq")[0], LEXICAL_WEIGHT);
 }
 
 /// Under hybrid ranking a hit is an answer when its confidence reaches the threshold and its
