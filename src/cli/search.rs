@@ -78,7 +78,14 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
                 })
             })
             .collect();
+        let (ranking, ranking_note) = match &o.ranking {
+            crate::engine::Ranking::Hybrid => ("hybrid", ""),
+            crate::engine::Ranking::Lexical(why) => ("lexical", why.as_str()),
+        };
         let v = serde_json::json!({
+            "ranking": ranking,
+            "ranking_note": ranking_note,
+            "confidence_threshold": o.threshold,
             "language": o.choice.lang.code(),
             "language_source": o.choice.source.name(),
             "language_confidence": o.choice.confidence,

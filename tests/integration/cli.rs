@@ -76,6 +76,16 @@ fn cli_search_json_on_small_fixture_prints_hits() {
     assert_eq!(v["language"], "ko", "{v}");
     assert_eq!(v["language_source"], "detected", "{v}");
     assert_eq!(v["answered"], true, "{v}");
+    // Which signals ranked it, as in a SearchResponse: lexical says why.
+    match v["ranking"].as_str() {
+        Some("hybrid") => assert_eq!(v["ranking_note"], "", "{v}"),
+        Some("lexical") => assert_ne!(v["ranking_note"], "", "{v}"),
+        other => panic!("ranking {other:?}: {v}"),
+    }
+    assert!(
+        v["confidence_threshold"].as_f64().is_some_and(|t| t > 0.0),
+        "{v}"
+    );
     let hits = v["hits"].as_array().expect("hits array");
     assert!(!hits.is_empty(), "{v}");
     assert_eq!(hits[0]["id"], "fx-withdrawal", "{v}");
