@@ -207,6 +207,13 @@ impl Generation {
             .map(|&g| self.groups[g as usize].as_slice())
     }
 
+    /// Returns true when some article has a version in `lang`.
+    pub fn has_language(&self, lang: Lang) -> bool {
+        self.meta.articles.iter().any(|(tag, &n)| {
+            n > 0 && crate::lang::Variant::parse(tag).is_ok_and(|v| v.lang() == lang)
+        })
+    }
+
     /// Returns the total number of article versions.
     pub fn article_count(&self) -> usize {
         self.groups.iter().map(Vec::len).sum()

@@ -65,6 +65,7 @@ pub fn is_answer(confidence: f64, lexical: f64, semantic: Option<f64>, threshold
     confidence >= threshold
         && semantic.is_none_or(|s| lexical.max(s) >= (threshold + EVIDENCE_MARGIN).min(1.0))
 }
+
 /// How a knowledge base's hits are weighed: decided from its articles, or set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WeighAs {
@@ -289,7 +290,7 @@ pub fn fuse(
     let groups = gen.groups.len();
     let mut lexical_conf = vec![0f64; groups];
     let mut from_lexical: Vec<Option<Ranked>> = (0..groups).map(|_| None).collect();
-    let native = !gen.segments.articles(shown.lang).is_empty();
+    let native = gen.has_language(shown.lang);
     let weighing = Weighing::of(weigh_as.documents(gen), native);
     let evidence = lexical_evidence(&lexical, weighing.sharpness);
     for (r, e) in lexical.into_iter().zip(evidence) {

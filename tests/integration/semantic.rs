@@ -338,7 +338,7 @@ fn documents_weigh_words_more_in_the_users_language() {
     .unwrap();
     let eval = |name: &str, questions: bool, weigh_as: &str| -> Vec<serde_json::Value> {
         let bank = dir.path().join(format!("{name}.jsonl"));
-        let lines: Vec<String> = passages
+        let mut lines: Vec<String> = passages
             .iter()
             .map(|(id, title, answer)| {
                 let mut a =
@@ -349,6 +349,15 @@ fn documents_weigh_words_more_in_the_users_language() {
                 a.to_string()
             })
             .collect();
+        if name == "mixed" {
+            // One passage translated: the knowledge base now has Korean.
+            lines.push(
+                serde_json::json!({"id": "api-limits", "lang": "ko", "title": "API 요청 한도",
+                    "answer": "API 키 하나로 1분에 가중치 1,200까지 요청할 수 있습니다. 주문은 시세 \
+                    조회보다 가중치가 크고, 한도를 넘으면 HTTP 429와 Retry-After 헤더를 받습니다."})
+                .to_string(),
+            );
+        }
         std::fs::write(&bank, lines.join("\n")).unwrap();
         let details = dir.path().join(format!("{name}-details.jsonl"));
         succeeds(
@@ -393,6 +402,10 @@ fn documents_weigh_words_more_in_the_users_language() {
     let faq = eval("faq", true, "auto");
     assert_eq!(faq[0]["outcome"], "right", "{}", faq[0]);
     weighed(&faq[0], LEXICAL_WEIGHT);
+    // With a Korean version in the knowledge base, the Korean question's hits are weighed
+    // alike, as documents, the English-only ones too: one formula ranks a query's hits.
+    let mixed = eval("mixed", false, "auto");
+    weighed(&mixed[1], DOCUMENT_LEXICAL_WEIGHT);
     // `--weigh-as` overrides the decision either way.
     weighed(
         &eval("faq-as-documents", true, "documents")[0],
