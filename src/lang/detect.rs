@@ -17,15 +17,15 @@
 //!   whichlang ranks English first and whatlang Indonesian or Tagalog (short English
 //!   questions often), lingua weighs English against those two alone (about 45 µs); when it
 //!   ranks English first, that decides (confidence and alternatives are then those of the
-//!   three). Any other text goes to lingua over every common
-//!   Latin-script language (high-accuracy mode, about 140–200 µs a sentence). The text is
-//!   reported in another language only when lingua over every language is at least 0.70
-//!   sure, gives English under 0.15, and the text has three words or more; otherwise it is
-//!   English with lingua's English value. The screen
-//!   never names another language: on the English queries of `../shared/eval` (4,277 of two
-//!   words or more) lingua runs for 6% of them (whatlang alone over all eleven languages
-//!   left 18% to it, at about 25 µs a text), and in a check of 49 short messages in the
-//!   other ten languages the screen ranked English first for none. Text it does rank
+//!   three). Any other text goes to lingua over every common Latin-script language
+//!   (high-accuracy mode, about 140–200 µs a sentence). The text is reported in another
+//!   language only when lingua over every language is at least 0.70 sure, gives English
+//!   under 0.15, and the text has three words or more; otherwise it is English with
+//!   lingua's English value. The screen never names another language: on the English
+//!   queries of `../shared/eval` (4,277 of two words or more) lingua runs for 6% of them
+//!   (whatlang alone over all eleven languages left 18% to it, at about 25 µs a text), and
+//!   in a check of 49 short messages in the other ten languages the screen ranked English
+//!   first for none. Text it does rank
 //!   English first is English without lingua's say: its confidence is whatlang's (often
 //!   low for short text, so the 0.60 floor below decides), with no alternatives, and a
 //!   misranked message in another language would be searched in English rather than
@@ -159,9 +159,8 @@ enum Screen {
     /// whichlang and whatlang both rank English first (whatlang's confidence).
     English(f64),
     /// whichlang ranks English first, whatlang does not (it ranks a language whichlang does
-    /// not know first, or none): lingua
-    /// weighs English against those alone, and against every language of
-    /// [`LATIN_LANGUAGES`] when English does not come first.
+    /// not know first, or none): lingua weighs English against those alone, and against
+    /// every language of [`LATIN_LANGUAGES`] when English does not come first.
     Unseen,
     /// whichlang ranks another language first: lingua weighs all of [`LATIN_LANGUAGES`].
     Other,
