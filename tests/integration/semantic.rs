@@ -255,7 +255,6 @@ fn the_engine_reports_hybrid_ranking() {
 /// that exists only in another language.
 #[test]
 fn eval_details_show_each_hits_evidence() {
-    let model = common::model_path();
     let dir = common::tempdir();
     let queries = dir.path().join("queries.jsonl");
     // transfer-fee has English and Korean versions, no Chinese one.
@@ -265,31 +264,10 @@ fn eval_details_show_each_hits_evidence() {
     )
     .unwrap();
     let details = dir.path().join("details.jsonl");
-    succeeds(
-        common::faqd_command()
-            .args(["eval", "--bank"])
-            .arg(common::fixture("eval_bank.jsonl"))
-            .arg("--queries")
-            .arg(&queries)
-            .arg("--model")
-            .arg(&model)
-            .arg("--details")
-            .arg(&details),
-    );
-    let line: serde_json::Value =
-        serde_json::from_str(std::fs::read_to_string(&details).unwrap().trim()).unwrap();
+    let lines = eval_details(&common::fixture("eval_bank.jsonl"), &queries, &details, &[]);
+    let line = &lines[0];
+    assert_weighed(line, faqd::search::hybrid::LEXICAL_WEIGHT);
     let hits = line["hits"].as_array().expect("hits");
-    assert!(!hits.is_empty(), "{line}");
-    for h in hits {
-        let (c, l, s) = (
-            h["confidence"].as_f64().unwrap(),
-            h["lexical"].as_f64().unwrap(),
-            h["semantic"].as_f64().unwrap(),
-        );
-        let fused = faqd::search::hybrid::LEXICAL_WEIGHT * l
-            + (1.0 - faqd::search::hybrid::LEXICAL_WEIGHT) * s;
-        assert!((c - fused).abs() < 1e-9, "{h}");
-    }
     let first = &hits[0];
     assert_eq!(first["id"], "transfer-fee", "{line}");
     assert_eq!(first["fallback"], "missing_translation", "{line}");
@@ -360,58 +338,29 @@ fn documents_weigh_words_more_in_the_users_language() {
         }
         std::fs::write(&bank, lines.join("\n")).unwrap();
         let details = dir.path().join(format!("{name}-details.jsonl"));
-        succeeds(
-            common::faqd_command()
-                .args(["eval", "--bank"])
-                .arg(&bank)
-                .arg("--queries")
-                .arg(&queries)
-                .arg("--model")
-                .arg(common::model_path())
-                .arg("--details")
-                .arg(&details)
-                .args(["--weigh-as", weigh_as]),
-        );
-        std::fs::read_to_string(&details)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
-    // Every hit's confidence is w × lexical + (1 − w) × semantic.
-    let weighed = |line: &serde_json::Value, w: f64| {
-        let hits = line["hits"].as_array().expect("hits");
-        assert!(!hits.is_empty(), "{line}");
-        for h in hits {
-            let (c, l, s) = (
-                h["confidence"].as_f64().unwrap(),
-                h["lexical"].as_f64().unwrap(),
-                h["semantic"].as_f64().unwrap(),
-            );
-            assert!((c - (w * l + (1.0 - w) * s)).abs() < 1e-9, "w {w}: {h}");
-        }
+        eval_details(&bank, &queries, &details, &["--weigh-as", weigh_as])
     };
     let documents = eval("documents", false, "auto");
     assert_eq!(documents[0]["outcome"], "right", "{}", documents[0]);
-    weighed(&documents[0], DOCUMENT_LEXICAL_WEIGHT);
+    assert_weighed(&documents[0], DOCUMENT_LEXICAL_WEIGHT);
     // Korean: no article has a Korean version, so meaning ranks it (three articles are too
     // few for a confident answer: each is measured against the mean of the three).
     assert_eq!(documents[1]["rank"], 1, "{}", documents[1]);
     assert_eq!(documents[1]["hits"][0]["fallback"], "missing_translation");
-    weighed(&documents[1], LEXICAL_WEIGHT);
+    assert_weighed(&documents[1], LEXICAL_WEIGHT);
     let faq = eval("faq", true, "auto");
     assert_eq!(faq[0]["outcome"], "right", "{}", faq[0]);
-    weighed(&faq[0], LEXICAL_WEIGHT);
+    assert_weighed(&faq[0], LEXICAL_WEIGHT);
     // With a Korean version in the knowledge base, the Korean question's hits are weighed
     // alike, as documents, the English-only ones too: one formula ranks a query's hits.
     let mixed = eval("mixed", false, "auto");
-    weighed(&mixed[1], DOCUMENT_LEXICAL_WEIGHT);
+    assert_weighed(&mixed[1], DOCUMENT_LEXICAL_WEIGHT);
     // `--weigh-as` overrides the decision either way.
-    weighed(
+    assert_weighed(
         &eval("faq-as-documents", true, "documents")[0],
         DOCUMENT_LEXICAL_WEIGHT,
     );
-    weighed(&eval("documents-as-faq", false, "faq")[0], LEXICAL_WEIGHT);
+    assert_weighed(&eval("documents-as-faq", false, "faq")[0], LEXICAL_WEIGHT);
 }
 
 /// Under hybrid ranking a hit is an answer when its confidence reaches the threshold and its
@@ -507,6 +456,48 @@ fn cli_search_shows_the_evidence_behind_each_confidence() {
     let lexical = run(&["--no-model".as_ref()]);
     let header: Vec<&str> = lexical.lines().nth(1).unwrap().split_whitespace().collect();
     assert_eq!(header, ["#", "id", "lang", "conf", "title"], "{lexical}");
+}
+
+/// Runs `faqd eval` with the model on `bank` and `queries` (and `extra` flags), and returns
+/// the lines of its `--details` file.
+fn eval_details(
+    bank: &std::path::Path,
+    queries: &std::path::Path,
+    details: &std::path::Path,
+    extra: &[&str],
+) -> Vec<serde_json::Value> {
+    succeeds(
+        common::faqd_command()
+            .args(["eval", "--bank"])
+            .arg(bank)
+            .arg("--queries")
+            .arg(queries)
+            .arg("--model")
+            .arg(common::model_path())
+            .arg("--details")
+            .arg(details)
+            .args(extra),
+    );
+    std::fs::read_to_string(details)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Asserts that a details line has hits and that each hit's confidence is
+/// `w × lexical + (1 − w) × semantic`.
+fn assert_weighed(line: &serde_json::Value, w: f64) {
+    let hits = line["hits"].as_array().expect("hits");
+    assert!(!hits.is_empty(), "{line}");
+    for h in hits {
+        let (c, l, s) = (
+            h["confidence"].as_f64().unwrap(),
+            h["lexical"].as_f64().unwrap(),
+            h["semantic"].as_f64().unwrap(),
+        );
+        assert!((c - (w * l + (1.0 - w) * s)).abs() < 1e-9, "w {w}: {h}");
+    }
 }
 
 /// Runs `faqd` (warnings only in its log), asserts it exits 0 and returns its stdout.
