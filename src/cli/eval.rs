@@ -24,7 +24,7 @@ pub struct EvalArgs {
     pub threshold: Option<f64>,
     /// How the sentence encoder's ranking weighs hits: `auto`, `faq` or `documents` (as for
     /// `serve`).
-    #[arg(long, default_value = "auto", value_parser = super::parse_weigh_as)]
+    #[arg(long, default_value = "auto", value_parser = crate::search::hybrid::WeighAs::parse)]
     pub weigh_as: crate::search::hybrid::WeighAs,
     /// Print one JSON object instead of a table.
     #[arg(long)]

@@ -111,7 +111,7 @@ pub struct EngineArgs {
     /// semantic, for a knowledge base of passages), `faq` (0.3 lexical, 0.7 semantic), or
     /// `auto`: documents when most article versions have no `questions` and an answer of 200
     /// characters or more.
-    #[arg(long, env = "FAQD_WEIGH_AS", default_value = "auto", value_parser = parse_weigh_as)]
+    #[arg(long, env = "FAQD_WEIGH_AS", default_value = "auto", value_parser = WeighAs::parse)]
     pub weigh_as: WeighAs,
     /// Glossary TSV for the cross-language fallback (re-read on SIGHUP). Default: the shipped
     /// index/glossary.tsv, compiled into the binary.
@@ -176,10 +176,6 @@ impl EngineArgs {
             weigh_as: self.weigh_as,
         }
     }
-}
-
-fn parse_weigh_as(s: &str) -> Result<WeighAs, String> {
-    WeighAs::parse(s)
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
