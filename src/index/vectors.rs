@@ -140,6 +140,19 @@ impl Vectors {
         &self.data[i * DIM..(i + 1) * DIM]
     }
 
+    /// Returns vectors of the given texts (`DIM` floats each in `data`), without keys.
+    #[cfg(test)]
+    pub(crate) fn of_texts(texts: Vec<VectorText>, data: Vec<f32>) -> Vectors {
+        assert_eq!(texts.len() * DIM, data.len());
+        Vectors {
+            generation: 0,
+            model: String::new(),
+            keys: vec![0; texts.len()],
+            texts,
+            data,
+        }
+    }
+
     /// Returns the vectors by text key (the cache for the next generation).
     fn by_key(&self) -> FxHashMap<u128, &[f32]> {
         self.keys

@@ -10,7 +10,8 @@
 //!   the channel, or [`FLOOR`] when that is lower (a question from another domain is far from
 //!   every article, and its best match is no closer):
 //!   `semantic = clamp((cos − max(mean, FLOOR)) / SPREAD, 0, 1)`, the group's best channel
-//!   (see [`similarities`]).
+//!   (see [`similarities`]). When the knowledge base has no text in the user's language, the
+//!   mean is that of the other groups and the floor [`CROSS_FLOOR`].
 //! - *Lexical evidence* keeps the lexical order: the first native hit's confidence times the
 //!   group's score relative to that hit's, never above an earlier native hit's evidence (0
 //!   when it has no hit); a glossary fallback hit's own confidence (see [`lexical_evidence`]).
@@ -46,6 +47,9 @@ pub const SPREAD: f64 = 0.2;
 /// Lowest background cosine: below it, a query's mean cosine says the question is far from
 /// the whole knowledge base.
 pub const FLOOR: f32 = 0.78;
+/// Lowest background when the knowledge base has no text in the question's language: every
+/// text is then in another language, where unrelated texts sit lower.
+pub const CROSS_FLOOR: f32 = 0.76;
 /// Default confidence threshold of hybrid ranking (one value for every language).
 pub const DEFAULT_THRESHOLD: f64 = 0.2;
 /// How far above the threshold a hybrid answer's stronger evidence, lexical or semantic, must
@@ -172,7 +176,18 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// over the groups that have the channel (or [`FLOOR`]). A group's evidence is its best over
 /// the channels, so an English-only article competes with the Korean ones on how far it
 /// stands out among the English texts, not on its raw cosine with a Korean question.
-pub fn similarities(vectors: &Vectors, groups: usize, query: &[f32]) -> GroupSimilarity {
+///
+/// When the knowledge base has no text in the query's language (`lang`), semantic evidence
+/// alone can answer (no words are shared), so it is measured with more care: a group's
+/// background is the mean of the *other* groups (in a knowledge base of a few articles the
+/// group's own cosine would weigh much in the mean of all), and the floor is
+/// [`CROSS_FLOOR`].
+pub fn similarities(
+    vectors: &Vectors,
+    groups: usize,
+    query: &[f32],
+    lang: Lang,
+) -> GroupSimilarity {
     debug_assert_eq!(query.len(), DIM);
     // Channels: per language, the questions (titles and questions) and the answers.
     let channels = Lang::ALL.len() * 2;
@@ -187,16 +202,19 @@ pub fn similarities(vectors: &Vectors, groups: usize, query: &[f32]) -> GroupSim
             variant[at] = Some(t.variant);
         }
     }
-    let mut background = vec![0f32; channels];
-    for (c, b) in background.iter_mut().enumerate() {
-        let present: Vec<f32> = (0..groups)
-            .map(|g| best[g * channels + c])
-            .filter(|s| s.is_finite())
-            .collect();
-        if !present.is_empty() {
-            *b = (present.iter().sum::<f32>() / present.len() as f32).max(FLOOR);
+    // Per channel: the sum and the number of the groups' best cosines.
+    let mut total = vec![(0f32, 0usize); channels];
+    for g in 0..groups {
+        for (c, t) in total.iter_mut().enumerate() {
+            let s = best[g * channels + c];
+            if s.is_finite() {
+                t.0 += s;
+                t.1 += 1;
+            }
         }
     }
+    let own = lang_index(lang) * 2;
+    let across = total[own].1 + total[own + 1].1 == 0;
     let mut evidence = vec![None; groups];
     let mut closest = vec![None; groups];
     for g in 0..groups {
@@ -205,7 +223,15 @@ pub fn similarities(vectors: &Vectors, groups: usize, query: &[f32]) -> GroupSim
             if !s.is_finite() {
                 continue;
             }
-            let e = ((s - background[c]) as f64 / SPREAD).clamp(0.0, 1.0);
+            let (sum, n) = total[c];
+            let background = if !across {
+                (sum / n as f32).max(FLOOR)
+            } else if n > 1 {
+                ((sum - s) / (n - 1) as f32).max(CROSS_FLOOR)
+            } else {
+                CROSS_FLOOR
+            };
+            let e = ((s - background) as f64 / SPREAD).clamp(0.0, 1.0);
             if evidence[g].is_none_or(|best: f64| e > best) {
                 evidence[g] = Some(e);
                 closest[g] = variant[g * channels + c];
@@ -373,7 +399,67 @@ pub fn fuse(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::vectors::VectorText;
     use crate::search::fallback::tests::ranked;
+
+    /// English titles of groups 0, 1, 2, … whose cosines with the query (the first axis) are
+    /// `cosines`.
+    fn english_titles(cosines: &[f32]) -> Vectors {
+        let mut data = vec![0f32; cosines.len() * DIM];
+        let texts = cosines
+            .iter()
+            .enumerate()
+            .map(|(g, &c)| {
+                data[g * DIM] = c;
+                data[g * DIM + 1 + g] = (1.0 - c * c).sqrt();
+                VectorText {
+                    group: g as u32,
+                    variant: Variant::En,
+                    kind: TextKind::Title,
+                }
+            })
+            .collect();
+        Vectors::of_texts(texts, data)
+    }
+
+    #[test]
+    fn across_languages_a_group_stands_out_from_the_others_and_a_lower_floor() {
+        let mut query = vec![0f32; DIM];
+        query[0] = 1.0;
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-5;
+        // In the query's language: the mean of all three, 0.8 + 0.1 / 3.
+        let v = english_titles(&[0.9, 0.8, 0.8]);
+        let en = similarities(&v, 3, &query, Lang::En);
+        assert!(
+            close(en.evidence(0), (0.9 - 2.5 / 3.0) / SPREAD),
+            "{}",
+            en.evidence(0)
+        );
+        // Across languages: the mean of the other two, 0.8.
+        let ko = similarities(&v, 3, &query, Lang::Ko);
+        assert!(close(ko.evidence(0), 0.1 / SPREAD), "{}", ko.evidence(0));
+        assert_eq!(ko.evidence(1), 0.0);
+        // Far from every text: the floors, 0.78 in the query's language, 0.76 across.
+        let (floor, cross_floor) = (f64::from(FLOOR), f64::from(CROSS_FLOOR));
+        let v = english_titles(&[0.85, 0.7, 0.7]);
+        let en = similarities(&v, 3, &query, Lang::En);
+        assert!(
+            close(en.evidence(0), (0.85 - floor) / SPREAD),
+            "{}",
+            en.evidence(0)
+        );
+        let ko = similarities(&v, 3, &query, Lang::Ko);
+        assert!(
+            close(ko.evidence(0), (0.85 - cross_floor) / SPREAD),
+            "{}",
+            ko.evidence(0)
+        );
+        // One group alone: measured from the floor, not from itself.
+        let v = english_titles(&[0.85]);
+        let zh = similarities(&v, 1, &query, Lang::Zh).evidence(0);
+        assert!(close(zh, (0.85 - cross_floor) / SPREAD), "{zh}");
+        assert_eq!(similarities(&v, 1, &query, Lang::En).evidence(0), 0.0);
+    }
 
     fn scored(group: u32, confidence: f64, score: f32, fallback: bool) -> Ranked {
         let mut r = ranked(group, confidence, fallback);

@@ -343,8 +343,7 @@ fn documents_weigh_words_more_in_the_users_language() {
     let documents = eval("documents", false, "auto");
     assert_eq!(documents[0]["outcome"], "right", "{}", documents[0]);
     assert_weighed(&documents[0], DOCUMENT_LEXICAL_WEIGHT);
-    // Korean: no article has a Korean version, so meaning ranks it (three articles are too
-    // few for a confident answer: each is measured against the mean of the three).
+    // Korean: no article has a Korean version, so meaning ranks it.
     assert_eq!(documents[1]["rank"], 1, "{}", documents[1]);
     assert_eq!(documents[1]["hits"][0]["fallback"], "missing_translation");
     assert_weighed(&documents[1], LEXICAL_WEIGHT);
@@ -361,6 +360,50 @@ fn documents_weigh_words_more_in_the_users_language() {
         DOCUMENT_LEXICAL_WEIGHT,
     );
     assert_weighed(&eval("documents-as-faq", false, "faq")[0], LEXICAL_WEIGHT);
+}
+
+/// A small manual in English only (eight articles, tests/fixtures/manual_en.jsonl), asked in
+/// Korean and Chinese: questions it answers are answered, in English and flagged as such, and
+/// questions from other domains are declined. Each article is measured against the other
+/// seven, not against a mean that holds itself.
+#[test]
+fn a_small_english_manual_answers_korean_and_chinese_questions() {
+    let dir = common::tempdir();
+    let queries = dir.path().join("queries.jsonl");
+    let asked = [
+        ("ko", "앱이랑 블루투스 연결이 안 돼요", "bluetooth-app"),
+        ("zh", "怎么清洗奶泡棒？", "milk-frother"),
+        ("zh", "净水滤芯怎么安装？", "water-filter"),
+        ("ko", "화면에 E03 오류가 떠요", "error-codes"),
+        ("ko", "김치찌개 맛있게 끓이는 방법 알려주세요", ""),
+        ("zh", "明天北京天气怎么样？", ""),
+        ("ko", "비행기 표를 취소하고 싶어요", ""),
+        ("zh", "我的信用卡被盗刷了怎么办？", ""),
+    ];
+    let lines: Vec<String> = asked
+        .iter()
+        .enumerate()
+        .map(|(i, (lang, query, gold))| {
+            let gold: Vec<&str> = [*gold].into_iter().filter(|g| !g.is_empty()).collect();
+            serde_json::json!({"id": i.to_string(), "lang": lang, "query": query, "gold": gold})
+                .to_string()
+        })
+        .collect();
+    std::fs::write(&queries, lines.join("\n")).unwrap();
+    let details = eval_details(
+        &common::fixture("manual_en.jsonl"),
+        &queries,
+        &dir.path().join("details.jsonl"),
+        &[],
+    );
+    for (line, (_, query, gold)) in details.iter().zip(asked) {
+        if gold.is_empty() {
+            assert_eq!(line["outcome"], "declined", "{query}: {line}");
+        } else {
+            assert_eq!(line["outcome"], "right", "{query}: {line}");
+            assert_eq!(line["hits"][0]["fallback"], "missing_translation", "{line}");
+        }
+    }
 }
 
 /// Under hybrid ranking a hit is an answer when its confidence reaches the threshold and its
