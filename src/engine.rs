@@ -477,7 +477,12 @@ impl Engine {
                 let q = encoder
                     .embed_query(text)
                     .map_err(|e| EngineError::Internal(e.to_string()))?;
-                let sims = hybrid::similarities(vectors, gen.groups.len(), &q, choice.lang);
+                let sims = hybrid::similarities(
+                    vectors,
+                    gen.groups.len(),
+                    &q,
+                    gen.has_language(choice.lang),
+                );
                 let traditional = choice.lang == Lang::Zh && crate::analysis::is_traditional(text);
                 let in_category = |g: u32| {
                     category.is_none_or(|c| gen.groups[g as usize].iter().any(|a| a.category == c))

@@ -10,8 +10,8 @@
 //!   the channel, or [`FLOOR`] when that is lower (a question from another domain is far from
 //!   every article, and its best match is no closer):
 //!   `semantic = clamp((cos − max(mean, FLOOR)) / SPREAD, 0, 1)`, the group's best channel
-//!   (see [`similarities`]). When the knowledge base has no text in the user's language, the
-//!   mean is that of the other groups and the floor [`CROSS_FLOOR`].
+//!   (see [`similarities`]). When the knowledge base has no version in the user's language,
+//!   the mean is that of the other groups and the floor [`CROSS_FLOOR`].
 //! - *Lexical evidence* keeps the lexical order: the first native hit's confidence times the
 //!   group's score relative to that hit's, never above an earlier native hit's evidence (0
 //!   when it has no hit); a glossary fallback hit's own confidence (see [`lexical_evidence`]).
@@ -45,9 +45,10 @@ pub const DOCUMENT_LEXICAL_WEIGHT: f64 = 0.5;
 /// Cosine above the query's mean cosine that counts as full semantic evidence.
 pub const SPREAD: f64 = 0.2;
 /// Lowest background cosine: below it, a query's mean cosine says the question is far from
-/// the whole knowledge base.
+/// the whole knowledge base (when it has versions in the user's language; else
+/// [`CROSS_FLOOR`]).
 pub const FLOOR: f32 = 0.78;
-/// Lowest background when the knowledge base has no text in the question's language: every
+/// Lowest background when the knowledge base has no version in the user's language: every
 /// text is then in another language, where unrelated texts sit lower.
 pub const CROSS_FLOOR: f32 = 0.76;
 /// Default confidence threshold of hybrid ranking (one value for every language).
@@ -177,16 +178,17 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// the channels, so an English-only article competes with the Korean ones on how far it
 /// stands out among the English texts, not on its raw cosine with a Korean question.
 ///
-/// When the knowledge base has no text in the query's language (`lang`), semantic evidence
-/// alone can answer (no words are shared), so it is measured with more care: a group's
-/// background is the mean of the *other* groups (in a knowledge base of a few articles the
-/// group's own cosine would weigh much in the mean of all), and the floor is
-/// [`CROSS_FLOOR`].
+/// When the knowledge base has no version in the user's language (`native` false), only
+/// the glossary bridges words, so semantic evidence mostly answers alone, and it is measured
+/// with more care: a group's background is the mean of the *other* groups that have the
+/// channel (in a knowledge base of a few articles the group's own cosine would weigh much in
+/// the mean of all), and the floor is [`CROSS_FLOOR`]. A channel only one group has gives
+/// it no evidence, unless that group is the knowledge base's only one.
 pub fn similarities(
     vectors: &Vectors,
     groups: usize,
     query: &[f32],
-    lang: Lang,
+    native: bool,
 ) -> GroupSimilarity {
     debug_assert_eq!(query.len(), DIM);
     // Channels: per language, the questions (titles and questions) and the answers.
@@ -203,18 +205,19 @@ pub fn similarities(
         }
     }
     // Per channel: the sum and the number of the groups' best cosines.
-    let mut total = vec![(0f32, 0usize); channels];
+    let mut sums = vec![0f32; channels];
+    let mut counts = vec![0usize; channels];
+    let mut with_vectors = 0;
     for g in 0..groups {
-        for (c, t) in total.iter_mut().enumerate() {
-            let s = best[g * channels + c];
+        let row = &best[g * channels..(g + 1) * channels];
+        with_vectors += usize::from(row.iter().any(|s| s.is_finite()));
+        for (c, &s) in row.iter().enumerate() {
             if s.is_finite() {
-                t.0 += s;
-                t.1 += 1;
+                sums[c] += s;
+                counts[c] += 1;
             }
         }
     }
-    let own = lang_index(lang) * 2;
-    let across = total[own].1 + total[own + 1].1 == 0;
     let mut evidence = vec![None; groups];
     let mut closest = vec![None; groups];
     for g in 0..groups {
@@ -223,13 +226,18 @@ pub fn similarities(
             if !s.is_finite() {
                 continue;
             }
-            let (sum, n) = total[c];
-            let background = if !across {
+            let (sum, n) = (sums[c], counts[c]);
+            let background = if native {
                 (sum / n as f32).max(FLOOR)
             } else if n > 1 {
                 ((sum - s) / (n - 1) as f32).max(CROSS_FLOOR)
-            } else {
+            } else if with_vectors == 1 {
+                // A knowledge base of one article: nothing to compare it with but the floor.
                 CROSS_FLOOR
+            } else {
+                // The only text of its language and kind among several articles: no
+                // background to measure it from, so no evidence from this channel.
+                s
             };
             let e = ((s - background) as f64 / SPREAD).clamp(0.0, 1.0);
             if evidence[g].is_none_or(|best: f64| e > best) {
@@ -402,19 +410,18 @@ mod tests {
     use crate::index::vectors::VectorText;
     use crate::search::fallback::tests::ranked;
 
-    /// English titles of groups 0, 1, 2, … whose cosines with the query (the first axis) are
-    /// `cosines`.
-    fn english_titles(cosines: &[f32]) -> Vectors {
-        let mut data = vec![0f32; cosines.len() * DIM];
-        let texts = cosines
+    /// Titles `(group, version, cosine with the query)`; the query is the first axis.
+    fn titles(titles: &[(u32, Variant, f32)]) -> Vectors {
+        let mut data = vec![0f32; titles.len() * DIM];
+        let texts = titles
             .iter()
             .enumerate()
-            .map(|(g, &c)| {
-                data[g * DIM] = c;
-                data[g * DIM + 1 + g] = (1.0 - c * c).sqrt();
+            .map(|(i, &(group, variant, c))| {
+                data[i * DIM] = c;
+                data[i * DIM + 1 + i] = (1.0 - c * c).sqrt();
                 VectorText {
-                    group: g as u32,
-                    variant: Variant::En,
+                    group,
+                    variant,
                     kind: TextKind::Title,
                 }
             })
@@ -422,43 +429,52 @@ mod tests {
         Vectors::of_texts(texts, data)
     }
 
+    /// English titles of groups 0, 1, 2, … with these cosines.
+    fn english_titles(cosines: &[f32]) -> Vectors {
+        let t: Vec<_> = (0u32..)
+            .zip(cosines)
+            .map(|(g, &c)| (g, Variant::En, c))
+            .collect();
+        titles(&t)
+    }
+
     #[test]
-    fn across_languages_a_group_stands_out_from_the_others_and_a_lower_floor() {
+    fn across_languages_a_group_is_measured_against_the_others_from_a_lower_floor() {
         let mut query = vec![0f32; DIM];
         query[0] = 1.0;
         let close = |a: f64, b: f64| (a - b).abs() < 1e-5;
-        // In the query's language: the mean of all three, 0.8 + 0.1 / 3.
+        let evidence = |v: &Vectors, groups: usize, native: bool, g: u32| {
+            similarities(v, groups, &query, native).evidence(g)
+        };
+        // With versions in the user's language: the mean of all three, 0.8 + 0.1 / 3.
         let v = english_titles(&[0.9, 0.8, 0.8]);
-        let en = similarities(&v, 3, &query, Lang::En);
-        assert!(
-            close(en.evidence(0), (0.9 - 2.5 / 3.0) / SPREAD),
-            "{}",
-            en.evidence(0)
-        );
-        // Across languages: the mean of the other two, 0.8.
-        let ko = similarities(&v, 3, &query, Lang::Ko);
-        assert!(close(ko.evidence(0), 0.1 / SPREAD), "{}", ko.evidence(0));
-        assert_eq!(ko.evidence(1), 0.0);
-        // Far from every text: the floors, 0.78 in the query's language, 0.76 across.
+        let e = evidence(&v, 3, true, 0);
+        assert!(close(e, (0.9 - 2.5 / 3.0) / SPREAD), "{e}");
+        // Without: the mean of the other two, 0.8.
+        let e = evidence(&v, 3, false, 0);
+        assert!(close(e, 0.1 / SPREAD), "{e}");
+        assert_eq!(evidence(&v, 3, false, 1), 0.0);
+        // Far from every text: the floors, 0.78 with the user's language, 0.76 without.
         let (floor, cross_floor) = (f64::from(FLOOR), f64::from(CROSS_FLOOR));
         let v = english_titles(&[0.85, 0.7, 0.7]);
-        let en = similarities(&v, 3, &query, Lang::En);
-        assert!(
-            close(en.evidence(0), (0.85 - floor) / SPREAD),
-            "{}",
-            en.evidence(0)
-        );
-        let ko = similarities(&v, 3, &query, Lang::Ko);
-        assert!(
-            close(ko.evidence(0), (0.85 - cross_floor) / SPREAD),
-            "{}",
-            ko.evidence(0)
-        );
-        // One group alone: measured from the floor, not from itself.
+        let e = evidence(&v, 3, true, 0);
+        assert!(close(e, (0.85 - floor) / SPREAD), "{e}");
+        let e = evidence(&v, 3, false, 0);
+        assert!(close(e, (0.85 - cross_floor) / SPREAD), "{e}");
+        // A knowledge base of one article: measured from the floor, not from itself.
         let v = english_titles(&[0.85]);
-        let zh = similarities(&v, 1, &query, Lang::Zh).evidence(0);
-        assert!(close(zh, (0.85 - cross_floor) / SPREAD), "{zh}");
-        assert_eq!(similarities(&v, 1, &query, Lang::En).evidence(0), 0.0);
+        let e = evidence(&v, 1, false, 0);
+        assert!(close(e, (0.85 - cross_floor) / SPREAD), "{e}");
+        assert_eq!(evidence(&v, 1, true, 0), 0.0);
+        // The only Chinese title among three articles gives no evidence of its own: the
+        // group is measured by its English title.
+        let v = titles(&[
+            (0, Variant::En, 0.8),
+            (0, Variant::Zh, 0.95),
+            (1, Variant::En, 0.8),
+            (2, Variant::En, 0.8),
+        ]);
+        assert_eq!(evidence(&v, 3, false, 0), 0.0);
     }
 
     fn scored(group: u32, confidence: f64, score: f32, fallback: bool) -> Ranked {
