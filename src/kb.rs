@@ -50,12 +50,7 @@ pub fn fingerprint(sources: &[Source]) -> Result<String, IngestError> {
     let mut texts = Vec::new();
     for s in sources {
         match s {
-            Source::File(p, _) => {
-                texts.push(std::fs::read(p).map_err(|source| IngestError::Read {
-                    path: p.clone(),
-                    source,
-                })?)
-            }
+            Source::File(p, _) => texts.push(crate::ingest::read_file(p)?),
             Source::Embedded(_, t) => texts.push(t.as_bytes().to_vec()),
             Source::Read(_, bytes, _) => texts.push(bytes.to_vec()),
         }
@@ -124,6 +119,19 @@ pub fn ensure_built(
     let shipped_only = meta.sources == [SHIPPED_NAME];
     if same || (!explicit && !shipped_only) {
         return Ok(None);
+    }
+    let names: Vec<String> = sources.iter().map(Source::name).collect();
+    if explicit && (meta.edits > 0 || meta.sources != names) {
+        // The operator named the dumps; say what the new generation replaces.
+        tracing::warn!(
+            generation = meta.generation,
+            built_from = ?meta.sources,
+            edits = meta.edits,
+            sources = ?names,
+            "the served generation was built from other dumps or has admin edits: a new one is \
+             built from the named sources and replaces it (the old one stays on disk while \
+             --keep-generations allows)"
+        );
     }
     if !explicit && meta.edits > 0 {
         tracing::warn!(

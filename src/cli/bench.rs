@@ -71,7 +71,7 @@ struct Report {
 
 fn read_queries(path: &Path) -> anyhow::Result<Vec<String>> {
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("failed to read {}", path.display()))?;
+        .with_context(|| format!("failed to read {}", super::absolute(path).display()))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {

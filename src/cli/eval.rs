@@ -110,8 +110,9 @@ pub struct LangidArgs {
 }
 
 pub fn run_langid(a: LangidArgs) -> anyhow::Result<i32> {
-    let text = std::fs::read_to_string(&a.input)
-        .with_context(|| format!("failed to read {}", a.input.display()))?;
+    let Some(text) = super::read_input(&a.input) else {
+        return Ok(super::EXIT_INVALID_INPUT);
+    };
     let items: Vec<langid::LabelledText> = text
         .lines()
         .enumerate()

@@ -2,7 +2,6 @@
 
 use crate::eval::tm;
 use crate::translate::memory::parse_aligned;
-use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -23,12 +22,9 @@ pub struct EvalTmArgs {
 
 pub fn run(a: EvalTmArgs) -> anyhow::Result<i32> {
     let name = a.input.display().to_string();
-    let text = std::fs::read_to_string(&a.input).with_context(|| {
-        format!(
-            "failed to read {} (resolved from the working directory)",
-            super::absolute(&a.input).display()
-        )
-    })?;
+    let Some(text) = super::read_input(&a.input) else {
+        return Ok(super::EXIT_INVALID_INPUT);
+    };
     let (lines, skipped) = match parse_aligned(&name, &text, true) {
         Ok(x) => x,
         Err(e) => {

@@ -210,6 +210,14 @@ pub fn default_index_dir() -> PathBuf {
         .map_or_else(|| PathBuf::from("index/data"), |d| d.join("faqd/index"))
 }
 
+/// Reads an input file as text; when it cannot be read, prints an error naming the path as
+/// resolved against the working directory and returns `None` (invalid input).
+pub fn read_input(path: &std::path::Path) -> Option<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| eprintln!("error: failed to read {}: {e}", absolute(path).display()))
+        .ok()
+}
+
 /// Returns `dir` as an absolute path (against the working directory), for logs and
 /// messages: a relative root names a different place from each directory.
 pub fn absolute(dir: &std::path::Path) -> PathBuf {

@@ -132,14 +132,14 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
     for (i, h) in o.hits.iter().enumerate() {
         let a = &h.shown.article;
         println!(
-            "{:>2}  {:<28} {:<7} {:>5.2}{}  {}{}{}",
+            "{:>2}  {:<28} {:<7} {:>5.3}{}  {}{}{}",
             i + 1,
             a.id,
             a.lang.tag(),
             h.hit.confidence,
             evidence(
-                &format!("{:.2}", h.lexical),
-                &format!("{:.2}", h.semantic.unwrap_or_default())
+                &format!("{:.3}", h.lexical),
+                &format!("{:.3}", h.semantic.unwrap_or_default())
             ),
             a.title,
             if h.candidate_only {

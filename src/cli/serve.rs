@@ -90,8 +90,12 @@ pub struct ServeArgs {
 const MIN_TOKEN_CHARS: usize = 16;
 
 fn read_token(path: &Path) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("failed to read the admin token file {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "failed to read the admin token file {}",
+            super::absolute(path).display()
+        )
+    })?;
     let token = text.trim();
     if token.chars().count() < MIN_TOKEN_CHARS || token.chars().any(char::is_whitespace) {
         anyhow::bail!(
@@ -126,7 +130,8 @@ fn seconds(flag: &str, s: f64) -> anyhow::Result<Duration> {
 }
 
 fn read_pem(path: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))
+    std::fs::read(path)
+        .with_context(|| format!("failed to read {}", super::absolute(path).display()))
 }
 
 fn config(a: &ServeArgs) -> anyhow::Result<crate::server::ServeConfig> {

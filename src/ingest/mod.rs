@@ -131,16 +131,24 @@ pub struct RecordError {
     pub message: String,
 }
 
+/// Reads a dump file; a failure names the path as resolved against the working directory.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, IngestError> {
+    std::fs::read(path).map_err(|error| IngestError::Read {
+        path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+        error,
+    })
+}
+
 /// A dump that cannot be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// The file cannot be opened or read.
-    #[error("failed to read {path}: {source}")]
+    #[error("failed to read {path}: {error}")]
     Read {
-        /// The file.
+        /// The file, as resolved against the working directory.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (in the message, not a separate source, so that it is said once).
+        error: std::io::Error,
     },
     /// The format cannot be told from the file name.
     #[error("{path}: cannot tell the dump format from the extension (use .jsonl, .csv or .json, or --format)")]
@@ -196,10 +204,7 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
                 let format = format
                     .or_else(|| Format::from_path(path))
                     .ok_or_else(|| IngestError::UnknownFormat { path: path.clone() })?;
-                let bytes = std::fs::read(path).map_err(|source| IngestError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
+                let bytes = read_file(path)?;
                 let name = path.display().to_string();
                 let text = utf8(&name, bytes)?;
                 (name, text, format)

@@ -43,14 +43,48 @@ fn cli_index_with_bad_dump_exits_3_naming_file_line_and_field() {
     }
 }
 
+/// A missing file given by a relative name is named by the absolute path it was resolved to
+/// (as the README says), once, and is invalid input (exit code 3).
 #[test]
-fn cli_index_with_missing_file_exits_3() {
+fn cli_missing_files_are_named_by_their_absolute_path() {
     let dir = tempdir();
-    let missing = dir.path().join("no-such-dump.jsonl");
-    let out = faqd(&["index", "--index-dir", path(dir.path()), path(&missing)]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("no-such-dump.jsonl"), "{stderr}");
+    let idx = dir.path().join("idx");
+    let bank = fixture("small.jsonl");
+    for args in [
+        vec!["index", "--index-dir", path(&idx), "no-such-dump.jsonl"],
+        vec![
+            "eval",
+            "--no-model",
+            "--bank",
+            path(&bank),
+            "--queries",
+            "no-such-dump.jsonl",
+        ],
+        vec!["eval-langid", "--input", "no-such-dump.jsonl"],
+        vec!["eval-tm", "--input", "no-such-dump.jsonl"],
+    ] {
+        let out = faqd_command()
+            .args(&args)
+            .current_dir(dir.path())
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run faqd");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let resolved = dir.path().join("no-such-dump.jsonl");
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr
+                .matches(&format!("failed to read {}: ", resolved.display()))
+                .count(),
+            1,
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(
+            stderr.matches("os error 2").count(),
+            1,
+            "{args:?}: {stderr}"
+        );
+    }
 }
 
 #[test]

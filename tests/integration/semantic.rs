@@ -500,7 +500,7 @@ fn cli_search_shows_the_evidence_behind_each_confidence() {
     assert_eq!(first[1], "kyc-documents", "{hybrid}");
     let number = |i: usize| first[i].parse::<f64>().unwrap();
     let (conf, lex, sem) = (number(3), number(4), number(5));
-    assert!((conf - (0.3 * lex + 0.7 * sem)).abs() <= 0.01, "{hybrid}");
+    assert!((conf - (0.3 * lex + 0.7 * sem)).abs() <= 0.001, "{hybrid}");
     assert!(lines[2].ends_with("(candidate)"), "{hybrid}");
 
     let lexical = run(&["--no-model".as_ref()]);
