@@ -120,19 +120,6 @@ pub fn ensure_built(
     if same || (!explicit && !shipped_only) {
         return Ok(None);
     }
-    let names: Vec<String> = sources.iter().map(Source::name).collect();
-    if explicit && (meta.edits > 0 || meta.sources != names) {
-        // The operator named the dumps; say what the new generation replaces.
-        tracing::warn!(
-            generation = meta.generation,
-            built_from = ?meta.sources,
-            edits = meta.edits,
-            sources = ?names,
-            "the served generation was built from other dumps or has admin edits: a new one is \
-             built from the named sources and replaces it (the old one stays on disk while \
-             --keep-generations allows)"
-        );
-    }
     if !explicit && meta.edits > 0 {
         tracing::warn!(
             generation = meta.generation,
@@ -142,5 +129,19 @@ pub fn ensure_built(
         );
         return Ok(None);
     }
-    build(root, sources, false, opts).map(Some)
+    let built = build(root, sources, false, opts)?;
+    let names: Vec<String> = sources.iter().map(Source::name).collect();
+    if explicit && (meta.edits > 0 || (meta.sources != names && !shipped_only)) {
+        // The operator named the dumps; say what the new generation replaced.
+        tracing::warn!(
+            replaced = meta.generation,
+            built_from = ?meta.sources,
+            edits = meta.edits,
+            sources = ?names,
+            "the generation served before was built from other dumps or had admin edits; the \
+             one built from the named sources replaced it (the old one stays on disk while \
+             --keep-generations allows)"
+        );
+    }
+    Ok(Some(built))
 }

@@ -70,7 +70,11 @@ fn cli_missing_files_are_named_by_their_absolute_path() {
             .output()
             .expect("run faqd");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let resolved = dir.path().join("no-such-dump.jsonl");
+        let resolved = dir
+            .path()
+            .canonicalize()
+            .unwrap()
+            .join("no-such-dump.jsonl");
         assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
         assert_eq!(
             stderr
