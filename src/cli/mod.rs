@@ -218,11 +218,7 @@ pub fn read_input(path: &std::path::Path) -> Option<String> {
         .ok()
 }
 
-/// Returns `dir` as an absolute path (against the working directory), for logs and
-/// messages: a relative root names a different place from each directory.
-pub fn absolute(dir: &std::path::Path) -> PathBuf {
-    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
-}
+pub use crate::ingest::absolute;
 
 /// Returns build options with a progress bar on a terminal, log lines otherwise.
 pub fn build_options(keep: usize) -> BuildOptions {

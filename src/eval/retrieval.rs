@@ -292,10 +292,7 @@ impl EvalError {
 pub fn read_queries(path: &Path) -> Result<Vec<LabelledQuery>, EvalError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| EvalError::Read {
-        path: std::path::absolute(path)
-            .unwrap_or_else(|_| path.to_path_buf())
-            .display()
-            .to_string(),
+        path: crate::ingest::absolute(path).display().to_string(),
         source,
     })?;
     text.lines()

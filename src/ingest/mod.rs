@@ -131,10 +131,16 @@ pub struct RecordError {
     pub message: String,
 }
 
+/// Returns `path` as an absolute path (against the working directory), for logs and
+/// messages: a relative path names a different file from each directory.
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// Reads a dump file; a failure names the path as resolved against the working directory.
 pub fn read_file(path: &Path) -> Result<Vec<u8>, IngestError> {
     std::fs::read(path).map_err(|error| IngestError::Read {
-        path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+        path: absolute(path),
         error,
     })
 }

@@ -155,6 +155,8 @@ pub struct GroupSimilarity {
     evidence: Vec<Option<f64>>,
     /// The language version of the closest text, per group.
     pub variant: Vec<Option<Variant>>,
+    /// Whether the knowledge base has versions in the user's language (as measured with).
+    native: bool,
 }
 
 /// Returns the dot product of two vectors of [`DIM`] floats, eight lanes at a time.
@@ -249,6 +251,7 @@ pub fn similarities(
     GroupSimilarity {
         evidence,
         variant: closest,
+        native,
     }
 }
 
@@ -324,8 +327,7 @@ pub fn fuse(
     let groups = gen.groups.len();
     let mut lexical_conf = vec![0f64; groups];
     let mut from_lexical: Vec<Option<Ranked>> = (0..groups).map(|_| None).collect();
-    let native = gen.has_language(shown.lang);
-    let weighing = Weighing::of(weigh_as.documents(gen), native);
+    let weighing = Weighing::of(weigh_as.documents(gen), sims.native);
     let evidence = lexical_evidence(&lexical, weighing.sharpness);
     for (r, e) in lexical.into_iter().zip(evidence) {
         let g = r.hit.group as usize;
