@@ -249,7 +249,10 @@ expect \
     first:p2p-trading '"fallback": "FALLBACK_REASON_MISSING_TRANSLATION"' '"fallbackUsed": true'
 expect \
     "grpcurl -plaintext -d '{\"query\": \"韩元怎么充值\"}' localhost:50051 faq.v1.FaqService/Search" \
-    first:krw-deposit '"foundLanguage": "ko"' '"fallback": "FALLBACK_REASON_MISSING_TRANSLATION"'
+    first:krw-deposit '"foundLanguage": "ko"' '"fallback": "FALLBACK_REASON_MISSING_TRANSLATION"' '"title": "How to deposit KRW"'
+expect \
+    "grpcurl -plaintext -d '{\"query\": \"韩元怎么充值\", \"fallback_languages\": [\"ko\"]}' localhost:50051 faq.v1.FaqService/Search" \
+    first:krw-deposit '"foundLanguage": "ko"' '"title": "원화(KRW) 입금 방법"'
 expect \
     "grpcurl -plaintext -d '{\"text\": \"出金の方法を教えてください\"}' localhost:50051 faq.v1.FaqService/DetectLanguage" \
     '"unsupported": true' '"detected": "ja"'

@@ -5,8 +5,9 @@
 use crate::embed::Encoder;
 use crate::index::vectors::{VectorStats, Vectors};
 use crate::index::{self, Generation, IndexError};
+use crate::ingest::Article;
 use crate::lang::{Choice, Detection, Detector, Lang, Source, Variant};
-use crate::search::fallback::{self, Fallback};
+use crate::search::fallback::{self, Fallback, Reason};
 use crate::search::{self, hybrid, Hit, SearchSpec};
 use crate::translate::glossary::{Glossary, GlossaryError, GlossarySource};
 use crate::translate::memory::{self, PerGeneration};
@@ -110,6 +111,10 @@ pub struct SearchParams {
     pub top_k: u32,
     /// Category filter.
     pub category: Option<String>,
+    /// Languages the user also reads, most preferred first (codes or locale tags): an article
+    /// missing in the user's language is shown in the first of these it has, else as found.
+    /// Empty: English.
+    pub fallback_languages: Vec<String>,
     /// Skip building highlighted snippets (evaluation runs that only need ranks).
     pub no_snippets: bool,
 }
@@ -186,6 +191,56 @@ pub struct Engine {
     lexical_reason: String,
     /// The served generation's vectors (`None` without an encoder).
     vectors: ArcSwapOption<Vectors>,
+}
+
+/// Most languages a request may list in `fallback_languages`.
+pub const MAX_FALLBACK_LANGUAGES: usize = 8;
+
+/// Parses `fallback_languages`; empty means English.
+fn parse_fallback_languages(values: &[String]) -> Result<Vec<Variant>, EngineError> {
+    const FIELD: &str = "fallback_languages";
+    if values.len() > MAX_FALLBACK_LANGUAGES {
+        return Err(EngineError::InvalidArgument {
+            field: FIELD,
+            message: format!(
+                "at most {MAX_FALLBACK_LANGUAGES} languages, got {}",
+                values.len()
+            ),
+        });
+    }
+    let mut reads = Vec::with_capacity(values.len().max(1));
+    for v in values {
+        reads.extend(parse_lang(FIELD, &Some(v.clone()))?);
+    }
+    if reads.is_empty() {
+        reads.push(Variant::En);
+    }
+    Ok(reads)
+}
+
+/// Shows a hit whose article has no version in the user's language in the first language of
+/// `reads` the article has (its start as the snippet: the highlights were the found
+/// version's); left as found when it has none of them.
+fn show_in_a_language_read(
+    hit: &mut Hit,
+    group: &[Arc<Article>],
+    reads: &[Variant],
+    snippets: bool,
+) {
+    let Some(version) = reads
+        .iter()
+        .find_map(|&v| search::display_version(group, v.lang(), v == Variant::ZhHant))
+    else {
+        return;
+    };
+    if version.lang != hit.version.lang {
+        hit.version = version.clone();
+        hit.snippet = if snippets {
+            search::excerpt(version)
+        } else {
+            String::new()
+        };
+    }
 }
 
 fn parse_lang(field: &'static str, value: &Option<String>) -> Result<Option<Variant>, EngineError> {
@@ -422,6 +477,7 @@ impl Engine {
         let explicit = explicit_tag.map(Variant::lang);
         let hint = parse_lang("locale_hint", &p.locale_hint)?.map(Variant::lang);
         let agent = parse_lang("agent_language", &p.agent_language)?;
+        let reads = parse_fallback_languages(&p.fallback_languages)?;
         let category = p
             .category
             .as_deref()
@@ -535,6 +591,9 @@ impl Engine {
             .map(
                 |(fallback::Ranked { mut hit, fallback }, lexical, semantic)| {
                     let group = &gen.groups[hit.group as usize];
+                    if fallback.is_some_and(|f| f.reason == Reason::MissingTranslation) {
+                        show_in_a_language_read(&mut hit, group, &reads, spec.snippets);
+                    }
                     let mut wanted = hit.version.lang;
                     if wanted == Variant::Zh && wants_traditional() {
                         wanted = Variant::ZhHant;

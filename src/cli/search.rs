@@ -24,6 +24,10 @@ pub struct SearchArgs {
     /// Category filter.
     #[arg(long)]
     pub category: Option<String>,
+    /// Languages the user also reads, most preferred first (comma-separated): an article
+    /// missing in the user's language is shown in the first of these it has. Default: en.
+    #[arg(long, value_delimiter = ',')]
+    pub fallback_languages: Vec<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -42,6 +46,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
         agent_language: a.agent,
         top_k: a.top_k,
         category: a.category,
+        fallback_languages: a.fallback_languages,
         no_snippets: false,
     };
     let o = match engine.search(&params) {

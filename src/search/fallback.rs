@@ -14,7 +14,8 @@
 //!    articles about fees.
 //! 4. A fallback hit is shown in the user's language when its group has that version
 //!    ([`Reason::NoConfidentAnswer`]), else in the language it was found in
-//!    ([`Reason::MissingTranslation`]).
+//!    ([`Reason::MissingTranslation`]; the engine then shows it in a language the user reads
+//!    when it has one, see `SearchParams::fallback_languages`).
 //! 5. Merging depends on the native first hit:
 //!    - below the threshold, or no native hits: native and fallback hits are merged by
 //!      confidence (a fallback hit goes before a native one only with a strictly higher

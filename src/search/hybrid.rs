@@ -28,7 +28,8 @@
 //!
 //! A hit found only through its vectors is shown in the user's language when its group has
 //! that version, else in the language of its closest text, flagged as a fallback
-//! ([`Reason::MissingTranslation`]).
+//! ([`Reason::MissingTranslation`]; the engine then shows it in a language the user reads
+//! when it has one).
 
 use super::fallback::{Fallback, Ranked, Reason};
 use super::{display_version, excerpt, Hit};

@@ -14,6 +14,7 @@ pub fn search_params(r: proto::SearchRequest) -> SearchParams {
         agent_language: r.agent_language,
         top_k: r.top_k,
         category: r.category,
+        fallback_languages: r.fallback_languages,
         no_snippets: false,
     }
 }

@@ -2,13 +2,13 @@
 //! TranslateReply (translation memory).
 
 use crate::common::{
-    build_index, connect, fixture, ids, query, search, shipped, small, spawn_server, tempdir, top,
-    Client,
+    build_index, connect, fixture, ids, query, search, search_err, shipped, small, spawn_server,
+    tempdir, top, Client,
 };
 use faqd::engine::{Engine, Settings};
 use faqd::proto::{
-    FallbackReason, GetArticleRequest, SearchHit, SearchResponse, TranslateReplyRequest,
-    TranslateReplyResponse,
+    FallbackReason, GetArticleRequest, SearchHit, SearchRequest, SearchResponse,
+    TranslateReplyRequest, TranslateReplyResponse,
 };
 use faqd::translate::glossary::GlossarySource;
 use faqd::translate::memory::{parse_replies, SHIPPED_REPLIES};
@@ -23,7 +23,8 @@ fn hit<'a>(r: &'a SearchResponse, id: &str) -> &'a SearchHit {
 }
 
 /// The shipped knowledge base lacks each of these articles in the query's language; the
-/// fallback finds it through the glossary and returns it first, in the language it was
+/// fallback finds it through the glossary and returns it first: in English when the article
+/// has an English version (the default of `fallback_languages`), else in the language it was
 /// found in.
 #[tokio::test]
 async fn fallback_finds_articles_missing_in_the_query_language() {
@@ -59,7 +60,12 @@ async fn fallback_finds_articles_missing_in_the_query_language() {
             "{text}: the group has no {lang} version: {:?}",
             top.available_languages
         );
-        assert_eq!(top.language, top.found_language, "{text}: shown as found");
+        let shown = if top.available_languages.iter().any(|l| l == "en") {
+            "en"
+        } else {
+            top.found_language.as_str()
+        };
+        assert_eq!(top.language, shown, "{text}: {top:?}");
         assert_ne!(top.found_language, lang, "{text}");
         assert!(
             top.confidence >= r.confidence_threshold && top.confidence <= 1.0,
@@ -466,4 +472,82 @@ async fn fallback_outranks_a_less_confident_native_answer_with_a_missing_article
     assert!(r.answered && r.fallback_used);
     let native = hit(&r, "krw-deposit-withdrawal-hold");
     assert!(h.confidence > native.confidence, "{r:?}");
+}
+
+fn reading(text: &str, languages: &[&str]) -> SearchRequest {
+    SearchRequest {
+        fallback_languages: languages.iter().map(|l| l.to_string()).collect(),
+        ..query(text)
+    }
+}
+
+/// An article missing in the user's language is shown in the first language they read that it
+/// has: krw-deposit exists in Korean and English only, and a Chinese user who asks about it
+/// gets the English version by default, whichever version the search found.
+#[tokio::test]
+async fn an_article_missing_in_the_users_language_is_shown_in_a_language_they_read() {
+    let mut c = shipped().await;
+    let text = "韩元怎么充值";
+    for (languages, shown) in [
+        (&[][..], "en"),
+        (&["en"][..], "en"),
+        (&["ko"][..], "ko"),
+        (&["ko-KR", "en"][..], "ko"),
+        // Chinese is the user's own language: it has none, so the next one.
+        (&["zh-Hant", "en", "ko"][..], "en"),
+        // None of them: shown as found.
+        (&["zh"][..], "found"),
+    ] {
+        let r = search(&mut c, reading(text, languages)).await;
+        let h = hit(&r, "krw-deposit");
+        assert_eq!(
+            h.fallback,
+            FallbackReason::MissingTranslation as i32,
+            "{h:?}"
+        );
+        let shown = if shown == "found" {
+            h.found_language.as_str()
+        } else {
+            shown
+        };
+        assert_eq!(h.language, shown, "{languages:?}: {h:?}");
+        assert!(h.title.contains("KRW"), "{languages:?}: {h:?}");
+        assert!(!h.snippet.is_empty(), "{languages:?}: {h:?}");
+        if h.language != h.found_language {
+            // The start of the answer shown: the highlights were the found version's.
+            assert!(!h.snippet.contains("<b>"), "{h:?}");
+            let start = |t: &str| t.chars().take(8).collect::<String>();
+            assert_eq!(start(&h.snippet), start(&h.answer), "{h:?}");
+        }
+        // Hits in the user's language are not moved.
+        for n in r.hits.iter().filter(|n| n.fallback == 0) {
+            assert!(n.language.starts_with("zh"), "{n:?}");
+        }
+    }
+    // krw-bank-account-change exists in Korean and Chinese only: an English user who reads
+    // Korean gets the Korean version; by default, as found.
+    let text = "How do I change my bank account?";
+    let r = search(&mut c, reading(text, &["ko"])).await;
+    assert_eq!(top(&r).id, "krw-bank-account-change", "{:?}", ids(&r));
+    assert_eq!(top(&r).language, "ko", "{:?}", top(&r));
+    let r = search(&mut c, query(text)).await;
+    assert_eq!(top(&r).language, top(&r).found_language, "{:?}", top(&r));
+}
+
+#[tokio::test]
+async fn fallback_languages_are_validated() {
+    let mut c = shipped().await;
+    let s = search_err(&mut c, reading("韩元怎么充值", &["en", "klingon"])).await;
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert!(
+        s.message()
+            .starts_with("fallback_languages: unsupported language \"klingon\""),
+        "{s:?}"
+    );
+    let s = search_err(&mut c, reading("韩元怎么充值", &["en"; 9])).await;
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert_eq!(
+        s.message(),
+        "fallback_languages: at most 8 languages, got 9"
+    );
 }
