@@ -314,6 +314,11 @@ fn lexical_evidence(lexical: &[Ranked], sharpness: i32) -> Vec<f64> {
         .collect()
 }
 
+/// Returns true when group `g` has a version in `lang`.
+fn has_version_in(gen: &Generation, g: u32, lang: Lang) -> bool {
+    gen.groups[g as usize].iter().any(|a| a.lang.lang() == lang)
+}
+
 /// Fuses lexical hits (already merged with the glossary fallback) with the semantic
 /// evidence of every group; returns at most `top_k` hits, best first, each with its hybrid
 /// confidence. `in_scope` filters groups (the category filter).
@@ -342,7 +347,16 @@ pub fn fuse(
         .filter(|&g| in_scope(g))
         .map(|g| {
             let w = weighing.lexical_weight;
-            let c = w * lexical_conf[g as usize] + (1.0 - w) * sims.evidence(g);
+            let semantic = sims.evidence(g);
+            let fused = w * lexical_conf[g as usize] + (1.0 - w) * semantic;
+            // A group without a version in the user's language has no words the query can
+            // be compared with (but the glossary's): beside groups that have one, it is
+            // weighed by its meaning alone unless its words add to it.
+            let c = if sims.native && !has_version_in(gen, g, shown.lang) {
+                fused.max(semantic)
+            } else {
+                fused
+            };
             (c, g)
         })
         .collect();
