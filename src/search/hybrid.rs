@@ -15,7 +15,10 @@
 //! - *Lexical evidence* keeps the lexical order: the first native hit's confidence times the
 //!   group's score relative to that hit's, never above an earlier native hit's evidence (0
 //!   when it has no hit); a glossary fallback hit's own confidence (see [`lexical_evidence`]).
-//! - `confidence = w × lexical + (1 − w) × semantic`; hits are ordered by it, and the first
+//! - `confidence = w × lexical + (1 − w) × semantic`; hits are ordered by it (a group without
+//!   a version in the user's language, in a knowledge base that has versions in it, as if its
+//!   lexical evidence were its semantic evidence up to the best native hit's: see
+//!   [`rank_score`]), and the first
 //!   one is an answer when it reaches [`DEFAULT_THRESHOLD`] and its stronger evidence reaches
 //!   the threshold plus [`EVIDENCE_MARGIN`] ([`is_answer`]). The lexical weight `w` is
 //!   [`LEXICAL_WEIGHT`], except in a knowledge base of documents
@@ -128,8 +131,8 @@ pub struct Weighing {
 
 impl Weighing {
     /// Returns the weighing of a query: documents with versions in the user's language
-    /// (`native`) are weighed more by their words, every group alike, so one formula ranks
-    /// the query's hits; otherwise (FAQ entries, or documents only in other languages, whose
+    /// (`native`) are weighed more by their words, every group with the same weight, so one
+    /// formula ranks the query's hits ([`rank_score`]); otherwise (FAQ entries, or documents only in other languages, whose
     /// words cannot be compared) [`LEXICAL_WEIGHT`].
     pub fn of(documents: bool, native: bool) -> Weighing {
         if documents && native {
@@ -314,6 +317,33 @@ fn lexical_evidence(lexical: &[Ranked], sharpness: i32) -> Vec<f64> {
         .collect()
 }
 
+/// Returns a group's hybrid confidence, `w × lexical + (1 − w) × semantic`: the answer
+/// decision's ([`is_answer`]).
+fn confidence(w: f64, lexical: f64, semantic: f64) -> f64 {
+    w * lexical + (1.0 - w) * semantic
+}
+
+/// Returns the score a group's hits are ordered by: its [`confidence`], except for a group
+/// without a version in the user's language in a knowledge base that has versions in it
+/// (`missing_beside`: the most lexical evidence a native hit has).
+///
+/// Such a group has no words the query can be compared with (but through the glossary), and
+/// ordering it with no lexical evidence let a native article that shares one word with the
+/// question go before the right article in another language. It is ordered as if its
+/// lexical evidence were its semantic evidence, up to what the best native hit has: beside a
+/// native article found by its meaning alone (no lexical evidence anywhere) it is weighed
+/// alike, not ahead. Its confidence, and so whether it is an answer, stays what its evidence
+/// gives: placed first by this score, an article in another language is an answer only on
+/// its own evidence (an off-topic question a little closer to one of them than to the rest
+/// is not).
+fn rank_score(w: f64, lexical: f64, semantic: f64, missing_beside: Option<f64>) -> f64 {
+    let lexical = match missing_beside {
+        Some(best_native) => lexical.max(semantic.min(best_native)),
+        None => lexical,
+    };
+    confidence(w, lexical, semantic)
+}
+
 /// Returns true when group `g` has a version in `lang`.
 fn has_version_in(gen: &Generation, g: u32, lang: Lang) -> bool {
     gen.groups[g as usize].iter().any(|a| a.lang.lang() == lang)
@@ -335,6 +365,11 @@ pub fn fuse(
     let mut from_lexical: Vec<Option<Ranked>> = (0..groups).map(|_| None).collect();
     let weighing = Weighing::of(weigh_as.documents(gen), sims.native);
     let evidence = lexical_evidence(&lexical, weighing.sharpness);
+    let best_native = lexical
+        .iter()
+        .zip(&evidence)
+        .filter(|(r, _)| r.fallback.is_none())
+        .fold(0f64, |best, (_, &e)| best.max(e));
     for (r, e) in lexical.into_iter().zip(evidence) {
         let g = r.hit.group as usize;
         if from_lexical[g].is_none() {
@@ -346,18 +381,14 @@ pub fn fuse(
         .filter(|&g| from_lexical[g as usize].is_some() || sims.has(g))
         .filter(|&g| in_scope(g))
         .map(|g| {
-            let w = weighing.lexical_weight;
-            let semantic = sims.evidence(g);
-            let fused = w * lexical_conf[g as usize] + (1.0 - w) * semantic;
-            // A group without a version in the user's language has no words the query can
-            // be compared with (but the glossary's): beside groups that have one, it is
-            // weighed by its meaning alone unless its words add to it.
-            let c = if sims.native && !has_version_in(gen, g, shown.lang) {
-                fused.max(semantic)
-            } else {
-                fused
-            };
-            (c, g)
+            let missing = sims.native && !has_version_in(gen, g, shown.lang);
+            let score = rank_score(
+                weighing.lexical_weight,
+                lexical_conf[g as usize],
+                sims.evidence(g),
+                missing.then_some(best_native),
+            );
+            (score, g)
         })
         .collect();
     let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
@@ -369,14 +400,15 @@ pub fn fuse(
     scored.sort_unstable_by(order);
     scored.truncate(top_k);
     let mut out = Vec::with_capacity(scored.len());
-    for (confidence, g) in scored {
+    for (score, g) in scored {
         let semantic = sims.evidence(g);
+        let confidence = confidence(weighing.lexical_weight, lexical_conf[g as usize], semantic);
         let ranked = match from_lexical[g as usize].take() {
             Some(mut r) => {
                 // Ordered by the hybrid confidence: the lexical score says nothing next to
                 // hits found by their vectors.
                 r.hit.confidence = confidence;
-                r.hit.score = confidence as f32;
+                r.hit.score = score as f32;
                 r
             }
             None => {
@@ -408,7 +440,7 @@ pub fn fuse(
                     hit: Hit {
                         group: g,
                         version,
-                        score: confidence as f32,
+                        score: score as f32,
                         confidence,
                         snippet,
                     },
@@ -492,6 +524,41 @@ mod tests {
             (2, Variant::En, 0.8),
         ]);
         assert_eq!(evidence(&v, 3, false, 0), 0.0);
+    }
+
+    #[test]
+    fn an_article_without_the_users_language_is_ordered_like_a_native_one() {
+        let w = LEXICAL_WEIGHT;
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        // Native: ordered by the confidence.
+        assert!(close(
+            rank_score(w, 0.5, 0.3, None),
+            confidence(w, 0.5, 0.3)
+        ));
+        assert!(close(confidence(w, 0.5, 0.3), 0.3 * 0.5 + 0.7 * 0.3));
+        // A native article that shares a word (lexical 0.5, semantic 0.3) no longer goes
+        // before a closer article in another language (semantic 0.45), ordered before as if
+        // it had no lexical evidence (0.315).
+        let native = rank_score(w, 0.5, 0.3, None);
+        let missing = rank_score(w, 0.0, 0.45, Some(0.5));
+        assert!(
+            close(missing, 0.45) && missing > native,
+            "{missing} {native}"
+        );
+        // Its lexical evidence is taken up to the best native hit's: with no lexical
+        // evidence anywhere it is ordered as a native article found by its meaning alone,
+        // and one closer in meaning goes first.
+        assert!(close(rank_score(w, 0.0, 0.3, Some(0.0)), 0.7 * 0.3));
+        assert!(rank_score(w, 0.0, 0.34, None) > rank_score(w, 0.0, 0.3, Some(0.0)));
+        assert!(close(
+            rank_score(w, 0.0, 0.3, Some(0.2)),
+            0.3 * 0.2 + 0.7 * 0.3
+        ));
+        // Lexical evidence of its own (the glossary's) counts when it is more.
+        assert!(close(
+            rank_score(w, 0.6, 0.25, Some(0.4)),
+            0.3 * 0.6 + 0.7 * 0.25
+        ));
     }
 
     fn scored(group: u32, confidence: f64, score: f32, fallback: bool) -> Ranked {
