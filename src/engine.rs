@@ -209,8 +209,16 @@ fn parse_fallback_languages(values: &[String]) -> Result<Vec<Variant>, EngineErr
         });
     }
     let mut reads = Vec::with_capacity(values.len().max(1));
-    for v in values {
-        reads.extend(parse_lang(FIELD, &Some(v.clone()))?);
+    for (i, v) in values.iter().enumerate() {
+        match parse_lang(FIELD, &Some(v.clone()))? {
+            Some(lang) => reads.push(lang),
+            None => {
+                return Err(EngineError::InvalidArgument {
+                    field: FIELD,
+                    message: format!("entry {i} is empty"),
+                })
+            }
+        }
     }
     if reads.is_empty() {
         reads.push(Variant::En);
@@ -219,20 +227,21 @@ fn parse_fallback_languages(values: &[String]) -> Result<Vec<Variant>, EngineErr
 }
 
 /// Shows a hit whose article has no version in the user's language in the first language of
-/// `reads` the article has (its start as the snippet: the highlights were the found
-/// version's); left as found when it has none of them.
+/// `reads` the article has (in `category`, when the search is limited to one), with the start
+/// of its answer as the snippet (the highlights were the found version's); returns that
+/// language. Left as found when it has none of them.
 fn show_in_a_language_read(
     hit: &mut Hit,
     group: &[Arc<Article>],
     reads: &[Variant],
+    category: Option<&str>,
     snippets: bool,
-) {
-    let Some(version) = reads
-        .iter()
-        .find_map(|&v| search::display_version(group, v.lang(), v == Variant::ZhHant))
-    else {
-        return;
-    };
+) -> Option<Variant> {
+    let (read, version) = reads.iter().find_map(|&v| {
+        search::display_version(group, v.lang(), v == Variant::ZhHant)
+            .filter(|a| category.is_none_or(|c| a.category == c))
+            .map(|a| (v, a))
+    })?;
     if version.lang != hit.version.lang {
         hit.version = version.clone();
         hit.snippet = if snippets {
@@ -241,6 +250,7 @@ fn show_in_a_language_read(
             String::new()
         };
     }
+    Some(read)
 }
 
 fn parse_lang(field: &'static str, value: &Option<String>) -> Result<Option<Variant>, EngineError> {
@@ -591,11 +601,21 @@ impl Engine {
             .map(
                 |(fallback::Ranked { mut hit, fallback }, lexical, semantic)| {
                     let group = &gen.groups[hit.group as usize];
-                    if fallback.is_some_and(|f| f.reason == Reason::MissingTranslation) {
-                        show_in_a_language_read(&mut hit, group, &reads, spec.snippets);
-                    }
+                    let read = fallback
+                        .filter(|f| f.reason == Reason::MissingTranslation)
+                        .and_then(|_| {
+                            show_in_a_language_read(
+                                &mut hit,
+                                group,
+                                &reads,
+                                category,
+                                spec.snippets,
+                            )
+                        });
                     let mut wanted = hit.version.lang;
-                    if wanted == Variant::Zh && wants_traditional() {
+                    if wanted == Variant::Zh
+                        && (read == Some(Variant::ZhHant) || wants_traditional())
+                    {
                         wanted = Variant::ZhHant;
                         hit.snippet = translate::to_traditional(&hit.snippet);
                     }

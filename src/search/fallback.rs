@@ -240,11 +240,12 @@ pub fn with_fallback(
             let eligible = !confident
                 || (reason == Reason::MissingTranslation
                     && bar_passed
-                    // The version shown is the one found (no version in the user's language).
+                    // The version found (no version in the user's language).
                     && covers(glossary, gen, &hit, &named, Scope::Everything));
             if eligible {
                 if reason == Reason::MissingTranslation {
-                    // Shown in the language it was found in, with the mapped words highlighted.
+                    // The found version with the mapped words highlighted (the engine shows
+                    // another version instead when the user reads one the article has).
                     hit.snippet = highlights.snippet(&hit.version);
                 }
                 found.push(Ranked {

@@ -524,14 +524,27 @@ async fn an_article_missing_in_the_users_language_is_shown_in_a_language_they_re
             assert!(n.language.starts_with("zh"), "{n:?}");
         }
     }
-    // krw-bank-account-change exists in Korean and Chinese only: an English user who reads
-    // Korean gets the Korean version; by default, as found.
+    // krw-bank-account-change exists in Korean and Chinese only, and this question finds it
+    // in Chinese: shown as found by default, in Korean to an English user who reads Korean.
     let text = "How do I change my bank account?";
-    let r = search(&mut c, reading(text, &["ko"])).await;
-    assert_eq!(top(&r).id, "krw-bank-account-change", "{:?}", ids(&r));
-    assert_eq!(top(&r).language, "ko", "{:?}", top(&r));
     let r = search(&mut c, query(text)).await;
-    assert_eq!(top(&r).language, top(&r).found_language, "{:?}", top(&r));
+    assert_eq!(top(&r).id, "krw-bank-account-change", "{:?}", ids(&r));
+    assert_eq!(top(&r).found_language, "zh", "{:?}", top(&r));
+    assert_eq!(top(&r).language, "zh", "{:?}", top(&r));
+    let r = search(&mut c, reading(text, &["ko"])).await;
+    assert_eq!(top(&r).found_language, "zh", "{:?}", top(&r));
+    assert_eq!(top(&r).language, "ko", "{:?}", top(&r));
+    assert!(!top(&r).snippet.contains("<b>"), "{:?}", top(&r));
+    // p2p-trading exists in English and Simplified Chinese: a Korean user who reads
+    // Traditional Chinese gets it converted.
+    let r = search(&mut c, reading("P2P 거래 되나요?", &["zh-Hant"])).await;
+    let h = top(&r);
+    assert_eq!(h.id, "p2p-trading", "{:?}", ids(&r));
+    assert_eq!(
+        (h.language.as_str(), h.converted),
+        ("zh-Hant", true),
+        "{h:?}"
+    );
 }
 
 #[tokio::test]
@@ -550,4 +563,7 @@ async fn fallback_languages_are_validated() {
         s.message(),
         "fallback_languages: at most 8 languages, got 9"
     );
+    let s = search_err(&mut c, reading("韩元怎么充值", &["ko", " "])).await;
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert_eq!(s.message(), "fallback_languages: entry 1 is empty");
 }

@@ -172,6 +172,24 @@ async fn a_question_finds_an_article_missing_in_its_language_without_the_glossar
         "{top:?}"
     );
     assert!(r.answered, "{top:?}");
+    // Shown in English by default, else in a language the user reads.
+    assert_eq!(top.language, "en", "{top:?}");
+    for (reads, shown) in [("zh", "zh"), ("zh-Hant", "zh-Hant"), ("ko", "en")] {
+        let r = common::search(
+            &mut c,
+            faqd::proto::SearchRequest {
+                fallback_languages: vec![reads.into(), "en".into()],
+                ..common::query(q)
+            },
+        )
+        .await;
+        let top = common::top(&r);
+        assert_eq!(
+            (top.id.as_str(), top.language.as_str()),
+            ("p2p-trading", shown),
+            "{reads}"
+        );
+    }
 }
 
 /// An off-topic question that shares request words with an article is declined.
