@@ -156,6 +156,11 @@ check "list shows faq.v1.FaqService and grpc.health.v1.Health" \
 check "describe faq.v1.FaqService lists the four RPCs" \
     "rpc Search" "rpc DetectLanguage" "rpc GetArticle" "rpc TranslateReply" -- \
     "$ADDR" describe faq.v1.FaqService
+check "describe grpc.reflection.v1.ServerReflection (either reflection version describes both)" \
+    "rpc ServerReflectionInfo" -- "$ADDR" describe grpc.reflection.v1.ServerReflection
+check "describe grpc.reflection.v1alpha.ServerReflection" \
+    "rpc ServerReflectionInfo" -- "$ADDR" describe grpc.reflection.v1alpha.ServerReflection
+check "describe grpc.health.v1.Health" "rpc Check" "rpc Watch" -- "$ADDR" describe grpc.health.v1.Health
 check "describe faq.v1.SearchRequest carries the proto comments" \
     "// The user's words, as typed." "string query = 1;" -- "$ADDR" describe faq.v1.SearchRequest
 check "Search in Korean finds password-reset" \

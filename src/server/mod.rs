@@ -467,11 +467,16 @@ pub async fn serve_with(
         health.set_serving::<AdminServer>().await;
     }
     // Listing names only the services served (the admin API only when enabled), and the
-    // reflection service itself, as grpcurl's `list` shows it.
+    // reflection service itself, as grpcurl's `list` shows it. Both reflection versions'
+    // descriptors are registered in both, so either version describes the other.
     let reflection = |itself: &'static str| {
         let mut b = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(
+                tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+            )
             .with_service_name("faq.v1.FaqService")
             .with_service_name("grpc.health.v1.Health")
             .with_service_name(itself);
