@@ -17,12 +17,26 @@ pub enum Lang {
     Zh,
 }
 
-/// An unknown or unsupported language code.
+/// An unknown or unsupported language code. Its message quotes at most the first 16
+/// characters of the code, so that what is supported still fits in a short status message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unsupported language {code:?}: supported languages are ko, en, zh (locale tags such as ko-KR, en_US, zh-TW, zh-Hant are accepted)")]
+#[error(
+    "unsupported language {:?} (use ko, en, zh or a locale tag: ko-KR, zh-TW, zh-Hant)",
+    quoted(code)
+)]
 pub struct UnknownLang {
     /// The code as given.
     pub code: String,
+}
+
+/// Returns the first 16 characters of `code`, with `…` when it is longer.
+fn quoted(code: &str) -> String {
+    let mut chars = code.chars();
+    let mut short: String = chars.by_ref().take(16).collect();
+    if chars.next().is_some() {
+        short.push('…');
+    }
+    short
 }
 
 impl Lang {

@@ -552,9 +552,18 @@ async fn fallback_languages_are_validated() {
     let mut c = shipped().await;
     let s = search_err(&mut c, reading("韩元怎么充值", &["en", "klingon"])).await;
     assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    // The whole message fits in a status message: what is supported is not cut off.
+    assert_eq!(
+        s.message(),
+        "fallback_languages: unsupported language \"klingon\" (use ko, en, zh or a locale tag: \
+         ko-KR, zh-TW, zh-Hant)"
+    );
+    let long = "x".repeat(5_000);
+    let s = search_err(&mut c, reading("韩元怎么充值", &[&long])).await;
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert!(s.message().ends_with("zh-Hant)"), "{s:?}");
     assert!(
-        s.message()
-            .starts_with("fallback_languages: unsupported language \"klingon\""),
+        s.message().contains(&format!("\"{}…\"", &long[..16])),
         "{s:?}"
     );
     let s = search_err(&mut c, reading("韩元怎么充值", &["en"; 9])).await;
