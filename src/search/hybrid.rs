@@ -132,8 +132,8 @@ pub struct Weighing {
 impl Weighing {
     /// Returns the weighing of a query: documents with versions in the user's language
     /// (`native`) are weighed more by their words, every group with the same weight, so one
-    /// formula ranks the query's hits ([`rank_score`]); otherwise (FAQ entries, or documents only in other languages, whose
-    /// words cannot be compared) [`LEXICAL_WEIGHT`].
+    /// formula ranks the query's hits ([`rank_score`]); otherwise (FAQ entries, or documents
+    /// only in other languages, whose words cannot be compared) [`LEXICAL_WEIGHT`].
     pub fn of(documents: bool, native: bool) -> Weighing {
         if documents && native {
             Weighing {
@@ -405,8 +405,8 @@ pub fn fuse(
         let confidence = confidence(weighing.lexical_weight, lexical_conf[g as usize], semantic);
         let ranked = match from_lexical[g as usize].take() {
             Some(mut r) => {
-                // Ordered by the hybrid confidence: the lexical score says nothing next to
-                // hits found by their vectors.
+                // Ordered by the hybrid score: the lexical score says nothing next to hits
+                // found by their vectors.
                 r.hit.confidence = confidence;
                 r.hit.score = score as f32;
                 r
