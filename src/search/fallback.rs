@@ -283,7 +283,7 @@ pub fn with_fallback(
 }
 
 /// Returns true when some article of the generation has no version in `lang`.
-fn missing_somewhere(gen: &Generation, lang: Lang) -> bool {
+pub(in crate::search) fn missing_somewhere(gen: &Generation, lang: Lang) -> bool {
     let groups = gen.groups.len();
     // A group has at most one version per language tag, so a tag of `lang` with as many
     // versions as there are groups settles it without reading every group (a cold read of

@@ -370,6 +370,9 @@ pub fn fuse(
         .zip(&evidence)
         .filter(|(r, _)| r.fallback.is_none())
         .fold(0f64, |best, (_, &e)| best.max(e));
+    // Whether any group lacks the user's language, looked up once: reading each group's
+    // versions costs more than the search on a large knowledge base.
+    let some_missing = sims.native && super::fallback::missing_somewhere(gen, shown.lang);
     for (r, e) in lexical.into_iter().zip(evidence) {
         let g = r.hit.group as usize;
         if from_lexical[g].is_none() {
@@ -381,7 +384,7 @@ pub fn fuse(
         .filter(|&g| from_lexical[g as usize].is_some() || sims.has(g))
         .filter(|&g| in_scope(g))
         .map(|g| {
-            let missing = sims.native && !has_version_in(gen, g, shown.lang);
+            let missing = some_missing && !has_version_in(gen, g, shown.lang);
             let score = rank_score(
                 weighing.lexical_weight,
                 lexical_conf[g as usize],

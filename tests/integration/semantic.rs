@@ -402,16 +402,7 @@ fn a_small_english_manual_answers_korean_and_chinese_questions() {
         ("ko", "비행기 표를 취소하고 싶어요", ""),
         ("zh", "我的信用卡被盗刷了怎么办？", ""),
     ];
-    let lines: Vec<String> = asked
-        .iter()
-        .enumerate()
-        .map(|(i, (lang, query, gold))| {
-            let gold: Vec<&str> = [*gold].into_iter().filter(|g| !g.is_empty()).collect();
-            serde_json::json!({"id": i.to_string(), "lang": lang, "query": query, "gold": gold})
-                .to_string()
-        })
-        .collect();
-    std::fs::write(&queries, lines.join("\n")).unwrap();
+    write_queries(&queries, &asked);
     let details = eval_details(
         &common::fixture("manual_en.jsonl"),
         &queries,
@@ -459,16 +450,8 @@ fn an_article_only_in_another_language_goes_before_a_native_one_that_shares_a_wo
         ("我的信用卡被盗刷了怎么办？", ""),
     ];
     let queries = dir.path().join("queries.jsonl");
-    let lines: Vec<String> = asked
-        .iter()
-        .enumerate()
-        .map(|(i, (query, gold))| {
-            let gold: Vec<&str> = [*gold].into_iter().filter(|g| !g.is_empty()).collect();
-            serde_json::json!({"id": i.to_string(), "lang": "zh", "query": query, "gold": gold})
-                .to_string()
-        })
-        .collect();
-    std::fs::write(&queries, lines.join("\n")).unwrap();
+    let labelled: Vec<_> = asked.iter().map(|&(q, gold)| ("zh", q, gold)).collect();
+    write_queries(&queries, &labelled);
     let details = eval_details(&bank, &queries, &dir.path().join("details.jsonl"), &[]);
     assert_eq!(details.len(), asked.len());
     for (line, (query, gold)) in details.iter().zip(asked) {
@@ -583,6 +566,20 @@ fn cli_search_shows_the_evidence_behind_each_confidence() {
     let lexical = run(&["--no-model".as_ref()]);
     let header: Vec<&str> = lexical.lines().nth(1).unwrap().split_whitespace().collect();
     assert_eq!(header, ["#", "id", "lang", "conf", "title"], "{lexical}");
+}
+
+/// Writes labelled queries `(lang, query, gold id or "" for out of scope)`, ids 0, 1, …
+fn write_queries(path: &std::path::Path, asked: &[(&str, &str, &str)]) {
+    let lines: Vec<String> = asked
+        .iter()
+        .enumerate()
+        .map(|(i, (lang, query, gold))| {
+            let gold: Vec<&str> = [*gold].into_iter().filter(|g| !g.is_empty()).collect();
+            serde_json::json!({"id": i.to_string(), "lang": lang, "query": query, "gold": gold})
+                .to_string()
+        })
+        .collect();
+    std::fs::write(path, lines.join("\n")).unwrap();
 }
 
 /// Runs `faqd eval` with the model on `bank` and `queries` (and `extra` flags), and returns
