@@ -344,11 +344,6 @@ fn rank_score(w: f64, lexical: f64, semantic: f64, missing_beside: Option<f64>) 
     confidence(w, lexical, semantic)
 }
 
-/// Returns true when group `g` has a version in `lang`.
-fn has_version_in(gen: &Generation, g: u32, lang: Lang) -> bool {
-    gen.groups[g as usize].iter().any(|a| a.lang.lang() == lang)
-}
-
 /// Fuses lexical hits (already merged with the glossary fallback) with the semantic
 /// evidence of every group; returns at most `top_k` hits, best first, each with its hybrid
 /// confidence. `in_scope` filters groups (the category filter).
@@ -384,7 +379,8 @@ pub fn fuse(
         .filter(|&g| from_lexical[g as usize].is_some() || sims.has(g))
         .filter(|&g| in_scope(g))
         .map(|g| {
-            let missing = some_missing && !has_version_in(gen, g, shown.lang);
+            let missing = some_missing
+                && display_version(&gen.groups[g as usize], shown.lang, false).is_none();
             let score = rank_score(
                 weighing.lexical_weight,
                 lexical_conf[g as usize],
