@@ -60,16 +60,22 @@ WORK=$(mktemp -d)
 export FAQD_MODEL_DIR=$WORK/model
 LOG=$WORK/faqd.log
 SERVER_PID=
-cleanup() {
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null
+MODEL_PID=
+stop() {
+    local pid=$1
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null
         for _ in $(seq 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
+            kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     fi
+}
+cleanup() {
+    stop "$SERVER_PID"
+    stop "$MODEL_PID"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -213,8 +219,9 @@ check "the next Search finds the upserted article" \
 # --- The README's examples -------------------------------------------------------------------
 # expect 'COMMAND' PATTERN...: COMMAND is an example line of README.md exactly as written there
 # (without its trailing comment); it passes when it exits 0 and its output contains every
-# PATTERN (fixed strings; runs of spaces and line breaks count as one space). A pattern `first:TEXT` requires the first line with `"id": ` (JSON)
-# or the first numbered hit line (text) to contain TEXT; `fail` expects a non-zero exit.
+# PATTERN (fixed strings; runs of spaces and line breaks count as one space). A pattern
+# `first:ID` requires the first hit's id (the first `"id": "…"` in JSON, the first numbered
+# hit line in text) to be ID.
 EX_CMDS=()
 EX_PATS=()
 expect() {
@@ -315,17 +322,17 @@ for ex in "${README_EXAMPLES[@]}"; do
     fi
 done
 CLI_INDEX=$WORK/cli-index
-for i in "${!EX_CMDS[@]}"; do
-    cmd=${EX_CMDS[$i]}
-    if ! in_list "$cmd" "${README_EXAMPLES[@]}"; then
-        echo "FAIL: checked example is not in README.md (update the check): $cmd"
-        FAILED=1
-        continue
-    fi
+# run_example I ADDR LABEL [PATTERN...]: runs example I against the server at ADDR and checks
+# its patterns and any given here.
+run_example() {
+    local i=$1 addr=$2 label=$3
+    shift 3
+    local cmd=${EX_CMDS[$i]} pats run status out missing flat p first
     IFS=$'\x1f' read -r -d '' -a pats < <(printf '%s\0' "${EX_PATS[$i]}")
+    pats+=("$@")
     # The README's grpcurl talks to localhost:50051 and reads admin.token; here the server is
-    # at $ADDR with the token in $WORK. faqd examples use an index root of their own.
-    run=${cmd//localhost:50051/$ADDR}
+    # at $addr with the token in $WORK. faqd examples use an index root of their own.
+    run=${cmd//localhost:50051/$addr}
     run=${run//admin.token/$WORK/admin-token}
     if [[ $run == grpcurl* ]]; then
         run="\"\$GRPCURL\" -max-time 60${run#grpcurl}"
@@ -338,20 +345,57 @@ for i in "${!EX_CMDS[@]}"; do
     flat=$(tr -s ' \n' '  ' <<<"$out")
     for p in "${pats[@]}"; do
         if [[ $p == first:* ]]; then
-            first=$(grep -m1 -E '"id": "|^ *1  ' <<<"$out")
-            grep -qF -- "${p#first:}" <<<"$first" || missing+=" [$p (first: ${first:-none})]"
+            # The first hit's id: the first `"id": "…"` (JSON) or the first numbered hit line's
+            # second column (text).
+            first=$(grep -m1 -E '"id": "|^ *1  ' <<<"$out" |
+                sed -E 's/^.*"id": "([^"]*)".*$/\1/; s/^ *1 +([^ ]+).*$/\1/')
+            [[ $first == "${p#first:}" ]] || missing+=" [$p (first: ${first:-none})]"
         else
             grep -qF -- "$p" <<<"$flat" || missing+=" [$p]"
         fi
     done
     if [[ $status -eq 0 && -z $missing ]]; then
-        echo "PASS: README: $cmd"
+        echo "PASS: $label: $cmd"
     else
-        echo "FAIL: README: $cmd (exit $status; missing:${missing:- none})"
+        echo "FAIL: $label: $cmd (exit $status; missing:${missing:- none})"
         sed 's/^/    /' <<<"$out" | head -n 60
         FAILED=1
     fi
+}
+for i in "${!EX_CMDS[@]}"; do
+    if ! in_list "${EX_CMDS[$i]}" "${README_EXAMPLES[@]}"; then
+        echo "FAIL: checked example is not in README.md (update the check): ${EX_CMDS[$i]}"
+        FAILED=1
+        continue
+    fi
+    run_example "$i" "$ADDR" README
 done
+
+# The README says its Search lines give the same answers with the model: with the model the
+# `faqd model install` example installed, a second server (its own index) must rank them
+# hybrid with the same outcome.
+MODEL_LOG=$WORK/faqd-model.log
+NO_COLOR=1 RUST_LOG=info "$FAQD" serve --listen 127.0.0.1:0 --index-dir "$WORK/model-index" \
+    >"$MODEL_LOG" 2>&1 &
+MODEL_PID=$!
+MODEL_ADDR=
+for _ in $(seq 600); do
+    kill -0 "$MODEL_PID" 2>/dev/null || break
+    MODEL_ADDR=$(sed 's/\x1b\[[0-9;]*m//g' "$MODEL_LOG" | grep 'faqd serving' | grep -o 'addr=[0-9.]*:[0-9]*' | head -n1 | cut -d= -f2)
+    [[ -n $MODEL_ADDR ]] && break
+    sleep 0.5
+done
+if [[ -z $MODEL_ADDR ]]; then
+    echo "FAIL: faqd with the installed model did not serve; log:"
+    sed 's/^/    /' "$MODEL_LOG" | tail -n 40
+    FAILED=1
+else
+    for i in "${!EX_CMDS[@]}"; do
+        [[ ${EX_CMDS[$i]} == grpcurl*FaqService/Search ]] || continue
+        run_example "$i" "$MODEL_ADDR" "README with the model" '"ranking": "hybrid"'
+    done
+fi
+stop "$MODEL_PID"
 
 if [[ $FAILED -ne 0 ]]; then
     echo "grpcurl smoke: FAILED (server log follows)"

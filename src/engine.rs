@@ -547,6 +547,7 @@ impl Engine {
                     vectors,
                     gen.groups.len(),
                     &q,
+                    choice.lang,
                     gen.has_language(choice.lang),
                 );
                 let traditional = choice.lang == Lang::Zh && crate::analysis::is_traditional(text);

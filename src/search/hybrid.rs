@@ -17,8 +17,9 @@
 //!   when it has no hit); a glossary fallback hit's own confidence (see [`lexical_evidence`]).
 //! - `confidence = w × lexical + (1 − w) × semantic`; hits are ordered by it (a group without
 //!   a version in the user's language, in a knowledge base that has versions in it, as if its
-//!   lexical evidence were its semantic evidence up to the best native hit's: see
-//!   [`rank_score`]), and the first
+//!   lexical evidence were its semantic evidence up to the best native hit's, that evidence
+//!   stretched to the user's language's spread: see [`rank_score`] and [`spread_ratios`]),
+//!   and the first
 //!   one is an answer when it reaches [`DEFAULT_THRESHOLD`] and its stronger evidence reaches
 //!   the threshold plus [`EVIDENCE_MARGIN`] ([`is_answer`]). The lexical weight `w` is
 //!   [`LEXICAL_WEIGHT`], except in a knowledge base of documents
@@ -157,6 +158,10 @@ pub const LEXICAL_CANDIDATES: usize = 30;
 pub struct GroupSimilarity {
     /// Semantic evidence (0 to 1) per group; `None` for a group without vectors.
     evidence: Vec<Option<f64>>,
+    /// Semantic evidence per group with each other language's channel rescaled to the user's
+    /// language's spread ([`spread_ratios`]): what a group without the user's language is
+    /// ordered by.
+    rescaled: Vec<Option<f64>>,
     /// The language version of the closest text, per group.
     pub variant: Vec<Option<Variant>>,
     /// Whether the knowledge base has versions in the user's language (as measured with).
@@ -194,6 +199,7 @@ pub fn similarities(
     vectors: &Vectors,
     groups: usize,
     query: &[f32],
+    user: Lang,
     native: bool,
 ) -> GroupSimilarity {
     debug_assert_eq!(query.len(), DIM);
@@ -224,7 +230,13 @@ pub fn similarities(
             }
         }
     }
+    let ratios = if native {
+        spread_ratios(&best, groups, lang_index(user))
+    } else {
+        vec![1.0; channels]
+    };
     let mut evidence = vec![None; groups];
+    let mut rescaled: Vec<Option<f64>> = vec![None; groups];
     let mut closest = vec![None; groups];
     for g in 0..groups {
         for c in 0..channels {
@@ -245,18 +257,69 @@ pub fn similarities(
                 // background to measure it from, so no evidence from this channel.
                 s
             };
-            let e = ((s - background) as f64 / SPREAD).clamp(0.0, 1.0);
+            let above = (s - background) as f64;
+            let e = (above / SPREAD).clamp(0.0, 1.0);
             if evidence[g].is_none_or(|best: f64| e > best) {
                 evidence[g] = Some(e);
                 closest[g] = variant[g * channels + c];
+            }
+            let r = (above * ratios[c] / SPREAD).clamp(0.0, 1.0);
+            if rescaled[g].is_none_or(|best: f64| r > best) {
+                rescaled[g] = Some(r);
             }
         }
     }
     GroupSimilarity {
         evidence,
+        rescaled,
         variant: closest,
         native,
     }
+}
+
+/// Fewest articles with versions in both languages over which a channel's spread is
+/// compared with the user's language's ([`spread_ratios`]).
+pub const MIN_PAIRED: usize = 5;
+/// The most a channel's evidence is stretched by [`spread_ratios`].
+pub const MAX_SPREAD_RATIO: f64 = 3.0;
+
+/// Returns, per channel of `best` (each group's best cosine per channel, `channels` per
+/// group), how much wider the user's language's channel of the same kind spreads its
+/// cosines than this one, over the groups that have both (the standard deviations' ratio,
+/// from 1 to [`MAX_SPREAD_RATIO`]; 1 with fewer than [`MIN_PAIRED`] such groups).
+///
+/// The encoder puts a translation of the question closer than unrelated texts in another
+/// language, but by less than the same text in the question's language: the same articles'
+/// cosines spread about twice as wide in the user's language on the shipped knowledge base.
+/// Measured on the articles the knowledge base has in both languages, for this query, the
+/// ratio says how far another language's evidence would reach in the user's.
+fn spread_ratios(best: &[f32], groups: usize, user: usize) -> Vec<f64> {
+    let channels = Lang::ALL.len() * 2;
+    let deviation = |xs: &[f64]| {
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        (xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / xs.len() as f64).sqrt()
+    };
+    (0..channels)
+        .map(|c| {
+            let own = user * 2 + c % 2;
+            if c == own {
+                return 1.0;
+            }
+            let (mut theirs, mut ours) = (Vec::new(), Vec::new());
+            for row in best.chunks_exact(channels).take(groups) {
+                if row[c].is_finite() && row[own].is_finite() {
+                    theirs.push(f64::from(row[c]));
+                    ours.push(f64::from(row[own]));
+                }
+            }
+            let (t, o) = (deviation(&theirs), deviation(&ours));
+            if theirs.len() < MIN_PAIRED || t <= 0.0 {
+                1.0
+            } else {
+                (o / t).clamp(1.0, MAX_SPREAD_RATIO)
+            }
+        })
+        .collect()
 }
 
 fn lang_index(l: Lang) -> usize {
@@ -270,6 +333,12 @@ impl GroupSimilarity {
     /// Returns a group's semantic evidence (0 to 1).
     pub fn evidence(&self, group: u32) -> f64 {
         self.evidence[group as usize].unwrap_or(0.0)
+    }
+
+    /// Returns a group's semantic evidence with other languages' channels rescaled to the
+    /// user's language's spread (what a group without the user's language is ordered by).
+    fn rescaled(&self, group: u32) -> f64 {
+        self.rescaled[group as usize].unwrap_or(0.0)
     }
 
     /// Returns true when the group has vectors.
@@ -330,7 +399,8 @@ fn confidence(w: f64, lexical: f64, semantic: f64) -> f64 {
 /// Such a group has no words the query can be compared with (but through the glossary), and
 /// ordering it with no lexical evidence let a native article that shares one word with the
 /// question go before the right article in another language. It is ordered as if its
-/// lexical evidence were its semantic evidence, up to what the best native hit has: beside a
+/// lexical evidence were its semantic evidence (`semantic`: the caller passes it rescaled to
+/// the user's language's spread, [`spread_ratios`]), up to what the best native hit has: beside a
 /// native article found by its meaning alone (no lexical evidence anywhere) it is weighed
 /// alike, not ahead. Its confidence, and so whether it is an answer, stays what its evidence
 /// gives: placed first by this score, an article in another language is an answer only on
@@ -381,12 +451,21 @@ pub fn fuse(
         .map(|g| {
             let missing = some_missing
                 && display_version(&gen.groups[g as usize], shown.lang, false).is_none();
-            let score = rank_score(
-                weighing.lexical_weight,
-                lexical_conf[g as usize],
-                sims.evidence(g),
-                missing.then_some(best_native),
-            );
+            let score = if missing {
+                rank_score(
+                    weighing.lexical_weight,
+                    lexical_conf[g as usize],
+                    sims.rescaled(g),
+                    Some(best_native),
+                )
+            } else {
+                rank_score(
+                    weighing.lexical_weight,
+                    lexical_conf[g as usize],
+                    sims.evidence(g),
+                    None,
+                )
+            };
             (score, g)
         })
         .collect();
@@ -492,7 +571,7 @@ mod tests {
         query[0] = 1.0;
         let close = |a: f64, b: f64| (a - b).abs() < 1e-5;
         let evidence = |v: &Vectors, groups: usize, native: bool, g: u32| {
-            similarities(v, groups, &query, native).evidence(g)
+            similarities(v, groups, &query, Lang::Ko, native).evidence(g)
         };
         // With versions in the user's language: the mean of all three, 0.8 + 0.1 / 3.
         let v = english_titles(&[0.9, 0.8, 0.8]);
@@ -523,6 +602,49 @@ mod tests {
             (2, Variant::En, 0.8),
         ]);
         assert_eq!(evidence(&v, 3, false, 0), 0.0);
+    }
+
+    #[test]
+    fn another_languages_spread_is_measured_against_the_users_over_shared_articles() {
+        let channels = Lang::ALL.len() * 2;
+        let (ko, en) = (lang_index(Lang::Ko) * 2, lang_index(Lang::En) * 2);
+        // Per group: its best Korean question cosine and its best English one (NaN: none).
+        let rows = |pairs: &[(f32, f32)]| {
+            let mut best = vec![f32::NEG_INFINITY; pairs.len() * channels];
+            for (g, &(k, e)) in pairs.iter().enumerate() {
+                if !k.is_nan() {
+                    best[g * channels + ko] = k;
+                }
+                if !e.is_nan() {
+                    best[g * channels + en] = e;
+                }
+            }
+            best
+        };
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-4;
+        // Korean cosines spread twice as wide as English ones over five shared articles.
+        let shared = [
+            (0.80, 0.80),
+            (0.84, 0.82),
+            (0.88, 0.84),
+            (0.76, 0.78),
+            (0.72, 0.76),
+        ];
+        let r = spread_ratios(&rows(&shared), shared.len(), lang_index(Lang::Ko));
+        assert!(close(r[en], 2.0), "{r:?}");
+        assert_eq!((r[ko], r[en + 1]), (1.0, 1.0), "own channel; no answers");
+        // Asked in English, Korean is wider: never narrowed.
+        let r = spread_ratios(&rows(&shared), shared.len(), lang_index(Lang::En));
+        assert_eq!(r[ko], 1.0);
+        // An English-only article does not count; four shared ones are too few.
+        let mut few = shared.to_vec();
+        few[4].0 = f32::NAN;
+        let r = spread_ratios(&rows(&few), few.len(), lang_index(Lang::Ko));
+        assert_eq!(r[en], 1.0);
+        // At most MAX_SPREAD_RATIO.
+        let wide: Vec<_> = shared.iter().map(|&(k, e)| (k * 10.0, e)).collect();
+        let r = spread_ratios(&rows(&wide), wide.len(), lang_index(Lang::Ko));
+        assert_eq!(r[en], MAX_SPREAD_RATIO);
     }
 
     #[test]

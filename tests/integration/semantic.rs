@@ -192,6 +192,54 @@ async fn a_question_finds_an_article_missing_in_its_language_without_the_glossar
     }
 }
 
+/// Questions about articles without the user's language, each sharing words with a native
+/// article that is about something else, are answered with the right article: its evidence
+/// from another language is weighed on the user's language's spread (the knowledge base's
+/// articles in both languages give the ratio), and its confidence answers it.
+#[tokio::test]
+async fn an_article_missing_the_users_language_goes_before_one_that_only_shares_words() {
+    let mut c = common::connect(shipped_hybrid()).await;
+    for (q, lang, want, sharing_words) in [
+        // krw-deposit has ko and en versions; the Chinese hold-after-deposit article shares
+        // 韩元 and 充值.
+        (
+            "韩元怎么充值",
+            "zh",
+            "krw-deposit",
+            "krw-deposit-withdrawal-hold",
+        ),
+        // krw-deposit-withdrawal-hold has ko and zh versions; krw-deposit shares
+        // "depositing" and "won".
+        (
+            "why can I not withdraw for 24 hours after depositing won",
+            "en",
+            "krw-deposit-withdrawal-hold",
+            "krw-deposit",
+        ),
+        // krw-bank-account-change has ko and zh versions.
+        (
+            "how do I change my linked bank account for KRW",
+            "en",
+            "krw-bank-account-change",
+            "krw-deposit",
+        ),
+    ] {
+        let r = common::search(&mut c, common::query_k(q, 10)).await;
+        assert_eq!((r.ranking.as_str(), r.language.as_str()), ("hybrid", lang));
+        let top = common::top(&r);
+        assert_eq!(top.id, want, "{q}: {:?}", common::ids(&r));
+        assert_ne!(top.found_language, lang, "{top:?}");
+        assert_ne!(top.fallback, 0, "{top:?}");
+        assert!(r.answered, "{q}: {top:?}");
+        // Ordered above its own confidence, which stays w × lexical + (1 − w) × semantic.
+        let other = r.hits.iter().find(|h| h.id == sharing_words);
+        let other = other.unwrap_or_else(|| panic!("{q}: {sharing_words} not among the hits"));
+        assert!(top.score > other.score, "{top:?} {other:?}");
+        let fused = 0.3 * top.lexical_confidence + 0.7 * top.semantic_evidence;
+        assert!((top.confidence - fused).abs() < 1e-6, "{top:?}");
+    }
+}
+
 /// An off-topic question that shares request words with an article is declined.
 #[tokio::test]
 async fn off_topic_request_words_are_not_an_answer() {
