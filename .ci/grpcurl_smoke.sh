@@ -375,31 +375,41 @@ done
 # `faqd model install` example installed, a second server (its own index) must rank them
 # hybrid with the same outcome.
 MODEL_LOG=$WORK/faqd-model.log
-NO_COLOR=1 RUST_LOG=info "$FAQD" serve --listen 127.0.0.1:0 --index-dir "$WORK/model-index" \
-    >"$MODEL_LOG" 2>&1 &
-MODEL_PID=$!
-MODEL_ADDR=
-for _ in $(seq 600); do
-    kill -0 "$MODEL_PID" 2>/dev/null || break
-    MODEL_ADDR=$(sed 's/\x1b\[[0-9;]*m//g' "$MODEL_LOG" | grep 'faqd serving' | grep -o 'addr=[0-9.]*:[0-9]*' | head -n1 | cut -d= -f2)
-    [[ -n $MODEL_ADDR ]] && break
-    sleep 0.5
-done
-if [[ -z $MODEL_ADDR ]]; then
-    echo "FAIL: faqd with the installed model did not serve; log:"
-    sed 's/^/    /' "$MODEL_LOG" | tail -n 40
+if [[ ! -f $WORK/model/e5-small-q4.bin ]]; then
+    echo "FAIL: no model in $WORK/model after the \`faqd model install\` example: the Search lines were not run with it"
     FAILED=1
 else
-    for i in "${!EX_CMDS[@]}"; do
-        [[ ${EX_CMDS[$i]} == grpcurl*FaqService/Search ]] || continue
-        run_example "$i" "$MODEL_ADDR" "README with the model" '"ranking": "hybrid"'
+    NO_COLOR=1 RUST_LOG=info "$FAQD" serve --listen 127.0.0.1:0 --index-dir "$WORK/model-index" \
+        >"$MODEL_LOG" 2>&1 &
+    MODEL_PID=$!
+    MODEL_ADDR=
+    for _ in $(seq 600); do
+        kill -0 "$MODEL_PID" 2>/dev/null || break
+        MODEL_ADDR=$(sed 's/\x1b\[[0-9;]*m//g' "$MODEL_LOG" | grep 'faqd serving' | grep -o 'addr=[0-9.]*:[0-9]*' | head -n1 | cut -d= -f2)
+        [[ -n $MODEL_ADDR ]] && break
+        sleep 0.5
     done
+    if [[ -z $MODEL_ADDR ]]; then
+        echo "FAIL: faqd with the installed model did not serve; log:"
+        sed 's/^/    /' "$MODEL_LOG" | tail -n 40
+        FAILED=1
+    else
+        for i in "${!EX_CMDS[@]}"; do
+            [[ ${EX_CMDS[$i]} == grpcurl*FaqService/Search ]] || continue
+            run_example "$i" "$MODEL_ADDR" "README with the model" '"ranking": "hybrid"'
+        done
+    fi
+    stop "$MODEL_PID"
+    MODEL_PID=
 fi
-stop "$MODEL_PID"
 
 if [[ $FAILED -ne 0 ]]; then
-    echo "grpcurl smoke: FAILED (server log follows)"
+    echo "grpcurl smoke: FAILED (server logs follow)"
     sed 's/^/    /' "$LOG" | tail -n 40
+    if [[ -f $MODEL_LOG ]]; then
+        echo "  the server with the model:"
+        sed 's/^/    /' "$MODEL_LOG" | tail -n 40
+    fi
     exit 1
 fi
 echo "grpcurl smoke: all checks passed"

@@ -78,6 +78,8 @@ pub struct Stats {
     pub vectors: usize,
     /// How hybrid ranking weighs its hits: `documents` or `faq`.
     pub weighed_as: &'static str,
+    /// The categories its articles have, sorted.
+    pub categories: Vec<String>,
 }
 
 /// Administers the index an [`Engine`] serves.
@@ -420,6 +422,7 @@ impl Admin {
             model: self.engine.encoder().map(|e| e.path().to_path_buf()),
             vectors: self.engine.vector_count(),
             weighed_as: self.engine.settings().weigh_as.name(&g),
+            categories: g.categories.iter().cloned().collect(),
         }
     }
 }

@@ -226,6 +226,35 @@ fn parse_fallback_languages(values: &[String]) -> Result<Vec<Variant>, EngineErr
     Ok(reads)
 }
 
+/// Longest list of categories an unknown category's message quotes, in characters.
+const CATEGORIES_QUOTED: usize = 40;
+/// Longest start of a category quoted in that message, in characters.
+const CATEGORY_QUOTED: usize = 24;
+
+/// Returns the message for a category no article has: the value (its start) and the
+/// knowledge base's categories, as many as fit in [`CATEGORIES_QUOTED`] characters (at most
+/// about 110 characters with the field's name).
+fn unknown_category(category: &str, known: &std::collections::BTreeSet<String>) -> String {
+    let asked = crate::lang::start(category, CATEGORY_QUOTED);
+    let mut list = String::new();
+    for c in known {
+        if list.is_empty() {
+            list = crate::lang::start(c, CATEGORY_QUOTED);
+        } else if list.chars().count() + 2 + c.chars().count() > CATEGORIES_QUOTED {
+            list.push_str(", …");
+            break;
+        } else {
+            list.push_str(", ");
+            list.push_str(c);
+        }
+    }
+    if list.is_empty() {
+        format!("no article has a category (asked for {asked:?})")
+    } else {
+        format!("no article has {asked:?} (categories: {list})")
+    }
+}
+
 /// Shows a hit whose article has no version in the user's language in the first language of
 /// `reads` the article has (in `category`, when the search is limited to one), with the start
 /// of its answer as the snippet (the highlights were the found version's); returns that
@@ -503,6 +532,12 @@ impl Engine {
             return Err(EngineError::UnsupportedLanguage(code.to_string()));
         }
         let gen = self.generation();
+        if let Some(c) = category.filter(|c| !gen.categories.contains(*c)) {
+            return Err(EngineError::InvalidArgument {
+                field: "category",
+                message: unknown_category(c, &gen.categories),
+            });
+        }
         let vectors = self.encoder.as_ref().and(self.vectors_of(&gen));
         let ranking = match (&vectors, self.ranking()) {
             (Some(_), _) => Ranking::Hybrid,
@@ -860,4 +895,42 @@ fn validate_text<'a>(field: &'static str, text: &'a str) -> Result<&'a str, Engi
         });
     }
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unknown_category;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn an_unknown_categorys_message_quotes_its_start_and_what_fits_of_the_known() {
+        let known: BTreeSet<String> = [
+            "account",
+            "api",
+            "deposits-withdrawals",
+            "events",
+            "fees",
+            "kyc",
+        ]
+        .map(String::from)
+        .into();
+        let m = unknown_category("deposit-withdrawals", &known);
+        assert_eq!(
+            m,
+            "no article has \"deposit-withdrawals\" (categories: account, api, \
+             deposits-withdrawals, …)"
+        );
+        let long = unknown_category(&"y".repeat(1000), &known);
+        assert!(long.contains(&format!("\"{}…\"", "y".repeat(24))), "{long}");
+        assert!(long.chars().count() + "category: ".len() <= 110, "{long}");
+        let one: BTreeSet<String> = ["z".repeat(200)].into();
+        assert_eq!(
+            unknown_category("a", &one),
+            format!("no article has \"a\" (categories: {}…)", "z".repeat(24))
+        );
+        assert_eq!(
+            unknown_category("a", &BTreeSet::new()),
+            "no article has a category (asked for \"a\")"
+        );
+    }
 }

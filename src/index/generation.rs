@@ -15,7 +15,7 @@ use crate::ingest::Article;
 use crate::lang::Lang;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -180,6 +180,8 @@ pub struct Generation {
     /// Whether the knowledge base holds documents rather than FAQ entries
     /// ([`holds_documents`]).
     pub documents: bool,
+    /// Every category an article version has (a search limited to another is refused).
+    pub categories: BTreeSet<String>,
 }
 
 /// Shortest answer, in characters, of an article that reads as a document.
@@ -480,6 +482,12 @@ fn open_verified(dir: &Path) -> Result<Generation, IndexError> {
         ordered[by_id[&id] as usize] = versions;
     }
     let documents = holds_documents(&ordered);
+    let categories = ordered
+        .iter()
+        .flatten()
+        .filter(|a| !a.category.is_empty())
+        .map(|a| a.category.clone())
+        .collect();
     let mut generation = Generation {
         meta,
         index,
@@ -494,6 +502,7 @@ fn open_verified(dir: &Path) -> Result<Generation, IndexError> {
         segments,
         lexicons,
         documents,
+        categories,
     };
     let started = Instant::now();
     let warmed = generation

@@ -22,17 +22,18 @@ pub enum Lang {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unsupported language {:?} (use ko, en, zh or a locale tag: ko-KR, zh-TW, zh-Hant)",
-    quoted(code)
+    start(code, 16)
 )]
 pub struct UnknownLang {
     /// The code as given.
     pub code: String,
 }
 
-/// Returns the first 16 characters of `code`, with `…` when it is longer.
-fn quoted(code: &str) -> String {
-    let mut chars = code.chars();
-    let mut short: String = chars.by_ref().take(16).collect();
+/// Returns the first `n` characters of `text`, with `…` when it is longer (a value quoted in
+/// an error message).
+pub(crate) fn start(text: &str, n: usize) -> String {
+    let mut chars = text.chars();
+    let mut short: String = chars.by_ref().take(n).collect();
     if chars.next().is_some() {
         short.push('…');
     }

@@ -231,7 +231,7 @@ pub fn similarities(
         }
     }
     let ratios = if native {
-        spread_ratios(&best, groups, lang_index(user))
+        spread_ratios(&best, lang_index(user))
     } else {
         vec![1.0; channels]
     };
@@ -283,17 +283,18 @@ pub const MIN_PAIRED: usize = 5;
 /// The most a channel's evidence is stretched by [`spread_ratios`].
 pub const MAX_SPREAD_RATIO: f64 = 3.0;
 
-/// Returns, per channel of `best` (each group's best cosine per channel, `channels` per
-/// group), how much wider the user's language's channel of the same kind spreads its
+/// Returns, per channel of `best` (each group's best cosine per channel, six per group:
+/// see [`similarities`]; `user` is the user's language's index), how much wider the user's language's channel of the same kind spreads its
 /// cosines than this one, over the groups that have both (the standard deviations' ratio,
 /// from 1 to [`MAX_SPREAD_RATIO`]; 1 with fewer than [`MIN_PAIRED`] such groups).
 ///
 /// The encoder puts a translation of the question closer than unrelated texts in another
 /// language, but by less than the same text in the question's language: the same articles'
-/// cosines spread about twice as wide in the user's language on the shipped knowledge base.
-/// Measured on the articles the knowledge base has in both languages, for this query, the
-/// ratio says how far another language's evidence would reach in the user's.
-fn spread_ratios(best: &[f32], groups: usize, user: usize) -> Vec<f64> {
+/// cosines spread about 2.3 times as wide in the user's language on the shipped knowledge
+/// base. Measured on the articles the knowledge base has in both languages, for this query, the
+/// ratio says how far another language's evidence would reach in the user's. It is measured
+/// over the whole knowledge base, whatever the category filter.
+fn spread_ratios(best: &[f32], user: usize) -> Vec<f64> {
     let channels = Lang::ALL.len() * 2;
     let deviation = |xs: &[f64]| {
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
@@ -306,17 +307,20 @@ fn spread_ratios(best: &[f32], groups: usize, user: usize) -> Vec<f64> {
                 return 1.0;
             }
             let (mut theirs, mut ours) = (Vec::new(), Vec::new());
-            for row in best.chunks_exact(channels).take(groups) {
+            for row in best.chunks_exact(channels) {
                 if row[c].is_finite() && row[own].is_finite() {
                     theirs.push(f64::from(row[c]));
                     ours.push(f64::from(row[own]));
                 }
             }
+            if theirs.len() < MIN_PAIRED {
+                return 1.0;
+            }
             let (t, o) = (deviation(&theirs), deviation(&ours));
-            if theirs.len() < MIN_PAIRED || t <= 0.0 {
-                1.0
-            } else {
+            if t > 0.0 {
                 (o / t).clamp(1.0, MAX_SPREAD_RATIO)
+            } else {
+                1.0
             }
         })
         .collect()
@@ -630,20 +634,26 @@ mod tests {
             (0.76, 0.78),
             (0.72, 0.76),
         ];
-        let r = spread_ratios(&rows(&shared), shared.len(), lang_index(Lang::Ko));
+        let r = spread_ratios(&rows(&shared), lang_index(Lang::Ko));
         assert!(close(r[en], 2.0), "{r:?}");
         assert_eq!((r[ko], r[en + 1]), (1.0, 1.0), "own channel; no answers");
         // Asked in English, Korean is wider: never narrowed.
-        let r = spread_ratios(&rows(&shared), shared.len(), lang_index(Lang::En));
+        let r = spread_ratios(&rows(&shared), lang_index(Lang::En));
         assert_eq!(r[ko], 1.0);
-        // An English-only article does not count; four shared ones are too few.
-        let mut few = shared.to_vec();
-        few[4].0 = f32::NAN;
-        let r = spread_ratios(&rows(&few), few.len(), lang_index(Lang::Ko));
-        assert_eq!(r[en], 1.0);
+        // An English-only or a Korean-only article does not count; four shared ones are too
+        // few.
+        for one_language in [(f32::NAN, 0.76), (0.72, f32::NAN)] {
+            let mut few = shared.to_vec();
+            few[4] = one_language;
+            let r = spread_ratios(&rows(&few), lang_index(Lang::Ko));
+            assert_eq!(r[en], 1.0);
+        }
+        // English cosines all alike: no spread to measure by.
+        let flat: Vec<_> = shared.iter().map(|&(k, _)| (k, 0.8)).collect();
+        assert_eq!(spread_ratios(&rows(&flat), lang_index(Lang::Ko))[en], 1.0);
         // At most MAX_SPREAD_RATIO.
         let wide: Vec<_> = shared.iter().map(|&(k, e)| (k * 10.0, e)).collect();
-        let r = spread_ratios(&rows(&wide), wide.len(), lang_index(Lang::Ko));
+        let r = spread_ratios(&rows(&wide), lang_index(Lang::Ko));
         assert_eq!(r[en], MAX_SPREAD_RATIO);
     }
 

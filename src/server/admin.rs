@@ -254,6 +254,7 @@ impl AdminService for AdminApi {
             model: s.model.map(|p| p.display().to_string()).unwrap_or_default(),
             vectors: s.vectors as u32,
             weighed_as: s.weighed_as.into(),
+            categories: s.categories,
         }))
     }
 }

@@ -171,6 +171,11 @@ async fn upserts_and_deletes_are_visible_to_the_next_search() {
     let mut c = connect(addr).await;
     let before = stats(&mut a).await;
     assert_eq!(before.articles_by_language.get("en"), Some(&3));
+    // What SearchRequest.category accepts, sorted.
+    assert_eq!(
+        before.categories,
+        ["api", "deposits-withdrawals", "security"]
+    );
 
     // A new article and a new Korean version of an existing one.
     let staking = record(
@@ -187,6 +192,11 @@ async fn upserts_and_deletes_are_visible_to_the_next_search() {
     );
     let done = upsert(&mut a, vec![staking, korean]).await.unwrap();
     assert_eq!((done.changed, done.generation), (2, 2));
+    assert_eq!(
+        stats(&mut a).await.categories,
+        ["api", "deposits-withdrawals", "events", "security"],
+        "the new article's category"
+    );
     let r = search(&mut c, query("staking rewards")).await;
     assert_eq!(r.generation, 2);
     assert_eq!(r.hits[0].id, "fx-staking", "{r:?}");
@@ -258,6 +268,8 @@ async fn upserts_and_deletes_are_visible_to_the_next_search() {
         .len();
     assert_eq!(after.glossary_concepts as usize, shipped_glossary);
     assert!(after.translation_memory_entries > 0, "{after:?}");
+    // fx-staking, the one article in `events`, is deleted.
+    assert_eq!(after.categories, before.categories);
 }
 
 /// Stats names how hybrid ranking weighs the served knowledge base, decided anew for each

@@ -139,20 +139,40 @@ async fn category_filter_keeps_only_that_category() {
     assert_eq!(top(&r).id, "withdrawal-fees");
 }
 
+/// A category no article has (a typo, or one a re-index removed) is refused, naming the value
+/// and the categories there are, in a message a default client accepts; the same category
+/// with the right spelling finds its articles.
 #[tokio::test]
-async fn unknown_category_gives_zero_hits() {
+async fn an_unknown_category_is_invalid_argument_naming_the_known_ones() {
     let mut c = shipped().await;
-    let r = search(
-        &mut c,
-        SearchRequest {
-            query: "출금".into(),
-            category: Some("no-such-category".into()),
-            ..Default::default()
-        },
-    )
-    .await;
-    assert!(r.hits.is_empty(), "{:?}", ids(&r));
-    assert!(!r.answered);
+    let asked = |category: &str| SearchRequest {
+        query: "출금".into(),
+        category: Some(category.into()),
+        ..Default::default()
+    };
+    let s = search_err(&mut c, asked("deposit-withdrawals")).await;
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert!(
+        s.message()
+            .starts_with("category: no article has \"deposit-withdrawals\"")
+            && s.message()
+                .contains("(categories: account, api, deposits-withdrawals, …)"),
+        "{s:?}"
+    );
+    // A long value is quoted by its start only.
+    let s = search_err(&mut c, asked(&"x".repeat(5_000))).await;
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert!(s.message().len() <= 120, "{}", s.message());
+    assert!(
+        s.message().contains(&format!("\"{}…\"", "x".repeat(24))),
+        "{s:?}"
+    );
+    // Case matters, as documented: `Fees` is not `fees`.
+    let s = search_err(&mut c, asked("Fees")).await;
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    let r = search(&mut c, asked("deposits-withdrawals")).await;
+    assert!(!r.hits.is_empty());
+    assert!(r.hits.iter().all(|h| h.category == "deposits-withdrawals"));
 }
 
 #[tokio::test]
