@@ -18,7 +18,8 @@
 //! - `confidence = w × lexical + (1 − w) × semantic`; hits are ordered by it (a group without
 //!   a version in the user's language, in a knowledge base that has versions in it, as if its
 //!   lexical evidence were its semantic evidence up to the best native hit's, that evidence
-//!   stretched to the user's language's spread: see [`rank_score`] and [`spread_ratios`]),
+//!   stretched to the user's language's spread: see [`rank_score`] and [`spread_ratios`];
+//!   its confidence takes half that stretch on a log scale, [`GroupSimilarity::halfway`]),
 //!   and the first
 //!   one is an answer when it reaches [`DEFAULT_THRESHOLD`] and its stronger evidence reaches
 //!   the threshold plus [`EVIDENCE_MARGIN`] ([`is_answer`]). The lexical weight `w` is
@@ -345,6 +346,16 @@ impl GroupSimilarity {
         self.rescaled[group as usize].unwrap_or(0.0)
     }
 
+    /// Returns the semantic evidence a group without the user's language is *decided* by:
+    /// halfway, on a log scale, between its evidence and its [`rescaled`](Self::rescaled)
+    /// evidence (their geometric mean: stretched by the square root of the spread ratio).
+    /// The ratio is measured on a few articles per query and stretches every article of the
+    /// other language alike, those of another topic too; taken whole in the answer decision,
+    /// it answered off-topic questions with them.
+    fn halfway(&self, group: u32) -> f64 {
+        (self.evidence(group) * self.rescaled(group)).sqrt()
+    }
+
     /// Returns true when the group has vectors.
     fn has(&self, group: u32) -> bool {
         self.evidence[group as usize].is_some()
@@ -406,10 +417,10 @@ fn confidence(w: f64, lexical: f64, semantic: f64) -> f64 {
 /// lexical evidence were its semantic evidence (`semantic`: the caller passes it rescaled to
 /// the user's language's spread, [`spread_ratios`]), up to what the best native hit has: beside a
 /// native article found by its meaning alone (no lexical evidence anywhere) it is weighed
-/// alike, not ahead. Its confidence, and so whether it is an answer, stays what its evidence
-/// gives: placed first by this score, an article in another language is an answer only on
-/// its own evidence (an off-topic question a little closer to one of them than to the rest
-/// is not).
+/// alike, not ahead. Its confidence, and so whether it is an answer, takes neither: placed
+/// first by this score, an article in another language is an answer on its own lexical
+/// evidence and its semantic evidence stretched halfway ([`GroupSimilarity::halfway`]), so
+/// an off-topic question a little closer to one of them than to the rest is not.
 fn rank_score(w: f64, lexical: f64, semantic: f64, missing_beside: Option<f64>) -> f64 {
     let lexical = match missing_beside {
         Some(best_native) => lexical.max(semantic.min(best_native)),
@@ -449,31 +460,30 @@ pub fn fuse(
             from_lexical[g] = Some(r);
         }
     }
-    let mut scored: Vec<(f64, u32)> = (0..groups as u32)
+    // Per group shown: its score, the group, and the semantic evidence its confidence takes.
+    let mut scored: Vec<(f64, u32, f64)> = (0..groups as u32)
         .filter(|&g| from_lexical[g as usize].is_some() || sims.has(g))
         .filter(|&g| in_scope(g))
         .map(|g| {
+            let lexical = lexical_conf[g as usize];
             let missing = some_missing
                 && display_version(&gen.groups[g as usize], shown.lang, false).is_none();
-            let score = if missing {
-                rank_score(
+            if missing {
+                let score = rank_score(
                     weighing.lexical_weight,
-                    lexical_conf[g as usize],
+                    lexical,
                     sims.rescaled(g),
                     Some(best_native),
-                )
+                );
+                (score, g, sims.halfway(g))
             } else {
-                rank_score(
-                    weighing.lexical_weight,
-                    lexical_conf[g as usize],
-                    sims.evidence(g),
-                    None,
-                )
-            };
-            (score, g)
+                let semantic = sims.evidence(g);
+                let score = rank_score(weighing.lexical_weight, lexical, semantic, None);
+                (score, g, semantic)
+            }
         })
         .collect();
-    let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    let order = |a: &(f64, u32, f64), b: &(f64, u32, f64)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
     let top_k = shown.top_k;
     if top_k < scored.len() && top_k > 0 {
         scored.select_nth_unstable_by(top_k - 1, order);
@@ -482,8 +492,7 @@ pub fn fuse(
     scored.sort_unstable_by(order);
     scored.truncate(top_k);
     let mut out = Vec::with_capacity(scored.len());
-    for (score, g) in scored {
-        let semantic = sims.evidence(g);
+    for (score, g, semantic) in scored {
         let confidence = confidence(weighing.lexical_weight, lexical_conf[g as usize], semantic);
         let ranked = match from_lexical[g as usize].take() {
             Some(mut r) => {
@@ -655,6 +664,27 @@ mod tests {
         let wide: Vec<_> = shared.iter().map(|&(k, e)| (k * 10.0, e)).collect();
         let r = spread_ratios(&rows(&wide), lang_index(Lang::Ko));
         assert_eq!(r[en], MAX_SPREAD_RATIO);
+
+        // In `similarities`: an English-only group (5) beside those five, asked in Korean.
+        let mut t: Vec<(u32, Variant, f32)> = Vec::new();
+        for (g, &(k, e)) in (0u32..).zip(&shared) {
+            t.push((g, Variant::Ko, k));
+            t.push((g, Variant::En, e));
+        }
+        t.push((5, Variant::En, 0.83));
+        let mut query = vec![0f32; DIM];
+        query[0] = 1.0;
+        let sims = similarities(&titles(&t), 6, &query, Lang::Ko, true);
+        // The English channel's mean is 0.805: 0.025 above it, stretched by 2 to order it,
+        // by √2 to decide on it.
+        let e = 0.025 / SPREAD;
+        assert!(close(sims.evidence(5), e), "{}", sims.evidence(5));
+        assert!(close(sims.rescaled(5), 2.0 * e), "{}", sims.rescaled(5));
+        assert!(
+            close(sims.halfway(5), 2f64.sqrt() * e),
+            "{}",
+            sims.halfway(5)
+        );
     }
 
     #[test]
