@@ -15,13 +15,14 @@
 //! - *Lexical evidence* keeps the lexical order: the first native hit's confidence times the
 //!   group's score relative to that hit's, never above an earlier native hit's evidence (0
 //!   when it has no hit); a glossary fallback hit's own confidence (see [`lexical_evidence`]).
-//! - `confidence = w × lexical + (1 − w) × semantic`; hits are ordered by it (a group without
-//!   a version in the user's language, in a knowledge base that has versions in it, as if its
-//!   lexical evidence were its semantic evidence up to the best native hit's, that evidence
-//!   stretched to the user's language's spread: see [`rank_score`] and [`spread_ratios`];
-//!   its confidence takes half that stretch on a log scale, [`GroupSimilarity::halfway`]),
-//!   and the first
-//!   one is an answer when it reaches [`DEFAULT_THRESHOLD`] and its stronger evidence reaches
+//! - `confidence = w × lexical + (1 − w) × semantic`; hits are ordered by it, except a group
+//!   without a version in the user's language in a knowledge base that has versions in it:
+//!   its semantic evidence from another language is stretched to the user's language's
+//!   spread where the knowledge base's articles in both languages measure it
+//!   ([`spread_ratios`]; its confidence takes half that stretch on a log scale,
+//!   [`GroupSimilarity::halfway`]), and where they do not, it is ordered as if its lexical
+//!   evidence were its semantic evidence up to the best native hit's ([`rank_score`]). The
+//!   first one is an answer when it reaches [`DEFAULT_THRESHOLD`] and its stronger evidence reaches
 //!   the threshold plus [`EVIDENCE_MARGIN`] ([`is_answer`]). The lexical weight `w` is
 //!   [`LEXICAL_WEIGHT`], except in a knowledge base of documents
 //!   ([`crate::index::holds_documents`]: passages under a title, no other phrasings; or set
@@ -163,6 +164,9 @@ pub struct GroupSimilarity {
     /// language's spread ([`spread_ratios`]): what a group without the user's language is
     /// ordered by.
     rescaled: Vec<Option<f64>>,
+    /// Whether that rescaled evidence comes from a channel whose spread could be measured
+    /// against the user's language's.
+    measured: Vec<bool>,
     /// The language version of the closest text, per group.
     pub variant: Vec<Option<Variant>>,
     /// Whether the knowledge base has versions in the user's language (as measured with).
@@ -234,10 +238,11 @@ pub fn similarities(
     let ratios = if native {
         spread_ratios(&best, lang_index(user))
     } else {
-        vec![1.0; channels]
+        vec![None; channels]
     };
     let mut evidence = vec![None; groups];
     let mut rescaled: Vec<Option<f64>> = vec![None; groups];
+    let mut measured = vec![false; groups];
     let mut closest = vec![None; groups];
     for g in 0..groups {
         for c in 0..channels {
@@ -264,15 +269,17 @@ pub fn similarities(
                 evidence[g] = Some(e);
                 closest[g] = variant[g * channels + c];
             }
-            let r = (above * ratios[c] / SPREAD).clamp(0.0, 1.0);
+            let r = (above * ratios[c].unwrap_or(1.0) / SPREAD).clamp(0.0, 1.0);
             if rescaled[g].is_none_or(|best: f64| r > best) {
                 rescaled[g] = Some(r);
+                measured[g] = ratios[c].is_some();
             }
         }
     }
     GroupSimilarity {
         evidence,
         rescaled,
+        measured,
         variant: closest,
         native,
     }
@@ -285,9 +292,11 @@ pub const MIN_PAIRED: usize = 5;
 pub const MAX_SPREAD_RATIO: f64 = 3.0;
 
 /// Returns, per channel of `best` (each group's best cosine per channel, six per group:
-/// see [`similarities`]; `user` is the user's language's index), how much wider the user's language's channel of the same kind spreads its
-/// cosines than this one, over the groups that have both (the standard deviations' ratio,
-/// from 1 to [`MAX_SPREAD_RATIO`]; 1 with fewer than [`MIN_PAIRED`] such groups).
+/// see [`similarities`]; `user` is the user's language's index), how much wider the user's
+/// language's channel of the same kind spreads its cosines than this one, over the groups
+/// that have both (the standard deviations' ratio, from 1 to [`MAX_SPREAD_RATIO`]); `None`
+/// when it cannot be measured: the user's channel itself, fewer than [`MIN_PAIRED`] groups
+/// with both, or no spread in this channel.
 ///
 /// The encoder puts a translation of the question closer than unrelated texts in another
 /// language, but by less than the same text in the question's language: the same articles'
@@ -295,7 +304,7 @@ pub const MAX_SPREAD_RATIO: f64 = 3.0;
 /// base. Measured on the articles the knowledge base has in both languages, for this query, the
 /// ratio says how far another language's evidence would reach in the user's. It is measured
 /// over the whole knowledge base, whatever the category filter.
-fn spread_ratios(best: &[f32], user: usize) -> Vec<f64> {
+fn spread_ratios(best: &[f32], user: usize) -> Vec<Option<f64>> {
     let channels = Lang::ALL.len() * 2;
     let deviation = |xs: &[f64]| {
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
@@ -305,7 +314,7 @@ fn spread_ratios(best: &[f32], user: usize) -> Vec<f64> {
         .map(|c| {
             let own = user * 2 + c % 2;
             if c == own {
-                return 1.0;
+                return None;
             }
             let (mut theirs, mut ours) = (Vec::new(), Vec::new());
             for row in best.chunks_exact(channels) {
@@ -315,14 +324,10 @@ fn spread_ratios(best: &[f32], user: usize) -> Vec<f64> {
                 }
             }
             if theirs.len() < MIN_PAIRED {
-                return 1.0;
+                return None;
             }
             let (t, o) = (deviation(&theirs), deviation(&ours));
-            if t > 0.0 {
-                (o / t).clamp(1.0, MAX_SPREAD_RATIO)
-            } else {
-                1.0
-            }
+            (t > 0.0).then(|| (o / t).clamp(1.0, MAX_SPREAD_RATIO))
         })
         .collect()
 }
@@ -354,6 +359,12 @@ impl GroupSimilarity {
     /// it answered off-topic questions with them.
     fn halfway(&self, group: u32) -> f64 {
         (self.evidence(group) * self.rescaled(group)).sqrt()
+    }
+
+    /// Returns true when a group's [`rescaled`](Self::rescaled) evidence comes from a channel
+    /// whose spread was measured against the user's language's ([`spread_ratios`]).
+    fn measured(&self, group: u32) -> bool {
+        self.measured[group as usize]
     }
 
     /// Returns true when the group has vectors.
@@ -408,19 +419,24 @@ fn confidence(w: f64, lexical: f64, semantic: f64) -> f64 {
 }
 
 /// Returns the score a group's hits are ordered by: its [`confidence`], except for a group
-/// without a version in the user's language in a knowledge base that has versions in it
-/// (`missing_beside`: the most lexical evidence a native hit has).
+/// without a version in the user's language in a knowledge base that has versions in it,
+/// where no article in both languages measures how far its evidence would reach in the
+/// user's language ([`spread_ratios`]; `missing_beside`: the most lexical evidence a native
+/// hit has).
 ///
 /// Such a group has no words the query can be compared with (but through the glossary), and
-/// ordering it with no lexical evidence let a native article that shares one word with the
-/// question go before the right article in another language. It is ordered as if its
-/// lexical evidence were its semantic evidence (`semantic`: the caller passes it rescaled to
-/// the user's language's spread, [`spread_ratios`]), up to what the best native hit has: beside a
-/// native article found by its meaning alone (no lexical evidence anywhere) it is weighed
-/// alike, not ahead. Its confidence, and so whether it is an answer, takes neither: placed
-/// first by this score, an article in another language is an answer on its own lexical
-/// evidence and its semantic evidence stretched halfway ([`GroupSimilarity::halfway`]), so
-/// an off-topic question a little closer to one of them than to the rest is not.
+/// its semantic evidence from another language sits on a narrower scale; ordering it by its
+/// confidence let a native article that shares one word with the question go before the
+/// right article in another language. It is ordered as if its lexical evidence were its
+/// semantic evidence, up to what the best native hit has: beside a native article found by
+/// its meaning alone (no lexical evidence anywhere) it is weighed alike, not ahead. Its
+/// confidence, and so whether it is an answer, keeps its own evidence: placed first by this
+/// score, an article in another language is an answer only on its own evidence (an
+/// off-topic question a little closer to one of them than to the rest is not).
+///
+/// Where the scale is measured, the stretched evidence replaces this stand-in: in a
+/// knowledge base whose articles share one domain the stand-in also put other-language
+/// articles before the right native one (docs/QUALITY.md).
 fn rank_score(w: f64, lexical: f64, semantic: f64, missing_beside: Option<f64>) -> f64 {
     let lexical = match missing_beside {
         Some(best_native) => lexical.max(semantic.min(best_native)),
@@ -469,12 +485,16 @@ pub fn fuse(
             let missing = some_missing
                 && display_version(&gen.groups[g as usize], shown.lang, false).is_none();
             if missing {
-                let score = rank_score(
-                    weighing.lexical_weight,
-                    lexical,
-                    sims.rescaled(g),
-                    Some(best_native),
-                );
+                let score = if sims.measured(g) {
+                    confidence(weighing.lexical_weight, lexical, sims.rescaled(g))
+                } else {
+                    rank_score(
+                        weighing.lexical_weight,
+                        lexical,
+                        sims.evidence(g),
+                        Some(best_native),
+                    )
+                };
                 (score, g, sims.halfway(g))
             } else {
                 let semantic = sims.evidence(g);
@@ -644,26 +664,26 @@ mod tests {
             (0.72, 0.76),
         ];
         let r = spread_ratios(&rows(&shared), lang_index(Lang::Ko));
-        assert!(close(r[en], 2.0), "{r:?}");
-        assert_eq!((r[ko], r[en + 1]), (1.0, 1.0), "own channel; no answers");
+        assert!(r[en].is_some_and(|r| close(r, 2.0)), "{r:?}");
+        assert_eq!((r[ko], r[en + 1]), (None, None), "own channel; no answers");
         // Asked in English, Korean is wider: never narrowed.
         let r = spread_ratios(&rows(&shared), lang_index(Lang::En));
-        assert_eq!(r[ko], 1.0);
+        assert_eq!(r[ko], Some(1.0));
         // An English-only or a Korean-only article does not count; four shared ones are too
         // few.
         for one_language in [(f32::NAN, 0.76), (0.72, f32::NAN)] {
             let mut few = shared.to_vec();
             few[4] = one_language;
             let r = spread_ratios(&rows(&few), lang_index(Lang::Ko));
-            assert_eq!(r[en], 1.0);
+            assert_eq!(r[en], None);
         }
         // English cosines all alike: no spread to measure by.
         let flat: Vec<_> = shared.iter().map(|&(k, _)| (k, 0.8)).collect();
-        assert_eq!(spread_ratios(&rows(&flat), lang_index(Lang::Ko))[en], 1.0);
+        assert_eq!(spread_ratios(&rows(&flat), lang_index(Lang::Ko))[en], None);
         // At most MAX_SPREAD_RATIO.
         let wide: Vec<_> = shared.iter().map(|&(k, e)| (k * 10.0, e)).collect();
         let r = spread_ratios(&rows(&wide), lang_index(Lang::Ko));
-        assert_eq!(r[en], MAX_SPREAD_RATIO);
+        assert_eq!(r[en], Some(MAX_SPREAD_RATIO));
 
         // In `similarities`: an English-only group (5) beside those five, asked in Korean.
         let mut t: Vec<(u32, Variant, f32)> = Vec::new();
@@ -685,6 +705,16 @@ mod tests {
             "{}",
             sims.halfway(5)
         );
+        assert!(sims.measured(5));
+        // Without five articles in both languages nothing is measured or stretched.
+        let few: Vec<_> = t
+            .into_iter()
+            .filter(|&(g, v, _)| g != 0 || v != Variant::Ko)
+            .collect();
+        let sims = similarities(&titles(&few), 6, &query, Lang::Ko, true);
+        assert!(!sims.measured(5));
+        assert_eq!(sims.rescaled(5), sims.evidence(5));
+        assert_eq!(sims.halfway(5), sims.evidence(5));
     }
 
     #[test]
