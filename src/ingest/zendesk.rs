@@ -74,7 +74,9 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
                 title: f.required("title", s("title"))?,
                 questions: Vec::new(),
                 answer: f.required("body", body)?,
-                category: s("section_id").unwrap_or_default(),
+                category: s("section_id")
+                    .map(|c| c.trim().to_string())
+                    .unwrap_or_default(),
                 tags,
                 url: s("html_url").unwrap_or_default(),
                 updated_at: f.time("updated_at", s("updated_at"))?,

@@ -19,7 +19,7 @@
 //!   without a version in the user's language in a knowledge base that has versions in it:
 //!   its semantic evidence from another language is stretched to the user's language's
 //!   spread where the knowledge base's articles in both languages measure it
-//!   ([`spread_ratios`]; its confidence takes half that stretch on a log scale,
+//!   ([`spread_ratios`]; its confidence takes the square root of that stretch,
 //!   [`GroupSimilarity::halfway`]), and where they do not, it is ordered as if its lexical
 //!   evidence were its semantic evidence up to the best native hit's ([`rank_score`]). The
 //!   first one is an answer when it reaches [`DEFAULT_THRESHOLD`] and its stronger evidence reaches
@@ -162,11 +162,14 @@ pub struct GroupSimilarity {
     evidence: Vec<Option<f64>>,
     /// Semantic evidence per group with each other language's channel rescaled to the user's
     /// language's spread ([`spread_ratios`]): what a group without the user's language is
-    /// ordered by.
+    /// ordered by when that spread was measured.
     rescaled: Vec<Option<f64>>,
     /// Whether that rescaled evidence comes from a channel whose spread could be measured
     /// against the user's language's.
     measured: Vec<bool>,
+    /// Semantic evidence per group with each channel stretched by the square root of its
+    /// ratio: what a group without the user's language is decided by.
+    halfway: Vec<Option<f64>>,
     /// The language version of the closest text, per group.
     pub variant: Vec<Option<Variant>>,
     /// Whether the knowledge base has versions in the user's language (as measured with).
@@ -243,6 +246,7 @@ pub fn similarities(
     let mut evidence = vec![None; groups];
     let mut rescaled: Vec<Option<f64>> = vec![None; groups];
     let mut measured = vec![false; groups];
+    let mut halfway: Vec<Option<f64>> = vec![None; groups];
     let mut closest = vec![None; groups];
     for g in 0..groups {
         for c in 0..channels {
@@ -269,10 +273,16 @@ pub fn similarities(
                 evidence[g] = Some(e);
                 closest[g] = variant[g * channels + c];
             }
-            let r = (above * ratios[c].unwrap_or(1.0) / SPREAD).clamp(0.0, 1.0);
-            if rescaled[g].is_none_or(|best: f64| r > best) {
+            let ratio = ratios[c].unwrap_or(1.0);
+            let r = (above * ratio / SPREAD).clamp(0.0, 1.0);
+            // On a tie (both at 1, say) the measured channel decides how the group is ordered.
+            if rescaled[g].is_none_or(|best: f64| r > best || (r == best && ratios[c].is_some())) {
                 rescaled[g] = Some(r);
                 measured[g] = ratios[c].is_some();
+            }
+            let h = (above * ratio.sqrt() / SPREAD).clamp(0.0, 1.0);
+            if halfway[g].is_none_or(|best: f64| h > best) {
+                halfway[g] = Some(h);
             }
         }
     }
@@ -280,6 +290,7 @@ pub fn similarities(
         evidence,
         rescaled,
         measured,
+        halfway,
         variant: closest,
         native,
     }
@@ -346,19 +357,20 @@ impl GroupSimilarity {
     }
 
     /// Returns a group's semantic evidence with other languages' channels rescaled to the
-    /// user's language's spread (what a group without the user's language is ordered by).
+    /// user's language's spread (what a group without the user's language is ordered by when
+    /// [`measured`](Self::measured)).
     fn rescaled(&self, group: u32) -> f64 {
         self.rescaled[group as usize].unwrap_or(0.0)
     }
 
     /// Returns the semantic evidence a group without the user's language is *decided* by:
     /// halfway, on a log scale, between its evidence and its [`rescaled`](Self::rescaled)
-    /// evidence (their geometric mean: stretched by the square root of the spread ratio).
-    /// The ratio is measured on a few articles per query and stretches every article of the
-    /// other language alike, those of another topic too; taken whole in the answer decision,
-    /// it answered off-topic questions with them.
+    /// evidence (each channel stretched by the square root of its spread ratio, the best
+    /// channel taken). The ratio is measured on a few articles per query and stretches
+    /// every article of the other language alike, those of another topic too; taken whole in
+    /// the answer decision, it answered off-topic questions with them.
     fn halfway(&self, group: u32) -> f64 {
-        (self.evidence(group) * self.rescaled(group)).sqrt()
+        self.halfway[group as usize].unwrap_or(0.0)
     }
 
     /// Returns true when a group's [`rescaled`](Self::rescaled) evidence comes from a channel

@@ -268,7 +268,8 @@ async fn upserts_and_deletes_are_visible_to_the_next_search() {
         .len();
     assert_eq!(after.glossary_concepts as usize, shipped_glossary);
     assert!(after.translation_memory_entries > 0, "{after:?}");
-    // fx-staking, the one article in `events`, is deleted.
+    // The two versions in `events` (fx-staking's and fx-api-key's Korean one, both from
+    // `record`) are deleted.
     assert_eq!(after.categories, before.categories);
 }
 

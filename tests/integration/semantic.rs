@@ -677,8 +677,6 @@ fn write_queries(path: &std::path::Path, asked: &[(&str, &str, &str)]) {
     std::fs::write(path, lines.join("\n")).unwrap();
 }
 
-/// Runs `faqd eval` with the model on `bank` and `queries` (and `extra` flags), and returns
-/// the lines of its `--details` file.
 /// Runs `faqd eval` on `bank` with Chinese questions `(query, gold id)` (an empty id: out
 /// of scope), written in `dir`; returns its details lines.
 fn eval_chinese(
@@ -692,6 +690,8 @@ fn eval_chinese(
     eval_details(bank, &queries, &dir.join("details.jsonl"), &[])
 }
 
+/// Runs `faqd eval` with the model on `bank` and `queries` (and `extra` flags), and returns
+/// the lines of its `--details` file.
 fn eval_details(
     bank: &std::path::Path,
     queries: &std::path::Path,
