@@ -83,23 +83,35 @@ trap 'exit 130' INT TERM
 
 TOKEN=smoke-admin-token-$RANDOM$RANDOM$RANDOM
 printf '%s\n' "$TOKEN" >"$WORK/admin-token"
+# serving_addr PID LOG TRIES: waits for the server's "faqd serving" line (logged after the
+# port is bound), at most TRIES x 0.5 s, and prints its address; returns 1 when the server
+# exited first, 2 when the time ran out.
+serving_addr() {
+    local pid=$1 log=$2 tries=$3 addr
+    for _ in $(seq "$tries"); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        addr=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep 'faqd serving' | grep -o 'addr=[0-9.]*:[0-9]*' | head -n1 | cut -d= -f2)
+        if [[ -n $addr ]]; then
+            echo "$addr"
+            return 0
+        fi
+        sleep 0.5
+    done
+    return 2
+}
+
 NO_COLOR=1 RUST_LOG=info "$FAQD" serve --listen 127.0.0.1:0 --index-dir "$WORK/index" \
     --admin-token-file "$WORK/admin-token" --dump-dir "$PWD" >"$LOG" 2>&1 &
 SERVER_PID=$!
 
-# Wait for the "faqd serving" line (logged after the port is bound; the first start builds the
-# index from the shipped knowledge base). Bounded: 240 x 0.5 s.
-ADDR=
-for _ in $(seq 240); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        echo "FAIL: faqd exited before serving; log:" >&2
-        cat "$LOG" >&2
-        exit 1
-    fi
-    ADDR=$(sed 's/\x1b\[[0-9;]*m//g' "$LOG" | grep 'faqd serving' | grep -o 'addr=[0-9.]*:[0-9]*' | head -n1 | cut -d= -f2)
-    [[ -n $ADDR ]] && break
-    sleep 0.5
-done
+# The first start builds the index from the shipped knowledge base.
+status=0
+ADDR=$(serving_addr "$SERVER_PID" "$LOG" 240) || status=$?
+if [[ $status -eq 1 ]]; then
+    echo "FAIL: faqd exited before serving; log:" >&2
+    cat "$LOG" >&2
+    exit 1
+fi
 if [[ -z $ADDR ]]; then
     echo "FAIL: faqd did not log 'faqd serving' in time; log:" >&2
     cat "$LOG" >&2
@@ -382,13 +394,7 @@ else
     NO_COLOR=1 RUST_LOG=info "$FAQD" serve --listen 127.0.0.1:0 --index-dir "$WORK/model-index" \
         >"$MODEL_LOG" 2>&1 &
     MODEL_PID=$!
-    MODEL_ADDR=
-    for _ in $(seq 600); do
-        kill -0 "$MODEL_PID" 2>/dev/null || break
-        MODEL_ADDR=$(sed 's/\x1b\[[0-9;]*m//g' "$MODEL_LOG" | grep 'faqd serving' | grep -o 'addr=[0-9.]*:[0-9]*' | head -n1 | cut -d= -f2)
-        [[ -n $MODEL_ADDR ]] && break
-        sleep 0.5
-    done
+    MODEL_ADDR=$(serving_addr "$MODEL_PID" "$MODEL_LOG" 600)
     if [[ -z $MODEL_ADDR ]]; then
         echo "FAIL: faqd with the installed model did not serve; log:"
         sed 's/^/    /' "$MODEL_LOG" | tail -n 40
