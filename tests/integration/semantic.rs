@@ -387,6 +387,80 @@ fn a_partly_translated_knowledge_base_ranks_both_ways() {
     }
 }
 
+/// In a knowledge base where no article has two languages (the shipped one with each
+/// article kept in Korean, English or Chinese only, in turn), nothing measures how much
+/// narrower another language's cosines spread, and a prior stands in: a question whose article
+/// exists only in another language gets it first *as an answer*, where before it was a
+/// candidate behind a native article or, worse, a native article was the answer; questions
+/// from other domains are still declined.
+#[test]
+fn a_knowledge_base_with_no_article_in_two_languages_answers_from_another_language() {
+    let dir = common::tempdir();
+    let bank = dir.path().join("bank.jsonl");
+    let mut versions: Vec<(String, serde_json::Value)> = Vec::new();
+    for line in faqd::kb::SHIPPED_FAQ
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        versions.push((v["id"].as_str().unwrap().to_string(), v));
+    }
+    let mut ids: Vec<&str> = versions.iter().map(|(id, _)| id.as_str()).collect();
+    ids.dedup();
+    let turn = ["ko", "en", "zh"];
+    let mut kept: Vec<String> = Vec::new();
+    let mut kept_lang = std::collections::BTreeMap::new();
+    for (i, id) in ids.iter().enumerate() {
+        let lang = (0..3)
+            .map(|k| turn[(i + k) % 3])
+            .find(|l| versions.iter().any(|(g, v)| g == id && v["lang"] == *l))
+            .unwrap();
+        let (_, v) = versions
+            .iter()
+            .find(|(g, v)| g == id && v["lang"] == lang)
+            .unwrap();
+        kept.push(v.to_string());
+        kept_lang.insert(id.to_string(), lang);
+    }
+    assert_eq!(kept.len(), ids.len());
+    std::fs::write(&bank, kept.join("\n")).unwrap();
+    let asked = [
+        ("ko", "api 인증 실패 401", "api-invalid-signature"),
+        ("ko", "OTP 초기화 어떻게 해요", "otp-reset-lost-phone"),
+        ("en", "verification keeps getting rejected", "kyc-rejected"),
+        (
+            "en",
+            "sent to the wrong address",
+            "withdrawal-wrong-address",
+        ),
+        ("zh", "调用接口提示签名错误", "api-invalid-signature"),
+        ("zh", "在线客服几点下班", "contact-support"),
+        ("ko", "김치찌개 맛있게 끓이는 방법 알려주세요", ""),
+        ("en", "how do I bake sourdough bread at home", ""),
+        ("zh", "周末去哪里爬山比较好", ""),
+    ];
+    for (lang, query, gold) in asked {
+        if !gold.is_empty() {
+            assert_ne!(
+                kept_lang[gold], lang,
+                "{query}: its article must lack {lang}"
+            );
+        }
+    }
+    let queries = dir.path().join("queries.jsonl");
+    write_queries(&queries, &asked);
+    let details = eval_details(&bank, &queries, &dir.path().join("details.jsonl"), &[]);
+    assert_eq!(details.len(), asked.len());
+    for (line, (_, query, gold)) in details.iter().zip(asked) {
+        if gold.is_empty() {
+            assert_eq!(line["outcome"], "declined", "{query}: {line}");
+        } else {
+            assert_eq!(line["outcome"], "right", "{query}: {line}");
+            assert_eq!(line["hits"][0]["fallback"], "missing_translation", "{line}");
+        }
+    }
+}
+
 /// A knowledge base of documents (passages with no other phrasings) weighs words more for
 /// articles in the user's language, whose words can be compared; a question in another
 /// language is still ranked by meaning and finds its article. The same articles given other
@@ -523,10 +597,10 @@ fn a_small_english_manual_answers_korean_and_chinese_questions() {
 /// manual (tests/fixtures/manual_en.jsonl) beside a Chinese rice cooker's
 /// (tests/fixtures/cooker_zh.jsonl). A Chinese question about the espresso machine shares a
 /// word (清洗, 时间) with a rice-cooker article, whose words give it lexical evidence the
-/// English article cannot have. The English article, ordered as if its lexical evidence were
-/// its semantic evidence (up to the best native hit's), now comes first; before, the
-/// rice-cooker article did. Whether it is an answer stays its own evidence's decision: the
-/// off-topic questions are still declined.
+/// English article cannot have. The English article, ordered with its evidence stretched
+/// to the Chinese scale (no article has both languages: the prior factor), comes first; with
+/// its plain confidence, the rice-cooker article did. The off-topic questions are still
+/// declined.
 #[test]
 fn an_article_only_in_another_language_goes_before_a_native_one_that_shares_a_word() {
     let dir = common::tempdir();
