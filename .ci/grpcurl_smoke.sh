@@ -404,6 +404,16 @@ else
             [[ ${EX_CMDS[$i]} == grpcurl*FaqService/Search ]] || continue
             run_example "$i" "$MODEL_ADDR" "README with the model" '"ranking": "hybrid"'
         done
+        # This server runs as the README's run command does, without the admin API: `list`
+        # must not name faq.v1.AdminService.
+        LISTED=$(gc "$MODEL_ADDR" list 2>&1) || true
+        if grep -qF faq.v1.FaqService <<<"$LISTED" && ! grep -qF faq.v1.AdminService <<<"$LISTED"; then
+            echo "PASS: list without the admin API names FaqService and not AdminService"
+        else
+            echo "FAIL: list without the admin API:"
+            sed 's/^/    /' <<<"$LISTED"
+            FAILED=1
+        fi
     fi
     stop "$MODEL_PID"
     MODEL_PID=

@@ -84,6 +84,17 @@ pub fn build(
     })
 }
 
+/// Returns true when two lists of dump names name the same files in the same order: equal
+/// as typed, or resolving to the same file (`./faq.jsonl` and `faq.jsonl`, a symbolic link
+/// and its target). A name that no longer resolves is compared as typed.
+fn same_dumps(a: &[String], b: &[String]) -> bool {
+    let resolve = |name: &String| std::fs::canonicalize(name).ok();
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x == y || resolve(x).is_some_and(|p| Some(p) == resolve(y)))
+}
+
 /// Builds a generation at start-up when the index needs one, and returns it (`None` when the
 /// current generation is kept). Built when:
 /// - the root is empty (no `CURRENT`, no generation: a first start);
@@ -131,7 +142,7 @@ pub fn ensure_built(
     }
     let built = build(root, sources, false, opts)?;
     let names: Vec<String> = sources.iter().map(Source::name).collect();
-    if explicit && (meta.edits > 0 || (meta.sources != names && !shipped_only)) {
+    if explicit && (meta.edits > 0 || (!same_dumps(&meta.sources, &names) && !shipped_only)) {
         // The operator named the dumps; say what the new generation replaced.
         tracing::warn!(
             replaced = meta.generation,
@@ -144,4 +155,37 @@ pub fn ensure_built(
         );
     }
     Ok(Some(built))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dump_names_that_resolve_to_one_file_are_the_same_dumps() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+        std::fs::write(&a, "").unwrap();
+        std::fs::write(&b, "").unwrap();
+        let name = |p: &Path| p.display().to_string();
+        let dotted = name(&dir.path().join(".").join("a.jsonl"));
+        assert!(same_dumps(&[name(&a)], std::slice::from_ref(&dotted)));
+        assert!(!same_dumps(&[name(&a)], &[name(&b)]));
+        assert!(!same_dumps(&[name(&a), name(&b)], &[name(&b), dotted]));
+        assert!(!same_dumps(&[name(&a)], &[name(&a), name(&b)]));
+        // A link and its target.
+        let link = dir.path().join("link.jsonl");
+        std::os::unix::fs::symlink(&a, &link).unwrap();
+        assert!(same_dumps(&[name(&link)], &[name(&a)]));
+        // Names that no longer resolve are compared as typed.
+        let gone = name(&dir.path().join("gone.jsonl"));
+        assert!(same_dumps(
+            std::slice::from_ref(&gone),
+            std::slice::from_ref(&gone)
+        ));
+        assert!(!same_dumps(
+            &[gone],
+            &[name(&dir.path().join(".").join("gone.jsonl"))]
+        ));
+    }
 }
