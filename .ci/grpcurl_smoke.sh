@@ -171,6 +171,10 @@ run_check() {
 
 check "list shows faq.v1.FaqService and grpc.health.v1.Health" \
     faq.v1.FaqService grpc.health.v1.Health -- "$ADDR" list
+# The README: a declined Search shows "answered": false only with -emit-defaults.
+check "-emit-defaults prints a declined Search's \"answered\": false" \
+    '"answered": false' '"candidateOnly": true' -- -emit-defaults \
+    -d '{"query": "김치찌개 맛있게 끓이는 방법 알려주세요"}' "$ADDR" faq.v1.FaqService/Search
 check "describe faq.v1.FaqService lists the four RPCs" \
     "rpc Search" "rpc DetectLanguage" "rpc GetArticle" "rpc TranslateReply" -- \
     "$ADDR" describe faq.v1.FaqService

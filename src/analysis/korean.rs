@@ -164,6 +164,19 @@ const FUNCTION_STEMS: &[&str] = &[
     "근데",
     "어떻게",
     "어떡",
+    // Requests: how the question is asked, not what it asks about (`김치찌개 끓이는 방법
+    // 알려주세요` shares them with `출금 방법` and every entry phrased as a request).
+    "방법",
+    "법",
+    "알려",
+    "알려주세",
+    "알려줘",
+    "가르쳐",
+    "가르쳐주세",
+    "궁금",
+    "부탁",
+    "부탁드립니다",
+    "부탁드려",
 ];
 
 /// One Hangul or Latin word of the text, with its stem.
@@ -297,5 +310,24 @@ mod tests {
         ] {
             assert_eq!(strip_particles(word), stem, "{word}");
         }
+    }
+
+    #[test]
+    fn request_words_are_not_about_anything() {
+        let texts = |toks: Vec<Tok>| toks.into_iter().map(|t| t.text).collect::<Vec<_>>();
+        for (text, want) in [
+            (
+                "김치찌개 맛있게 끓이는 방법 알려주세요",
+                vec!["김치찌개", "맛있게", "끓이"],
+            ),
+            ("출금 방법 좀 알려줘", vec!["출금"]),
+            ("입금하는 법 알려 주세요", vec!["입금"]),
+            ("스테이킹이 궁금해요", vec!["스테이킹"]),
+        ] {
+            assert_eq!(texts(words(text)), want, "{text}");
+        }
+        // Nor do they make bigrams: the analyses see only the topic's characters.
+        let [_, bigrams, _] = all("출금 방법 알려주세요");
+        assert_eq!(texts(bigrams), vec!["출금"]);
     }
 }

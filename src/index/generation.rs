@@ -28,10 +28,11 @@ const TMP_PREFIX: &str = ".tmp-";
 const LOCK: &str = ".lock";
 /// Version of the index layout (schema, analyzers, and the function-word lists answer
 /// sentences and phrasings are indexed without: bump it when the `stop-words` crate's lists
-/// change). 4: phrasings' word fields without function words, kept apart per document. Part
+/// change). 4: phrasings' word fields without function words, kept apart per document. 5:
+/// Korean request words (`방법`, `알려주세요`, ...) analysed as function words. Part
 /// of every fingerprint, so a faqd that indexes differently rebuilds the shipped knowledge
 /// base (and the dumps it is given) instead of opening an index it cannot read.
-const INDEX_FORMAT: u32 = 4;
+const INDEX_FORMAT: u32 = 5;
 
 /// What is recorded about a generation.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -261,6 +261,29 @@ async fn off_topic_request_words_are_not_an_answer() {
     assert!(!r.answered, "answered with {:?}", common::ids(&r));
 }
 
+/// Without the model too: Korean request words (`방법`, `알려주세요`, `알려줘`) say how a
+/// question is asked, not what it is about, and are no evidence; the topic still is.
+#[tokio::test]
+async fn request_words_are_no_evidence_without_the_model() {
+    let mut c = common::shipped().await;
+    for q in [
+        "김치찌개 맛있게 끓이는 방법 알려주세요",
+        "주말에 가볼 만한 캠핑장 알려줘",
+    ] {
+        let r = common::search(&mut c, common::query(q)).await;
+        assert_eq!(r.ranking, "lexical");
+        assert!(!r.answered, "{q}: answered with {:?}", common::ids(&r));
+    }
+    for (q, want) in [
+        ("출금 방법 알려주세요", "how-to-withdraw"),
+        ("회원가입 하는 법 좀 알려줘", "sign-up"),
+    ] {
+        let r = common::search(&mut c, common::query(q)).await;
+        assert!(r.answered, "{q}: {:?}", common::ids(&r));
+        assert_eq!(common::top(&r).id, want, "{q}");
+    }
+}
+
 /// A server without a model ranks lexically and says why, in every response.
 #[tokio::test]
 async fn a_server_without_a_model_says_it_ranks_lexically() {
