@@ -172,9 +172,16 @@ run_check() {
 check "list shows faq.v1.FaqService and grpc.health.v1.Health" \
     faq.v1.FaqService grpc.health.v1.Health -- "$ADDR" list
 # The README: a declined Search shows "answered": false only with -emit-defaults.
+DECLINED='{"query": "김치찌개 맛있게 끓이는 방법 알려주세요"}'
 check "-emit-defaults prints a declined Search's \"answered\": false" \
-    '"answered": false' '"candidateOnly": true' -- -emit-defaults \
-    -d '{"query": "김치찌개 맛있게 끓이는 방법 알려주세요"}' "$ADDR" faq.v1.FaqService/Search
+    '"answered": false' -- -emit-defaults -d "$DECLINED" "$ADDR" faq.v1.FaqService/Search
+if OUT=$(gc -d "$DECLINED" "$ADDR" faq.v1.FaqService/Search 2>&1) && ! grep -qF '"answered"' <<<"$OUT"; then
+    echo "PASS: without -emit-defaults a declined Search has no \"answered\""
+else
+    echo "FAIL: a declined Search without -emit-defaults:"
+    sed 's/^/    /' <<<"$OUT" | head -n 20
+    FAILED=1
+fi
 check "describe faq.v1.FaqService lists the four RPCs" \
     "rpc Search" "rpc DetectLanguage" "rpc GetArticle" "rpc TranslateReply" -- \
     "$ADDR" describe faq.v1.FaqService
@@ -395,7 +402,7 @@ if [[ ! -f $WORK/model/e5-small-q4.bin ]]; then
     echo "FAIL: no model in $WORK/model after the \`faqd model install\` example: the Search lines were not run with it"
     FAILED=1
 else
-    NO_COLOR=1 RUST_LOG=info "$FAQD" serve --listen 127.0.0.1:0 --index-dir "$WORK/model-index" \
+    env -u FAQD_ADMIN_TOKEN_FILE NO_COLOR=1 RUST_LOG=info "$FAQD" serve --listen 127.0.0.1:0 --index-dir "$WORK/model-index" \
         >"$MODEL_LOG" 2>&1 &
     MODEL_PID=$!
     MODEL_ADDR=$(serving_addr "$MODEL_PID" "$MODEL_LOG" 600)

@@ -129,14 +129,24 @@ pub fn ensure_built(
     let same = meta.fingerprint == fingerprint(sources)?;
     let shipped_only = meta.sources == [SHIPPED_NAME];
     if same || (!explicit && !shipped_only) {
+        if !index::indexed_as_now(&meta.fingerprint) {
+            tracing::warn!(
+                generation = meta.generation,
+                built_from = ?meta.sources,
+                "the served generation was indexed by a faqd that analyses text differently: \
+                 it is served, but its words match queries less well until it is rebuilt \
+                 (`faqd index` with its dumps, or `faqd serve --source`)"
+            );
+        }
         return Ok(None);
     }
     if !explicit && meta.edits > 0 {
         tracing::warn!(
             generation = meta.generation,
             edits = meta.edits,
-            "the shipped knowledge base changed, but the index has admin edits: keeping it \
-             (run `faqd index` to rebuild from the shipped knowledge base)"
+            "the shipped knowledge base changed (or this faqd indexes differently), but the \
+             index has admin edits: keeping it (run `faqd index` to rebuild from the shipped \
+             knowledge base)"
         );
         return Ok(None);
     }

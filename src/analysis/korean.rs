@@ -132,7 +132,9 @@ pub fn strip_particles(word: &str) -> &str {
 
 /// Word stems that carry no topic once endings are stripped: auxiliary verbs and fillers
 /// (`싶어요`, `하고`, `좀` ...). They are left out of both words and bigrams, so `출금하고
-/// 싶어요` is about `출금`, not about every entry that ends in `하고 싶어요`.
+/// 싶어요` is about `출금`, not about every entry that ends in `하고 싶어요`. Compared with a
+/// whole word once one ending is stripped (`법` drops `하는 법`, not `법인`). A change here
+/// changes how articles are indexed: bump `INDEX_FORMAT` (src/index/generation.rs).
 const FUNCTION_STEMS: &[&str] = &[
     "싶",
     "싶어",
@@ -170,11 +172,19 @@ const FUNCTION_STEMS: &[&str] = &[
     "법",
     "알려",
     "알려주세",
+    "알려주시",
+    "알려주시겠",
     "알려줘",
+    "알려줄래",
     "가르쳐",
     "가르쳐주세",
+    "가르쳐줘",
+    "줘",
     "궁금",
+    "궁금해",
+    "궁금한",
     "부탁",
+    "부탁해",
     "부탁드립니다",
     "부탁드려",
 ];
@@ -323,6 +333,13 @@ mod tests {
             ("출금 방법 좀 알려줘", vec!["출금"]),
             ("입금하는 법 알려 주세요", vec!["입금"]),
             ("스테이킹이 궁금해요", vec!["스테이킹"]),
+            ("스테이킹 궁금해", vec!["스테이킹"]),
+            ("수수료 좀 알려 줘", vec!["수수료"]),
+            ("출금 한도 알려주시겠어요", vec!["출금", "한도"]),
+            ("입금 주소 가르쳐줘요", vec!["입금", "주소"]),
+            ("확인 부탁해", vec!["확인"]),
+            // A word that only starts like one is kept.
+            ("법인 계좌 입금", vec!["법인", "계좌", "입금"]),
         ] {
             assert_eq!(texts(words(text)), want, "{text}");
         }

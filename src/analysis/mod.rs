@@ -103,7 +103,8 @@ pub fn analyze(lang: Lang, kind: Kind, text: &str) -> Vec<Tok> {
 /// English's list is pronouns, auxiliaries, prepositions, conjunctions, question words and
 /// particles (`off`, `up`, `out` among them); of Chinese's, only the words jieba tags with a
 /// closed class ([`chinese::is_closed_class`]: 什么, 的, 为什么, 一直, not 限制 or 安全).
-/// Korean has no list: its analyzer strips particles and endings. A change to these lists
+/// Korean has no list: its analyzer strips particles and endings and drops fillers and request
+/// words (`좀`, `싶어요`, `방법`, `알려주세요`) itself. A change to these lists
 /// changes how sentences are indexed (see `INDEX_FORMAT`).
 pub fn is_function_word(lang: Lang, term: &str) -> bool {
     match lang {

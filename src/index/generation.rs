@@ -28,10 +28,12 @@ const TMP_PREFIX: &str = ".tmp-";
 const LOCK: &str = ".lock";
 /// Version of the index layout (schema, analyzers, and the function-word lists answer
 /// sentences and phrasings are indexed without: bump it when the `stop-words` crate's lists
-/// change). 4: phrasings' word fields without function words, kept apart per document. 5:
-/// Korean request words (`방법`, `알려주세요`, ...) analysed as function words. Part
-/// of every fingerprint, so a faqd that indexes differently rebuilds the shipped knowledge
-/// base (and the dumps it is given) instead of opening an index it cannot read.
+/// or the Korean analyzer's function stems change). 4: phrasings' word fields without
+/// function words, kept apart per document. 5: Korean request words (`방법`, `알려주세요`,
+/// ...) analysed as function words. Part of every fingerprint, so a faqd that indexes
+/// differently rebuilds the shipped knowledge base (and the dumps `serve --source` names)
+/// instead of opening an index it cannot read; an index built from other dumps and served
+/// without them is kept, with a warning ([`indexed_as_now`]).
 const INDEX_FORMAT: u32 = 5;
 
 /// What is recorded about a generation.
@@ -526,6 +528,13 @@ pub fn fingerprint<'a>(texts: impl IntoIterator<Item = &'a [u8]>) -> String {
         h = analysis::fnv1a(analysis::fnv1a(h, t), &[0xff]);
     }
     format!("{h:016x}-v{}-f{INDEX_FORMAT}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Returns true when a generation's fingerprint says it was indexed as this faqd indexes
+/// ([`INDEX_FORMAT`]); a generation of another format still opens, but its words were
+/// analysed otherwise than the queries it is asked.
+pub fn indexed_as_now(fingerprint: &str) -> bool {
+    fingerprint.ends_with(&format!("-f{INDEX_FORMAT}"))
 }
 
 /// Builds a new generation from articles and publishes it; returns its metadata. The lock

@@ -17,8 +17,9 @@ pub mod vectors;
 pub use documents::{documents, DocRef};
 pub use generation::{
     build_generation, current_generation, current_meta, edit_generation, fingerprint,
-    generation_dir, holds_documents, is_empty_root, open_current, open_served, repoint_current,
-    verify, BuildOptions, Generation, Meta, Progress, Provenance, RootLock, Served,
+    generation_dir, holds_documents, indexed_as_now, is_empty_root, open_current, open_served,
+    repoint_current, verify, BuildOptions, Generation, Meta, Progress, Provenance, RootLock,
+    Served,
 };
 pub use postings::{
     ArticleDocs, ArticlePostings, FieldMap, FieldReaders, FieldStats, Found, Posting, Postings,

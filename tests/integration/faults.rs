@@ -497,3 +497,41 @@ fn a_garbled_generation_is_never_served_and_never_panics() {
         assert!(!stderr.contains("panicked"), "{ext}: {stderr}");
     }
 }
+
+/// An index built from other dumps by a faqd that analysed text otherwise (an older index
+/// format) is still served without them, with a warning that says to rebuild it; a current
+/// one gets no warning.
+#[test]
+fn an_index_of_an_older_format_is_served_with_a_warning() {
+    let dir = tempdir();
+    let root = dir.path().join("index");
+    assert_succeeded(&index(&root, &fixture("small.jsonl")));
+    let search = || {
+        let out = faqd_command()
+            .args([
+                "search",
+                "--no-model",
+                "--index-dir",
+                path(&root),
+                "test withdrawal",
+            ])
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run faqd search");
+        assert_succeeded(&out);
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let warning = "analyses text differently";
+    let stderr = search();
+    assert!(!stderr.contains(warning), "{stderr}");
+    let meta = root.join(current(&root)).join("faqd-meta.json");
+    let text = std::fs::read_to_string(&meta).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let fingerprint = v["fingerprint"].as_str().unwrap().to_string();
+    let (start, _) = fingerprint.rsplit_once("-f").expect("a format suffix");
+    v["fingerprint"] = format!("{start}-f1").into();
+    std::fs::write(&meta, v.to_string()).unwrap();
+    let stderr = search();
+    assert!(stderr.contains(warning), "{stderr}");
+    assert_eq!(current(&root), "gen-000001", "kept, not rebuilt");
+}
