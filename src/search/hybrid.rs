@@ -322,9 +322,10 @@ pub const PRIOR_SPREAD_RATIO: f64 = 1.6;
 /// The encoder puts a translation of the question closer than unrelated texts in another
 /// language, but by less than the same text in the question's language: the same articles'
 /// cosines spread 1.6 times as wide in the user's language at the median over the shipped
-/// knowledge base's own questions (about 1 for questions from other domains). Measured on the articles the knowledge base has in both languages, for this query, the
-/// ratio says how far another language's evidence would reach in the user's. It is measured
-/// over the whole knowledge base, whatever the category filter.
+/// knowledge base's own questions (about 1 for questions from other domains). Measured on
+/// the articles the knowledge base has in both languages, for this query, the ratio says
+/// how far another language's evidence would reach in the user's. It is measured over the
+/// whole knowledge base, whatever the category filter.
 fn spread_ratios(best: &[f32], user: usize) -> Vec<Option<f64>> {
     let channels = Lang::ALL.len() * 2;
     let deviation = |xs: &[f64]| {
