@@ -211,11 +211,7 @@ impl SnippetFields {
 /// Returns the start of an article's answer (160 characters), HTML-escaped, as a snippet
 /// without highlights.
 pub fn excerpt(a: &Article) -> String {
-    let mut plain: String = a.answer.chars().take(160).collect();
-    if plain.len() < a.answer.len() {
-        plain.push('…');
-    }
-    html_escape(&plain)
+    html_escape(&crate::lang::start(&a.answer, 160))
 }
 
 fn html_escape(s: &str) -> String {

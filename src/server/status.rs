@@ -25,12 +25,8 @@ pub fn to_status(e: &EngineError) -> Status {
 }
 
 /// Cuts a message to [`MAX_MESSAGE_CHARS`], marking the cut with an ellipsis.
-fn clip(mut message: String) -> String {
-    if let Some((at, _)) = message.char_indices().nth(MAX_MESSAGE_CHARS) {
-        message.truncate(at);
-        message.push('…');
-    }
-    message
+fn clip(message: String) -> String {
+    crate::lang::start(&message, MAX_MESSAGE_CHARS)
 }
 
 #[cfg(test)]

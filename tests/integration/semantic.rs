@@ -498,9 +498,7 @@ fn a_knowledge_base_with_no_article_in_two_languages_answers_from_another_langua
             "{query}: its article must have {lang}"
         );
     }
-    let queries = dir.path().join("queries.jsonl");
-    write_queries(&queries, &asked);
-    let details = eval_details(&bank, &queries, &dir.path().join("details.jsonl"), &[]);
+    let details = eval_asked(dir.path(), &bank, &asked);
     assert_eq!(details.len(), asked.len());
     for (line, (lang, query, gold)) in details.iter().zip(asked) {
         if gold.is_empty() {
@@ -616,7 +614,6 @@ fn documents_weigh_words_more_in_the_users_language() {
 #[test]
 fn a_small_english_manual_answers_korean_and_chinese_questions() {
     let dir = common::tempdir();
-    let queries = dir.path().join("queries.jsonl");
     let asked = [
         ("zh", "怎么清洗奶泡棒？", "milk-frother"),
         ("zh", "净水滤芯怎么安装？", "water-filter"),
@@ -627,13 +624,7 @@ fn a_small_english_manual_answers_korean_and_chinese_questions() {
         ("ko", "비행기 표를 취소하고 싶어요", ""),
         ("zh", "我的信用卡被盗刷了怎么办？", ""),
     ];
-    write_queries(&queries, &asked);
-    let details = eval_details(
-        &common::fixture("manual_en.jsonl"),
-        &queries,
-        &dir.path().join("details.jsonl"),
-        &[],
-    );
+    let details = eval_asked(dir.path(), &common::fixture("manual_en.jsonl"), &asked);
     assert_eq!(details.len(), asked.len());
     for (i, (line, (_, query, gold))) in details.iter().zip(asked).enumerate() {
         assert_eq!(line["id"], i.to_string());
@@ -811,9 +802,19 @@ fn eval_chinese(
     bank: &std::path::Path,
     asked: &[(&str, &str)],
 ) -> Vec<serde_json::Value> {
-    let queries = dir.join("queries.jsonl");
     let labelled: Vec<_> = asked.iter().map(|&(q, gold)| ("zh", q, gold)).collect();
-    write_queries(&queries, &labelled);
+    eval_asked(dir, bank, &labelled)
+}
+
+/// Runs `faqd eval` on `bank` with questions `(lang, query, gold id)` (an empty id: out of
+/// scope), written in `dir`; returns its details lines.
+fn eval_asked(
+    dir: &std::path::Path,
+    bank: &std::path::Path,
+    asked: &[(&str, &str, &str)],
+) -> Vec<serde_json::Value> {
+    let queries = dir.join("queries.jsonl");
+    write_queries(&queries, asked);
     eval_details(bank, &queries, &dir.join("details.jsonl"), &[])
 }
 
