@@ -556,6 +556,7 @@ impl Engine {
             },
             category,
             snippets: !p.no_snippets,
+            phrasing_first: vectors.is_none(),
             spelling: true,
         };
         // The fallback's own decisions are lexical: they use the lexical threshold.
@@ -594,6 +595,7 @@ impl Engine {
                     traditional,
                     top_k,
                     snippets: spec.snippets,
+                    listed: gen.phrased(choice.lang, text).filter(|&g| in_category(g)),
                 };
                 hybrid::fuse(
                     &gen,

@@ -469,8 +469,52 @@ impl TokenStream for VecTokenStream {
     }
 }
 
+/// Returns the key two wordings share when they are the same question: the text's letters and
+/// digits only, NFKC-normalised and lowercased (Chinese folded to Simplified), so spacing,
+/// punctuation and case do not tell them apart. Empty when the text has no letter or digit.
+pub fn phrasing_key(text: &str, lang: Lang) -> String {
+    let folded;
+    let text = if lang == Lang::Zh {
+        folded = chinese::to_simplified(text);
+        folded.as_str()
+    } else {
+        text
+    };
+    let mut key = String::with_capacity(text.len());
+    for c in text.chars() {
+        normalize::fold_char(c, |n| {
+            if normalize::is_word_char(n) {
+                key.push(n);
+            }
+        });
+    }
+    key
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_phrasing_key_ignores_spacing_punctuation_case_and_chinese_script() {
+        use super::phrasing_key;
+        assert_eq!(
+            phrasing_key("OTP 번호 알려줘도 되나요?", Lang::Ko),
+            phrasing_key("otp번호  알려줘도되나요", Lang::Ko)
+        );
+        assert_eq!(
+            phrasing_key("How do I reset my password?", Lang::En),
+            "howdoiresetmypassword"
+        );
+        assert_eq!(
+            phrasing_key("如何提幣？", Lang::Zh),
+            phrasing_key("如何提币", Lang::Zh)
+        );
+        assert_ne!(
+            phrasing_key("reset password", Lang::En),
+            phrasing_key("reset my password", Lang::En)
+        );
+        assert_eq!(phrasing_key("?!  ...", Lang::En), "");
+    }
     use super::*;
 
     fn tokens<T: Tokenizer>(mut t: T, text: &str) -> Vec<(String, usize, usize, usize)> {

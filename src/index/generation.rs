@@ -185,6 +185,44 @@ pub struct Generation {
     pub documents: bool,
     /// Every category an article version has (a search limited to another is refused).
     pub categories: BTreeSet<String>,
+    /// Per language, the hash of each title's and question's [`analysis::phrasing_key`] and
+    /// its group (`u32::MAX` when articles share it): see [`Generation::phrased`].
+    phrasings: FxHashMap<u64, u32>,
+}
+
+/// Returns the hash a wording is kept under in [`Generation::phrased`]'s table.
+fn phrasing_hash(lang: Lang, key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    (lang, key).hash(&mut h);
+    h.finish()
+}
+
+/// Returns `a`'s titles' and questions' keys.
+fn keys_of(a: &Article) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(&a.title)
+        .chain(&a.questions)
+        .map(|text| analysis::phrasing_key(text, a.lang.lang()))
+        .filter(|key| !key.is_empty())
+}
+
+/// Returns the hash of each title's and question's key, with its group (`u32::MAX` for a
+/// wording two groups share). Hashes, not the texts, keep it small on a large knowledge base.
+fn phrasings_of(groups: &[Vec<Arc<Article>>]) -> FxHashMap<u64, u32> {
+    let mut out: FxHashMap<u64, u32> = FxHashMap::default();
+    for (g, versions) in groups.iter().enumerate() {
+        for a in versions {
+            for key in keys_of(a) {
+                let slot = out
+                    .entry(phrasing_hash(a.lang.lang(), &key))
+                    .or_insert(g as u32);
+                if *slot != g as u32 {
+                    *slot = u32::MAX;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Shortest answer, in characters, of an article that reads as a document.
@@ -205,6 +243,23 @@ pub fn holds_documents(groups: &[Vec<Arc<Article>>]) -> bool {
 }
 
 impl Generation {
+    /// Returns the group whose version in `lang` has `text` as its title or one of its
+    /// questions (spacing, punctuation and case aside), unless two groups share that wording.
+    pub fn phrased(&self, lang: Lang, text: &str) -> Option<u32> {
+        let key = analysis::phrasing_key(text, lang);
+        if key.is_empty() {
+            return None;
+        }
+        let g = *self.phrasings.get(&phrasing_hash(lang, &key))?;
+        // The table holds hashes: the group must have the wording itself.
+        let versions = self.groups.get(g as usize)?;
+        versions
+            .iter()
+            .filter(|a| a.lang.lang() == lang)
+            .any(|a| keys_of(a).any(|k| k == key))
+            .then_some(g)
+    }
+
     /// Returns the versions of an article, if it exists.
     pub fn group(&self, id: &str) -> Option<&[Arc<Article>]> {
         self.by_id
@@ -491,6 +546,7 @@ fn open_verified(dir: &Path) -> Result<Generation, IndexError> {
         .filter(|a| !a.category.is_empty())
         .map(|a| a.category.clone())
         .collect();
+    let phrasings = phrasings_of(&ordered);
     let mut generation = Generation {
         meta,
         index,
@@ -506,6 +562,7 @@ fn open_verified(dir: &Path) -> Result<Generation, IndexError> {
         lexicons,
         documents,
         categories,
+        phrasings,
     };
     let started = Instant::now();
     let warmed = generation
@@ -768,4 +825,48 @@ fn prune(root: &Path, current: u64, keep: usize) {
 /// Returns the path of a generation directory (for tools and tests).
 pub fn generation_dir(root: &Path, n: u64) -> PathBuf {
     root.join(gen_dir_name(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{phrasing_hash, phrasings_of};
+    use crate::analysis::phrasing_key;
+    use crate::ingest::Article;
+    use crate::lang::Lang;
+    use std::sync::Arc;
+
+    fn article(id: &str, lang: &str, title: &str, questions: &[&str]) -> Arc<Article> {
+        let json = serde_json::json!({
+            "id": id, "lang": lang, "title": title, "questions": questions, "answer": "a",
+        });
+        Arc::new(serde_json::from_value(json).expect("article"))
+    }
+
+    #[test]
+    fn a_wording_belongs_to_its_article_unless_two_articles_list_it() {
+        let groups = vec![
+            vec![
+                article(
+                    "otp",
+                    "ko",
+                    "OTP 재설정",
+                    &["OTP 번호 알려줘도 되나요", "인증 코드"],
+                ),
+                article("otp", "en", "Reset OTP", &["Is it ok to share my OTP?"]),
+            ],
+            vec![article("code", "ko", "인증코드 안내", &["인증 코드"])],
+        ];
+        let map = phrasings_of(&groups);
+        let get = |lang, text| {
+            map.get(&phrasing_hash(lang, &phrasing_key(text, lang)))
+                .copied()
+        };
+        assert_eq!(get(Lang::Ko, "otp번호 알려줘도 되나요?"), Some(0));
+        assert_eq!(get(Lang::En, "is it OK to share my otp"), Some(0));
+        assert_eq!(get(Lang::Ko, "인증코드 안내"), Some(1));
+        // Listed by both articles: no article's own.
+        assert_eq!(get(Lang::Ko, "인증 코드"), Some(u32::MAX));
+        // Another language's wording is not this language's.
+        assert_eq!(get(Lang::En, "OTP 재설정"), None);
+    }
 }

@@ -214,6 +214,7 @@ pub fn with_fallback(
                 // Glossary terms are spelt right; a term missing from this language's
                 // articles must not turn into a neighbouring word.
                 spelling: false,
+                phrasing_first: false,
                 ..spec.clone()
             },
         )?;

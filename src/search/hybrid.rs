@@ -401,6 +401,10 @@ pub struct Shown {
     pub top_k: usize,
     /// Whether hits get snippets.
     pub snippets: bool,
+    /// The group one of whose titles or questions the query is ([`Generation::phrased`]):
+    /// first, whatever its score, as under lexical ranking
+    /// ([`super::SearchSpec::phrasing_first`]).
+    pub listed: Option<u32>,
 }
 
 /// Returns the lexical evidence of each hit of `lexical` (in its order). A native hit's is
@@ -482,7 +486,13 @@ pub fn fuse(
             }
         })
         .collect();
-    let order = |a: &(f64, u32, f64), b: &(f64, u32, f64)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    let listed = |x: &(f64, u32, f64)| shown.listed == Some(x.1);
+    let order = |a: &(f64, u32, f64), b: &(f64, u32, f64)| {
+        listed(b)
+            .cmp(&listed(a))
+            .then(b.0.total_cmp(&a.0))
+            .then(a.1.cmp(&b.1))
+    };
     let top_k = shown.top_k;
     if top_k < scored.len() && top_k > 0 {
         scored.select_nth_unstable_by(top_k - 1, order);

@@ -44,6 +44,12 @@ pub struct SearchSpec<'a> {
     pub category: Option<&'a str>,
     /// Whether to build highlighted snippets.
     pub snippets: bool,
+    /// Whether an article one of whose titles or questions is the user's text (spacing,
+    /// punctuation and case aside) goes first, whatever its score: lexical ranking, where a
+    /// wording that shares the text's words with a longer article can outscore the entry
+    /// that lists it. (Under hybrid ranking, that entry's semantic evidence is at its
+    /// highest.)
+    pub phrasing_first: bool,
     /// Whether to correct misspelt words (user text; not glossary terms).
     pub spelling: bool,
 }
@@ -104,13 +110,26 @@ pub fn search(gen: &Generation, spec: &SearchSpec) -> Result<(Vec<Hit>, Highligh
                 .any(|a| a.lang.lang() == spec.lang && a.category == c)
         })
     };
-    let evidence = rank::evidence(&searcher, gen, &analysed, spec.top_k, in_category)?;
+    let listed = spec
+        .phrasing_first
+        .then(|| gen.phrased(spec.lang, spec.text))
+        .flatten()
+        .filter(|&g| in_category(g));
+    let evidence = rank::evidence(&searcher, gen, &analysed, spec.top_k, listed, in_category)?;
     // Only the best `top_k` are ordered: a common word can match most of the knowledge base.
-    // Ordered as (score, group) keys, cheaper to move than the evidence.
+    // Ordered as (score, group) keys, cheaper to move than the evidence; the listed wording's
+    // article before every score.
     let mut order: Vec<(f32, u32, u32)> = evidence
         .iter()
         .enumerate()
-        .map(|(i, e)| (e.score(), e.group, i as u32))
+        .map(|(i, e)| {
+            let key = if listed == Some(e.group) {
+                f32::INFINITY
+            } else {
+                e.score()
+            };
+            (key, e.group, i as u32)
+        })
         .collect();
     let best_first =
         |a: &(f32, u32, u32), b: &(f32, u32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));

@@ -319,13 +319,14 @@ fn part_weight(part: Part) -> f32 {
 /// Article documents are scored first. An article's phrasings and sentences hold only terms
 /// of its article document, so the article score plus the bounds of the terms it matched is
 /// the most the article can reach; phrasings and sentences are then scored only for the
-/// articles whose bound reaches the `top_k`-th best article score. The result is the same as
-/// scoring everything.
+/// articles whose bound reaches the `top_k`-th best article score, and for the group `must`
+/// (when it matched) whatever its bound. The result is the same as scoring everything.
 pub fn evidence(
     searcher: &Searcher,
     gen: &Generation,
     q: &Analysed,
     top_k: usize,
+    must: Option<u32>,
     keep: impl Fn(u32) -> bool,
 ) -> tantivy::Result<Vec<Evidence>> {
     if top_k == 0 {
@@ -382,7 +383,7 @@ pub fn evidence(
         let mut out = Vec::new();
         for f in &s.folded {
             // The slack covers rounding: the score adds the same terms in another order.
-            if (f.score + f.bound) * 1.001 >= threshold {
+            if (f.score + f.bound) * 1.001 >= threshold || must == Some(f.group) {
                 s.candidate[f.group as usize] = s.epoch;
                 s.group_slot[f.group as usize].1 = out.len() as u32;
                 let article = match f.best {

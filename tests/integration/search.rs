@@ -330,6 +330,40 @@ async fn a_small_top_k_returns_the_head_of_a_large_one() {
     }
 }
 
+/// A question worded as an article lists it (spacing, punctuation and case aside) finds that
+/// article first under lexical ranking, whatever top_k, even where another article's words
+/// score higher: `OTP 번호 알려줘도 되나요` is the phishing warning's own question, and
+/// otp-code-invalid, which shares `OTP` and `번호`, outscores it. One word more and the
+/// scores decide again.
+#[tokio::test]
+async fn a_question_worded_as_an_article_lists_it_finds_that_article_first() {
+    let mut c = shipped().await;
+    for (q, want) in [
+        ("OTP 번호 알려줘도 되나요", "phishing-warning"),
+        ("otp번호 알려줘도 되나요?!", "phishing-warning"),
+        ("출금 신청 방법 알려주세요", "how-to-withdraw"),
+    ] {
+        for k in [1, 5] {
+            let r = search(&mut c, query_k(q, k)).await;
+            assert_eq!(r.ranking, "lexical");
+            assert_eq!(top(&r).id, want, "{q} top_k {k}: {:?}", ids(&r));
+            assert!(r.answered, "{q}");
+        }
+        let r = search(&mut c, query_k(q, 5)).await;
+        assert!(
+            r.hits[1].score > r.hits[0].score,
+            "{q}: the wording, not the score, put {want} first: {:?}",
+            r.hits.iter().map(|h| (&h.id, h.score)).collect::<Vec<_>>()
+        );
+    }
+    let r = search(&mut c, query("출금 신청 방법 알려주세요 빨리")).await;
+    assert!(
+        r.hits.windows(2).all(|w| w[0].score >= w[1].score),
+        "not a listed wording: ordered by score: {:?}",
+        r.hits.iter().map(|h| (&h.id, h.score)).collect::<Vec<_>>()
+    );
+}
+
 /// A phrasing's closeness is the share of all its words that are query terms, its function
 /// words included, although phrasings are indexed by their content words. On the small
 /// fixture, `how to make a key` is closest to the phrasing `how to make a test api key`,

@@ -743,6 +743,93 @@ async fn hybrid_answers_need_one_strong_signal() {
     assert!(!r.answered && top.candidate_only, "{r:?}");
 }
 
+/// Under hybrid ranking too, a question worded as an article lists it comes first: a support
+/// desk lists `help` under contacting support, and `Help!` (the same wording but for case and
+/// punctuation, which move its vector) is semantically a little closer to the help centre's
+/// texts, which also share the word more often; the fused order alone put the help centre
+/// first. With one word more, the fused order decides again.
+#[tokio::test]
+async fn a_question_worded_as_an_article_lists_it_comes_first_under_hybrid_ranking() {
+    let dir = common::tempdir();
+    let dump = dir.path().join("desk.jsonl");
+    let article = |id: &str, title: &str, questions: &[&str], answer: &str| {
+        serde_json::json!({"id": id, "lang": "en", "title": title, "questions": questions, "answer": answer})
+            .to_string()
+    };
+    let lines = [
+        article(
+            "contact-support",
+            "Contacting support",
+            &["talk to a person", "help"],
+            "Chat with an agent from the app, every day from 9 to 18.",
+        ),
+        article(
+            "help-centre",
+            "Help centre help",
+            &["help me", "help please", "I need help"],
+            "The help centre has help articles: search the help centre for help.",
+        ),
+        article(
+            "password-reset",
+            "Resetting your password",
+            &["forgot my password"],
+            "Use Forgot password on the sign-in page.",
+        ),
+        article(
+            "card-declined",
+            "My card payment was declined",
+            &["card declined"],
+            "A declined card payment is never charged.",
+        ),
+        article(
+            "refund-status",
+            "Refund status",
+            &["where is my refund"],
+            "A refund reaches your account within 5 business days.",
+        ),
+        article(
+            "delivery-times",
+            "Delivery times",
+            &["when will my order arrive"],
+            "Orders arrive within 3 days.",
+        ),
+        article(
+            "change-address",
+            "Changing the delivery address",
+            &["wrong address on my order"],
+            "Change it from the order page before it ships.",
+        ),
+        article(
+            "close-account",
+            "Closing your account",
+            &["delete my account"],
+            "Close your account under Settings.",
+        ),
+    ];
+    std::fs::write(&dump, lines.join("\n") + "\n").unwrap();
+    let index = common::build_index(&faqd::kb::sources(&[dump], None));
+    let engine = Arc::new(hybrid_engine(index.path(), Settings::default()));
+    let (addr, _h) = common::spawn_server(engine, std::future::pending());
+    let mut c = common::connect(addr).await;
+    for k in [1, 5] {
+        let r = common::search(&mut c, common::query_k("Help!", k)).await;
+        assert_eq!(r.ranking, "hybrid");
+        assert_eq!(
+            common::top(&r).id,
+            "contact-support",
+            "top_k {k}: {:?}",
+            common::ids(&r)
+        );
+        assert!(r.answered, "{r:?}");
+    }
+    let r = common::search(&mut c, common::query("Help! help centre")).await;
+    assert!(
+        r.hits.windows(2).all(|w| w[0].score >= w[1].score),
+        "not a listed wording: ordered by the fused score: {:?}",
+        r.hits.iter().map(|h| (&h.id, h.score)).collect::<Vec<_>>()
+    );
+}
+
 /// `faqd search` shows the two evidences behind each confidence with hybrid ranking, so a hit
 /// at the threshold marked as a candidate is explained; lexical ranking shows the confidence
 /// alone.
