@@ -89,30 +89,13 @@ pub struct Admin {
     dumps: Option<DumpDir>,
 }
 
-/// Most invalid records listed in an error sent to an admin client (the rest are counted).
-const LISTED_ERRORS: usize = 10;
-
 impl From<BuildError> for EngineError {
     fn from(e: BuildError) -> Self {
         match e {
-            BuildError::Invalid(errors) => {
-                let mut listed: Vec<String> = errors
-                    .iter()
-                    .take(LISTED_ERRORS)
-                    .map(ToString::to_string)
-                    .collect();
-                if errors.len() > LISTED_ERRORS {
-                    listed.push(format!("and {} more", errors.len() - LISTED_ERRORS));
-                }
-                EngineError::InvalidArgument {
-                    field: "paths",
-                    message: format!(
-                        "{} invalid record(s); nothing was changed: {}",
-                        errors.len(),
-                        listed.join("; ")
-                    ),
-                }
-            }
+            BuildError::Invalid(errors) => EngineError::InvalidRecords {
+                field: "paths",
+                problems: errors.iter().map(ToString::to_string).collect(),
+            },
             BuildError::Ingest(_) | BuildError::Index(IndexError::Empty) => {
                 EngineError::InvalidArgument {
                     field: "paths",

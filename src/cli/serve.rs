@@ -134,15 +134,48 @@ fn read_pem(path: &Path) -> anyhow::Result<Vec<u8>> {
         .with_context(|| format!("failed to read {}", super::absolute(path).display()))
 }
 
+/// Reads a PEM file of certificates, checked before the server starts: a file without one
+/// is refused, naming the flag and the file.
+fn read_certificates(flag: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
+    use rustls_pki_types::{pem::PemObject, CertificateDer};
+    let pem = read_pem(path)?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("--{flag} {}: {e}", super::absolute(path).display()))?;
+    anyhow::ensure!(
+        !certificates.is_empty(),
+        "--{flag} {}: no PEM certificate (-----BEGIN CERTIFICATE-----) in the file",
+        super::absolute(path).display()
+    );
+    Ok(pem)
+}
+
+/// Reads the PEM private key, checked before the server starts.
+fn read_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+    use rustls_pki_types::{pem::PemObject, PrivateKeyDer};
+    let pem = read_pem(path)?;
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|e| {
+        anyhow::anyhow!(
+            "--tls-key {}: no usable PEM private key (PKCS#8, PKCS#1 or SEC1): {e}",
+            super::absolute(path).display()
+        )
+    })?;
+    Ok(pem)
+}
+
 fn config(a: &ServeArgs) -> anyhow::Result<crate::server::ServeConfig> {
     let cores = crate::server::Limits::from_cores();
     let request_timeout = seconds("request-timeout", a.request_timeout)?;
     let keepalive = seconds("keepalive", a.keepalive)?;
     let tls = match (&a.tls_cert, &a.tls_key) {
         (Some(cert), Some(key)) => Some(crate::server::TlsFiles {
-            cert: read_pem(cert)?,
-            key: read_pem(key)?,
-            client_ca: a.tls_client_ca.as_deref().map(read_pem).transpose()?,
+            cert: read_certificates("tls-cert", cert)?,
+            key: read_key(key)?,
+            client_ca: a
+                .tls_client_ca
+                .as_deref()
+                .map(|ca| read_certificates("tls-client-ca", ca))
+                .transpose()?,
         }),
         _ => None,
     };
@@ -183,7 +216,15 @@ fn config(a: &ServeArgs) -> anyhow::Result<crate::server::ServeConfig> {
 }
 
 pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
-    let config = config(&a)?;
+    // A bad flag value (a duration, a TLS file without a certificate or key, a token file) is
+    // a usage error, found before anything starts.
+    let config = match config(&a) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(2);
+        }
+    };
     let engine = Arc::new(super::open_engine(&a.location, &a.engine)?);
     if a.repoint_current {
         repoint_current(&engine)?;
@@ -199,11 +240,12 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             && !addr.ip().is_loopback()
             && !a.admin_allow_plaintext
         {
-            anyhow::bail!(
-                "the admin API on {addr} would receive its token in plain text: serve with \
-                 --tls-cert/--tls-key, listen on a loopback address, or pass \
+            eprintln!(
+                "error: the admin API on {addr} would receive its token in plain text: serve \
+                 with --tls-cert/--tls-key, listen on a loopback address, or pass \
                  --admin-allow-plaintext"
             );
+            return Ok::<i32, anyhow::Error>(2);
         }
         if let Some(m) = &a.metrics_listen {
             let ml = tokio::net::TcpListener::bind(m)

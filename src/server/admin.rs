@@ -181,14 +181,10 @@ impl AdminService for AdminApi {
             }
         }
         if !errors.is_empty() {
-            return Err(invalid(
-                "articles",
-                format!(
-                    "{} invalid record(s); nothing was changed: {}",
-                    errors.len(),
-                    errors.join("; ")
-                ),
-            ));
+            return Err(to_status(&EngineError::InvalidRecords {
+                field: "articles",
+                problems: errors,
+            }));
         }
         let done = self.blocking(move |a| a.upsert(articles)).await?;
         tracing::info!(

@@ -8,10 +8,28 @@ use tonic::Status;
 /// can be megabytes long (and a default client refuses a grpc-message that large).
 const MAX_MESSAGE_CHARS: usize = 120;
 
+/// Most invalid records a refused re-index or edit logs (the client is sent ten).
+const LOGGED_RECORDS: usize = 100;
+
 /// Returns the status for an engine error.
 pub fn to_status(e: &EngineError) -> Status {
     match e {
         EngineError::InvalidArgument { .. } => Status::invalid_argument(clip(e.to_string())),
+        // Bounded by construction: each record's problem is cut, and at most ten listed. The
+        // server's log lists more, so an operator sees them where the call was refused.
+        EngineError::InvalidRecords { problems, .. } => {
+            let logged: Vec<String> = problems
+                .iter()
+                .take(LOGGED_RECORDS)
+                .map(|p| crate::lang::start(p, crate::engine::RECORD_CHARS))
+                .collect();
+            tracing::warn!(
+                records = problems.len(),
+                problems = %logged.join("; "),
+                "invalid records refused; nothing was changed"
+            );
+            Status::invalid_argument(e.to_string())
+        }
         EngineError::NotFound(_) => Status::not_found(clip(e.to_string())),
         EngineError::UnsupportedLanguage(_) | EngineError::Precondition(_) => {
             Status::failed_precondition(clip(e.to_string()))

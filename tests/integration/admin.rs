@@ -3,7 +3,7 @@
 //! generations are swapped under them.
 
 use crate::common::{
-    build_index, connect, fixture, query, search, spawn_server_with, tempdir, Client,
+    build_index, connect, fixture, query, query_k, search, spawn_server_with, tempdir, Client,
 };
 use faqd::admin::DumpDir;
 use faqd::engine::{Engine, SearchParams, Settings};
@@ -261,7 +261,10 @@ async fn upserts_and_deletes_are_visible_to_the_next_search() {
         after.sources.iter().any(|s| s.contains("4 admin edit(s)")),
         "{after:?}"
     );
-    assert_eq!(after.searches_served, 5, "{after:?}");
+    // A refused search (top_k over 50) is not served.
+    let refused = c.search(query_k("staking", 99)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(stats(&mut a).await.searches_served, 5, "{after:?}");
     let shipped_glossary = faqd::translate::glossary::GlossarySource::Shipped
         .load()
         .unwrap()
@@ -717,6 +720,61 @@ async fn reindex_reads_only_regular_files_inside_the_dump_directory() {
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
     assert!(err.message().contains("--dump-dir"), "{err:?}");
+}
+
+/// Regression: a refused Reindex or upsert cut its whole message at 120 characters, so an
+/// operator saw the first bad record, half of it, and not the rest. Each record is listed
+/// (its problem cut, not the list), ten at most with the rest counted.
+#[tokio::test]
+async fn a_refused_reindex_or_upsert_lists_every_bad_record() {
+    let dir = tempdir();
+    let dumps = dir.path().join("dumps");
+    std::fs::create_dir(&dumps).unwrap();
+    let good = r#"{"id": "ok", "lang": "en", "title": "Fine", "answer": "Fine."}"#;
+    let bad = [
+        r#"{"id": "a", "lang": "en", "answer": "No title."}"#.to_string(),
+        r#"{"id": "b", "lang": "ja", "title": "t", "answer": "x"}"#.to_string(),
+        r#"{"id": "c", "lang": "en", "title": "#.to_string(),
+        r#"{"id": "ok", "lang": "en", "title": "Again", "answer": "x"}"#.to_string(),
+        format!(
+            r#"{{"id": "d", "lang": "{}", "title": "t", "answer": "x"}}"#,
+            "y".repeat(3000)
+        ),
+    ];
+    let lines: Vec<String> = std::iter::once(good.to_string()).chain(bad).collect();
+    std::fs::write(dumps.join("bad.jsonl"), lines.join("\n") + "\n").unwrap();
+    let (addr, _dir) = server_with_dumps(Some(DumpDir::new(&dumps, 1 << 20).unwrap()));
+    let mut a = admin(addr).await;
+    let err = reindex(&mut a, "bad.jsonl", None, false).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    let m = err.message();
+    assert!(
+        m.starts_with("paths: 5 invalid record(s); nothing was changed: "),
+        "{m}"
+    );
+    for line in 2..=6 {
+        assert!(
+            m.contains(&format!("bad.jsonl:{line}: ")),
+            "line {line}: {m}"
+        );
+    }
+    assert!(m.contains("field `title`") && m.contains("\"ja\""), "{m}");
+    assert!(m.len() < 1_500, "each problem cut: {} bytes", m.len());
+    assert_eq!(stats(&mut a).await.generation, 1, "nothing was published");
+
+    let articles: Vec<ArticleRecord> = (0..12)
+        .map(|i| record(&format!("fx-{i}"), "jp", "Title", "x"))
+        .collect();
+    let err = upsert(&mut a, articles).await.unwrap_err();
+    let m = err.message();
+    assert!(m.starts_with("articles: 12 invalid record(s)"), "{m}");
+    for i in 1..=10 {
+        assert!(
+            m.contains(&format!("article {i}: field `language`")),
+            "{i}: {m}"
+        );
+    }
+    assert!(m.ends_with("; and 2 more"), "{m}");
 }
 
 /// Regression: Reindex on a full disk answered INTERNAL "internal error".

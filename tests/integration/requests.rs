@@ -139,6 +139,38 @@ async fn category_filter_keeps_only_that_category() {
     assert_eq!(top(&r).id, "withdrawal-fees");
 }
 
+/// A category narrows what is shown, not what counts as an answer: a question about an
+/// article outside the category gets the category's closest articles as candidates, not as
+/// an answer (`how do i delete my account` in the KYC section found kyc-documents, which
+/// shares `account`, and answered with it); a short question the section disambiguates is
+/// still answered (`출금`, withdrawal, in the fees section: withdrawal-fees, though
+/// how-to-withdraw is first without the filter).
+#[tokio::test]
+async fn a_category_without_the_questions_article_gives_candidates_not_an_answer() {
+    let mut c = shipped().await;
+    let asked = |q: &str, category: &str| SearchRequest {
+        category: Some(category.into()),
+        ..query(q)
+    };
+    let r = search(&mut c, asked("how do i delete my account", "kyc")).await;
+    assert!(!r.hits.is_empty() && r.hits.iter().all(|h| h.category == "kyc"));
+    assert!(!r.answered, "{:?}", ids(&r));
+    assert!(r.hits.iter().all(|h| h.candidate_only), "{r:?}");
+    assert!(
+        top(&r).confidence >= r.confidence_threshold,
+        "the first hit reaches the threshold on its own: {:?}",
+        top(&r)
+    );
+    let r = search(&mut c, asked("how do i delete my account", "account")).await;
+    assert!(r.answered);
+    assert_eq!(top(&r).id, "account-deletion");
+    let unfiltered = search(&mut c, query("출금")).await;
+    assert_ne!(top(&unfiltered).id, "withdrawal-fees");
+    let r = search(&mut c, asked("출금", "fees")).await;
+    assert!(r.answered, "{r:?}");
+    assert_eq!(top(&r).id, "withdrawal-fees");
+}
+
 /// A category no article has (a typo, or one a re-index removed) is refused, naming the value
 /// and the categories there are, in a message a default client accepts; the same category
 /// with the right spelling finds its articles.

@@ -830,6 +830,29 @@ async fn a_question_worded_as_an_article_lists_it_comes_first_under_hybrid_ranki
     );
 }
 
+/// With the model too, a category without the question's article gives candidates, not an
+/// answer (an authenticator failing, asked in the API section, answered with
+/// api-invalid-signature before); the section that has the article answers.
+#[tokio::test]
+async fn hybrid_a_category_without_the_questions_article_gives_candidates() {
+    let mut c = common::connect(shipped_hybrid()).await;
+    let asked = |category: &str| faqd::proto::SearchRequest {
+        category: Some(category.into()),
+        ..common::query("google authenticator code keeps failing")
+    };
+    let r = common::search(&mut c, asked("api")).await;
+    assert_eq!(r.ranking, "hybrid");
+    assert!(!r.answered, "{:?}", common::ids(&r));
+    assert!(
+        common::top(&r).confidence >= r.confidence_threshold,
+        "{:?}",
+        common::top(&r)
+    );
+    let r = common::search(&mut c, asked("security")).await;
+    assert!(r.answered, "{r:?}");
+    assert_eq!(common::top(&r).id, "otp-code-invalid");
+}
+
 /// `faqd search` shows the two evidences behind each confidence with hybrid ranking, so a hit
 /// at the threshold marked as a candidate is explained; lexical ranking shows the confidence
 /// alone.

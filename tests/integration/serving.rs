@@ -535,3 +535,67 @@ impl tonic::codec::Decoder for RawDecoder {
         Ok(Some(out))
     }
 }
+
+/// `faqd serve` refuses, before it serves anything and with exit code 2 (a bad flag value):
+/// a TLS key file that holds no key (the certificate given twice: before, the server logged
+/// that it was serving, then died on tonic's parse error, which named no file), a
+/// certificate file without a certificate, and the admin API on a non-loopback address
+/// without TLS (its token would travel in plain text).
+#[test]
+fn serve_refuses_bad_tls_files_and_a_plaintext_admin_api_off_the_machine() {
+    let dir = crate::common::tempdir();
+    let pki = Pki::new();
+    let (cert, key) = pki.issue("localhost");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let (cert, key) = (write("cert.pem", &cert), write("key.pem", &key));
+    let token = write("admin.token", "a-token-for-this-test\n");
+    let index = dir.path().join("index").display().to_string();
+    let serve = |extra: &[&str]| {
+        let out = crate::common::faqd_command()
+            .args(["serve", "--no-model", "--index-dir", &index, "--drain", "0"])
+            .args(extra)
+            .output()
+            .expect("run faqd serve");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    for (args, expected) in [
+        (
+            vec![
+                "--listen",
+                "127.0.0.1:0",
+                "--tls-cert",
+                &cert,
+                "--tls-key",
+                &cert,
+            ],
+            format!("--tls-key {cert}: no usable PEM private key"),
+        ),
+        (
+            vec![
+                "--listen",
+                "127.0.0.1:0",
+                "--tls-cert",
+                &key,
+                "--tls-key",
+                &key,
+            ],
+            format!("--tls-cert {key}: no PEM certificate"),
+        ),
+        (
+            vec!["--listen", "0.0.0.0:0", "--admin-token-file", &token],
+            "would receive its token in plain text".to_string(),
+        ),
+    ] {
+        let (code, stderr) = serve(&args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(&expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("faqd serving gRPC"), "{args:?}: {stderr}");
+    }
+}
