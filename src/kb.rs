@@ -67,10 +67,15 @@ pub fn build(
     opts: &BuildOptions,
 ) -> Result<Built, BuildError> {
     let fp = fingerprint(sources)?;
-    let Loaded { articles, errors } = ingest::load(sources)?;
+    let Loaded {
+        articles,
+        errors,
+        empty_answers,
+    } = ingest::load(sources)?;
     if !errors.is_empty() && (!skip_invalid || articles.is_empty()) {
         return Err(BuildError::Invalid(errors));
     }
+    warn_empty_answers(&empty_answers);
     let provenance = Provenance {
         fingerprint: fp,
         sources: sources.iter().map(Source::name).collect(),
@@ -82,6 +87,30 @@ pub fn build(
         meta,
         skipped: errors,
     })
+}
+
+/// Most records with an empty answer a build's warning names (the rest are counted).
+const NAMED_EMPTY_ANSWERS: usize = 5;
+
+/// Warns that article versions have an empty answer: they are indexed and can be answers,
+/// but a support front-end then shows a title and no reply.
+fn warn_empty_answers(empty: &[RecordError]) {
+    if empty.is_empty() {
+        return;
+    }
+    let mut named: Vec<String> = empty
+        .iter()
+        .take(NAMED_EMPTY_ANSWERS)
+        .map(ToString::to_string)
+        .collect();
+    if empty.len() > NAMED_EMPTY_ANSWERS {
+        named.push(format!("and {} more", empty.len() - NAMED_EMPTY_ANSWERS));
+    }
+    tracing::warn!(
+        versions = empty.len(),
+        records = %named.join("; "),
+        "article versions with an empty answer are indexed: a hit on one shows its title only"
+    );
 }
 
 /// Returns true when two lists of dump names name the same files in the same order: equal

@@ -197,6 +197,9 @@ pub struct Loaded {
     pub articles: Vec<Article>,
     /// Invalid records (skipped), in order.
     pub errors: Vec<RecordError>,
+    /// Valid records with an empty answer (kept: a labelled set's bank has none, but a hit
+    /// on one shows its title only), in order.
+    pub empty_answers: Vec<RecordError>,
 }
 
 /// Reads every source. File-level failures abort; record-level problems (including duplicate
@@ -240,6 +243,13 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
                             ),
                         });
                         continue;
+                    }
+                    if article.answer.trim().is_empty() {
+                        loaded.empty_answers.push(RecordError {
+                            origin: origin.clone(),
+                            field: Some("answer".into()),
+                            message: format!("empty (article {})", excerpt(&article.id)),
+                        });
                     }
                     seen.insert(key, origin);
                     loaded.articles.push(article);

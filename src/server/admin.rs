@@ -5,6 +5,7 @@
 //! constant time (`subtle`), so response timing does not reveal how much of a guess matched.
 
 use super::status::to_status;
+use super::Metrics;
 use crate::admin::Admin;
 use crate::engine::EngineError;
 use crate::ingest::{Article, Fields, Format, Origin, RecordError};
@@ -15,21 +16,26 @@ use crate::proto::{
     ReloadRequest, ReloadResponse, StatsRequest, StatsResponse, UpsertArticlesRequest,
 };
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
 /// The admin service as mounted on the server.
 pub type Mounted = InterceptedService<AdminServiceServer<AdminApi>, TokenCheck>;
 
-/// Builds the admin service; `token` `None` disables it.
-pub fn service(admin: Admin, token: Option<String>) -> Mounted {
+/// Builds the admin service; `token` `None` disables it. Its calls are counted in `metrics`
+/// by method and status code, as FaqService's are.
+pub fn service(admin: Admin, token: Option<String>, metrics: Metrics) -> Mounted {
     AdminServiceServer::with_interceptor(
         AdminApi {
             admin: Arc::new(admin),
+            metrics: metrics.clone(),
         },
         TokenCheck {
             token: token.map(|t| Arc::from(t.into_bytes())),
+            metrics,
         },
     )
 }
@@ -38,6 +44,14 @@ pub fn service(admin: Admin, token: Option<String>) -> Mounted {
 #[derive(Clone)]
 pub struct TokenCheck {
     token: Option<Arc<[u8]>>,
+    metrics: Metrics,
+}
+
+/// Names a call's peer in a log line.
+fn peer<T>(request: &Request<T>) -> String {
+    request
+        .remote_addr()
+        .map_or_else(|| "unknown".to_string(), |a| a.to_string())
 }
 
 impl tonic::service::Interceptor for TokenCheck {
@@ -55,7 +69,13 @@ impl tonic::service::Interceptor for TokenCheck {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token)
             .ok_or_else(|| {
-                tracing::warn!(remote = ?request.remote_addr(), "admin call without a token");
+                tracing::warn!(
+                    remote = %peer(&request),
+                    request_id = %super::request_id(&request),
+                    "admin call without a token"
+                );
+                self.metrics
+                    .request("Admin", tonic::Code::Unauthenticated, None, Duration::ZERO);
                 Status::unauthenticated(
                     "missing admin token: send the metadata `authorization: Bearer <token>`",
                 )
@@ -63,7 +83,13 @@ impl tonic::service::Interceptor for TokenCheck {
         if bool::from(given.trim().as_bytes().ct_eq(token)) {
             Ok(request)
         } else {
-            tracing::warn!(remote = ?request.remote_addr(), "admin login failed: invalid token");
+            tracing::warn!(
+                remote = %peer(&request),
+                request_id = %super::request_id(&request),
+                "admin login failed: invalid token"
+            );
+            self.metrics
+                .request("Admin", tonic::Code::Unauthenticated, None, Duration::ZERO);
             Err(Status::unauthenticated("invalid admin token"))
         }
     }
@@ -72,9 +98,48 @@ impl tonic::service::Interceptor for TokenCheck {
 /// The AdminService implementation.
 pub struct AdminApi {
     admin: Arc<Admin>,
+    metrics: Metrics,
 }
 
 impl AdminApi {
+    /// Runs one admin call in a span that names it and its request id, counts it by status
+    /// code, logs a refused one (code and reason) at WARN, and attaches the request id.
+    async fn logged<Q, T, Fut>(
+        &self,
+        method: &'static str,
+        request: Request<Q>,
+        f: impl FnOnce(Request<Q>) -> Fut,
+    ) -> Result<Response<T>, Status>
+    where
+        Fut: std::future::Future<Output = Result<Response<T>, Status>>,
+    {
+        let id = super::request_id(&request);
+        let arrived = Instant::now();
+        let span = tracing::info_span!("call", method, request_id = %id);
+        let result = f(request).instrument(span.clone()).await;
+        let took = arrived.elapsed();
+        let _entered = span.enter();
+        let code = result
+            .as_ref()
+            .map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+        self.metrics.request(method, code, None, took);
+        match result {
+            Ok(r) => Ok(super::with_id(r, &id)),
+            Err(mut s) => {
+                tracing::warn!(
+                    code = ?s.code(),
+                    reason = s.message(),
+                    took_us = took.as_micros() as u64,
+                    "admin call refused"
+                );
+                if let Ok(v) = tonic::metadata::MetadataValue::try_from(id.as_str()) {
+                    s.metadata_mut().insert(super::REQUEST_ID, v);
+                }
+                Err(s)
+            }
+        }
+    }
+
     async fn blocking<T, F>(&self, f: F) -> Result<T, Status>
     where
         T: Send + 'static,
@@ -134,9 +199,9 @@ fn mutation(e: crate::admin::Edited) -> MutationResponse {
     }
 }
 
-#[tonic::async_trait]
-impl AdminService for AdminApi {
-    async fn reindex(
+/// The calls' own work ([`AdminService`] wraps each in [`AdminApi::logged`]).
+impl AdminApi {
+    async fn reindex_call(
         &self,
         request: Request<ReindexRequest>,
     ) -> Result<Response<ReindexResponse>, Status> {
@@ -168,7 +233,7 @@ impl AdminService for AdminApi {
         }))
     }
 
-    async fn upsert_articles(
+    async fn upsert_articles_call(
         &self,
         request: Request<UpsertArticlesRequest>,
     ) -> Result<Response<MutationResponse>, Status> {
@@ -186,6 +251,13 @@ impl AdminService for AdminApi {
                 problems: errors,
             }));
         }
+        for a in articles.iter().filter(|a| a.answer.trim().is_empty()) {
+            tracing::warn!(
+                id = %crate::lang::start(&a.id, 64),
+                lang = %a.lang,
+                "admin: upserting an article version with an empty answer: a hit on it shows its title only"
+            );
+        }
         let done = self.blocking(move |a| a.upsert(articles)).await?;
         tracing::info!(
             generation = done.generation,
@@ -195,7 +267,7 @@ impl AdminService for AdminApi {
         Ok(Response::new(mutation(done)))
     }
 
-    async fn delete_articles(
+    async fn delete_articles_call(
         &self,
         request: Request<DeleteArticlesRequest>,
     ) -> Result<Response<MutationResponse>, Status> {
@@ -213,7 +285,7 @@ impl AdminService for AdminApi {
         Ok(Response::new(mutation(done)))
     }
 
-    async fn reload(
+    async fn reload_call(
         &self,
         _request: Request<ReloadRequest>,
     ) -> Result<Response<ReloadResponse>, Status> {
@@ -225,7 +297,7 @@ impl AdminService for AdminApi {
         }))
     }
 
-    async fn stats(
+    async fn stats_call(
         &self,
         _request: Request<StatsRequest>,
     ) -> Result<Response<StatsResponse>, Status> {
@@ -252,5 +324,47 @@ impl AdminService for AdminApi {
             weighed_as: s.weighed_as.into(),
             categories: s.categories,
         }))
+    }
+}
+
+#[tonic::async_trait]
+impl AdminService for AdminApi {
+    async fn reindex(
+        &self,
+        request: Request<ReindexRequest>,
+    ) -> Result<Response<ReindexResponse>, Status> {
+        self.logged("Reindex", request, |r| self.reindex_call(r))
+            .await
+    }
+
+    async fn upsert_articles(
+        &self,
+        request: Request<UpsertArticlesRequest>,
+    ) -> Result<Response<MutationResponse>, Status> {
+        self.logged("UpsertArticles", request, |r| self.upsert_articles_call(r))
+            .await
+    }
+
+    async fn delete_articles(
+        &self,
+        request: Request<DeleteArticlesRequest>,
+    ) -> Result<Response<MutationResponse>, Status> {
+        self.logged("DeleteArticles", request, |r| self.delete_articles_call(r))
+            .await
+    }
+
+    async fn reload(
+        &self,
+        request: Request<ReloadRequest>,
+    ) -> Result<Response<ReloadResponse>, Status> {
+        self.logged("Reload", request, |r| self.reload_call(r))
+            .await
+    }
+
+    async fn stats(
+        &self,
+        request: Request<StatsRequest>,
+    ) -> Result<Response<StatsResponse>, Status> {
+        self.logged("Stats", request, |r| self.stats_call(r)).await
     }
 }

@@ -101,7 +101,7 @@ struct Call {
 }
 
 /// Returns the client's request id when it is a short printable ASCII string, else a new one.
-fn request_id<T>(request: &Request<T>) -> String {
+pub(super) fn request_id<T>(request: &Request<T>) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     if let Some(id) = request
@@ -126,7 +126,7 @@ fn request_id<T>(request: &Request<T>) -> String {
     format!("{prefix:08x}-{:08x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-fn with_id<T>(mut r: Response<T>, id: &str) -> Response<T> {
+pub(super) fn with_id<T>(mut r: Response<T>, id: &str) -> Response<T> {
     if let Ok(v) = MetadataValue::try_from(id) {
         r.metadata_mut().insert(REQUEST_ID, v);
     }
@@ -534,6 +534,7 @@ pub async fn serve_with(
             crate::admin::Admin::new(engine.clone(), config.keep_generations)
                 .with_dumps(config.dumps),
             config.admin_token,
+            config.metrics.clone(),
         ))
         .add_service(FaqServiceServer::new(FaqApi::with(
             engine,

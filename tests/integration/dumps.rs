@@ -450,3 +450,38 @@ fn a_dump_without_a_valid_article_exits_3() {
     }
     assert!(index::current_generation(&root).unwrap().is_none());
 }
+
+/// An empty answer is indexed (a labelled set's bank has none) but named in a warning, with
+/// file, line and field: a hit on it would show a support front-end a title and no reply.
+#[test]
+fn an_empty_answer_is_indexed_with_a_warning_naming_the_record() {
+    let dir = tempdir();
+    let dump = dir.path().join("faq.jsonl");
+    std::fs::write(
+        &dump,
+        concat!(
+            r#"{"id": "fees", "lang": "en", "title": "Trading fees", "answer": "0.1 % per trade."}"#,
+            "\n",
+            r#"{"id": "listing", "lang": "en", "title": "How do I list a coin", "answer": " "}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let out = crate::common::faqd_command()
+        .arg("index")
+        .arg("--index-dir")
+        .arg(dir.path().join("index"))
+        .arg(&dump)
+        .output()
+        .expect("run faqd index");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}:2: field `answer`: empty (article \"listing\")",
+            dump.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(":1: field `answer`"), "{stderr}");
+}

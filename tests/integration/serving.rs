@@ -599,3 +599,68 @@ fn serve_refuses_bad_tls_files_and_a_plaintext_admin_api_off_the_machine() {
         assert!(!stderr.contains("faqd serving gRPC"), "{args:?}: {stderr}");
     }
 }
+
+/// Admin calls are counted by method and status code like FaqService's, failed logins too
+/// (method `Admin`), and carry the request id: before, a refused Reindex or a token guess left
+/// nothing to alert on.
+#[tokio::test]
+async fn admin_calls_are_counted_and_carry_their_request_id() {
+    use faqd::proto::admin_service_client::AdminServiceClient;
+    use faqd::proto::{ReindexRequest, StatsRequest};
+    let metrics = Metrics::new();
+    let config = ServeConfig {
+        metrics: metrics.clone(),
+        admin_token: Some("the-token".into()),
+        ..ServeConfig::default()
+    };
+    let engine = own_engine();
+    let (addr, _) = spawn_server_with(engine.clone(), std::future::pending(), config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics_addr = listener.local_addr().unwrap();
+    tokio::spawn(faqd::server::serve_metrics(
+        metrics,
+        engine,
+        listener,
+        std::future::pending(),
+    ));
+    let mut a = AdminServiceClient::new(plain(addr).await);
+    fn asked<T>(message: T, token: &str, id: &str) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(message);
+        let m = r.metadata_mut();
+        m.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        m.insert("x-request-id", id.parse().unwrap());
+        r
+    }
+    let ok = a
+        .stats(asked(StatsRequest {}, "the-token", "adm-1"))
+        .await
+        .unwrap();
+    assert_eq!(ok.metadata().get("x-request-id").unwrap(), "adm-1");
+    let refused = a
+        .reindex(asked(
+            ReindexRequest {
+                paths: vec!["faq.jsonl".into()],
+                ..Default::default()
+            },
+            "the-token",
+            "adm-2",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert_eq!(refused.metadata().get("x-request-id").unwrap(), "adm-2");
+    let guessed = a
+        .stats(asked(StatsRequest {}, "a-guess", "adm-3"))
+        .await
+        .unwrap_err();
+    assert_eq!(guessed.code(), Code::Unauthenticated);
+
+    let text = scrape(metrics_addr).await;
+    for line in [
+        r#"faqd_requests_total{code="0",method="Stats"} 1"#,
+        r#"faqd_requests_total{code="9",method="Reindex"} 1"#,
+        r#"faqd_requests_total{code="16",method="Admin"} 1"#,
+    ] {
+        assert!(text.contains(line), "{line:?} missing from:\n{text}");
+    }
+}
