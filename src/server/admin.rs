@@ -132,9 +132,7 @@ impl AdminApi {
                     took_us = took.as_micros() as u64,
                     "admin call refused"
                 );
-                if let Ok(v) = tonic::metadata::MetadataValue::try_from(id.as_str()) {
-                    s.metadata_mut().insert(super::REQUEST_ID, v);
-                }
+                super::status_with_id(&mut s, &id);
                 Err(s)
             }
         }

@@ -133,6 +133,13 @@ pub(super) fn with_id<T>(mut r: Response<T>, id: &str) -> Response<T> {
     r
 }
 
+/// Attaches the request id to a refused call's status.
+pub(super) fn status_with_id(s: &mut Status, id: &str) {
+    if let Ok(v) = MetadataValue::try_from(id) {
+        s.metadata_mut().insert(REQUEST_ID, v);
+    }
+}
+
 impl FaqApi {
     /// Wraps an engine with default limits and fresh metrics.
     pub fn new(engine: Arc<Engine>) -> Self {
@@ -255,9 +262,7 @@ impl FaqApi {
                     took_us = took.as_micros() as u64,
                     "call refused"
                 );
-                if let Ok(v) = MetadataValue::try_from(call.id.as_str()) {
-                    s.metadata_mut().insert(REQUEST_ID, v);
-                }
+                status_with_id(&mut s, &call.id);
                 Err(s)
             }
         }
