@@ -96,15 +96,26 @@ pub const LISTED_RECORDS: usize = 10;
 /// Longest record problem an [`EngineError::InvalidRecords`] message quotes, in characters.
 pub const RECORD_CHARS: usize = 160;
 
-/// Lists the first [`LISTED_RECORDS`] problems, each cut to [`RECORD_CHARS`] characters.
+/// Most bytes of UTF-8 an [`EngineError::InvalidRecords`] message's list takes: a
+/// grpc-message percent-encodes every byte outside ASCII (three bytes each), and gRPC clients
+/// refuse metadata of 8 KiB or more by default.
+pub const LISTED_BYTES: usize = 2_000;
+
+/// Lists the first [`LISTED_RECORDS`] problems, each cut to [`RECORD_CHARS`] characters, as
+/// many as fit in [`LISTED_BYTES`]; the rest are counted.
 fn listed(problems: &[String]) -> String {
-    let mut out: Vec<String> = problems
-        .iter()
-        .take(LISTED_RECORDS)
-        .map(|p| crate::lang::start(p, RECORD_CHARS))
-        .collect();
-    if problems.len() > LISTED_RECORDS {
-        out.push(format!("and {} more", problems.len() - LISTED_RECORDS));
+    let mut out: Vec<String> = Vec::new();
+    let mut bytes = 0;
+    for p in problems.iter().take(LISTED_RECORDS) {
+        let p = crate::lang::start(p, RECORD_CHARS);
+        if bytes + p.len() > LISTED_BYTES {
+            break;
+        }
+        bytes += p.len() + 2;
+        out.push(p);
+    }
+    if problems.len() > out.len() {
+        out.push(format!("and {} more", problems.len() - out.len()));
     }
     out.join("; ")
 }
@@ -668,8 +679,14 @@ impl Engine {
         let (mut ranked, highlights, native) = rank(category, top_k, !p.no_snippets)?;
         // In a category, a hit is no answer when an article outside it answers the question
         // with much more confidence ([`CATEGORY_SHARE`]).
+        // Confidence is at most 1, so a hit at CATEGORY_SHARE or above is never demoted: the
+        // second ranking runs only when an answer in the category is below it.
+        let demotable = ranked.iter().any(|(r, lexical, semantic)| {
+            r.hit.confidence < CATEGORY_SHARE
+                && hybrid::is_answer(r.hit.confidence, *lexical, *semantic, threshold)
+        });
         let outside = match category {
-            Some(_) => rank(None, 1, false)?
+            Some(_) if demotable => rank(None, 1, false)?
                 .0
                 .first()
                 .filter(|(r, lexical, semantic)| {
@@ -677,7 +694,7 @@ impl Engine {
                         && hybrid::is_answer(r.hit.confidence, *lexical, *semantic, threshold)
                 })
                 .map(|(r, _, _)| r.hit.confidence),
-            None => None,
+            _ => None,
         };
         for (r, _, _) in &mut ranked {
             // Fallback hits and those found by their vectors alone have theirs.

@@ -493,28 +493,6 @@ pub fn phrasing_key(text: &str, lang: Lang) -> String {
 
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn a_phrasing_key_ignores_spacing_punctuation_case_and_chinese_script() {
-        use super::phrasing_key;
-        assert_eq!(
-            phrasing_key("OTP 번호 알려줘도 되나요?", Lang::Ko),
-            phrasing_key("otp번호  알려줘도되나요", Lang::Ko)
-        );
-        assert_eq!(
-            phrasing_key("How do I reset my password?", Lang::En),
-            "howdoiresetmypassword"
-        );
-        assert_eq!(
-            phrasing_key("如何提幣？", Lang::Zh),
-            phrasing_key("如何提币", Lang::Zh)
-        );
-        assert_ne!(
-            phrasing_key("reset password", Lang::En),
-            phrasing_key("reset my password", Lang::En)
-        );
-        assert_eq!(phrasing_key("?!  ...", Lang::En), "");
-    }
     use super::*;
 
     fn tokens<T: Tokenizer>(mut t: T, text: &str) -> Vec<(String, usize, usize, usize)> {
@@ -787,5 +765,26 @@ mod tests {
         );
         assert_eq!(sentences("v2.0 is out"), ["v2.0 is out"]);
         assert!(sentences("  \n ").is_empty());
+    }
+
+    #[test]
+    fn a_phrasing_key_ignores_spacing_punctuation_case_and_chinese_script() {
+        assert_eq!(
+            phrasing_key("OTP 번호 알려줘도 되나요?", Lang::Ko),
+            phrasing_key("otp번호  알려줘도되나요", Lang::Ko)
+        );
+        assert_eq!(
+            phrasing_key("How do I reset my password?", Lang::En),
+            "howdoiresetmypassword"
+        );
+        assert_eq!(
+            phrasing_key("如何提幣？", Lang::Zh),
+            phrasing_key("如何提币", Lang::Zh)
+        );
+        assert_ne!(
+            phrasing_key("reset password", Lang::En),
+            phrasing_key("reset my password", Lang::En)
+        );
+        assert_eq!(phrasing_key("?!  ...", Lang::En), "");
     }
 }

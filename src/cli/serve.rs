@@ -215,6 +215,14 @@ fn config(a: &ServeArgs) -> anyhow::Result<crate::server::ServeConfig> {
     })
 }
 
+/// The refusal of an admin API whose token would travel in plain text off the machine.
+fn plaintext_admin(listen: &str) -> String {
+    format!(
+        "the admin API on {listen} would receive its token in plain text: serve with \
+         --tls-cert/--tls-key, listen on a loopback address, or pass --admin-allow-plaintext"
+    )
+}
+
 pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
     // A bad flag value (a duration, a TLS file without a certificate or key, a token file) is
     // a usage error, found before anything starts.
@@ -225,6 +233,20 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             return Ok(2);
         }
     };
+    // Checked again once bound; here before the index is opened (a build can take long)
+    // and before --repoint-current changes anything.
+    let off_loopback = |listen: &str| {
+        std::net::ToSocketAddrs::to_socket_addrs(listen)
+            .is_ok_and(|mut addrs| addrs.any(|addr| !addr.ip().is_loopback()))
+    };
+    if config.admin_token.is_some()
+        && config.tls.is_none()
+        && !a.admin_allow_plaintext
+        && off_loopback(&a.listen)
+    {
+        eprintln!("error: {}", plaintext_admin(&a.listen));
+        return Ok(2);
+    }
     let engine = Arc::new(super::open_engine(&a.location, &a.engine)?);
     if a.repoint_current {
         repoint_current(&engine)?;
@@ -240,11 +262,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             && !addr.ip().is_loopback()
             && !a.admin_allow_plaintext
         {
-            eprintln!(
-                "error: the admin API on {addr} would receive its token in plain text: serve \
-                 with --tls-cert/--tls-key, listen on a loopback address, or pass \
-                 --admin-allow-plaintext"
-            );
+            eprintln!("error: {}", plaintext_admin(&addr.to_string()));
             return Ok::<i32, anyhow::Error>(2);
         }
         if let Some(m) = &a.metrics_listen {

@@ -67,31 +67,24 @@ impl tonic::service::Interceptor for TokenCheck {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token)
-            .ok_or_else(|| {
-                tracing::warn!(
-                    remote = %peer(&request),
-                    request_id = %super::request_id(&request),
-                    "admin call without a token"
-                );
-                self.metrics
-                    .request("Admin", tonic::Code::Unauthenticated, None, Duration::ZERO);
-                Status::unauthenticated(
-                    "missing admin token: send the metadata `authorization: Bearer <token>`",
-                )
-            })?;
-        if bool::from(given.trim().as_bytes().ct_eq(token)) {
-            Ok(request)
-        } else {
-            tracing::warn!(
-                remote = %peer(&request),
-                request_id = %super::request_id(&request),
-                "admin login failed: invalid token"
-            );
-            self.metrics
-                .request("Admin", tonic::Code::Unauthenticated, None, Duration::ZERO);
-            Err(Status::unauthenticated("invalid admin token"))
-        }
+            .map(|(_, token)| token);
+        let refused = match given {
+            Some(given) if bool::from(given.trim().as_bytes().ct_eq(token)) => return Ok(request),
+            Some(_) => ("admin login failed: invalid token", "invalid admin token"),
+            None => (
+                "admin call without a token",
+                "missing admin token: send the metadata `authorization: Bearer <token>`",
+            ),
+        };
+        // Counted (latency 0: no work was done) and logged with the peer and the request id,
+        // which the client gets back.
+        let id = super::request_id(&request);
+        tracing::warn!(remote = %peer(&request), request_id = %id, "{}", refused.0);
+        self.metrics
+            .request("Admin", tonic::Code::Unauthenticated, None, Duration::ZERO);
+        let mut s = Status::unauthenticated(refused.1);
+        super::status_with_id(&mut s, &id);
+        Err(s)
     }
 }
 
@@ -144,7 +137,9 @@ impl AdminApi {
         F: FnOnce(&Admin) -> Result<T, EngineError> + Send + 'static,
     {
         let admin = self.admin.clone();
-        tokio::task::spawn_blocking(move || f(&admin))
+        // The call's span (method, request id) follows the work: a build logs from there.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| f(&admin)))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "admin task failed");
@@ -249,11 +244,16 @@ impl AdminApi {
                 problems: errors,
             }));
         }
-        for a in articles.iter().filter(|a| a.answer.trim().is_empty()) {
+        let empty: Vec<String> = articles
+            .iter()
+            .filter(|a| a.answer.trim().is_empty())
+            .map(|a| format!("{} ({})", crate::lang::start(&a.id, 64), a.lang))
+            .collect();
+        if !empty.is_empty() {
             tracing::warn!(
-                id = %crate::lang::start(&a.id, 64),
-                lang = %a.lang,
-                "admin: upserting an article version with an empty answer: a hit on it shows its title only"
+                versions = empty.len(),
+                first = %empty[..empty.len().min(5)].join(", "),
+                "admin: upserting article versions with an empty answer: a hit on one shows its title only"
             );
         }
         let done = self.blocking(move |a| a.upsert(articles)).await?;

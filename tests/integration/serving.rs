@@ -598,6 +598,10 @@ fn serve_refuses_bad_tls_files_and_a_plaintext_admin_api_off_the_machine() {
         assert!(stderr.contains(&expected), "{args:?}: {stderr}");
         assert!(!stderr.contains("faqd serving gRPC"), "{args:?}: {stderr}");
     }
+    assert!(
+        !dir.path().join("index").exists(),
+        "refused before the index was opened (or built)"
+    );
 }
 
 /// Admin calls are counted by method and status code like FaqService's, failed logins too
@@ -654,6 +658,7 @@ async fn admin_calls_are_counted_and_carry_their_request_id() {
         .await
         .unwrap_err();
     assert_eq!(guessed.code(), Code::Unauthenticated);
+    assert_eq!(guessed.metadata().get("x-request-id").unwrap(), "adm-3");
 
     let text = scrape(metrics_addr).await;
     for line in [
