@@ -104,20 +104,7 @@ pub const LISTED_BYTES: usize = 2_000;
 /// Lists the first [`LISTED_RECORDS`] problems, each cut to [`RECORD_CHARS`] characters, as
 /// many as fit in [`LISTED_BYTES`]; the rest are counted.
 fn listed(problems: &[String]) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut bytes = 0;
-    for p in problems.iter().take(LISTED_RECORDS) {
-        let p = crate::lang::start(p, RECORD_CHARS);
-        if bytes + p.len() > LISTED_BYTES {
-            break;
-        }
-        bytes += p.len() + 2;
-        out.push(p);
-    }
-    if problems.len() > out.len() {
-        out.push(format!("and {} more", problems.len() - out.len()));
-    }
-    out.join("; ")
+    crate::lang::list_first(problems, LISTED_RECORDS, RECORD_CHARS, LISTED_BYTES)
 }
 
 impl From<search::SearchError> for EngineError {
@@ -678,15 +665,17 @@ impl Engine {
         };
         let (mut ranked, highlights, native) = rank(category, top_k, !p.no_snippets)?;
         // In a category, a hit is no answer when an article outside it answers the question
-        // with much more confidence ([`CATEGORY_SHARE`]).
-        // Confidence is at most 1, so a hit at CATEGORY_SHARE or above is never demoted: the
-        // second ranking runs only when an answer in the category is below it.
-        let demotable = ranked.iter().any(|(r, lexical, semantic)| {
-            r.hit.confidence < CATEGORY_SHARE
-                && hybrid::is_answer(r.hit.confidence, *lexical, *semantic, threshold)
-        });
+        // with much more confidence ([`CATEGORY_SHARE`]). Confidence is at most 1, so a hit
+        // at CATEGORY_SHARE or above is never demoted: the second ranking runs only when an
+        // answer in the category is below it.
+        let demotable = || {
+            ranked.iter().any(|(r, lexical, semantic)| {
+                r.hit.confidence < CATEGORY_SHARE
+                    && hybrid::is_answer(r.hit.confidence, *lexical, *semantic, threshold)
+            })
+        };
         let outside = match category {
-            Some(_) if demotable => rank(None, 1, false)?
+            Some(_) if demotable() => rank(None, 1, false)?
                 .0
                 .first()
                 .filter(|(r, lexical, semantic)| {

@@ -98,17 +98,11 @@ fn warn_empty_answers(empty: &[RecordError]) {
     if empty.is_empty() {
         return;
     }
-    let mut named: Vec<String> = empty
-        .iter()
-        .take(NAMED_EMPTY_ANSWERS)
-        .map(ToString::to_string)
-        .collect();
-    if empty.len() > NAMED_EMPTY_ANSWERS {
-        named.push(format!("and {} more", empty.len() - NAMED_EMPTY_ANSWERS));
-    }
+    let all: Vec<String> = empty.iter().map(ToString::to_string).collect();
+    let named = crate::lang::list_first(&all, NAMED_EMPTY_ANSWERS, usize::MAX, usize::MAX);
     tracing::warn!(
         versions = empty.len(),
-        records = %named.join("; "),
+        records = %named,
         "article versions with an empty answer are indexed: a hit on one shows its title only"
     );
 }

@@ -215,14 +215,6 @@ fn config(a: &ServeArgs) -> anyhow::Result<crate::server::ServeConfig> {
     })
 }
 
-/// The refusal of an admin API whose token would travel in plain text off the machine.
-fn plaintext_admin(listen: &str) -> String {
-    format!(
-        "the admin API on {listen} would receive its token in plain text: serve with \
-         --tls-cert/--tls-key, listen on a loopback address, or pass --admin-allow-plaintext"
-    )
-}
-
 pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
     // A bad flag value (a duration, a TLS file without a certificate or key, a token file) is
     // a usage error, found before anything starts.
@@ -233,8 +225,9 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             return Ok(2);
         }
     };
-    // Checked again once bound; here before the index is opened (a build can take long)
-    // and before --repoint-current changes anything.
+    // Before the index is opened (a build can take long) and before --repoint-current
+    // changes anything. The listener binds the first of these addresses: when any is off
+    // the machine, so may be the one bound (when none resolves, binding fails too).
     let off_loopback = |listen: &str| {
         std::net::ToSocketAddrs::to_socket_addrs(listen)
             .is_ok_and(|mut addrs| addrs.any(|addr| !addr.ip().is_loopback()))
@@ -244,7 +237,12 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         && !a.admin_allow_plaintext
         && off_loopback(&a.listen)
     {
-        eprintln!("error: {}", plaintext_admin(&a.listen));
+        eprintln!(
+            "error: the admin API on {} would receive its token in plain text: serve with \
+             --tls-cert/--tls-key, listen on a loopback address, or pass \
+             --admin-allow-plaintext",
+            a.listen
+        );
         return Ok(2);
     }
     let engine = Arc::new(super::open_engine(&a.location, &a.engine)?);
@@ -257,14 +255,6 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             .await
             .with_context(|| format!("failed to listen on {}", a.listen))?;
         let addr = listener.local_addr()?;
-        if config.admin_token.is_some()
-            && config.tls.is_none()
-            && !addr.ip().is_loopback()
-            && !a.admin_allow_plaintext
-        {
-            eprintln!("error: {}", plaintext_admin(&addr.to_string()));
-            return Ok::<i32, anyhow::Error>(2);
-        }
         if let Some(m) = &a.metrics_listen {
             let ml = tokio::net::TcpListener::bind(m)
                 .await
@@ -292,7 +282,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         );
         tokio::spawn(reload_on_change(engine.clone(), config.metrics.clone()));
         crate::server::serve_with(engine, listener, shutdown_signal(), config).await?;
-        Ok(0)
+        Ok::<i32, anyhow::Error>(0)
     })?;
     // Searches still running after the grace period are not waited for.
     runtime.shutdown_timeout(Duration::from_millis(100));

@@ -40,6 +40,25 @@ pub(crate) fn start(text: &str, n: usize) -> String {
     short
 }
 
+/// Lists the first `most` of `items` in one line (`; ` between them), each cut to `chars`
+/// characters, as many as fit in `bytes`; the rest are counted (`and 3 more`).
+pub(crate) fn list_first(items: &[String], most: usize, chars: usize, bytes: usize) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut used = 0;
+    for item in items.iter().take(most) {
+        let item = start(item, chars);
+        if used + item.len() > bytes {
+            break;
+        }
+        used += item.len() + 2;
+        out.push(item);
+    }
+    if items.len() > out.len() {
+        out.push(format!("and {} more", items.len() - out.len()));
+    }
+    out.join("; ")
+}
+
 impl Lang {
     /// Every supported language.
     pub const ALL: [Lang; 3] = [Lang::Ko, Lang::En, Lang::Zh];

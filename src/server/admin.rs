@@ -112,23 +112,14 @@ impl AdminApi {
         let result = f(request).instrument(span.clone()).await;
         let took = arrived.elapsed();
         let _entered = span.enter();
-        let code = result
-            .as_ref()
-            .map_or_else(|s| s.code(), |_| tonic::Code::Ok);
-        self.metrics.request(method, code, None, took);
-        match result {
-            Ok(r) => Ok(super::with_id(r, &id)),
-            Err(mut s) => {
-                tracing::warn!(
-                    code = ?s.code(),
-                    reason = s.message(),
-                    took_us = took.as_micros() as u64,
-                    "admin call refused"
-                );
-                super::status_with_id(&mut s, &id);
-                Err(s)
-            }
-        }
+        super::conclude(&self.metrics, method, &id, None, took, result, |s| {
+            tracing::warn!(
+                code = ?s.code(),
+                reason = s.message(),
+                took_us = took.as_micros() as u64,
+                "admin call refused"
+            )
+        })
     }
 
     async fn blocking<T, F>(&self, f: F) -> Result<T, Status>

@@ -126,7 +126,7 @@ pub(super) fn request_id<T>(request: &Request<T>) -> String {
     format!("{prefix:08x}-{:08x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-pub(super) fn with_id<T>(mut r: Response<T>, id: &str) -> Response<T> {
+fn with_id<T>(mut r: Response<T>, id: &str) -> Response<T> {
     if let Ok(v) = MetadataValue::try_from(id) {
         r.metadata_mut().insert(REQUEST_ID, v);
     }
@@ -137,6 +137,31 @@ pub(super) fn with_id<T>(mut r: Response<T>, id: &str) -> Response<T> {
 pub(super) fn status_with_id(s: &mut Status, id: &str) {
     if let Ok(v) = MetadataValue::try_from(id) {
         s.metadata_mut().insert(REQUEST_ID, v);
+    }
+}
+
+/// Ends a call of either service: counts it by method and status code, hands a refusal to
+/// `log_refused`, and attaches the request id to the response or the status.
+pub(super) fn conclude<T>(
+    metrics: &Metrics,
+    method: &'static str,
+    id: &str,
+    lang: Option<&str>,
+    took: Duration,
+    result: Result<Response<T>, Status>,
+    log_refused: impl FnOnce(&Status),
+) -> Result<Response<T>, Status> {
+    let code = result
+        .as_ref()
+        .map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+    metrics.request(method, code, lang, took);
+    match result {
+        Ok(r) => Ok(with_id(r, id)),
+        Err(mut s) => {
+            log_refused(&s);
+            status_with_id(&mut s, id);
+            Err(s)
+        }
     }
 }
 
@@ -246,26 +271,25 @@ impl FaqApi {
         lang: Option<&str>,
     ) -> Result<Response<T>, Status> {
         let took = call.arrived.elapsed();
-        let code = result
-            .as_ref()
-            .map_or_else(|s| s.code(), |_| tonic::Code::Ok);
-        self.metrics.request(call.method, code, lang, took);
-        match result {
-            Ok(r) => {
-                tracing::debug!(took_us = took.as_micros() as u64, "call answered");
-                Ok(with_id(Response::new(r), &call.id))
-            }
-            Err(mut s) => {
+        if result.is_ok() {
+            tracing::debug!(took_us = took.as_micros() as u64, "call answered");
+        }
+        conclude(
+            &self.metrics,
+            call.method,
+            &call.id,
+            lang,
+            took,
+            result.map(Response::new),
+            |s| {
                 tracing::info!(
                     code = ?s.code(),
                     reason = s.message(),
                     took_us = took.as_micros() as u64,
                     "call refused"
-                );
-                status_with_id(&mut s, &call.id);
-                Err(s)
-            }
-        }
+                )
+            },
+        )
     }
 
     fn span(call: &Call) -> tracing::Span {

@@ -196,6 +196,15 @@ pub fn top(r: &SearchResponse) -> &SearchHit {
 
 /// True for the shipped knowledge base's withdrawal articles (`how-to-withdraw`,
 /// `withdrawal-delay`, `withdrawal-fees` ...) and the fixture's `fx-withdrawal`.
+/// Asserts that a response's hits are ordered by score, best first (`what` says why).
+pub fn assert_ordered_by_score(r: &SearchResponse, what: &str) {
+    assert!(
+        r.hits.windows(2).all(|w| w[0].score >= w[1].score),
+        "{what}: {:?}",
+        r.hits.iter().map(|h| (&h.id, h.score)).collect::<Vec<_>>()
+    );
+}
+
 pub fn is_withdrawal(id: &str) -> bool {
     id.contains("withdraw")
 }

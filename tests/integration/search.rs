@@ -1,6 +1,8 @@
 //! Search quality over the shipped knowledge base, through the gRPC API.
 
-use crate::common::{ids, is_withdrawal, query, query_k, search, shipped, small, top};
+use crate::common::{
+    assert_ordered_by_score, ids, is_withdrawal, query, query_k, search, shipped, small, top,
+};
 use faqd::proto::{LanguageSource, SearchRequest};
 
 #[tokio::test]
@@ -213,9 +215,7 @@ async fn hits_are_distinct_articles_with_snippets_and_their_available_languages(
         r.hits.iter().map(|h| &h.snippet).collect::<Vec<_>>()
     );
     let top_hit = top(&r);
-    for w in r.hits.windows(2) {
-        assert!(w[0].score >= w[1].score, "hits best first: {:?}", ids(&r));
-    }
+    assert_ordered_by_score(&r, "hits best first");
     assert!(top_hit.available_languages.len() >= 3, "{top_hit:?}");
 }
 
@@ -357,11 +357,7 @@ async fn a_question_worded_as_an_article_lists_it_finds_that_article_first() {
         );
     }
     let r = search(&mut c, query("출금 신청 방법 알려주세요 빨리")).await;
-    assert!(
-        r.hits.windows(2).all(|w| w[0].score >= w[1].score),
-        "not a listed wording: ordered by score: {:?}",
-        r.hits.iter().map(|h| (&h.id, h.score)).collect::<Vec<_>>()
-    );
+    assert_ordered_by_score(&r, "not a listed wording: ordered by score");
 }
 
 /// A phrasing's closeness is the share of all its words that are query terms, its function
