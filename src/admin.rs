@@ -144,12 +144,21 @@ impl DumpDir {
         };
         let shown = crate::ingest::excerpt(requested);
         let rel = Path::new(requested);
-        if requested.trim().is_empty()
-            || !rel.components().all(|c| matches!(c, Component::Normal(_)))
-        {
+        // What is wrong with the path, in the words an operator would use.
+        let problem = if requested.trim().is_empty() {
+            Some("an empty path")
+        } else if rel.is_absolute() {
+            Some("an absolute path")
+        } else if rel.components().any(|c| c == Component::ParentDir) {
+            Some("`..` leads out of the dump directory")
+        } else if rel.components().all(|c| c == Component::CurDir) {
+            Some("names the dump directory itself, not a dump in it")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
             return Err(bad(format!(
-                "{shown}: name a dump by its path inside the dump directory (no `..`, not \
-                 absolute)"
+                "{shown}: {problem}; name a dump file by its path inside the dump directory"
             )));
         }
         let format = format

@@ -294,32 +294,18 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
 /// `CURRENT` pointer changes (checked every two seconds, so several servers on one index root
 /// all follow a `faqd index` run). In-flight searches finish on the generation they started on.
 async fn reload_on_change(engine: Arc<crate::engine::Engine>, metrics: crate::server::Metrics) {
-    #[cfg(unix)]
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
     // The last reload failure, logged once (an unusable CURRENT stays so until repaired).
     let mut failed = String::new();
     loop {
-        #[cfg(unix)]
-        {
-            let hangup = async {
-                match hup.as_mut() {
-                    Some(h) => {
-                        h.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                _ = tick.tick() => {},
-                () = hangup => {
-                    tracing::info!("SIGHUP: reloading");
-                    reload_glossary(&engine).await;
-                }
+        tokio::select! {
+            _ = tick.tick() => {},
+            () = next_of(&mut hup) => {
+                tracing::info!("SIGHUP: reloading");
+                reload_glossary(&engine).await;
             }
         }
-        #[cfg(not(unix))]
-        tick.tick().await;
         let e = engine.clone();
         let before = e.generation().meta.generation;
         match tokio::task::spawn_blocking(move || e.reload()).await {
@@ -341,7 +327,6 @@ async fn reload_on_change(engine: Arc<crate::engine::Engine>, metrics: crate::se
 }
 
 /// Re-reads the glossary (SIGHUP only: the file is not watched); a bad file keeps the old one.
-#[cfg(unix)]
 async fn reload_glossary(engine: &Arc<crate::engine::Engine>) {
     let e = engine.clone();
     match tokio::task::spawn_blocking(move || e.reload_glossary()).await {
@@ -370,23 +355,35 @@ fn repoint_current(engine: &crate::engine::Engine) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Resolves on the first SIGTERM or SIGINT. A second one, during the drain or the grace
+/// period, stops the process at once (exit code 130): an operator who presses Ctrl-C twice
+/// does not wait for open calls or streams.
 async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
+    use tokio::signal::unix::{signal, SignalKind};
+    // Both listeners are made once, so that a second signal sent right after the first is
+    // not missed.
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
     tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        () = next_of(&mut term) => {},
+        () = next_of(&mut int) => {},
+    }
+    tokio::spawn(async move {
+        tokio::select! {
+            () = next_of(&mut term) => {},
+            () = next_of(&mut int) => {},
+        }
+        tracing::warn!("second signal: stopping now, without waiting for the drain or open calls");
+        std::process::exit(130);
+    });
+}
+
+/// Waits for the next delivery of `signal`; forever if it could not be listened for.
+async fn next_of(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal.as_mut() {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
     }
 }

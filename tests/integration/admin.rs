@@ -689,9 +689,14 @@ async fn reindex_reads_only_regular_files_inside_the_dump_directory() {
     let (addr, _dir) = server_with_dumps(Some(DumpDir::new(&dumps, 16_384).unwrap()));
     let mut a = admin(addr).await;
     for (dump, expected) in [
-        ("../secret.jsonl", "no `..`"),
-        ("../../../../etc/passwd", "no `..`"),
-        ("/proc/self/environ", "not absolute"),
+        ("../secret.jsonl", "`..` leads out of the dump directory"),
+        (
+            "../../../../etc/passwd",
+            "`..` leads out of the dump directory",
+        ),
+        ("/proc/self/environ", "an absolute path"),
+        (".", "names the dump directory itself"),
+        ("", "an empty path"),
         ("link.jsonl", "leads outside the dump directory"),
         ("fifo.jsonl", "not a regular file"),
         ("big.jsonl", "over the dump size limit of 16384 bytes"),

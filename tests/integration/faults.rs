@@ -535,3 +535,59 @@ fn an_index_of_an_older_format_is_served_with_a_warning() {
     assert!(stderr.contains(warning), "{stderr}");
     assert_eq!(current(&root), "gen-000001", "kept, not rebuilt");
 }
+
+/// A second SIGTERM during the drain stops `faqd serve` at once (exit code 130): before, the
+/// operator waited out the whole drain and grace period however often they asked.
+#[tokio::test]
+async fn a_second_sigterm_during_the_drain_stops_the_server_at_once() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+    let dir = tempdir();
+    let root = dir.path().join("index");
+    assert_succeeded(&index(&root, &fixture("small.jsonl")));
+    let mut server = serve(&root, &["--no-model", "--drain", "3600"]);
+    let pid = server.child.id() as libc::pid_t;
+    let term = || {
+        // SAFETY: kill(2) on our own child's pid, which has not been waited for.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    };
+    let mut health = HealthClient::new(
+        tonic::transport::Channel::from_shared(format!("http://{}", server.addr))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect"),
+    );
+    let check = HealthCheckRequest {
+        service: String::new(),
+    };
+    let r = health.check(check.clone()).await.expect("health check");
+    assert_eq!(r.into_inner().status, ServingStatus::Serving as i32);
+    term();
+    // The first signal starts the drain: health turns NOT_SERVING, the process stays.
+    loop {
+        let r = health
+            .check(check.clone())
+            .await
+            .expect("answered during the drain");
+        if r.into_inner().status == ServingStatus::NotServing as i32 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(server.child.try_wait().unwrap().is_none(), "still draining");
+    term();
+    // Not a timing assertion: without the second signal's effect the drain lasts an hour.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let exited = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running after a second SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(exited.code(), Some(130), "{exited}");
+}
