@@ -333,7 +333,7 @@ impl Tile<'_> {
             && self.first + self.tokens <= self.x.tokens
             && self.x.quants.len() == self.x.tokens * self.x.cols
             && self.x.scales.len() == self.x.tokens * nb
-            && self.x.offsets.len() == self.x.tokens * nb;
+            && self.x.starts.len() == self.x.tokens * nb;
         fits.then_some(groups)
     }
 
@@ -361,7 +361,7 @@ impl Tile<'_> {
                     }
                 }
                 for (r, sum) in sums.iter_mut().enumerate() {
-                    let dot = lanes[r * LANE..(r + 1) * LANE].iter().sum::<i32>() - x.offsets[b];
+                    let dot = lanes[r * LANE..(r + 1) * LANE].iter().sum::<i32>() + x.starts[b];
                     *sum += self.scales[b * ROWS + r] * x.scales[b] * dot as f32;
                 }
             }
@@ -376,16 +376,17 @@ pub struct Activations {
     quants: Vec<i8>,
     /// Per token and block: its scale.
     scales: Vec<f32>,
-    /// Per token and block: 8 × the sum of its bytes (the nibbles' offset of 8, taken off
-    /// each block's integer dot product).
-    offsets: Vec<i32>,
+    /// Per token and block: −8 × the sum of its bytes (the nibbles' offset of 8, taken off
+    /// each block's integer dot product, which starts from it). Stored negated so that the
+    /// SIMD paths broadcast it straight from memory.
+    starts: Vec<i32>,
 }
 
 /// One token's quantised activations.
 struct Token<'a> {
     quants: &'a [i8],
     scales: &'a [f32],
-    offsets: &'a [i32],
+    starts: &'a [i32],
 }
 
 impl Activations {
@@ -399,7 +400,7 @@ impl Activations {
             cols,
             quants: vec![0i8; x.len()],
             scales: vec![0f32; blocks],
-            offsets: vec![0i32; blocks],
+            starts: vec![0i32; blocks],
         };
         #[cfg(target_arch = "x86_64")]
         {
@@ -423,16 +424,16 @@ impl Activations {
         Token {
             quants: &self.quants[t * self.cols..(t + 1) * self.cols],
             scales: &self.scales[t * nb..(t + 1) * nb],
-            offsets: &self.offsets[t * nb..(t + 1) * nb],
+            starts: &self.starts[t * nb..(t + 1) * nb],
         }
     }
 }
 
-/// Fills `a`'s quantised values, scales and offsets from `x` (see [`Activations::quantize`]).
+/// Fills `a`'s quantised values, scales and starts from `x` (see [`Activations::quantize`]).
 /// The values must be finite (activations are); the AVX2 path gives the same bytes for them.
 fn quantize_blocks(x: &[f32], a: &mut Activations) {
     let blocks = x.chunks_exact(BLOCK).zip(a.quants.chunks_exact_mut(BLOCK));
-    for ((block, q), (scale, offset)) in blocks.zip(a.scales.iter_mut().zip(&mut a.offsets)) {
+    for ((block, q), (scale, start)) in blocks.zip(a.scales.iter_mut().zip(&mut a.starts)) {
         let max = block.iter().fold(0f32, |m, v| m.max(v.abs()));
         *scale = max / 127.0;
         let inverse = inverse_of(*scale);
@@ -445,7 +446,7 @@ fn quantize_blocks(x: &[f32], a: &mut Activations) {
             *q = n as i8;
         }
         // The nibbles' offset of 8, taken off each block's integer dot product.
-        *offset = 8 * sum;
+        *start = -8 * sum;
     }
 }
 
@@ -659,7 +660,7 @@ mod avx2 {
             let w = tile.weights.as_ptr();
             let q = tile.x.quants.as_ptr().add(tile.first * cols);
             let da = tile.x.scales.as_ptr().add(tile.first * nb);
-            let offsets = tile.x.offsets.as_ptr().add(tile.first * nb);
+            let starts = tile.x.starts.as_ptr().add(tile.first * nb);
             for b in 0..nb {
                 let wb: Block = std::array::from_fn(|c| {
                     _mm256_loadu_si256(w.add(b * GROUP_BLOCK + c * ROWS * LANE).cast())
@@ -667,7 +668,7 @@ mod avx2 {
                 let dw = _mm256_loadu_ps(tile.scales.as_ptr().add(b * ROWS));
                 for (t, acc) in acc.iter_mut().enumerate() {
                     // The nibbles' offset of 8, taken off every row's sum.
-                    let start = _mm256_set1_epi32(-*offsets.add(t * nb + b));
+                    let start = _mm256_set1_epi32(*starts.add(t * nb + b));
                     let dots = block(&wb, q.add(t * cols + b * BLOCK), start);
                     let scaled = _mm256_mul_ps(
                         _mm256_cvtepi32_ps(dots),
@@ -718,7 +719,7 @@ mod avx2 {
                 let sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, 0b01_00_11_10));
                 let sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, 0b10_11_00_01));
                 a.scales[b] = scale;
-                a.offsets[b] = 8 * _mm_cvtsi128_si32(sum);
+                a.starts[b] = -8 * _mm_cvtsi128_si32(sum);
             }
         }
     }
@@ -819,7 +820,7 @@ mod avx512 {
             let s = tile.scales.as_ptr();
             let q = tile.x.quants.as_ptr().add(tile.first * cols);
             let da = tile.x.scales.as_ptr().add(tile.first * nb);
-            let offsets = tile.x.offsets.as_ptr().add(tile.first * nb);
+            let starts = tile.x.starts.as_ptr().add(tile.first * nb);
             for b in 0..nb {
                 tile.prefetch_ahead(b);
                 // Piece i holds chunks i (low nibbles) and i + 4 (high nibbles).
@@ -851,7 +852,7 @@ mod avx512 {
                         _mm512_set1_epi32(bytes.add(c * LANE).cast::<i32>().read_unaligned())
                     };
                     // The nibbles' offset of 8, taken off every row's sum.
-                    let mut even = _mm512_set1_epi32(-*offsets.add(t * nb + b));
+                    let mut even = _mm512_set1_epi32(*starts.add(t * nb + b));
                     let mut odd = _mm512_setzero_si512();
                     for c in (0..BLOCK / LANE).step_by(2) {
                         even = _mm512_dpbusd_epi32(even, wb[c], four(c));
@@ -986,8 +987,8 @@ mod tests {
             // SAFETY: the CPU has AVX2 and FMA.
             unsafe { avx2::quantize_blocks(&values, &mut simd) };
             assert_eq!(
-                (&simd.quants, &simd.scales, &simd.offsets),
-                (&portable.quants, &portable.scales, &portable.offsets)
+                (&simd.quants, &simd.scales, &simd.starts),
+                (&portable.quants, &portable.scales, &portable.starts)
             );
         }
         let group = &m.nibbles[..cols / 2 * ROWS];
