@@ -333,6 +333,20 @@ fn parse_lang(field: &'static str, value: &Option<String>) -> Result<Option<Vari
     }
 }
 
+/// Reads the app's UI locale. A locale faqd does not search (`ja-JP`, `fr`), or one that is
+/// not a locale at all, is no hint: detection decides, as without one. (Before, it failed
+/// the call, so every user of an app in another UI language got no answer.)
+pub fn parse_hint(value: &Option<String>) -> Option<Lang> {
+    let hint = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+    match Variant::parse(hint) {
+        Ok(v) => Some(v.lang()),
+        Err(e) => {
+            tracing::debug!(hint = %crate::ingest::excerpt(hint), error = %e, "locale hint ignored");
+            None
+        }
+    }
+}
+
 impl Engine {
     /// Opens the generation `CURRENT` names under `root`, or, when it is missing or does not
     /// open and verify, the newest complete generation that does (logged as an ERROR;
@@ -524,7 +538,7 @@ impl Engine {
         hint: &Option<String>,
     ) -> Result<(Choice, Detection), EngineError> {
         let text = validate_text("text", text)?;
-        let hint = parse_lang("locale_hint", hint)?.map(Variant::lang);
+        let hint = parse_hint(hint);
         let choice = self
             .detector
             .choose(text, None, hint, self.settings.default_lang);
@@ -552,7 +566,7 @@ impl Engine {
         };
         let explicit_tag = parse_lang("language", &p.language)?;
         let explicit = explicit_tag.map(Variant::lang);
-        let hint = parse_lang("locale_hint", &p.locale_hint)?.map(Variant::lang);
+        let hint = parse_hint(&p.locale_hint);
         let agent = parse_lang("agent_language", &p.agent_language)?;
         let reads = parse_fallback_languages(&p.fallback_languages)?;
         let category = p

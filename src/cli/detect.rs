@@ -16,10 +16,8 @@ pub struct DetectArgs {
 
 pub fn run(a: DetectArgs) -> anyhow::Result<i32> {
     let detector = crate::lang::Detector::new();
-    let hint = match a.hint.as_deref() {
-        Some(h) => Some(crate::lang::Lang::parse(h)?),
-        None => None,
-    };
+    // As Search reads it: a locale faqd does not search is no hint.
+    let hint = crate::engine::parse_hint(&a.hint);
     let c = detector.choose(&a.text, None, hint, crate::lang::Lang::En);
     let d = &c.detection;
     // The fields mean what DetectLanguageResponse's do (proto/faq/v1/faq.proto).

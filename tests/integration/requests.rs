@@ -273,11 +273,6 @@ async fn unknown_language_code_is_invalid_argument_listing_supported_languages()
         },
         SearchRequest {
             query: "출금".into(),
-            locale_hint: Some("xx".into()),
-            ..Default::default()
-        },
-        SearchRequest {
-            query: "출금".into(),
             agent_language: Some("xx".into()),
             ..Default::default()
         },
@@ -287,10 +282,9 @@ async fn unknown_language_code_is_invalid_argument_listing_supported_languages()
             ..Default::default()
         },
     ];
-    for (r, field) in
-        requests
-            .into_iter()
-            .zip(["language", "locale_hint", "agent_language", "language"])
+    for (r, field) in requests
+        .into_iter()
+        .zip(["language", "agent_language", "language"])
     {
         let s = search_err(&mut c, r).await;
         assert_eq!(s.code(), Code::InvalidArgument, "{field}: {s:?}");
@@ -301,6 +295,41 @@ async fn unknown_language_code_is_invalid_argument_listing_supported_languages()
         );
         assert!(s.message().starts_with(field), "{field}: {}", s.message());
     }
+}
+
+/// Regression: an app's UI locale that faqd does not search (`ja-JP`, `fr`) failed the whole
+/// call with INVALID_ARGUMENT, so every user of an app in another UI language got no answer.
+/// It is now no hint: the Korean question is detected and answered as without one.
+#[tokio::test]
+async fn a_locale_hint_faqd_does_not_search_is_ignored() {
+    let mut c = shipped().await;
+    let plain = search(&mut c, query("USDT 출금이 안돼요")).await;
+    for hint in ["ja-JP", "fr", "vi-VN", "not a locale"] {
+        let r = search(
+            &mut c,
+            SearchRequest {
+                locale_hint: Some(hint.into()),
+                ..query("USDT 출금이 안돼요")
+            },
+        )
+        .await;
+        assert_eq!(r.language, "ko", "{hint}: {r:?}");
+        assert_eq!(r.language_source, LanguageSource::Detected as i32, "{hint}");
+        assert_eq!(
+            (r.answered, ids(&r)),
+            (plain.answered, ids(&plain)),
+            "{hint}"
+        );
+    }
+    let r = c
+        .detect_language(faqd::proto::DetectLanguageRequest {
+            text: "KYC".into(),
+            locale_hint: Some("ja-JP".into()),
+        })
+        .await
+        .expect("detect with an unsearched hint")
+        .into_inner();
+    assert_ne!(r.source, LanguageSource::Hint as i32, "{r:?}");
 }
 
 #[tokio::test]
