@@ -1,6 +1,7 @@
 //! Zendesk Help Center article exports: `{"articles": [{"id", "locale", "title", "body",
 //! "section_id", "label_names", "html_url", "updated_at", ...}]}`. HTML bodies are reduced to
-//! readable text; records are numbered from 1 in error messages.
+//! readable text; records are numbered from 1 in error messages. Drafts (`"draft": true`)
+//! are left out.
 
 use super::{Article, Fields, Origin, RecordError};
 use serde_json::Value;
@@ -42,9 +43,20 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
             });
         }
     }
+    // Drafts are unpublished (often internal) text: never served to users.
+    let is_draft = |item: &Value| item.get("draft").and_then(Value::as_bool) == Some(true);
+    let drafts = articles.iter().filter(|item| is_draft(item)).count();
+    if drafts > 0 {
+        tracing::info!(
+            file = name,
+            drafts,
+            "Zendesk drafts (\"draft\": true) not indexed"
+        );
+    }
     Ok(articles
         .iter()
         .enumerate()
+        .filter(|(_, item)| !is_draft(item))
         .map(|(i, item)| {
             let origin = Origin {
                 file: name.to_string(),
