@@ -205,6 +205,10 @@ pub struct Engine {
     /// The last generation `CURRENT` named that failed to open or verify (0: none): not
     /// retried until `CURRENT` names another.
     refused: AtomicU64,
+    /// Held while a reload opens a generation and embeds its texts: the `CURRENT` watcher and
+    /// an admin edit that both see a new generation load it once, not each (the edit's call
+    /// waits for the watcher's load, then finds it served).
+    reloading: std::sync::Mutex<()>,
     root: PathBuf,
     settings: Settings,
     searches: AtomicU64,
@@ -374,6 +378,7 @@ impl Engine {
             detector: Detector::new(),
             current: ArcSwap::from_pointee(generation),
             refused: AtomicU64::new(0),
+            reloading: std::sync::Mutex::new(()),
             root: root.to_path_buf(),
             settings,
             searches: AtomicU64::new(0),
@@ -503,6 +508,12 @@ impl Engine {
     /// Returns the generation served afterwards. A generation that fails to open or verify is
     /// never served (the error is returned once; it is not retried until `CURRENT` changes).
     pub fn reload(&self) -> Result<u64, IndexError> {
+        // A reload that panicked left nothing half-done behind the lock (the generation is
+        // swapped in last), so a poisoned lock is used as is.
+        let _one_at_a_time = self
+            .reloading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let served = self.current.load().meta.generation;
         match index::current_generation(&self.root)? {
             Some(n) if n != served && n != self.refused.load(Ordering::Relaxed) => {
