@@ -463,6 +463,13 @@ impl Engine {
         Ok(self)
     }
 
+    /// Builds translation memories with these canned replies instead of the shipped ones
+    /// (`--replies`; empty for none).
+    pub fn with_replies(mut self, replies: Vec<memory::Aligned>) -> Engine {
+        self.memory = PerGeneration::with_replies(replies);
+        self
+    }
+
     /// Re-reads the glossary from its source and serves it; no re-index is needed. Returns
     /// the number of concepts. On error the old glossary stays in use.
     pub fn reload_glossary(&self) -> Result<usize, GlossaryError> {

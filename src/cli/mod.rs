@@ -117,6 +117,11 @@ pub struct EngineArgs {
     /// index/glossary.tsv, compiled into the binary.
     #[arg(long, env = "FAQD_GLOSSARY")]
     pub glossary: Option<PathBuf>,
+    /// Canned replies for the translation memory (JSONL, `{"id", "ko", "en", "zh"}` per
+    /// line), or `none`. Default: the shipped index/replies.jsonl, the demo exchange's own
+    /// replies, compiled into the binary.
+    #[arg(long, env = "FAQD_REPLIES")]
+    pub replies: Option<String>,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -308,6 +313,13 @@ pub fn open_engine(
             engine.glossary.as_deref(),
         ))
         .context("failed to load the glossary")?;
+    let opened = match &engine.replies {
+        Some(spec) => opened.with_replies(
+            crate::translate::memory::load_replies(spec)
+                .map_err(|e| anyhow::anyhow!("failed to load the canned replies: {e}"))?,
+        ),
+        None => opened,
+    };
     with_model(opened, &engine.model)
 }
 

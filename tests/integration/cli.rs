@@ -248,6 +248,69 @@ fn cli_translate_prints_the_approved_translation_as_json() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("target_language"));
 }
 
+/// Regression (user trial): the demo exchange's canned replies were in every translation
+/// memory, so an agent of another company got "approved" translations naming Example
+/// Exchange, with no way to replace them. `--replies FILE` brings one's own; `none` leaves
+/// only the knowledge base's titles and answers; a bad file names its line.
+#[test]
+fn cli_translate_uses_the_canned_replies_given() {
+    let dir = tempdir();
+    let idx = dir.path().join("index");
+    let own = dir.path().join("replies.jsonl");
+    std::fs::write(
+        &own,
+        "{\"id\": \"acme-greeting\", \"ko\": \"안녕하세요, Acme 고객센터입니다.\", \"en\": \"Hello, this is Acme support.\"}\n",
+    )
+    .unwrap();
+    let translate = |text: &str, replies: &str| {
+        let out = faqd(&[
+            "translate",
+            text,
+            "--to",
+            "en",
+            "--json",
+            "--no-model",
+            "--index-dir",
+            path(&idx),
+            "--replies",
+            replies,
+        ]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, stdout, stderr) = translate("안녕하세요, Acme 고객센터입니다.", path(&own));
+    assert_eq!(code, Some(0), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(v["origin"], "reply:acme-greeting", "{v}");
+    assert_eq!(v["translation"], "Hello, this is Acme support.");
+    let shipped_greeting = "안녕하세요, Example Exchange 고객센터입니다. 무엇을 도와드릴까요?";
+    for replies in [path(&own), "none"] {
+        let (code, stdout, stderr) = translate(shipped_greeting, replies);
+        assert_eq!(code, Some(0), "{stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+        assert_ne!(v["origin"], "reply:reply-greeting", "{replies}: {v}");
+        assert!(
+            !v["translation"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Example Exchange"),
+            "{v}"
+        );
+    }
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"id\": \"a\", \"ko\": \"x\", \"en\": \"y\"}\nnope\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = translate("x", path(&bad));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{}:2", bad.display())), "{stderr}");
+}
+
 #[test]
 fn cli_with_a_bad_glossary_fails_naming_file_and_line() {
     let dir = tempdir();

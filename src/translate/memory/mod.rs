@@ -24,8 +24,8 @@ mod sources;
 pub mod text;
 
 pub use sources::{
-    for_generation, from_sources, parse_aligned, parse_replies, Aligned, PerGeneration,
-    SHIPPED_REPLIES,
+    for_generation, from_sources, load_replies, parse_aligned, parse_replies, Aligned,
+    PerGeneration, SHIPPED_REPLIES,
 };
 
 use crate::lang::{Lang, Variant};

@@ -120,6 +120,16 @@ pub fn for_generation(gen: &Generation) -> Memory {
     from_sources(&REPLIES, &gen.groups)
 }
 
+/// Reads the canned replies of `--replies`: a JSONL file, or `none` for no canned replies
+/// (the memory then holds the knowledge base's own titles and answers only).
+pub fn load_replies(spec: &str) -> Result<Vec<Aligned>, String> {
+    if spec.trim() == "none" {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(spec).map_err(|e| format!("{spec}: {e}"))?;
+    parse_replies(spec, &text)
+}
+
 struct Cached {
     generation: Weak<Generation>,
     memory: Arc<Memory>,
@@ -131,9 +141,19 @@ struct Cached {
 #[derive(Default)]
 pub struct PerGeneration {
     slot: ArcSwapOption<Cached>,
+    /// The canned replies (`--replies`); `None`: the shipped ones.
+    replies: Option<Arc<Vec<Aligned>>>,
 }
 
 impl PerGeneration {
+    /// Memories built with these canned replies instead of the shipped ones.
+    pub fn with_replies(replies: Vec<Aligned>) -> PerGeneration {
+        PerGeneration {
+            slot: ArcSwapOption::empty(),
+            replies: Some(Arc::new(replies)),
+        }
+    }
+
     /// Returns the memory of `gen`, building it if the cached one belongs to another
     /// generation.
     pub fn get(&self, gen: &Arc<Generation>) -> Arc<Memory> {
@@ -143,7 +163,10 @@ impl PerGeneration {
             }
         }
         let start = std::time::Instant::now();
-        let memory = Arc::new(for_generation(gen));
+        let memory = Arc::new(match &self.replies {
+            Some(replies) => from_sources(replies, &gen.groups),
+            None => for_generation(gen),
+        });
         tracing::info!(
             generation = gen.meta.generation,
             entries = memory.entries(),
