@@ -39,19 +39,37 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
     .map(|k| col(k))
     .collect();
     let mut out = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
+    let mut record = ::csv::StringRecord::new();
+    loop {
+        let before = reader.position().byte();
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            // Nothing read: nothing more will be.
+            Err(_) if reader.position().byte() == before => break,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
+                // The record read ended before the line the reader is at now. Over more than
+                // one line, a quote opened in it and never closed took the lines after it in:
+                // say so, and which lines, since their records are lost with it.
+                let last = reader.position().line().saturating_sub(1).max(line);
+                let message = if last > line {
+                    format!(
+                        "invalid CSV record: lines {line}–{last} were read as one record, \
+                         probably a quote opened on line {line} and not closed (the records on \
+                         those lines are not indexed): {e}"
+                    )
+                } else {
+                    format!("invalid CSV record: {e}")
+                };
                 out.push(Err(RecordError {
                     origin: origin_at(line),
                     field: None,
-                    message: format!("invalid CSV record: {e}"),
+                    message,
                 }));
                 continue;
             }
-        };
+        }
         let origin = origin_at(record.position().map_or(0, |p| p.line()));
         let f = Fields { origin: &origin };
         let get = |i: usize| cols[i].and_then(|c| record.get(c)).map(str::to_string);

@@ -326,6 +326,37 @@ fn load_text(dir: &Path, name: &str, bytes: &[u8]) -> Result<ingest::Loaded, ing
     ingest::load(&[Source::File(path, None)])
 }
 
+/// Regression (user trial): a quote opened and never closed made the CSV reader take the
+/// lines after it into one record, reported as "found record with 3 fields" on its first
+/// line only, so the records swallowed with it vanished unnamed, even with `--skip-invalid`.
+/// The error now names the lines read as one record and the likely cause; the records
+/// before and after them still load.
+#[test]
+fn an_unclosed_csv_quote_names_the_lines_it_swallowed() {
+    let dir = tempdir();
+    let header = "id,lang,title,questions,answer,category,tags,url,updated_at\n";
+    let text = format!(
+        "{header}r0,en,Good one,,Answer zero,,,,\nr1,en,\"Bad quote title,,Answer one,,,,\n\
+         r2,en,Two,,Answer two,,,,\nr3,en,Three,,Answer three,,,,\n"
+    );
+    let loaded = load_text(dir.path(), "quote.csv", text.as_bytes()).unwrap();
+    let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["r0"]);
+    let errs: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].contains("quote.csv:3:"), "{errs:?}");
+    assert!(
+        errs[0].contains("lines 3–5 were read as one record")
+            && errs[0].contains("quote opened on line 3"),
+        "{errs:?}"
+    );
+    // A record that is short on one line is not blamed on a quote.
+    let text = format!("{header}r0,en,Good one,,Answer zero,,,,\nr1,en,Two,,Answer two,,,\n");
+    let loaded = load_text(dir.path(), "short.csv", text.as_bytes()).unwrap();
+    let e = loaded.errors[0].to_string();
+    assert!(e.contains("short.csv:3:") && !e.contains("quote"), "{e}");
+}
+
 /// Regression: one invalid UTF-8 byte rejected a whole dump without a line or offset.
 #[test]
 fn invalid_utf8_is_reported_with_file_line_and_byte_offset() {
