@@ -325,6 +325,11 @@ pub(crate) fn exact_numbers(
     }
 }
 
+/// Longest text field, in characters. An FAQ answer is at most a few thousand; a field over
+/// this is a pasted log or an encoded file, which would make every hit on it megabytes long
+/// and keep the encoder busy for minutes.
+pub const MAX_FIELD_CHARS: usize = 100_000;
+
 /// Builds an article from field values, checking required fields. Shared by every format.
 pub(crate) struct Fields<'a> {
     pub origin: &'a Origin,
@@ -344,8 +349,25 @@ impl Fields<'_> {
         match value {
             None => Err(self.error(field, "missing required field")),
             Some(v) if v.trim().is_empty() => Err(self.error(field, "must not be empty")),
-            Some(v) => Ok(v.trim().to_string()),
+            Some(v) => self.bounded(field, v.trim()),
         }
+    }
+
+    /// Returns `v`, or an error when it is over [`MAX_FIELD_CHARS`].
+    fn bounded(&self, field: &str, v: &str) -> Result<String, RecordError> {
+        if v.len() > MAX_FIELD_CHARS {
+            let chars = v.chars().count();
+            if chars > MAX_FIELD_CHARS {
+                return Err(self.error(
+                    field,
+                    format!(
+                        "{chars} characters, over the limit of {MAX_FIELD_CHARS}: split it into \
+                         several articles"
+                    ),
+                ));
+            }
+        }
+        Ok(v.to_string())
     }
 
     /// Returns a required article id: non-empty, without control characters (a NUL, a
@@ -371,9 +393,8 @@ impl Fields<'_> {
 
     /// Returns a text field that must be present but may be empty (question-only entries).
     pub fn present(&self, field: &str, value: Option<String>) -> Result<String, RecordError> {
-        value
-            .map(|v| v.trim().to_string())
-            .ok_or_else(|| self.error(field, "missing required field"))
+        let v = value.ok_or_else(|| self.error(field, "missing required field"))?;
+        self.bounded(field, v.trim())
     }
 
     /// Returns the parsed language of a record.

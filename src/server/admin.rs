@@ -167,7 +167,7 @@ fn article(index: usize, r: ArticleRecord) -> Result<Article, RecordError> {
         lang: f.lang("language", Some(r.language))?,
         title: f.required("title", Some(r.title))?,
         questions: list(r.questions),
-        answer: r.answer.trim().to_string(),
+        answer: f.present("answer", Some(r.answer))?,
         category: r.category.trim().to_string(),
         tags: list(r.tags),
         url: r.url.trim().to_string(),

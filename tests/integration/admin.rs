@@ -727,6 +727,31 @@ async fn reindex_reads_only_regular_files_inside_the_dump_directory() {
     assert!(err.message().contains("--dump-dir"), "{err:?}");
 }
 
+/// Regression (user trial): a 2 MB answer was accepted, and its upsert kept the encoder busy
+/// for seven minutes (every hit on it would carry the 2 MB too). A text field over 100,000
+/// characters is an invalid record that names the field, and nothing is published.
+#[tokio::test]
+async fn an_upsert_with_an_oversized_answer_is_refused() {
+    let (addr, _dir) = server(Some(TOKEN));
+    let mut a = admin(addr).await;
+    let huge = "log line ".repeat(12_000);
+    let err = upsert(
+        &mut a,
+        vec![record("pasted-log", "en", "A pasted log", &huge)],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(
+        err.message().contains("field `answer`")
+            && err
+                .message()
+                .contains("107999 characters, over the limit of 100000"),
+        "{err:?}"
+    );
+    assert_eq!(stats(&mut a).await.generation, 1, "nothing was published");
+}
+
 /// Regression: a refused Reindex or upsert cut its whole message at 120 characters, so an
 /// operator saw the first bad record, half of it, and not the rest. Each record is listed
 /// (its problem cut, not the list), ten at most with the rest counted.
