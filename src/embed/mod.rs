@@ -37,12 +37,12 @@ const KEPT_QUESTIONS: usize = 4096;
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
     /// The model file cannot be read.
-    #[error("model file {path}: {source}")]
+    #[error("model file {path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, so not also a `source` that printers add again).
+        cause: std::io::Error,
     },
     /// The model file is not what it should be.
     #[error("model file: {0}")]
@@ -99,9 +99,9 @@ impl Encoder {
     /// bits into the network, the 4-bit word embeddings are read from the map as tokens need
     /// them).
     pub fn load(path: &Path) -> Result<Encoder, EmbedError> {
-        let io = |source| EmbedError::Io {
+        let io = |cause| EmbedError::Io {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let f = std::fs::File::open(path).map_err(io)?;
         // SAFETY: the file is only read; faqd's model directory is written once, by rename.

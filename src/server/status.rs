@@ -63,7 +63,7 @@ mod tests {
         assert!(s
             .message()
             .starts_with("agent_language: unknown language tag \"xxx"));
-        let short = to_status(&EngineError::NotFound("faq-1".into()));
+        let short = to_status(&EngineError::missing(&["faq-1"], None));
         assert_eq!(short.message(), "article \"faq-1\" not found");
     }
 }

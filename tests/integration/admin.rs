@@ -350,6 +350,12 @@ async fn invalid_upserts_and_deletes_name_the_problem_and_change_nothing() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound, "fx-api-key has no ko: {err:?}");
+    // The id quoted, not the id and the language as one string (user trial).
+    assert!(
+        err.message()
+            .starts_with("article \"fx-api-key\" in ko not found"),
+        "{err:?}"
+    );
     assert_eq!(stats(&mut a).await.generation, 1, "nothing was published");
 }
 

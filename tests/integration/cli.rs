@@ -91,6 +91,30 @@ fn cli_missing_files_are_named_by_their_absolute_path() {
     }
 }
 
+/// A missing model file is named once, with its cause once (user trial: "No such file or
+/// directory (os error 2): No such file or directory (os error 2)").
+#[test]
+fn a_missing_model_file_is_reported_once() {
+    let dir = tempdir();
+    let idx = dir.path().join("index");
+    let model = dir.path().join("no-such-model.bin");
+    let small = fixture("small.jsonl");
+    let out = faqd(&[
+        "search",
+        "출금",
+        "--model",
+        path(&model),
+        "--index-dir",
+        path(&idx),
+        "--source",
+        path(&small),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("no-such-model.bin").count(), 1, "{stderr}");
+}
+
 #[test]
 fn cli_search_json_on_small_fixture_prints_hits() {
     let dir = tempdir();
