@@ -251,7 +251,7 @@ impl Admin {
             .map(|p| dumps.read(p, format))
             .collect::<Result<Vec<Source>, _>>()?;
         let built = kb::build(self.engine.root(), &sources, skip_invalid, &self.options())?;
-        self.engine.reload()?;
+        self.serve_published(built.meta.generation)?;
         Ok(Reindexed {
             generation: built.meta.generation,
             article_versions: built.meta.articles.values().sum(),
@@ -357,12 +357,27 @@ impl Admin {
             provenance,
             &self.options(),
         )?;
-        self.engine.reload()?;
+        self.serve_published(meta.generation)?;
         Ok(Edited {
             generation: meta.generation,
             article_versions: articles.len(),
             changed,
         })
+    }
+
+    /// Serves `published`, the generation this call just made `CURRENT`. The `CURRENT`
+    /// watcher may have loaded it first; either way, a generation that did not open is an
+    /// error here, not a success reported for a generation that is not served.
+    fn serve_published(&self, published: u64) -> Result<(), EngineError> {
+        let served = self.engine.reload()?;
+        // A newer one (another builder published after this call) is fine.
+        if served < published {
+            return Err(EngineError::Internal(format!(
+                "generation {published} was published but did not open; still serving \
+                 generation {served}"
+            )));
+        }
+        Ok(())
     }
 
     /// Serves the generation `CURRENT` names, if newer, and re-reads the glossary. A glossary

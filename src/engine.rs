@@ -209,6 +209,8 @@ pub struct Engine {
     /// an admin edit that both see a new generation load it once, not each (the edit's call
     /// waits for the watcher's load, then finds it served).
     reloading: std::sync::Mutex<()>,
+    /// Generations loaded by [`Engine::reload`] (the one opened first not counted).
+    loads: AtomicU64,
     root: PathBuf,
     settings: Settings,
     searches: AtomicU64,
@@ -394,6 +396,7 @@ impl Engine {
             current: ArcSwap::from_pointee(generation),
             refused: AtomicU64::new(0),
             reloading: std::sync::Mutex::new(()),
+            loads: AtomicU64::new(0),
             root: root.to_path_buf(),
             settings,
             searches: AtomicU64::new(0),
@@ -526,6 +529,11 @@ impl Engine {
         self.current.load_full()
     }
 
+    /// Returns how many generations [`Engine::reload`] has loaded since the engine opened.
+    pub fn generations_loaded(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
+    }
+
     /// Opens the generation `CURRENT` now points to and serves it, if it is another one.
     /// Returns the generation served afterwards. A generation that fails to open or verify is
     /// never served (the error is returned once; it is not retried until `CURRENT` changes).
@@ -558,6 +566,7 @@ impl Engine {
                 });
                 self.current.store(Arc::new(g));
                 self.vectors.store(vectors);
+                self.loads.fetch_add(1, Ordering::Relaxed);
                 Ok(n)
             }
             _ => Ok(served),

@@ -364,15 +364,15 @@ async fn shutdown_signal() {
     // not missed.
     let mut term = signal(SignalKind::terminate()).ok();
     let mut int = signal(SignalKind::interrupt()).ok();
-    tokio::select! {
-        () = next_of(&mut term) => {},
-        () = next_of(&mut int) => {},
-    }
-    tokio::spawn(async move {
+    let mut next = async move || {
         tokio::select! {
             () = next_of(&mut term) => {},
             () = next_of(&mut int) => {},
         }
+    };
+    next().await;
+    tokio::spawn(async move {
+        next().await;
         tracing::warn!("second signal: stopping now, without waiting for the drain or open calls");
         std::process::exit(130);
     });

@@ -5,9 +5,30 @@ use super::{Article, Fields, Origin, RecordError};
 
 /// Parses every record, yielding an article or the error for that record.
 pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
+    let text = text.trim_start_matches('\u{feff}');
     let mut reader = ::csv::ReaderBuilder::new()
         .flexible(false)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        .from_reader(text.as_bytes());
+    // Lines are counted from byte offsets here, not taken from the reader: it counts a line
+    // when it reads its `\n`, which with Windows line endings (`\r\n`) and after blank lines
+    // is at the start of the next record, one line early.
+    let line_of = |byte: u64, from_end: bool| -> u64 {
+        let bytes = text.as_bytes();
+        let mut at = (byte as usize).min(bytes.len());
+        if from_end {
+            // The record's last byte, before the line ending that closed it.
+            while at > 0 && matches!(bytes[at - 1], b'\r' | b'\n') {
+                at -= 1;
+            }
+            at = at.saturating_sub(1);
+        } else {
+            // The record's first byte, after the line endings before it.
+            while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+                at += 1;
+            }
+        }
+        1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
+    };
     let origin_at = |line: u64| Origin {
         file: name.to_string(),
         line: line as usize,
@@ -45,14 +66,12 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            // Nothing read: nothing more will be.
-            Err(_) if reader.position().byte() == before => break,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                // The record read ended before the line the reader is at now. Over more than
-                // one line, a quote opened in it and never closed took the lines after it in:
-                // say so, and which lines, since their records are lost with it.
-                let last = reader.position().line().saturating_sub(1).max(line);
+                let line = e.position().map_or(0, |p| line_of(p.byte(), false));
+                // Over more than one line, a quote opened in the record and never closed
+                // took the lines after it in: say so, and which lines, since their records
+                // are lost with it.
+                let last = line_of(reader.position().byte(), true).max(line);
                 let message = if last > line {
                     format!(
                         "invalid CSV record: lines {line}–{last} were read as one record, \
@@ -67,10 +86,14 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
                     field: None,
                     message,
                 }));
+                if reader.position().byte() == before {
+                    // Nothing read: nothing more will be.
+                    break;
+                }
                 continue;
             }
         }
-        let origin = origin_at(record.position().map_or(0, |p| p.line()));
+        let origin = origin_at(record.position().map_or(0, |p| line_of(p.byte(), false)));
         let f = Fields { origin: &origin };
         let get = |i: usize| cols[i].and_then(|c| record.get(c)).map(str::to_string);
         let list = |i: usize| -> Vec<String> {
@@ -83,7 +106,7 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
                 .collect()
         };
         let article = (|| {
-            Ok(Article {
+            f.bounded_article(Article {
                 id: f.id("id", get(0))?,
                 lang: f.lang("lang", get(1))?,
                 title: f.required("title", get(2))?,

@@ -79,7 +79,7 @@ fn kind(v: &Value) -> &'static str {
 }
 
 pub(super) fn from_object(f: &Fields, obj: &Map<String, Value>) -> Result<Article, RecordError> {
-    Ok(Article {
+    f.bounded_article(Article {
         id: f.id("id", text(f, obj, "id")?)?,
         lang: f.lang("lang", text(f, obj, "lang")?)?,
         title: f.required("title", text(f, obj, "title")?)?,

@@ -353,6 +353,20 @@ impl Fields<'_> {
         }
     }
 
+    /// Returns `a` when its other text fields (questions, tags, category, url) are within
+    /// [`MAX_FIELD_CHARS`] too (id, title and answer are checked as they are read).
+    pub fn bounded_article(&self, a: Article) -> Result<Article, RecordError> {
+        for (i, q) in a.questions.iter().enumerate() {
+            self.bounded(&format!("questions[{i}]"), q)?;
+        }
+        for (i, t) in a.tags.iter().enumerate() {
+            self.bounded(&format!("tags[{i}]"), t)?;
+        }
+        self.bounded("category", &a.category)?;
+        self.bounded("url", &a.url)?;
+        Ok(a)
+    }
+
     /// Returns `v`, or an error when it is over [`MAX_FIELD_CHARS`].
     fn bounded(&self, field: &str, v: &str) -> Result<String, RecordError> {
         if v.len() > MAX_FIELD_CHARS {
@@ -360,10 +374,7 @@ impl Fields<'_> {
             if chars > MAX_FIELD_CHARS {
                 return Err(self.error(
                     field,
-                    format!(
-                        "{chars} characters, over the limit of {MAX_FIELD_CHARS}: split it into \
-                         several articles"
-                    ),
+                    format!("{chars} characters, over the limit of {MAX_FIELD_CHARS} per field"),
                 ));
             }
         }

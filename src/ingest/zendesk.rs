@@ -44,7 +44,11 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
         }
     }
     // Drafts are unpublished (often internal) text: never served to users.
-    let is_draft = |item: &Value| item.get("draft").and_then(Value::as_bool) == Some(true);
+    let is_draft = |item: &Value| match item.get("draft") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
+    };
     let drafts = articles.iter().filter(|item| is_draft(item)).count();
     if drafts > 0 {
         tracing::info!(
@@ -80,7 +84,7 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
                         .collect()
                 })
                 .unwrap_or_default();
-            let article = Article {
+            let article = f.bounded_article(Article {
                 id: f.id("id", s("id"))?,
                 lang: f.lang("locale", s("locale"))?,
                 title: f.required("title", s("title"))?,
@@ -92,7 +96,7 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
                 tags,
                 url: s("html_url").unwrap_or_default(),
                 updated_at: f.time("updated_at", s("updated_at"))?,
-            };
+            })?;
             Ok((origin, article))
         })
         .collect())

@@ -162,7 +162,7 @@ fn article(index: usize, r: ArticleRecord) -> Result<Article, RecordError> {
             .filter(|s| !s.is_empty())
             .collect()
     };
-    Ok(Article {
+    f.bounded_article(Article {
         id: f.id("id", Some(r.id))?,
         lang: f.lang("language", Some(r.language))?,
         title: f.required("title", Some(r.title))?,

@@ -735,7 +735,8 @@ async fn reindex_reads_only_regular_files_inside_the_dump_directory() {
 
 /// Regression (user trial): a 2 MB answer was accepted, and its upsert kept the encoder busy
 /// for seven minutes (every hit on it would carry the 2 MB too). A text field over 100,000
-/// characters is an invalid record that names the field, and nothing is published.
+/// characters (a question too) is an invalid record that names the field, and nothing is
+/// published.
 #[tokio::test]
 async fn an_upsert_with_an_oversized_answer_is_refused() {
     let (addr, _dir) = server(Some(TOKEN));
@@ -752,9 +753,14 @@ async fn an_upsert_with_an_oversized_answer_is_refused() {
         err.message().contains("field `answer`")
             && err
                 .message()
-                .contains("107999 characters, over the limit of 100000"),
+                .contains("107999 characters, over the limit of 100000 per field"),
         "{err:?}"
     );
+    // A question is embedded too: the same limit.
+    let mut long_question = record("pasted-log", "en", "A pasted log", "short");
+    long_question.questions = vec!["ok".into(), huge.clone()];
+    let err = upsert(&mut a, vec![long_question]).await.unwrap_err();
+    assert!(err.message().contains("field `questions[1]`"), "{err:?}");
     assert_eq!(stats(&mut a).await.generation, 1, "nothing was published");
 }
 

@@ -307,7 +307,7 @@ fn zendesk_drafts_are_not_indexed() {
         r#"{"articles": [
             {"id": 201, "locale": "en-us", "title": "Secret fee change", "body": "<p>Do not share</p>", "draft": true},
             {"id": 202, "locale": "en-us", "title": "Withdrawal fees", "body": "<p>Fees</p>", "draft": false},
-            {"id": 203, "locale": "en-us", "title": "Unfinished", "draft": true},
+            {"id": 203, "locale": "en-us", "title": "Unfinished", "draft": "true"},
             {"id": 204, "locale": "en-us", "title": "Deposits"}
         ]}"#,
     )
@@ -339,22 +339,39 @@ fn an_unclosed_csv_quote_names_the_lines_it_swallowed() {
         "{header}r0,en,Good one,,Answer zero,,,,\nr1,en,\"Bad quote title,,Answer one,,,,\n\
          r2,en,Two,,Answer two,,,,\nr3,en,Three,,Answer three,,,,\n"
     );
-    let loaded = load_text(dir.path(), "quote.csv", text.as_bytes()).unwrap();
-    let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
-    assert_eq!(ids, ["r0"]);
-    let errs: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
-    assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(errs[0].contains("quote.csv:3:"), "{errs:?}");
-    assert!(
-        errs[0].contains("lines 3–5 were read as one record")
-            && errs[0].contains("quote opened on line 3"),
-        "{errs:?}"
-    );
-    // A record that is short on one line is not blamed on a quote.
+    // The same lines with Windows line endings (as spreadsheets export them), and without a
+    // newline at the end: the reader's own line count is one early for the first and one
+    // short for the second.
+    let crlf = text.replace('\n', "\r\n");
+    let unterminated = text.trim_end().to_string();
+    for (name, text) in [
+        ("quote.csv", &text),
+        ("crlf.csv", &crlf),
+        ("end.csv", &unterminated),
+    ] {
+        let loaded = load_text(dir.path(), name, text.as_bytes()).unwrap();
+        let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["r0"], "{name}");
+        let errs: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains(&format!("{name}:3:")), "{errs:?}");
+        assert!(
+            errs[0].contains("lines 3–5 were read as one record")
+                && errs[0].contains("quote opened on line 3"),
+            "{errs:?}"
+        );
+    }
+    // A record that is short on one line is not blamed on a quote; a field error in a file
+    // with Windows line endings, after a blank line, names the record's own line.
     let text = format!("{header}r0,en,Good one,,Answer zero,,,,\nr1,en,Two,,Answer two,,,\n");
     let loaded = load_text(dir.path(), "short.csv", text.as_bytes()).unwrap();
     let e = loaded.errors[0].to_string();
     assert!(e.contains("short.csv:3:") && !e.contains("quote"), "{e}");
+    let text = format!("{header}r0,en,Good one,,Answer zero,,,,\n\nr1,en,,,Answer one,,,,\n")
+        .replace('\n', "\r\n");
+    let loaded = load_text(dir.path(), "blank.csv", text.as_bytes()).unwrap();
+    let e = loaded.errors[0].to_string();
+    assert!(e.contains("blank.csv:4: field `title`"), "{e}");
 }
 
 /// Regression: one invalid UTF-8 byte rejected a whole dump without a line or offset.
