@@ -290,7 +290,8 @@ async fn detect_language_validates_its_input() {
         (String::new(), None),
         ("  ".to_string(), None),
         ("가".repeat(1001), None),
-        ("hello".to_string(), Some("xx".to_string())),
+        // An unsupported hint is no error: it is ignored (requests.rs).
+        ("가".repeat(1001), Some("xx".to_string())),
     ] {
         let s = c
             .detect_language(DetectLanguageRequest {
