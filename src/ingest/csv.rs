@@ -12,22 +12,10 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
     // Lines are counted from byte offsets here, not taken from the reader: it counts a line
     // when it reads its `\n`, which with Windows line endings (`\r\n`) and after blank lines
     // is at the start of the next record, one line early.
-    let line_of = |byte: u64, from_end: bool| -> u64 {
-        let bytes = text.as_bytes();
-        let mut at = (byte as usize).min(bytes.len());
-        if from_end {
-            // The record's last byte, before the line ending that closed it.
-            while at > 0 && matches!(bytes[at - 1], b'\r' | b'\n') {
-                at -= 1;
-            }
-            at = at.saturating_sub(1);
-        } else {
-            // The record's first byte, after the line endings before it.
-            while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
-                at += 1;
-            }
-        }
-        1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
+    let mut lines = Lines {
+        bytes: text.as_bytes(),
+        at: 0,
+        line: 1,
     };
     let origin_at = |line: u64| Origin {
         file: name.to_string(),
@@ -67,11 +55,11 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map_or(0, |p| line_of(p.byte(), false));
+                let line = e.position().map_or(0, |p| lines.start(p.byte()));
                 // Over more than one line, a quote opened in the record and never closed
                 // took the lines after it in: say so, and which lines, since their records
                 // are lost with it.
-                let last = line_of(reader.position().byte(), true).max(line);
+                let last = lines.end(reader.position().byte()).max(line);
                 let message = if last > line {
                     format!(
                         "invalid CSV record: lines {line}–{last} were read as one record, \
@@ -93,7 +81,7 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
                 continue;
             }
         }
-        let origin = origin_at(record.position().map_or(0, |p| line_of(p.byte(), false)));
+        let origin = origin_at(record.position().map_or(0, |p| lines.start(p.byte())));
         let f = Fields { origin: &origin };
         let get = |i: usize| cols[i].and_then(|c| record.get(c)).map(str::to_string);
         let list = |i: usize| -> Vec<String> {
@@ -121,4 +109,48 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
         out.push(article.map(|a| (origin.clone(), a)));
     }
     out
+}
+
+/// Line numbers of byte offsets, counted forward from the last offset asked for (records come
+/// in order, so a dump is scanned once).
+struct Lines<'a> {
+    bytes: &'a [u8],
+    /// The last offset counted to, and its line.
+    at: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    /// The line of the record starting at `byte`: of its first byte after any line endings
+    /// before it.
+    fn start(&mut self, byte: u64) -> u64 {
+        let mut at = (byte as usize).min(self.bytes.len());
+        while at < self.bytes.len() && matches!(self.bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        self.line_at(at)
+    }
+
+    /// The line of the record ending at `byte`: of its last byte before the line ending
+    /// that closed it.
+    fn end(&mut self, byte: u64) -> u64 {
+        let mut at = (byte as usize).min(self.bytes.len());
+        while at > 0 && matches!(self.bytes[at - 1], b'\r' | b'\n') {
+            at -= 1;
+        }
+        self.line_at(at.saturating_sub(1))
+    }
+
+    fn line_at(&mut self, at: usize) -> u64 {
+        if at < self.at {
+            // Backwards (not expected): count again from the start.
+            (self.at, self.line) = (0, 1);
+        }
+        self.line += self.bytes[self.at..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.at = at;
+        self.line
+    }
 }
