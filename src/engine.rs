@@ -343,14 +343,11 @@ fn parse_lang(field: &'static str, value: &Option<String>) -> Result<Option<Vari
 /// not a locale at all, is no hint: detection decides, as without one. (Before, it failed
 /// the call, so every user of an app in another UI language got no answer.)
 pub fn parse_hint(value: &Option<String>) -> Option<Lang> {
-    let hint = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-    match Variant::parse(hint) {
-        Ok(v) => Some(v.lang()),
-        Err(e) => {
-            tracing::debug!(hint = %crate::ingest::excerpt(hint), error = %e, "locale hint ignored");
-            None
-        }
-    }
+    parse_lang("locale_hint", value)
+        .inspect_err(|e| tracing::debug!(error = %e, "locale hint ignored"))
+        .ok()
+        .flatten()
+        .map(Variant::lang)
 }
 
 impl EngineError {

