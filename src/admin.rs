@@ -23,6 +23,8 @@ pub struct Reindexed {
     pub article_versions: usize,
     /// Records skipped (with `skip_invalid`).
     pub skipped: Vec<RecordError>,
+    /// Fields or columns that are not faqd's, ignored (one per name and dump).
+    pub ignored_fields: Vec<RecordError>,
     /// Build wall time.
     pub build_ms: u64,
 }
@@ -256,6 +258,7 @@ impl Admin {
             generation: built.meta.generation,
             article_versions: built.meta.articles.values().sum(),
             skipped: built.skipped,
+            ignored_fields: built.ignored_fields,
             build_ms: built.meta.build_ms,
         })
     }

@@ -466,16 +466,22 @@ impl Engine {
     }
 
     /// Loads the glossary from `source` and keeps `source` for [`Engine::reload_glossary`].
-    pub fn with_glossary(mut self, source: GlossarySource) -> Result<Engine, GlossaryError> {
+    pub fn with_glossary(self, source: GlossarySource) -> Result<Engine, GlossaryError> {
         if source == self.glossary_source {
             // Already loaded (the shipped one, by `open`), and its concepts found.
             return Ok(self);
         }
         let glossary = source.load()?;
+        Ok(self.with_loaded_glossary(source, glossary))
+    }
+
+    /// Serves `glossary`, read from `source` (by a caller that reads it before opening the
+    /// index, so that a bad file fails before a build).
+    pub fn with_loaded_glossary(mut self, source: GlossarySource, glossary: Glossary) -> Engine {
         glossary.warm(&self.current.load());
         self.glossary.store(Arc::new(glossary));
         self.glossary_source = source;
-        Ok(self)
+        self
     }
 
     /// Builds translation memories with these canned replies instead of the shipped ones
@@ -754,6 +760,16 @@ impl Engine {
                 None => crate::analysis::is_traditional(text),
             })
         };
+        // Simplified, when asked for (`zh`), or when the query is written in it: then a
+        // Traditional-only article is converted. A query in characters both scripts share
+        // gets the article as it is.
+        let mut simplified: Option<bool> = None;
+        let mut wants_simplified = || {
+            *simplified.get_or_insert_with(|| match explicit_tag {
+                Some(v) => v == Variant::Zh,
+                None => choice.lang == Lang::Zh && translate::is_simplified(text),
+            })
+        };
         let hits: Vec<GroupHit> = ranked
             .into_iter()
             .map(
@@ -776,6 +792,11 @@ impl Engine {
                     {
                         wanted = Variant::ZhHant;
                         hit.snippet = translate::to_traditional(&hit.snippet);
+                    } else if wanted == Variant::ZhHant
+                        && (read == Some(Variant::Zh) || read.is_none() && wants_simplified())
+                    {
+                        wanted = Variant::Zh;
+                        hit.snippet = translate::to_simplified(&hit.snippet);
                     }
                     let shown = translate::version(group, wanted)
                         .map(|v| translate::in_script(v, wanted))

@@ -43,6 +43,8 @@ pub struct Built {
     pub meta: Meta,
     /// Records skipped (only with `skip_invalid`).
     pub skipped: Vec<RecordError>,
+    /// Fields or columns that are not faqd's, ignored (one per name and dump).
+    pub ignored_fields: Vec<RecordError>,
 }
 
 /// Returns a fingerprint of the sources' contents.
@@ -71,11 +73,15 @@ pub fn build(
         articles,
         errors,
         empty_answers,
+        ignored_fields,
     } = ingest::load(sources)?;
     if !errors.is_empty() && (!skip_invalid || articles.is_empty()) {
         return Err(BuildError::Invalid(errors));
     }
     warn_empty_answers(&empty_answers);
+    for e in &ignored_fields {
+        tracing::warn!(field = %e, "a field that is not faqd's was ignored");
+    }
     let provenance = Provenance {
         fingerprint: fp,
         sources: sources.iter().map(Source::name).collect(),
@@ -86,6 +92,7 @@ pub fn build(
     Ok(Built {
         meta,
         skipped: errors,
+        ignored_fields,
     })
 }
 

@@ -161,8 +161,11 @@ impl ModelArgs {
         };
         let started = std::time::Instant::now();
         let id = crate::embed::install::sha256_file(&path).context("failed to read the model")?;
-        let encoder = crate::embed::Encoder::load(&path)
-            .with_context(|| format!("failed to load model {}", path.display()))?;
+        let encoder = crate::embed::Encoder::load(&path).map_err(|e| match e {
+            // Names the path already.
+            crate::embed::EmbedError::Io { .. } => anyhow::anyhow!("failed to load the model: {e}"),
+            e => anyhow::anyhow!("failed to load model {}: {e}", path.display()),
+        })?;
         if id != crate::embed::install::SHA256 {
             tracing::warn!(model = %path.display(), sha256 = %id, "model file is not the one faqd was tested with");
         }
@@ -284,7 +287,26 @@ pub fn open_engine(
     loc: &IndexLocation,
     engine: &EngineArgs,
 ) -> anyhow::Result<crate::engine::Engine> {
+    use crate::translate::glossary::GlossarySource;
     use anyhow::Context;
+    // The files named besides the dumps are read first: a bad one fails at once, not after a
+    // build that can take minutes.
+    let glossary = match GlossarySource::from_path(engine.glossary.as_deref()) {
+        GlossarySource::Shipped => None,
+        source => {
+            let glossary = source.load().context("failed to load the glossary")?;
+            Some((source, glossary))
+        }
+    };
+    let replies = engine
+        .replies
+        .as_ref()
+        .map(|spec| {
+            crate::translate::memory::load_replies(spec)
+                .map_err(|e| anyhow::anyhow!("failed to load the canned replies: {e}"))
+        })
+        .transpose()?;
+    let model = engine.model.load()?;
     let sources = crate::kb::sources(&loc.sources, None);
     if let Some(built) = crate::kb::ensure_built(
         &loc.index_dir,
@@ -301,25 +323,22 @@ pub fn open_engine(
         );
     }
     tracing::info!(root = %absolute(&loc.index_dir).display(), "index root");
-    let opened = crate::engine::Engine::open(&loc.index_dir, engine.settings())
-        .with_context(|| {
+    let opened =
+        crate::engine::Engine::open(&loc.index_dir, engine.settings()).with_context(|| {
             format!(
                 "failed to open index in {}",
                 absolute(&loc.index_dir).display()
             )
-        })?
-        .with_glossary(crate::translate::glossary::GlossarySource::from_path(
-            engine.glossary.as_deref(),
-        ))
-        .context("failed to load the glossary")?;
-    let opened = match &engine.replies {
-        Some(spec) => opened.with_replies(
-            crate::translate::memory::load_replies(spec)
-                .map_err(|e| anyhow::anyhow!("failed to load the canned replies: {e}"))?,
-        ),
+        })?;
+    let opened = match glossary {
+        Some((source, glossary)) => opened.with_loaded_glossary(source, glossary),
         None => opened,
     };
-    with_model(opened, &engine.model)
+    let opened = match replies {
+        Some(replies) => opened.with_replies(replies),
+        None => opened,
+    };
+    with_loaded_model(opened, model)
 }
 
 /// Adds the sentence encoder to an engine (embedding what the served generation's vectors
@@ -328,8 +347,16 @@ pub fn with_model(
     engine: crate::engine::Engine,
     model: &ModelArgs,
 ) -> anyhow::Result<crate::engine::Engine> {
+    with_loaded_model(engine, model.load()?)
+}
+
+/// [`with_model`] with the model already loaded ([`ModelArgs::load`]).
+fn with_loaded_model(
+    engine: crate::engine::Engine,
+    model: Result<(Arc<crate::embed::Encoder>, String), String>,
+) -> anyhow::Result<crate::engine::Engine> {
     use anyhow::Context;
-    let (encoder, reason) = match model.load()? {
+    let (encoder, reason) = match model {
         Ok(e) => (Some(e), String::new()),
         Err(reason) => (None, reason),
     };

@@ -1,10 +1,12 @@
 //! CSV dumps with the canonical column names; list fields (`questions`, `tags`) joined with
 //! `|`. Quoted fields may hold commas and newlines; errors name the line the record starts on.
 
-use super::{Article, Fields, Origin, RecordError};
+use super::{Article, Fields, Ignored, Origin, RecordError, FIELDS};
 
-/// Parses every record, yielding an article or the error for that record.
-pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
+/// Parses every record, yielding an article or the error for that record. A header without
+/// a required column, or with a column that looks like a typo of an absent one, is one
+/// error for the whole file; other columns that are not faqd's are counted in `ignored`.
+pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super::Parsed> {
     let text = text.trim_start_matches('\u{feff}');
     let mut reader = ::csv::ReaderBuilder::new()
         .flexible(false)
@@ -12,15 +14,12 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
     // Lines are counted from byte offsets here, not taken from the reader: it counts a line
     // when it reads its `\n`, which with Windows line endings (`\r\n`) and after blank lines
     // is at the start of the next record, one line early.
-    let mut lines = Lines {
-        bytes: text.as_bytes(),
-        at: 0,
-        line: 1,
-    };
+    let mut lines = super::Lines::new(text.as_bytes());
     let origin_at = |line: u64| Origin {
         file: name.to_string(),
         line: line as usize,
         unit: "line",
+        record: 0,
     };
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
@@ -33,20 +32,37 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
         }
     };
     let col = |key: &str| headers.iter().position(|h| h.trim() == key);
-    let cols: Vec<Option<usize>> = [
-        "id",
-        "lang",
-        "title",
-        "questions",
-        "answer",
-        "category",
-        "tags",
-        "url",
-        "updated_at",
-    ]
-    .iter()
-    .map(|k| col(k))
-    .collect();
+    let cols: Vec<Option<usize>> = FIELDS.iter().map(|k| col(k)).collect();
+    let header_error = |message: String| {
+        vec![Err(RecordError {
+            origin: origin_at(1),
+            field: None,
+            message,
+        })]
+    };
+    let names = headers.iter().map(str::trim).filter(|h| !h.is_empty());
+    let unknown = match super::check_names(&origin_at(1), names, "column") {
+        Ok(unknown) => unknown,
+        Err(e) => return vec![Err(e)],
+    };
+    let required = ["id", "lang", "title", "answer"];
+    let missing: Vec<String> = required
+        .iter()
+        .filter(|k| col(k).is_none())
+        .map(|k| format!("`{k}`"))
+        .collect();
+    if !missing.is_empty() {
+        return header_error(format!(
+            "the header has no column {} (required; the header is {})",
+            missing.join(", "),
+            headers
+                .iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let mut records = 0;
     let mut out = Vec::new();
     let mut record = ::csv::StringRecord::new();
     loop {
@@ -81,6 +97,7 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
                 continue;
             }
         }
+        records += 1;
         let origin = origin_at(record.position().map_or(0, |p| lines.start(p.byte())));
         let f = Fields { origin: &origin };
         let get = |i: usize| cols[i].and_then(|c| record.get(c)).map(str::to_string);
@@ -108,49 +125,8 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
         })();
         out.push(article.map(|a| (origin.clone(), a)));
     }
+    for name in unknown {
+        ignored.saw(&origin_at(1), name, records);
+    }
     out
-}
-
-/// Line numbers of byte offsets, counted forward from the last offset asked for (records come
-/// in order, so a dump is scanned once).
-struct Lines<'a> {
-    bytes: &'a [u8],
-    /// The last offset counted to, and its line.
-    at: usize,
-    line: u64,
-}
-
-impl Lines<'_> {
-    /// The line of the record starting at `byte`: of its first byte after any line endings
-    /// before it.
-    fn start(&mut self, byte: u64) -> u64 {
-        let mut at = (byte as usize).min(self.bytes.len());
-        while at < self.bytes.len() && matches!(self.bytes[at], b'\r' | b'\n') {
-            at += 1;
-        }
-        self.line_at(at)
-    }
-
-    /// The line of the record ending at `byte`: of its last byte before the line ending
-    /// that closed it.
-    fn end(&mut self, byte: u64) -> u64 {
-        let mut at = (byte as usize).min(self.bytes.len());
-        while at > 0 && matches!(self.bytes[at - 1], b'\r' | b'\n') {
-            at -= 1;
-        }
-        self.line_at(at.saturating_sub(1))
-    }
-
-    fn line_at(&mut self, at: usize) -> u64 {
-        if at < self.at {
-            // Backwards (not expected): count again from the start.
-            (self.at, self.line) = (0, 1);
-        }
-        self.line += self.bytes[self.at..at]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        self.at = at;
-        self.line
-    }
 }

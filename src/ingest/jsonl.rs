@@ -1,10 +1,12 @@
 //! Canonical JSON Lines dumps: one article object per line; blank lines are ignored.
 
-use super::{Article, Fields, Origin, RecordError};
+use super::{Article, Fields, Ignored, Origin, RecordError};
 use serde_json::{Map, Value};
 
-/// Parses every line, yielding an article or the error for that line.
-pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
+/// Parses every line, yielding an article or the error for that line; keys that are not
+/// faqd's are counted in `ignored` (or make the record invalid when they look like a typo of
+/// an absent field).
+pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super::Parsed> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
@@ -13,6 +15,7 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
                 file: name.to_string(),
                 line: i + 1,
                 unit: "line",
+                record: 0,
             };
             let line = line.trim_start_matches('\u{feff}');
             let value: Value = serde_json::from_str(line).map_err(|e| RecordError {
@@ -27,6 +30,9 @@ pub fn parse(name: &str, text: &str) -> Vec<super::Parsed> {
                     message: "expected a JSON object".into(),
                 });
             };
+            for name in super::check_names(&origin, obj.keys().map(String::as_str), "field")? {
+                ignored.saw(&origin, name, 1);
+            }
             super::exact_numbers(&mut obj, || serde_json::from_str(line).ok());
             let article = from_object(&Fields { origin: &origin }, &obj)?;
             Ok((origin, article))
@@ -102,7 +108,7 @@ mod tests {
     #[test]
     fn errors_name_line_and_field() {
         let text = "{\"id\":\"a\",\"lang\":\"ko\",\"title\":\"t\",\"answer\":\"x\"}\n\n{\"id\":\"b\",\"lang\":\"ko\",\"answer\":\"x\"}\n{\"id\":\"c\",\"lang\":\"ja\",\"title\":\"t\",\"answer\":\"x\"}\n{oops\n";
-        let out = parse("dump.jsonl", text);
+        let out = parse("dump.jsonl", text, &mut Ignored::default());
         assert!(out[0].is_ok());
         let errs: Vec<String> = out[1..]
             .iter()

@@ -96,26 +96,32 @@ impl Format {
     }
 }
 
-/// Where a record came from: file and line (or record number for JSON exports).
+/// Where a record came from: file and line (or the record's number in a call).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     /// The dump's name (its path, or `<shipped>` for the embedded knowledge base).
     pub file: String,
-    /// 1-based line (JSONL, CSV) or record number (Zendesk).
+    /// 1-based line (the record's first), or number in a call (`unit`); 0 for the whole file.
     pub line: usize,
-    /// Whether `line` is a line number or a record number.
+    /// Whether `line` is a line number or another unit's (`article` in an upsert).
     pub unit: &'static str,
+    /// The record's 1-based number in a JSON export (whose records may share a line), or 0.
+    pub record: usize,
 }
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {
-            write!(f, "{}", self.file)
+            write!(f, "{}", self.file)?;
         } else if self.unit == "line" {
-            write!(f, "{}:{}", self.file, self.line)
+            write!(f, "{}:{}", self.file, self.line)?;
         } else {
-            write!(f, "{}: {} {}", self.file, self.unit, self.line)
+            write!(f, "{}: {} {}", self.file, self.unit, self.line)?;
         }
+        if self.record > 0 {
+            write!(f, " (record {})", self.record)?;
+        }
+        Ok(())
     }
 }
 
@@ -200,6 +206,9 @@ pub struct Loaded {
     /// Valid records with an empty answer (kept: a labelled set's bank has none, but a hit
     /// on one shows its title only), in order.
     pub empty_answers: Vec<RecordError>,
+    /// Fields (JSONL) and columns (CSV) that are not faqd's and were ignored: one entry per
+    /// name and dump, at its first occurrence, with how many records had it.
+    pub ignored_fields: Vec<RecordError>,
 }
 
 /// Reads every source. File-level failures abort; record-level problems (including duplicate
@@ -223,11 +232,13 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
                 (name.clone(), utf8(name, bytes.to_vec())?, *format)
             }
         };
+        let mut ignored = Ignored::default();
         let records = match format {
-            Format::Jsonl => jsonl::parse(&name, &text),
-            Format::Csv => csv::parse(&name, &text),
+            Format::Jsonl => jsonl::parse(&name, &text, &mut ignored),
+            Format::Csv => csv::parse(&name, &text, &mut ignored),
             Format::Zendesk => zendesk::parse(&name, &text).map_err(IngestError::Malformed)?,
         };
+        loaded.ignored_fields.extend(ignored.into_errors());
         for record in records {
             match record {
                 Ok((origin, article)) => {
@@ -261,6 +272,197 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
     Ok(loaded)
 }
 
+/// The fields of a canonical record (JSONL keys, CSV columns), in order.
+pub(crate) const FIELDS: [&str; 9] = [
+    "id",
+    "lang",
+    "title",
+    "questions",
+    "answer",
+    "category",
+    "tags",
+    "url",
+    "updated_at",
+];
+
+/// Names other exports and schemas give faqd's fields, as (name, field).
+const OTHER_NAMES: &[(&str, &str)] = &[
+    ("language", "lang"),
+    ("locale", "lang"),
+    ("question", "questions"),
+    ("alt_questions", "questions"),
+    ("paraphrases", "questions"),
+    ("variants", "questions"),
+    ("body", "answer"),
+    ("content", "answer"),
+    ("reply", "answer"),
+    ("response", "answer"),
+    ("name", "title"),
+    ("subject", "title"),
+    ("tag", "tags"),
+    ("labels", "tags"),
+    ("label_names", "tags"),
+    ("keywords", "tags"),
+    ("section", "category"),
+    ("section_id", "category"),
+    ("categories", "category"),
+    ("link", "url"),
+    ("html_url", "url"),
+    ("updated", "updated_at"),
+    ("modified", "updated_at"),
+    ("last_modified", "updated_at"),
+    ("updated_time", "updated_at"),
+];
+
+/// Returns the faqd field that an unknown field name was probably meant as: the same name
+/// in another case or with other separators (`Title`, `updatedAt`), a name other exports
+/// use (`language`, `body`), or a typo (`questons`, `catgory`).
+pub(crate) fn meant_field(name: &str) -> Option<&'static str> {
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !matches!(c, '_' | '-' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let key = fold(name);
+    if key.is_empty() {
+        return None;
+    }
+    FIELDS
+        .iter()
+        .find(|f| fold(f) == key)
+        .or_else(|| {
+            OTHER_NAMES
+                .iter()
+                .find(|(other, _)| fold(other) == key)
+                .map(|(_, f)| f)
+        })
+        .or_else(|| {
+            // A typo: one letter added, left out, changed or swapped (not in `id`).
+            FIELDS.iter().find(|f| {
+                f.len() >= 3
+                    && rapidfuzz::distance::osa::distance(fold(f).chars(), key.chars()) <= 1
+            })
+        })
+        .copied()
+}
+
+/// Checks the field names of one record (JSONL) or of a header (CSV), and returns the names
+/// that are not faqd's (to be ignored and reported once per dump). A name that is not faqd's
+/// but resembles one of its fields that is absent is an error: its text would be lost
+/// without a word (`questons`, or `language` for `lang`).
+pub(crate) fn check_names<'a>(
+    origin: &Origin,
+    names: impl Iterator<Item = &'a str> + Clone,
+    what: &str,
+) -> Result<Vec<&'a str>, RecordError> {
+    let mut unknown = Vec::new();
+    for name in names.clone() {
+        if FIELDS.contains(&name) {
+            continue;
+        }
+        match meant_field(name) {
+            Some(field) if !names.clone().any(|n| n == field) => {
+                return Err(RecordError {
+                    origin: origin.clone(),
+                    field: Some(name.to_string()),
+                    message: format!(
+                        "not a faqd {what}; did you mean `{field}`? (there is no `{field}`, so \
+                         this {what} would be ignored; the {what}s are {})",
+                        FIELDS.map(|f| format!("`{f}`")).join(", ")
+                    ),
+                })
+            }
+            _ => unknown.push(name),
+        }
+    }
+    Ok(unknown)
+}
+
+/// Unknown field names seen in one dump: each with its first place and how many records.
+#[derive(Debug, Default)]
+pub(crate) struct Ignored {
+    seen: Vec<(String, Origin, usize)>,
+}
+
+impl Ignored {
+    /// Counts `records` more records with the field `name`, first seen at `origin`.
+    pub(crate) fn saw(&mut self, origin: &Origin, name: &str, records: usize) {
+        match self.seen.iter_mut().find(|(n, _, _)| n == name) {
+            Some((_, _, count)) => *count += records,
+            None => self.seen.push((name.to_string(), origin.clone(), records)),
+        }
+    }
+
+    fn into_errors(self) -> Vec<RecordError> {
+        self.seen
+            .into_iter()
+            .map(|(name, origin, count)| RecordError {
+                message: format!(
+                    "not a faqd field, ignored ({count} record{}; first here)",
+                    if count == 1 { "" } else { "s" }
+                ),
+                origin,
+                field: Some(name),
+            })
+            .collect()
+    }
+}
+
+/// Line numbers of byte offsets, counted forward from the last offset asked for (records come
+/// in order, so a dump is scanned once).
+pub(crate) struct Lines<'a> {
+    bytes: &'a [u8],
+    /// The last offset counted to, and its line.
+    at: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    /// Counts lines in `bytes` from its start.
+    pub(crate) fn new(bytes: &'a [u8]) -> Lines<'a> {
+        Lines {
+            bytes,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the record starting at `byte`: of its first byte after any line endings
+    /// before it.
+    pub(crate) fn start(&mut self, byte: u64) -> u64 {
+        let mut at = (byte as usize).min(self.bytes.len());
+        while at < self.bytes.len() && matches!(self.bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        self.line_at(at)
+    }
+
+    /// The line of the record ending at `byte`: of its last byte before the line ending
+    /// that closed it.
+    pub(crate) fn end(&mut self, byte: u64) -> u64 {
+        let mut at = (byte as usize).min(self.bytes.len());
+        while at > 0 && matches!(self.bytes[at - 1], b'\r' | b'\n') {
+            at -= 1;
+        }
+        self.line_at(at.saturating_sub(1))
+    }
+
+    /// The line of the byte at offset `at`.
+    pub(crate) fn line_at(&mut self, at: usize) -> u64 {
+        if at < self.at {
+            // Backwards (not expected): count again from the start.
+            (self.at, self.line) = (0, 1);
+        }
+        self.line += self.bytes[self.at..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.at = at;
+        self.line
+    }
+}
+
 /// Decodes a dump as UTF-8, or names the line and byte offset of the first invalid byte.
 fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, IngestError> {
     String::from_utf8(bytes).map_err(|e| {
@@ -276,6 +478,7 @@ fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, IngestError> {
                 file: name.to_string(),
                 line,
                 unit: "line",
+                record: 0,
             },
             field: None,
             message: format!(

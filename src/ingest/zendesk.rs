@@ -1,11 +1,10 @@
 //! Zendesk Help Center article exports: `{"articles": [{"id", "locale", "title", "body",
 //! "section_id", "label_names", "html_url", "updated_at", ...}]}`. HTML bodies are reduced to
-//! readable text; records are numbered from 1 in error messages. Drafts (`"draft": true`)
+//! readable text; errors name the line a record starts on and its number (from 1). Drafts (`"draft": true`)
 //! are left out.
 
 use super::{Article, Fields, Origin, RecordError};
 use serde_json::Value;
-use std::collections::HashMap;
 
 /// Parses an export; a file that is not such an export at all is one error.
 pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> {
@@ -14,12 +13,16 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
             file: name.to_string(),
             line,
             unit: "line",
+            record: 0,
         },
         field: None,
         message,
     };
     let text = text.trim_start_matches('\u{feff}');
-    let mut value: Value = serde_json::from_str(text).map_err(|e| {
+    // Read as a tree first for the messages of a file that is not an export; then each
+    // record again from its own text, which gives its line (and keeps the text of numbers
+    // a float cannot hold exactly).
+    let value: Value = serde_json::from_str(text).map_err(|e| {
         whole(
             e.line(),
             format!(
@@ -28,28 +31,37 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
             ),
         )
     })?;
-    let articles = value
-        .get_mut("articles")
-        .and_then(Value::as_array_mut)
-        .ok_or_else(|| whole(0, "expected an object with an `articles` list".into()))?;
-    // Numbers a float cannot hold exactly keep their text (read again only when one is there).
-    let mut raw: Option<Option<Export>> = None;
-    for (i, item) in articles.iter_mut().enumerate() {
-        if let Value::Object(obj) = item {
-            super::exact_numbers(obj, || {
-                raw.get_or_insert_with(|| serde_json::from_str(text).ok())
-                    .as_mut()
-                    .and_then(|e| e.articles.get_mut(i).map(std::mem::take))
-            });
-        }
+    if !value.get("articles").is_some_and(Value::is_array) {
+        return Err(whole(
+            0,
+            "expected an object with an `articles` list".into(),
+        ));
     }
-    // Drafts are unpublished (often internal) text: never served to users.
-    let is_draft = |item: &Value| match item.get("draft") {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.trim().eq_ignore_ascii_case("true"),
-        _ => false,
-    };
-    let drafts = articles.iter().filter(|item| is_draft(item)).count();
+    drop(value);
+    let export: Export = serde_json::from_str(text)
+        .map_err(|e| whole(e.line(), format!("not a Zendesk export: {e}")))?;
+    let mut lines = super::Lines::new(text.as_bytes());
+    let mut drafts = 0;
+    let mut out = Vec::new();
+    for (i, raw) in export.articles.iter().enumerate() {
+        let origin = Origin {
+            file: name.to_string(),
+            line: lines.line_at(raw.get().as_ptr() as usize - text.as_ptr() as usize) as usize,
+            unit: "line",
+            record: i + 1,
+        };
+        let mut item: Value =
+            serde_json::from_str(raw.get()).map_err(|e| whole(0, e.to_string()))?;
+        // Drafts are unpublished (often internal) text: never served to users.
+        if is_draft(&item) {
+            drafts += 1;
+            continue;
+        }
+        if let Value::Object(obj) = &mut item {
+            super::exact_numbers(obj, || serde_json::from_str(raw.get()).ok());
+        }
+        out.push(article(&origin, &item).map(|a| (origin, a)));
+    }
     if drafts > 0 {
         tracing::info!(
             file = name,
@@ -57,55 +69,56 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
             "Zendesk drafts (\"draft\": true) not indexed"
         );
     }
-    Ok(articles
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| !is_draft(item))
-        .map(|(i, item)| {
-            let origin = Origin {
-                file: name.to_string(),
-                line: i + 1,
-                unit: "record",
-            };
-            let f = Fields { origin: &origin };
-            let s = |key: &str| match item.get(key) {
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                _ => None,
-            };
-            let body = s("body").map(|html| html_to_text(&html));
-            let tags = item
-                .get("label_names")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
-            let article = f.bounded_article(Article {
-                id: f.id("id", s("id"))?,
-                lang: f.lang("locale", s("locale"))?,
-                title: f.required("title", s("title"))?,
-                questions: Vec::new(),
-                answer: f.required("body", body)?,
-                category: s("section_id")
-                    .map(|c| c.trim().to_string())
-                    .unwrap_or_default(),
-                tags,
-                url: s("html_url").unwrap_or_default(),
-                updated_at: f.time("updated_at", s("updated_at"))?,
-            })?;
-            Ok((origin, article))
-        })
-        .collect())
+    Ok(out)
 }
 
-/// An export's articles as raw JSON, field by field.
+fn is_draft(item: &Value) -> bool {
+    match item.get("draft") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// Reads one export record.
+fn article(origin: &Origin, item: &Value) -> Result<Article, RecordError> {
+    let f = Fields { origin };
+    let s = |key: &str| match item.get(key) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let body = s("body").map(|html| html_to_text(&html));
+    let tags = item
+        .get("label_names")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    f.bounded_article(Article {
+        id: f.id("id", s("id"))?,
+        lang: f.lang("locale", s("locale"))?,
+        title: f.required("title", s("title"))?,
+        questions: Vec::new(),
+        answer: f.required("body", body)?,
+        category: s("section_id")
+            .map(|c| c.trim().to_string())
+            .unwrap_or_default(),
+        tags,
+        url: s("html_url").unwrap_or_default(),
+        updated_at: f.time("updated_at", s("updated_at"))?,
+    })
+}
+
+/// An export's records, each as its raw JSON text within the export.
 #[derive(serde::Deserialize)]
-struct Export {
-    articles: Vec<HashMap<String, Box<serde_json::value::RawValue>>>,
+struct Export<'a> {
+    #[serde(borrow)]
+    articles: Vec<&'a serde_json::value::RawValue>,
 }
 
 /// Returns the readable text of an HTML fragment: tags removed, entities decoded, scripts and

@@ -153,6 +153,7 @@ fn article(index: usize, r: ArticleRecord) -> Result<Article, RecordError> {
         file: "UpsertArticles".into(),
         line: index + 1,
         unit: "article",
+        record: 0,
     };
     let f = Fields { origin: &origin };
     let list = |items: Vec<String>| -> Vec<String> {
@@ -214,6 +215,11 @@ impl AdminApi {
             article_versions: done.article_versions as u32,
             skipped: done.skipped.iter().map(ToString::to_string).collect(),
             build_ms: done.build_ms,
+            ignored_fields: done
+                .ignored_fields
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         }))
     }
 

@@ -57,6 +57,23 @@ pub fn to_traditional(text: &str) -> String {
     S2TW.convert(text)
 }
 
+/// Returns Traditional Chinese text in Simplified characters (OpenCC's `tw2s` tables: phrases
+/// first, then characters). Simplified text and other scripts pass through unchanged.
+pub fn to_simplified(text: &str) -> String {
+    static TW2S: LazyLock<ferrous_opencc::OpenCC> = LazyLock::new(|| {
+        ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::Tw2s)
+            .expect("the built-in tw2s configuration loads")
+    });
+    TW2S.convert(text)
+}
+
+/// Returns true when `text` is written in Simplified characters: it has characters that
+/// exist only in Simplified and none that exist only in Traditional. Text in characters
+/// both scripts share (or in no Chinese at all) is neither.
+pub fn is_simplified(text: &str) -> bool {
+    !crate::analysis::is_traditional(text) && to_traditional(text) != text
+}
+
 /// One version of an article with its staleness within the group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Version {
@@ -64,25 +81,28 @@ pub struct Version {
     pub article: Arc<Article>,
     /// True when it is older (by `updated_at`) than the newest version in its group.
     pub stale: bool,
-    /// True when the text was converted from the Simplified version ([`in_script`]): the
-    /// article has no version in the Traditional script that was asked for.
+    /// True when the text was converted from the version in the other Chinese script
+    /// ([`in_script`]): the article has no version in the script that was asked for.
     pub converted: bool,
 }
 
 /// Returns `v` in the script of `wanted`: a Simplified version for a `zh-Hant` reader is
 /// converted to Traditional ([`to_traditional`]: title, questions, answer) and tagged
-/// `zh-Hant` with `converted` set; anything else is returned as it is.
+/// `zh-Hant` with `converted` set, a Traditional one for a `zh` reader to Simplified
+/// ([`to_simplified`]) and tagged `zh`; anything else is returned as it is.
 pub fn in_script(v: Version, wanted: Variant) -> Version {
-    if wanted != Variant::ZhHant || v.article.lang != Variant::Zh {
-        return v;
-    }
+    let convert: fn(&str) -> String = match (v.article.lang, wanted) {
+        (Variant::Zh, Variant::ZhHant) => to_traditional,
+        (Variant::ZhHant, Variant::Zh) => to_simplified,
+        _ => return v,
+    };
     let a = &v.article;
     Version {
         article: Arc::new(Article {
-            lang: Variant::ZhHant,
-            title: to_traditional(&a.title),
-            questions: a.questions.iter().map(|q| to_traditional(q)).collect(),
-            answer: to_traditional(&a.answer),
+            lang: wanted,
+            title: convert(&a.title),
+            questions: a.questions.iter().map(|q| convert(q)).collect(),
+            answer: convert(&a.answer),
             ..Article::clone(a)
         }),
         stale: v.stale,

@@ -387,6 +387,7 @@ async fn reindex_with_a_bad_dump_keeps_serving_and_a_good_one_is_served_at_once(
     assert_eq!(done.generation, 2);
     assert_eq!(done.skipped.len(), 1, "{done:?}");
     assert!(done.skipped[0].contains(":2: field `title`"), "{done:?}");
+    assert!(done.ignored_fields.is_empty(), "{done:?}");
 
     let done = reindex(&mut a, "small_zendesk.json", None, false)
         .await
@@ -401,6 +402,20 @@ async fn reindex_with_a_bad_dump_keeps_serving_and_a_good_one_is_served_at_once(
         .into_inner();
     assert_eq!((reloaded.previous_generation, reloaded.generation), (3, 3));
     assert!(reloaded.glossary_concepts > 100, "{reloaded:?}");
+
+    // Keys that are not faqd's are ignored, and the reply names each one once.
+    let done = reindex(&mut a, "extra_fields.jsonl", None, false)
+        .await
+        .unwrap();
+    assert_eq!((done.generation, done.article_versions), (4, 2));
+    assert_eq!(done.ignored_fields.len(), 2, "{done:?}");
+    assert!(
+        done.ignored_fields[0].ends_with(
+            "extra_fields.jsonl:1: field `author`: not a faqd field, ignored (2 records; first here)"
+        ),
+        "{done:?}"
+    );
+    assert!(done.ignored_fields[1].contains("field `views`"), "{done:?}");
 }
 
 /// Searches from several tasks while the index is re-indexed and edited repeatedly: every

@@ -74,10 +74,12 @@ async fn get_article_honours_the_language_preference() {
     }
     let r = get(&mut c, "password-reset", Some("zh-TW")).await;
     assert_eq!(r.article.unwrap().title, "如何重設密碼");
-    // A Chinese preference falls back to the other script before giving up.
+    // A Chinese preference falls back to the other script before giving up, converted.
     let mut small = small().await;
     let r = get(&mut small, "fx-otp-reset", Some("zh")).await;
-    assert_eq!(r.article.unwrap().language, "zh-Hant");
+    let a = r.article.unwrap();
+    assert_eq!((a.language.as_str(), a.converted), ("zh", true), "{a:?}");
+    assert_eq!(a.title, "测试OTP重设");
 }
 
 #[tokio::test]
@@ -232,11 +234,12 @@ async fn agent_version_falls_back_across_chinese_scripts_and_is_absent_when_miss
         agent_language: agent.map(str::to_string),
         ..Default::default()
     };
-    // fx-otp-reset has only zh-Hant: asked for zh, the agent gets zh-Hant.
+    // fx-otp-reset has only zh-Hant: asked for zh, the agent gets it converted to Simplified.
     let r = search(&mut c, with_agent("reset test otp", Some("zh"))).await;
     assert_eq!(top(&r).id, "fx-otp-reset", "{:?}", ids(&r));
     let agent = top(&r).agent_version.as_ref().expect("agent version");
-    assert_eq!(agent.language, "zh-Hant");
+    assert_eq!((agent.language.as_str(), agent.converted), ("zh", true));
+    assert_eq!(agent.title, "测试OTP重设");
     assert!(!agent.stale);
     // fx-api-key has no Korean version.
     let r = search(&mut c, with_agent("test api key", Some("ko"))).await;
@@ -409,4 +412,47 @@ async fn zh_hant_searches_show_traditional_versions_or_converted_ones() {
         .translations
         .iter()
         .all(|t| !t.converted && t.language != "zh-Hant"));
+}
+
+/// Regression (user trial): a Simplified question whose article exists only in Traditional
+/// Chinese was shown the Traditional text, while the reverse was converted. It is converted
+/// to Simplified now (OpenCC's tw2s tables) and says so; a Traditional question keeps the
+/// Traditional text, and so does the agent who asks for it.
+#[tokio::test]
+async fn simplified_searches_convert_traditional_only_articles() {
+    let mut c = small().await;
+    let r = search(&mut c, query("测试OTP怎么重设")).await;
+    assert_eq!(r.language, "zh");
+    let h = top(&r);
+    assert_eq!(h.id, "fx-otp-reset", "{:?}", ids(&r));
+    assert_eq!((h.language.as_str(), h.converted), ("zh", true), "{h:?}");
+    assert_eq!(h.title, "测试OTP重设");
+    assert!(
+        !h.snippet.is_empty() && !h.snippet.contains('設') && !h.snippet.contains('這'),
+        "Simplified snippet: {}",
+        h.snippet
+    );
+    assert!(!h.available_languages.contains(&"zh".to_string()), "{h:?}");
+    let r = search(&mut c, query("測試OTP怎麼重設")).await;
+    let h = top(&r);
+    assert_eq!(h.id, "fx-otp-reset", "{:?}", ids(&r));
+    assert_eq!(
+        (h.language.as_str(), h.converted),
+        ("zh-Hant", false),
+        "{h:?}"
+    );
+    assert_eq!(h.title, "測試OTP重設");
+    let r = search(
+        &mut c,
+        SearchRequest {
+            agent_language: Some("zh-Hant".into()),
+            ..query("测试OTP怎么重设")
+        },
+    )
+    .await;
+    let agent = top(&r).agent_version.as_ref().expect("agent version");
+    assert_eq!(
+        (agent.language.as_str(), agent.converted),
+        ("zh-Hant", false)
+    );
 }

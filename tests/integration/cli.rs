@@ -333,6 +333,26 @@ fn cli_translate_uses_the_canned_replies_given() {
     let (code, _, stderr) = translate("x", path(&bad));
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains(&format!("{}:2", bad.display())), "{stderr}");
+    // It fails before the knowledge base is indexed (which can take minutes), not after.
+    let fresh = dir.path().join("fresh");
+    let out = faqd(&[
+        "translate",
+        "x",
+        "--to",
+        "en",
+        "--no-model",
+        "--index-dir",
+        path(&fresh),
+        "--replies",
+        path(&bad),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{}:2", bad.display())), "{stderr}");
+    assert!(
+        !fresh.join("CURRENT").exists() && !stderr.contains("built index"),
+        "a generation was built before the bad file was read: {stderr}"
+    );
 }
 
 #[test]
@@ -353,6 +373,10 @@ fn cli_with_a_bad_glossary_fails_naming_file_and_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&format!("{}:2:", g.display())), "{stderr}");
+    assert!(
+        !dir.path().join("index/CURRENT").exists(),
+        "a generation was built before the bad glossary was read: {stderr}"
+    );
 }
 
 /// `faqd eval` on a bank and queries small enough to check by hand (tests/fixtures/eval_*):

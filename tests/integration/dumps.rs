@@ -267,7 +267,7 @@ fn zendesk_html_body_is_reduced_to_plain_text_without_markup() {
 }
 
 #[test]
-fn zendesk_errors_name_the_record_number_and_field() {
+fn zendesk_errors_name_the_line_record_number_and_field() {
     let dir = tempdir();
     let path = dir.path().join("export.json");
     std::fs::write(
@@ -286,11 +286,21 @@ fn zendesk_errors_name_the_record_number_and_field() {
     let errs: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
     assert_eq!(errs.len(), 2, "{errs:?}");
     assert!(
-        errs[0].contains("export.json: record 2") && errs[0].contains("body"),
+        errs[0].contains("export.json:3 (record 2): field `body`"),
         "{errs:?}"
     );
     assert!(
-        errs[1].contains("export.json: record 3") && errs[1].contains("locale"),
+        errs[1].contains("export.json:4 (record 3): field `locale`"),
+        "{errs:?}"
+    );
+    // A minified export (as the Zendesk API returns it) is one line: the record number
+    // tells its records apart.
+    let minified = br#"{"articles":[{"id":1,"locale":"en-us","title":"A","body":"x"},{"id":2,"locale":"en-us","body":"y"}]}"#;
+    let loaded = load_text(dir.path(), "min.json", minified).unwrap();
+    let errs: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains("min.json:1 (record 2): field `title`"),
         "{errs:?}"
     );
 }
@@ -312,7 +322,7 @@ fn zendesk_drafts_are_not_indexed() {
     assert_eq!(ids, ["202"]);
     let errs: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(errs[0].contains("export.json: record 4"), "{errs:?}");
+    assert!(errs[0].contains("export.json:5 (record 4)"), "{errs:?}");
 }
 
 fn load_text(dir: &Path, name: &str, bytes: &[u8]) -> Result<ingest::Loaded, ingest::IngestError> {
@@ -552,4 +562,107 @@ fn an_empty_answer_is_indexed_with_a_warning_naming_the_record() {
         "{stderr}"
     );
     assert!(!stderr.contains(":1: field `answer`"), "{stderr}");
+}
+
+/// Regression (user trial): a key that is not faqd's was ignored without a word, so a typo
+/// (`questons`) or another schema's name (`language`, `body`) lost its text silently. A
+/// name that looks like one of faqd's fields, absent from the record, is now an invalid
+/// record naming both; any other unknown key is reported once per dump with its count.
+#[test]
+fn jsonl_keys_that_are_not_faqds_are_reported() {
+    let dir = tempdir();
+    let dump = concat!(
+        r#"{"id":"a","lang":"en","title":"A","answer":"x","questons":["how a"]}"#,
+        "\n",
+        r#"{"id":"b","language":"en","title":"B","answer":"y"}"#,
+        "\n",
+        r#"{"id":"c","lang":"en","title":"C","answer":"z","author":"kim","views":3}"#,
+        "\n",
+        r#"{"id":"d","lang":"en","title":"D","answer":"w","author":"lee","body":"<p>w</p>"}"#,
+        "\n",
+    );
+    let loaded = load_text(dir.path(), "dump.jsonl", dump.as_bytes()).unwrap();
+    let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["c", "d"], "{:?}", loaded.errors);
+    let errs: Vec<String> = texts(dir.path(), &loaded.errors);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs[0].starts_with(
+            "dump.jsonl:1: field `questons`: not a faqd field; did you mean `questions`?"
+        ),
+        "{errs:?}"
+    );
+    assert!(
+        errs[1]
+            .starts_with("dump.jsonl:2: field `language`: not a faqd field; did you mean `lang`?"),
+        "{errs:?}"
+    );
+    // `body` beside `answer` is another field, not a typo: ignored and reported.
+    let ignored: Vec<String> = texts(dir.path(), &loaded.ignored_fields);
+    assert_eq!(
+        ignored,
+        [
+            "dump.jsonl:3: field `author`: not a faqd field, ignored (2 records; first here)",
+            "dump.jsonl:3: field `views`: not a faqd field, ignored (1 record; first here)",
+            "dump.jsonl:4: field `body`: not a faqd field, ignored (1 record; first here)",
+        ]
+    );
+    // `faqd index` says so too, and the build fails on the two invalid records.
+    let root = dir.path().join("root");
+    let e = kb::build(
+        &root,
+        &[Source::File(dir.path().join("dump.jsonl"), None)],
+        true,
+        &BuildOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(e.skipped.len(), 2);
+    assert_eq!(e.ignored_fields.len(), 3);
+}
+
+/// Regression (user trial): a CSV header with `language` for `lang` gave one "missing
+/// required field" error per row. A header without a required column, or with a column
+/// that looks like a typo of an absent one, is now one error naming the header.
+#[test]
+fn a_csv_header_with_a_wrong_column_name_is_one_error() {
+    let dir = tempdir();
+    let wrong = "id,language,title,answer\na,en,A,x\nb,en,B,y\nc,en,C,z\n";
+    let loaded = load_text(dir.path(), "wrong.csv", wrong.as_bytes()).unwrap();
+    let errs: Vec<String> = texts(dir.path(), &loaded.errors);
+    assert_eq!(
+        errs,
+        [
+            "wrong.csv:1: field `language`: not a faqd column; did you mean `lang`? (there is no \
+          `lang`, so this column would be ignored; the columns are `id`, `lang`, `title`, \
+          `questions`, `answer`, `category`, `tags`, `url`, `updated_at`)"
+        ]
+    );
+    assert!(loaded.articles.is_empty());
+    let missing = "id,title,answer,notes\na,A,x,n\n";
+    let loaded = load_text(dir.path(), "missing.csv", missing.as_bytes()).unwrap();
+    let errs: Vec<String> = texts(dir.path(), &loaded.errors);
+    assert_eq!(
+        errs,
+        [
+            "missing.csv:1: the header has no column `lang` (required; the header is `id`, \
+          `title`, `answer`, `notes`)"
+        ]
+    );
+    let extra = "id,lang,title,answer,notes\na,en,A,x,n\nb,en,B,y,m\n";
+    let loaded = load_text(dir.path(), "extra.csv", extra.as_bytes()).unwrap();
+    assert_eq!(loaded.articles.len(), 2);
+    let ignored: Vec<String> = texts(dir.path(), &loaded.ignored_fields);
+    assert_eq!(
+        ignored,
+        ["extra.csv:1: field `notes`: not a faqd field, ignored (2 records; first here)"]
+    );
+}
+
+/// Returns the errors' texts with the directory `dir` left out of their file names.
+fn texts(dir: &Path, errors: &[ingest::RecordError]) -> Vec<String> {
+    let dir = format!("{}/", dir.display());
+    errors
+        .iter()
+        .map(|e| e.to_string().replace(&dir, ""))
+        .collect()
 }
