@@ -403,13 +403,7 @@ impl Admin {
     /// Describes what is being served.
     pub fn stats(&self) -> Stats {
         let g = self.engine.generation();
-        let built_at = time::OffsetDateTime::from_unix_timestamp(g.meta.built_at)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .unwrap_or_default();
+        let built_at = g.meta.built_at_rfc3339();
         let mut sources = g.meta.sources.clone();
         if g.meta.edits > 0 {
             sources.push(format!("{} admin edit(s)", g.meta.edits));

@@ -197,6 +197,39 @@ pub fn ensure_built(
     Ok(Some(built))
 }
 
+/// [`ensure_built`] for a server: when the named dumps cannot be read or have invalid
+/// records, and the current generation was built from the same dumps (an earlier version of
+/// them, perhaps edited since through the admin API), it is kept and served, and the problem
+/// is logged as an error: a restart with a bad dump does not take the answers away. With
+/// another generation (or none) the error is returned, as by [`ensure_built`].
+pub fn ensure_built_or_keep(
+    root: &Path,
+    sources: &[Source],
+    explicit: bool,
+    opts: &BuildOptions,
+) -> Result<Option<Built>, BuildError> {
+    match ensure_built(root, sources, explicit, opts) {
+        Err(e @ (BuildError::Invalid(_) | BuildError::Ingest(_))) if explicit => {
+            let names: Vec<String> = sources.iter().map(Source::name).collect();
+            match index::current_meta(root) {
+                Ok(Some(meta)) if same_dumps(&meta.sources, &names) => {
+                    tracing::error!(
+                        generation = meta.generation,
+                        built_at = %meta.built_at_rfc3339(),
+                        edits = meta.edits,
+                        "the dumps cannot be indexed: serving the generation built from an \
+                         earlier version of them until they are fixed (then restart, or run \
+                         `faqd index` with them): {e}"
+                    );
+                    Ok(None)
+                }
+                _ => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

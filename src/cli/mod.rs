@@ -278,14 +278,16 @@ pub fn open_existing_engine(
     if loc.sources.is_empty() && crate::index::is_empty_root(&loc.index_dir)? {
         return Err(crate::index::IndexError::NoGeneration(loc.index_dir.clone()).into());
     }
-    open_engine(loc, engine)
+    open_engine(loc, engine, false)
 }
 
 /// Opens the engine on the index, building it from the sources first when it is missing or
-/// out of date.
+/// out of date. With `keep`, named dumps that cannot be indexed leave the generation built
+/// from an earlier version of them served ([`crate::kb::ensure_built_or_keep`]).
 pub fn open_engine(
     loc: &IndexLocation,
     engine: &EngineArgs,
+    keep: bool,
 ) -> anyhow::Result<crate::engine::Engine> {
     use crate::translate::glossary::GlossarySource;
     use anyhow::Context;
@@ -308,7 +310,12 @@ pub fn open_engine(
         .transpose()?;
     let model = engine.model.load()?;
     let sources = crate::kb::sources(&loc.sources, None);
-    if let Some(built) = crate::kb::ensure_built(
+    let ensure = if keep {
+        crate::kb::ensure_built_or_keep
+    } else {
+        crate::kb::ensure_built
+    };
+    if let Some(built) = ensure(
         &loc.index_dir,
         &sources,
         !loc.sources.is_empty(),

@@ -245,7 +245,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         );
         return Ok(2);
     }
-    let engine = Arc::new(super::open_engine(&a.location, &a.engine)?);
+    let engine = Arc::new(super::open_engine(&a.location, &a.engine, true)?);
     if a.repoint_current {
         repoint_current(&engine)?;
     }

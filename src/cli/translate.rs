@@ -25,7 +25,7 @@ pub struct TranslateArgs {
 }
 
 pub fn run(a: TranslateArgs) -> anyhow::Result<i32> {
-    let engine = super::open_engine(&a.location, &a.engine)?;
+    let engine = super::open_engine(&a.location, &a.engine, false)?;
     let params = ReplyParams {
         text: a.text,
         target_language: a.to,

@@ -56,6 +56,19 @@ pub struct Meta {
     pub edits: u64,
 }
 
+impl Meta {
+    /// Returns when it was built, RFC 3339 (empty if the time cannot be shown).
+    pub fn built_at_rfc3339(&self) -> String {
+        time::OffsetDateTime::from_unix_timestamp(self.built_at)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// What a generation is built from: recorded in its [`Meta`].
 #[derive(Debug, Clone, Default)]
 pub struct Provenance {

@@ -112,6 +112,8 @@ struct Server {
     addr: SocketAddr,
     /// The log line that gave the address (the start line, with the limits in force).
     started: String,
+    /// Every log line so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -139,10 +141,13 @@ fn serve(root: &Path, extra: &[&str]) -> Server {
         .expect("start faqd serve");
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let lines = log.clone();
     std::thread::spawn(move || {
         let mut sent = false;
         // Keep reading so the server never blocks on a full pipe.
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            lines.lock().unwrap().push(line.clone());
             if !sent {
                 if let Some(addr) = field(&line, "addr").and_then(|a| a.parse::<SocketAddr>().ok())
                 {
@@ -159,6 +164,7 @@ fn serve(root: &Path, extra: &[&str]) -> Server {
         child,
         addr,
         started,
+        log,
     }
 }
 
@@ -617,4 +623,52 @@ fn two_reloads_at_once_load_a_new_generation_once() {
         assert_eq!(r.join().unwrap(), 2);
     }
     assert_eq!(engine.generations_loaded(), 1);
+}
+
+/// Regression (user trial): `faqd serve --source faq.jsonl` refused to start when the dump
+/// had gained an invalid record, although the generation built from its earlier version was
+/// on disk: a restart with a bad dump took every answer away. That generation is served now
+/// (and the problem logged); dumps the served generation was not built from still fail.
+#[tokio::test]
+async fn serve_with_a_bad_version_of_its_dumps_keeps_serving_the_last_good_build() {
+    let dir = tempdir();
+    let root = dir.path().join("index");
+    let dump = dir.path().join("faq.jsonl");
+    let good = std::fs::read_to_string(fixture("small.jsonl")).unwrap();
+    std::fs::write(&dump, &good).unwrap();
+    assert_succeeded(&index(&root, &dump));
+    std::fs::write(
+        &dump,
+        format!("{good}{{\"id\": \"new\", \"lang\": \"en\", \"answer\": \"no title\"}}\n"),
+    )
+    .unwrap();
+    let server = serve(&root, &["--no-model", "--source", path(&dump)]);
+    assert_eq!(
+        generation_and_top(server.addr, "test withdrawal").await,
+        (1, "fx-withdrawal".to_string())
+    );
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("ERROR") && log.contains("faq.jsonl:9: field `title`: missing required field"),
+        "{log}"
+    );
+    drop(server);
+    assert_eq!(current(&root), "gen-000001");
+    // Other dumps than the served generation's: nothing to fall back to.
+    let other = dir.path().join("other.jsonl");
+    std::fs::copy(&dump, &other).unwrap();
+    let out = faqd_command()
+        .args([
+            "serve",
+            "--no-model",
+            "--listen",
+            "127.0.0.1:0",
+            "--index-dir",
+        ])
+        .args([path(&root), "--source", path(&other)])
+        .output()
+        .expect("run faqd serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("other.jsonl:9: field `title`"), "{stderr}");
 }
