@@ -760,13 +760,14 @@ impl Engine {
                 None => crate::analysis::is_traditional(text),
             })
         };
-        // Simplified, when asked for (`zh`), or when the query is written in it: then a
-        // Traditional-only article is converted. A query in characters both scripts share
-        // gets the article as it is.
+        // Simplified, when asked for (`zh`, `zh-CN`) by a query not written in Traditional
+        // (clients send `zh` for both scripts), or, without an explicit language, when the
+        // query is written in it: then a Traditional-only article is converted. A query in
+        // characters both scripts share gets the article as it is.
         let mut simplified: Option<bool> = None;
         let mut wants_simplified = || {
             *simplified.get_or_insert_with(|| match explicit_tag {
-                Some(v) => v == Variant::Zh,
+                Some(v) => v == Variant::Zh && !crate::analysis::is_traditional(text),
                 None => choice.lang == Lang::Zh && translate::is_simplified(text),
             })
         };
@@ -791,16 +792,23 @@ impl Engine {
                         && (read == Some(Variant::ZhHant) || wants_traditional())
                     {
                         wanted = Variant::ZhHant;
-                        hit.snippet = translate::to_traditional(&hit.snippet);
                     } else if wanted == Variant::ZhHant
                         && (read == Some(Variant::Zh) || read.is_none() && wants_simplified())
                     {
                         wanted = Variant::Zh;
-                        hit.snippet = translate::to_simplified(&hit.snippet);
                     }
                     let shown = translate::version(group, wanted)
                         .map(|v| translate::in_script(v, wanted))
                         .expect("shown version is in its group");
+                    // The snippet is the found version's: converted with it, or, when the
+                    // group has the other script's own version, the start of that one.
+                    if shown.article.lang != hit.version.lang && !hit.snippet.is_empty() {
+                        hit.snippet = match (shown.converted, wanted) {
+                            (true, Variant::ZhHant) => translate::to_traditional(&hit.snippet),
+                            (true, _) => translate::to_simplified(&hit.snippet),
+                            (false, _) => search::excerpt(&shown.article),
+                        };
+                    }
                     let agent_version = agent.and_then(|v| {
                         translate::version(group, v).map(|x| translate::in_script(x, v))
                     });

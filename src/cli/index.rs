@@ -46,9 +46,6 @@ pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
             for e in &built.skipped {
                 eprintln!("skipped: {e}");
             }
-            for e in &built.ignored_fields {
-                eprintln!("ignored: {e}");
-            }
             let total: usize = built.meta.articles.values().sum();
             println!(
                 "generation {} published in {}: {} article versions {:?}, {} skipped, {} ms",

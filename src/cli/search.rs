@@ -67,6 +67,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
                     "title": h.shown.article.title,
                     "answer": h.shown.article.answer,
                     "stale": h.shown.stale,
+                    "converted": h.shown.converted,
                     "snippet": h.hit.snippet,
                     "score": h.hit.score,
                     "confidence": h.hit.confidence,
@@ -79,6 +80,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
                     "agent_version": h.agent_version.as_ref().map(|v| serde_json::json!({
                         "language": v.article.lang.tag(), "title": v.article.title,
                         "answer": v.article.answer, "stale": v.stale,
+                        "converted": v.converted,
                     })),
                 })
             })
@@ -137,7 +139,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
     for (i, h) in o.hits.iter().enumerate() {
         let a = &h.shown.article;
         println!(
-            "{:>2}  {:<28} {:<7} {:>5.3}{}  {}{}{}",
+            "{:>2}  {:<28} {:<7} {:>5.3}{}  {}{}{}{}",
             i + 1,
             a.id,
             a.lang.tag(),
@@ -147,6 +149,11 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
                 &format!("{:.3}", h.semantic.unwrap_or_default())
             ),
             a.title,
+            if h.shown.converted {
+                "  (converted from the other Chinese script)"
+            } else {
+                ""
+            },
             if h.candidate_only {
                 "  (candidate)"
             } else {
@@ -158,9 +165,10 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
         );
         if let Some(v) = &h.agent_version {
             println!(
-                "    agent [{}{}] {}",
+                "    agent [{}{}{}] {}",
                 v.article.lang.tag(),
                 if v.stale { ", stale" } else { "" },
+                if v.converted { ", converted" } else { "" },
                 v.article.title
             );
         }

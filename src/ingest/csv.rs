@@ -3,11 +3,16 @@
 
 use super::{Article, Fields, Ignored, Origin, RecordError, FIELDS};
 
-/// Parses every record, yielding an article or the error for that record. A header without
-/// a required column, or with a column that looks like a typo of an absent one, is one
-/// error for the whole file; other columns that are not faqd's are counted in `ignored`.
+/// Parses every record, yielding an article or the error for that record. A header that
+/// is not faqd's (a required column missing, a faqd column twice, or a column that looks
+/// like an absent one: [`super::check_names`]) is one error for the whole file; other
+/// columns are counted in `ignored`. Drafts are left out.
 pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super::Parsed> {
     let text = text.trim_start_matches('\u{feff}');
+    if text.trim().is_empty() {
+        // No header and no records: an empty dump, as an empty JSONL file is.
+        return Vec::new();
+    }
     let mut reader = ::csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(text.as_bytes());
@@ -31,37 +36,51 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
             })]
         }
     };
-    let col = |key: &str| headers.iter().position(|h| h.trim() == key);
+    let names: Vec<&str> = headers.iter().map(str::trim).collect();
+    let col = |key: &str| names.iter().position(|h| *h == key);
     let cols: Vec<Option<usize>> = FIELDS.iter().map(|k| col(k)).collect();
-    let header_error = |message: String| {
-        vec![Err(RecordError {
+    let named = names.iter().copied().filter(|h| !h.is_empty());
+    let (mut unknown, mut problems) =
+        match super::check_names(named, |n| col(n).is_some(), "column") {
+            Ok(unknown) => (unknown, Vec::new()),
+            Err(problems) => (Vec::new(), problems),
+        };
+    for field in FIELDS {
+        let times = names.iter().filter(|h| **h == field).count();
+        if times > 1 {
+            problems.push(format!(
+                "column `{field}` appears {times} times (only one can be read)"
+            ));
+        }
+    }
+    for field in super::REQUIRED {
+        if col(field).is_none() && !problems.iter().any(|p| p.contains(&format!("`{field}`"))) {
+            problems.push(format!("no column `{field}` (required)"));
+        }
+    }
+    if !problems.is_empty() {
+        let records = reader.records().count();
+        return vec![Err(RecordError {
             origin: origin_at(1),
             field: None,
-            message,
-        })]
-    };
-    let names = headers.iter().map(str::trim).filter(|h| !h.is_empty());
-    let unknown = match super::check_names(&origin_at(1), names, "column") {
-        Ok(unknown) => unknown,
-        Err(e) => return vec![Err(e)],
-    };
-    let required = ["id", "lang", "title", "answer"];
-    let missing: Vec<String> = required
-        .iter()
-        .filter(|k| col(k).is_none())
-        .map(|k| format!("`{k}`"))
-        .collect();
-    if !missing.is_empty() {
-        return header_error(format!(
-            "the header has no column {} (required; the header is {})",
-            missing.join(", "),
-            headers
-                .iter()
-                .map(|h| format!("`{h}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+            message: format!(
+                "the header is not faqd's, so none of the file's {records} record{} is \
+                 indexed: {} (the header is {}; faqd's columns are {})",
+                if records == 1 { "" } else { "s" },
+                problems.join("; "),
+                names
+                    .iter()
+                    .map(|h| format!("`{h}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                super::field_list()
+            ),
+        })];
     }
+    unknown.dedup_by(|a, b| a.name == b.name);
+    let unnamed: Vec<usize> = (0..names.len()).filter(|&i| names[i].is_empty()).collect();
+    let mut unnamed_used = vec![false; unnamed.len()];
+    let mut drafts = 0;
     let mut records = 0;
     let mut out = Vec::new();
     let mut record = ::csv::StringRecord::new();
@@ -98,9 +117,16 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
             }
         }
         records += 1;
+        for (used, &c) in unnamed_used.iter_mut().zip(&unnamed) {
+            *used |= record.get(c).is_some_and(|v| !v.trim().is_empty());
+        }
         let origin = origin_at(record.position().map_or(0, |p| lines.start(p.byte())));
         let f = Fields { origin: &origin };
         let get = |i: usize| cols[i].and_then(|c| record.get(c)).map(str::to_string);
+        if get(9).is_some_and(|d| super::draft_text(&d)) {
+            drafts += 1;
+            continue;
+        }
         let list = |i: usize| -> Vec<String> {
             get(i)
                 .unwrap_or_default()
@@ -125,8 +151,21 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
         })();
         out.push(article.map(|a| (origin.clone(), a)));
     }
-    for name in unknown {
-        ignored.saw(&origin_at(1), name, records);
+    ignored.columns();
+    for u in &unknown {
+        ignored.saw(&origin_at(1), u, records);
     }
+    // A column without a name that has values: they are not read either.
+    let unnamed: Vec<String> = unnamed
+        .iter()
+        .zip(&unnamed_used)
+        .filter(|(_, used)| **used)
+        .map(|(c, _)| format!("(column {}, no name)", c + 1))
+        .collect();
+    for name in &unnamed {
+        let u = super::Unknown { name, like: None };
+        ignored.saw(&origin_at(1), &u, records);
+    }
+    super::log_drafts(name, drafts);
     out
 }

@@ -4,40 +4,87 @@ use super::{Article, Fields, Ignored, Origin, RecordError};
 use serde_json::{Map, Value};
 
 /// Parses every line, yielding an article or the error for that line; keys that are not
-/// faqd's are counted in `ignored` (or make the record invalid when they look like a typo of
-/// an absent field).
+/// faqd's are counted in `ignored` (or make the record invalid when they look like one of
+/// its fields that has no text: [`super::check_names`]). Drafts are left out.
 pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super::Parsed> {
-    text.lines()
+    let mut drafts = 0;
+    let out = text
+        .lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| {
+        .filter_map(|(i, line)| {
             let origin = Origin {
                 file: name.to_string(),
                 line: i + 1,
                 unit: "line",
                 record: 0,
             };
-            let line = line.trim_start_matches('\u{feff}');
-            let value: Value = serde_json::from_str(line).map_err(|e| RecordError {
-                origin: origin.clone(),
-                field: None,
-                message: format!("invalid JSON: {e}"),
-            })?;
-            let Value::Object(mut obj) = value else {
-                return Err(RecordError {
-                    origin,
-                    field: None,
-                    message: "expected a JSON object".into(),
-                });
-            };
-            for name in super::check_names(&origin, obj.keys().map(String::as_str), "field")? {
-                ignored.saw(&origin, name, 1);
+            let record = record(origin, line, ignored);
+            if matches!(record, Ok(None)) {
+                drafts += 1;
             }
-            super::exact_numbers(&mut obj, || serde_json::from_str(line).ok());
-            let article = from_object(&Fields { origin: &origin }, &obj)?;
-            Ok((origin, article))
+            record.transpose()
         })
-        .collect()
+        .collect();
+    super::log_drafts(name, drafts);
+    out
+}
+
+/// Reads one line: its article, or `None` for a draft.
+fn record(
+    origin: Origin,
+    line: &str,
+    ignored: &mut Ignored,
+) -> Result<Option<(Origin, Article)>, RecordError> {
+    let line = line.trim_start_matches('\u{feff}');
+    let value: Value = serde_json::from_str(line).map_err(|e| RecordError {
+        origin: origin.clone(),
+        field: None,
+        message: format!("invalid JSON: {e}"),
+    })?;
+    let Value::Object(mut obj) = value else {
+        return Err(RecordError {
+            origin,
+            field: None,
+            message: "expected a JSON object".into(),
+        });
+    };
+    let filled = |key: &str| obj.get(key).is_some_and(has_text);
+    match super::check_names(obj.keys().map(String::as_str), filled, "field") {
+        Ok(unknown) => {
+            for u in &unknown {
+                ignored.saw(&origin, u, 1);
+            }
+        }
+        Err(problems) => {
+            return Err(RecordError {
+                origin,
+                field: None,
+                message: format!(
+                    "{} (the fields are {})",
+                    problems.join("; "),
+                    super::field_list()
+                ),
+            })
+        }
+    }
+    if obj.get("draft").is_some_and(super::is_draft) {
+        return Ok(None);
+    }
+    super::exact_numbers(&mut obj, || serde_json::from_str(line).ok());
+    let article = from_object(&Fields { origin: &origin }, &obj)?;
+    Ok(Some((origin, article)))
+}
+
+/// Returns true when a value holds text: a string that is not blank, a number, a list with
+/// such an item, or an object (null, `false`, `""` and `[]` hold none).
+fn has_text(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(_) => false,
+        Value::String(s) => !s.trim().is_empty(),
+        Value::Number(_) | Value::Object(_) => true,
+        Value::Array(items) => items.iter().any(has_text),
+    }
 }
 
 /// Returns a text field: a string, a number (ids are often numeric), or absent.

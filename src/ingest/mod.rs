@@ -273,7 +273,7 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
 }
 
 /// The fields of a canonical record (JSONL keys, CSV columns), in order.
-pub(crate) const FIELDS: [&str; 9] = [
+pub(crate) const FIELDS: [&str; 10] = [
     "id",
     "lang",
     "title",
@@ -283,13 +283,16 @@ pub(crate) const FIELDS: [&str; 9] = [
     "tags",
     "url",
     "updated_at",
+    "draft",
 ];
+
+/// The fields a record cannot do without.
+const REQUIRED: [&str; 4] = ["id", "lang", "title", "answer"];
 
 /// Names other exports and schemas give faqd's fields, as (name, field).
 const OTHER_NAMES: &[(&str, &str)] = &[
     ("language", "lang"),
     ("locale", "lang"),
-    ("question", "questions"),
     ("alt_questions", "questions"),
     ("paraphrases", "questions"),
     ("variants", "questions"),
@@ -314,10 +317,20 @@ const OTHER_NAMES: &[(&str, &str)] = &[
     ("updated_time", "updated_at"),
 ];
 
-/// Returns the faqd field that an unknown field name was probably meant as: the same name
-/// in another case or with other separators (`Title`, `updatedAt`), a name other exports
-/// use (`language`, `body`), or a typo (`questons`, `catgory`).
-pub(crate) fn meant_field(name: &str) -> Option<&'static str> {
+/// How an unknown name resembles one of faqd's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Likeness {
+    /// The same name in another case or with other separators (`Title`, `updatedAt`).
+    Spelling,
+    /// One letter added, left out, changed or swapped in a name of five letters or more
+    /// (`questons`, `catgory`; shorter names are too often other words: `uri`, `tabs`).
+    Typo,
+    /// The name another export or schema gives the field (`language`, `body`, `keywords`).
+    OtherName,
+}
+
+/// Returns the faqd field an unknown name resembles, and how.
+fn resembles(name: &str) -> Option<(&'static str, Likeness)> {
     let fold = |s: &str| -> String {
         s.chars()
             .filter(|c| !matches!(c, '_' | '-' | ' '))
@@ -328,79 +341,152 @@ pub(crate) fn meant_field(name: &str) -> Option<&'static str> {
     if key.is_empty() {
         return None;
     }
+    let field = |likeness| move |f: &&'static str| (*f, likeness);
     FIELDS
         .iter()
         .find(|f| fold(f) == key)
+        .map(field(Likeness::Spelling))
         .or_else(|| {
             OTHER_NAMES
                 .iter()
                 .find(|(other, _)| fold(other) == key)
-                .map(|(_, f)| f)
+                .map(|(_, f)| (*f, Likeness::OtherName))
         })
         .or_else(|| {
-            // A typo: one letter added, left out, changed or swapped (not in `id`).
-            FIELDS.iter().find(|f| {
-                f.len() >= 3
-                    && rapidfuzz::distance::osa::distance(fold(f).chars(), key.chars()) <= 1
-            })
+            (key.chars().count() >= 5)
+                .then(|| {
+                    FIELDS.iter().find(|f| {
+                        rapidfuzz::distance::osa::distance(fold(f).chars(), key.chars()) <= 1
+                    })
+                })
+                .flatten()
+                .map(field(Likeness::Typo))
         })
-        .copied()
 }
 
-/// Checks the field names of one record (JSONL) or of a header (CSV), and returns the names
-/// that are not faqd's (to be ignored and reported once per dump). A name that is not faqd's
-/// but resembles one of its fields that is absent is an error: its text would be lost
-/// without a word (`questons`, or `language` for `lang`).
+/// A name of a record (JSONL) or header (CSV) that is not faqd's, ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unknown<'a> {
+    pub name: &'a str,
+    /// The faqd field it resembles, named in the report.
+    pub like: Option<&'static str>,
+}
+
+/// Checks the names of one record (JSONL) or of a header (CSV): `filled(name)` says whether
+/// the record has text under a name (for a header: whether it has the column). Returns the
+/// names that are not faqd's, to be ignored and reported once per dump, or what is wrong.
+///
+/// A name that is not faqd's but resembles one of its fields is an error when that field
+/// has no text and the name has some, so that the text would be lost without a word: for
+/// a required field (`language` for `lang`, `body` for `answer`), for another spelling of
+/// any field (`Title`, `updatedAt`), and for a typo of one (`questons`). A name other
+/// exports give an optional field (`keywords`, `section`, `link`) is only ignored: dumps
+/// carry such fields for their own uses.
 pub(crate) fn check_names<'a>(
-    origin: &Origin,
     names: impl Iterator<Item = &'a str> + Clone,
+    filled: impl Fn(&str) -> bool,
     what: &str,
-) -> Result<Vec<&'a str>, RecordError> {
-    let mut unknown = Vec::new();
-    for name in names.clone() {
+) -> Result<Vec<Unknown<'a>>, Vec<String>> {
+    let (mut unknown, mut problems) = (Vec::new(), Vec::new());
+    for name in names {
         if FIELDS.contains(&name) {
             continue;
         }
-        match meant_field(name) {
-            Some(field) if !names.clone().any(|n| n == field) => {
-                return Err(RecordError {
-                    origin: origin.clone(),
-                    field: Some(name.to_string()),
-                    message: format!(
-                        "not a faqd {what}; did you mean `{field}`? (there is no `{field}`, so \
-                         this {what} would be ignored; the {what}s are {})",
-                        FIELDS.map(|f| format!("`{f}`")).join(", ")
-                    ),
-                })
+        let like = resembles(name);
+        match like {
+            Some((field, likeness))
+                if !filled(field)
+                    && filled(name)
+                    && (REQUIRED.contains(&field) || likeness != Likeness::OtherName) =>
+            {
+                problems.push(format!(
+                    "{what} `{name}` is not faqd's: did you mean `{field}`? (there is no \
+                     `{field}`{}, so its text would be lost)",
+                    if what == "field" { " with text" } else { "" }
+                ))
             }
-            _ => unknown.push(name),
+            _ => unknown.push(Unknown {
+                name,
+                like: like.map(|(f, _)| f),
+            }),
         }
     }
-    Ok(unknown)
+    if problems.is_empty() {
+        Ok(unknown)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Returns true when a `draft` value says the record is unpublished: `true`, or `true`,
+/// `yes` or `1` as text (any case).
+pub(crate) fn is_draft(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::String(s) => draft_text(s),
+        serde_json::Value::Number(n) => n.as_u64() == Some(1),
+        _ => false,
+    }
+}
+
+/// [`is_draft`] for a value written as text (a CSV cell).
+pub(crate) fn draft_text(s: &str) -> bool {
+    ["true", "yes", "1"].contains(&s.trim().to_ascii_lowercase().as_str())
+}
+
+/// Logs how many drafts a dump left out.
+pub(crate) fn log_drafts(file: &str, drafts: usize) {
+    if drafts > 0 {
+        tracing::info!(file, drafts, "drafts (\"draft\": true) not indexed");
+    }
+}
+
+/// The names of faqd's fields, for messages.
+pub(crate) fn field_list() -> String {
+    FIELDS.map(|f| format!("`{f}`")).join(", ")
 }
 
 /// Unknown field names seen in one dump: each with its first place and how many records.
 #[derive(Debug, Default)]
 pub(crate) struct Ignored {
-    seen: Vec<(String, Origin, usize)>,
+    seen: Vec<(String, Origin, usize, Option<&'static str>)>,
+    /// `field` or `column`.
+    what: &'static str,
 }
 
 impl Ignored {
-    /// Counts `records` more records with the field `name`, first seen at `origin`.
-    pub(crate) fn saw(&mut self, origin: &Origin, name: &str, records: usize) {
-        match self.seen.iter_mut().find(|(n, _, _)| n == name) {
-            Some((_, _, count)) => *count += records,
-            None => self.seen.push((name.to_string(), origin.clone(), records)),
+    /// Counts `records` more records with the unknown name, first seen at `origin`.
+    pub(crate) fn saw(&mut self, origin: &Origin, unknown: &Unknown, records: usize) {
+        match self.seen.iter_mut().find(|(n, ..)| n == unknown.name) {
+            Some((_, _, count, _)) => *count += records,
+            None => self.seen.push((
+                unknown.name.to_string(),
+                origin.clone(),
+                records,
+                unknown.like,
+            )),
         }
     }
 
+    /// Reports columns rather than fields.
+    pub(crate) fn columns(&mut self) {
+        self.what = "column";
+    }
+
     fn into_errors(self) -> Vec<RecordError> {
+        let what = if self.what.is_empty() {
+            "field"
+        } else {
+            self.what
+        };
         self.seen
             .into_iter()
-            .map(|(name, origin, count)| RecordError {
+            .map(|(name, origin, count, like)| RecordError {
                 message: format!(
-                    "not a faqd field, ignored ({count} record{}; first here)",
-                    if count == 1 { "" } else { "s" }
+                    "not a faqd {what}, ignored ({count} record{}; first here){}",
+                    if count == 1 { "" } else { "s" },
+                    like.map(|f| format!("; faqd's {what} for this is `{f}`"))
+                        .unwrap_or_default()
                 ),
                 origin,
                 field: Some(name),

@@ -44,16 +44,26 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
     let mut drafts = 0;
     let mut out = Vec::new();
     for (i, raw) in export.articles.iter().enumerate() {
+        // The raw value borrows from `text`: its offset there is its distance from the start.
+        let at = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
         let origin = Origin {
             file: name.to_string(),
-            line: lines.line_at(raw.get().as_ptr() as usize - text.as_ptr() as usize) as usize,
+            line: lines.line_at(at) as usize,
             unit: "line",
             record: i + 1,
         };
         let mut item: Value =
             serde_json::from_str(raw.get()).map_err(|e| whole(0, e.to_string()))?;
+        if !item.is_object() {
+            out.push(Err(RecordError {
+                origin,
+                field: None,
+                message: "expected a JSON object".into(),
+            }));
+            continue;
+        }
         // Drafts are unpublished (often internal) text: never served to users.
-        if is_draft(&item) {
+        if item.get("draft").is_some_and(super::is_draft) {
             drafts += 1;
             continue;
         }
@@ -62,22 +72,8 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
         }
         out.push(article(&origin, &item).map(|a| (origin, a)));
     }
-    if drafts > 0 {
-        tracing::info!(
-            file = name,
-            drafts,
-            "Zendesk drafts (\"draft\": true) not indexed"
-        );
-    }
+    super::log_drafts(name, drafts);
     Ok(out)
-}
-
-fn is_draft(item: &Value) -> bool {
-    match item.get("draft") {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.trim().eq_ignore_ascii_case("true"),
-        _ => false,
-    }
 }
 
 /// Reads one export record.

@@ -33,12 +33,12 @@ pub const HEADER: &str = "concept\tko\ten\tzh";
 #[derive(Debug, thiserror::Error)]
 pub enum GlossaryError {
     /// The file cannot be read.
-    #[error("{path}: cannot read glossary: {source}")]
+    #[error("{path}: cannot read glossary: {cause}")]
     Read {
-        /// The file.
+        /// The file, as resolved against the working directory.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (in the message, not a separate source, so that it is said once).
+        cause: std::io::Error,
     },
     /// A line is malformed.
     #[error("{file}:{line}: {message}")]
@@ -75,9 +75,9 @@ impl GlossarySource {
         match self {
             GlossarySource::Shipped => Glossary::parse(SHIPPED_NAME, SHIPPED_GLOSSARY),
             GlossarySource::File(p) => {
-                let text = std::fs::read_to_string(p).map_err(|source| GlossaryError::Read {
-                    path: p.clone(),
-                    source,
+                let text = std::fs::read_to_string(p).map_err(|cause| GlossaryError::Read {
+                    path: crate::ingest::absolute(p),
+                    cause,
                 })?;
                 Glossary::parse(&p.display().to_string(), &text)
             }

@@ -67,11 +67,26 @@ pub fn to_simplified(text: &str) -> String {
     TW2S.convert(text)
 }
 
-/// Returns true when `text` is written in Simplified characters: it has characters that
-/// exist only in Simplified and none that exist only in Traditional. Text in characters
-/// both scripts share (or in no Chinese at all) is neither.
+/// Characters that Traditional text uses as they are, though OpenCC's Simplified-to-
+/// Traditional table turns them into another form (台 → 臺, 里 → 裏, 游 → 遊): no sign
+/// that a text is Simplified (`平台`, `公里`, `游泳` are written so in Taiwan too).
+const SHARED_FORMS: &str = "台里吃岩托游唇皂凶占杰范岳涌咸伙余朴干后面只";
+
+/// Returns true when `text` is written in Simplified characters: none of its characters
+/// exists only in Traditional, and one exists only in Simplified (OpenCC's plain `s2t`
+/// table, one character at a time, turns it into another, and it is not one of
+/// [`SHARED_FORMS`]). Text in characters both scripts share, or in no Chinese, is neither.
 pub fn is_simplified(text: &str) -> bool {
-    !crate::analysis::is_traditional(text) && to_traditional(text) != text
+    static S2T: LazyLock<ferrous_opencc::OpenCC> = LazyLock::new(|| {
+        ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::S2t)
+            .expect("the built-in s2t configuration loads")
+    });
+    !crate::analysis::is_traditional(text)
+        && text.chars().any(|c| {
+            let mut one = [0u8; 4];
+            let one = c.encode_utf8(&mut one);
+            crate::analysis::is_han(c) && !SHARED_FORMS.contains(c) && S2T.convert(one) != *one
+        })
 }
 
 /// One version of an article with its staleness within the group.
@@ -166,6 +181,56 @@ mod tests {
             url: String::new(),
             updated_at: updated_at.into(),
         })
+    }
+
+    /// Regression (review): `平台`, `台北`, `公里` are written so in Taiwan too, and OpenCC's
+    /// Taiwan tables turned them into 平臺, 臺北, 公裏: a Traditional reader's question with
+    /// them was taken for Simplified and shown converted text.
+    #[test]
+    fn only_simplified_only_characters_make_a_text_simplified() {
+        for simplified in [
+            "如何提币",
+            "测试OTP怎么重设",
+            "账户 平台",
+            "USDT 充值没到账",
+        ] {
+            assert!(is_simplified(simplified), "{simplified}");
+        }
+        for not in [
+            "平台",
+            "方法 台北",
+            "公里",
+            "游泳池 吃",
+            "OTP方法",
+            "提幣 平台",
+            "如何",
+            "hello",
+            "출금",
+        ] {
+            assert!(!is_simplified(not), "{not}");
+        }
+    }
+
+    #[test]
+    fn a_traditional_only_version_is_converted_for_a_simplified_reader_only() {
+        let mut a = Article::clone(&art(Variant::ZhHant, ""));
+        a.title = "測試OTP重設".into();
+        a.questions = vec!["遺失OTP怎麼辦".into()];
+        a.answer = "請聯絡客服".into();
+        let v = Version {
+            article: Arc::new(a),
+            stale: true,
+            converted: false,
+        };
+        let simple = in_script(v.clone(), Variant::Zh);
+        assert!(simple.converted && simple.stale);
+        assert_eq!(simple.article.lang, Variant::Zh);
+        assert_eq!(simple.article.title, "测试OTP重设");
+        assert_eq!(simple.article.questions, ["遗失OTP怎么办"]);
+        assert_eq!(simple.article.answer, "请联络客服");
+        for other in [Variant::ZhHant, Variant::Ko, Variant::En] {
+            assert_eq!(in_script(v.clone(), other), v, "{other:?}");
+        }
     }
 
     #[test]

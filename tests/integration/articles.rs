@@ -375,6 +375,14 @@ async fn zh_hant_searches_show_traditional_versions_or_converted_ones() {
     );
     assert_eq!(h.title, "提幣延遲或處理中");
     assert!(!h.converted);
+    // The snippet is the shown version's, not the Simplified one's converted (review).
+    let start: String = h.snippet.chars().take(12).collect();
+    assert!(
+        h.answer.starts_with(&start),
+        "snippet {:?} of answer {:?}",
+        h.snippet,
+        h.answer
+    );
     let r = search(&mut c, zh_hant("如何提币")).await;
     let h = top(&r);
     assert_eq!(
@@ -454,5 +462,21 @@ async fn simplified_searches_convert_traditional_only_articles() {
     assert_eq!(
         (agent.language.as_str(), agent.converted),
         ("zh-Hant", false)
+    );
+    // `zh` asked for explicitly with a question in Traditional (clients send `zh` for both
+    // scripts): the Traditional text, as written.
+    let r = search(
+        &mut c,
+        SearchRequest {
+            language: Some("zh".into()),
+            ..query("測試OTP怎麼重設")
+        },
+    )
+    .await;
+    let h = top(&r);
+    assert_eq!(
+        (h.language.as_str(), h.converted),
+        ("zh-Hant", false),
+        "{h:?}"
     );
 }

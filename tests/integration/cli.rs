@@ -157,8 +157,28 @@ fn cli_search_json_on_small_fixture_prints_hits() {
         hits[0]["agent_version"]["title"], "Test withdrawal guide",
         "{v}"
     );
+    assert_eq!(hits[0]["converted"], false, "{v}");
     // The index was built on demand in the given directory.
     assert!(dir.path().join("CURRENT").exists());
+    // A converted version says so (trial: the CLI never did).
+    let out = faqd(&[
+        "search",
+        "--json",
+        "--index-dir",
+        path(dir.path()),
+        "--agent",
+        "zh",
+        "测试OTP怎么重设",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let hit = &v["hits"][0];
+    assert_eq!(hit["id"], "fx-otp-reset", "{v}");
+    assert_eq!(
+        (&hit["language"], &hit["converted"]),
+        (&"zh".into(), &true.into()),
+        "{v}"
+    );
+    assert_eq!(hit["agent_version"]["converted"], true, "{v}");
 }
 
 #[test]

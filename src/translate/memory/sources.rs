@@ -126,7 +126,12 @@ pub fn load_replies(spec: &str) -> Result<Vec<Aligned>, String> {
     if spec.trim() == "none" {
         return Ok(Vec::new());
     }
-    let text = std::fs::read_to_string(spec).map_err(|e| format!("{spec}: {e}"))?;
+    let text = std::fs::read_to_string(spec).map_err(|e| {
+        format!(
+            "{}: {e}",
+            crate::ingest::absolute(std::path::Path::new(spec)).display()
+        )
+    })?;
     parse_replies(spec, &text)
 }
 
