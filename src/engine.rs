@@ -897,31 +897,31 @@ impl Engine {
         }
         let threshold = memory::DEFAULT_THRESHOLD;
         let tm = self.memory();
-        let segments: Vec<ReplySegment> = tm
-            .lookup_segments(text, source, target, threshold)
-            .into_iter()
-            .map(|s| {
-                let matched = s.percent() >= threshold;
-                let converted = s.found.is_some_and(|l| {
-                    target == Variant::ZhHant && l.translation.variant == Variant::Zh
-                });
-                ReplySegment {
-                    text: s.text.to_string(),
-                    matched,
-                    percent: s.percent(),
-                    matched_source: s.found.map(|l| l.segment.text.clone()),
-                    origin: s.found.map(|l| l.translation.origin.clone()),
-                    translation: s.found.filter(|_| matched).map(|l| {
-                        if converted {
-                            translate::to_traditional(&l.translation.text)
-                        } else {
-                            l.translation.text.clone()
-                        }
-                    }),
-                    converted: converted && matched,
-                }
-            })
-            .collect();
+        let segments: Vec<ReplySegment> =
+            tm.lookup_segments(text, source, target, threshold)
+                .into_iter()
+                .map(|s| {
+                    let matched = s.percent() >= threshold;
+                    let converted = s.found.is_some_and(|l| l.translation.variant != target);
+                    ReplySegment {
+                        text: s.text.to_string(),
+                        matched,
+                        percent: s.percent(),
+                        matched_source: s.found.map(|l| l.segment.text.clone()),
+                        origin: s.found.map(|l| l.translation.origin.clone()),
+                        translation: s.found.filter(|_| matched).map(|l| {
+                            match (converted, target) {
+                                (false, _) => l.translation.text.clone(),
+                                (true, Variant::ZhHant) => {
+                                    translate::to_traditional(&l.translation.text)
+                                }
+                                (true, _) => translate::to_simplified(&l.translation.text),
+                            }
+                        }),
+                        converted: converted && matched,
+                    }
+                })
+                .collect();
         let matched = !segments.is_empty() && segments.iter().all(|s| s.matched);
         let join = |parts: Vec<&str>, lang: Lang| {
             (!parts.is_empty()).then(|| parts.join(memory::text::joiner(lang)))

@@ -576,3 +576,21 @@ async fn fallback_languages_are_validated() {
     assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
     assert_eq!(s.message(), "fallback_languages: entry 1 is empty");
 }
+
+/// Regression (user trial): a `zh` target ignored an approved Traditional-only translation
+/// (no match, 33 %) while a `zh-Hant` target converted a Simplified-only one. It is
+/// converted to Simplified now and says so.
+#[tokio::test]
+async fn translate_reply_to_zh_converts_traditional_and_says_so() {
+    // fx-otp-reset has ko, en and zh-Hant versions, no zh.
+    let mut c = small().await;
+    let out = translate(&mut c, "테스트 OTP 재설정", "zh", Some("ko")).await;
+    assert!(out.matched && out.converted, "{out:?}");
+    assert!(out.segments[0].converted);
+    assert_eq!(out.translation, "测试OTP重设");
+    let out = translate(&mut c, "테스트 OTP 재설정", "zh-Hant", Some("ko")).await;
+    assert_eq!(
+        (out.translation.as_str(), out.converted),
+        ("測試OTP重設", false)
+    );
+}

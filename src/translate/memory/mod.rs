@@ -63,16 +63,16 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// Returns the translation into `target`; a `zh-Hant` target takes the Simplified one
-    /// when there is no Traditional one, a `zh` target only a Simplified one.
+    /// Returns the translation into `target`; a Chinese target takes the other script's
+    /// when there is none in its own (the caller converts it).
     pub fn translation(&self, target: Variant) -> Option<&Translation> {
         self.translations
             .iter()
             .find(|t| t.variant == target)
             .or_else(|| {
-                (target == Variant::ZhHant)
-                    .then(|| self.translations.iter().find(|t| t.variant == Variant::Zh))
-                    .flatten()
+                self.translations
+                    .iter()
+                    .find(|t| t.variant.lang() == target.lang())
             })
     }
 }
@@ -428,9 +428,15 @@ mod tests {
     #[test]
     fn chinese_targets_follow_the_script_and_sources_fold_traditional() {
         let m = memory();
-        // Only a zh-Hant translation exists: a zh (Simplified) target gets nothing from it.
-        let l = m.lookup("출금이 완료되었습니다", Lang::Ko, Variant::Zh);
-        assert!(l.is_none_or(|l| l.translation.origin != "reply:done"));
+        // Only a zh-Hant translation exists: a zh (Simplified) target takes it (to be
+        // converted by the caller).
+        let l = m
+            .lookup("출금이 완료되었습니다", Lang::Ko, Variant::Zh)
+            .unwrap();
+        assert_eq!(
+            (l.translation.origin.as_str(), l.translation.variant),
+            ("reply:done", Variant::ZhHant)
+        );
         let l = m
             .lookup("출금이 완료되었습니다", Lang::Ko, Variant::ZhHant)
             .unwrap();
