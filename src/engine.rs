@@ -343,11 +343,15 @@ fn parse_lang(field: &'static str, value: &Option<String>) -> Result<Option<Vari
 /// not a locale at all, is no hint: detection decides, as without one. (Before, it failed
 /// the call, so every user of an app in another UI language got no answer.)
 pub fn parse_hint(value: &Option<String>) -> Option<Lang> {
+    hint_variant(value).map(Variant::lang)
+}
+
+/// [`parse_hint`] with the Chinese script the locale names (`zh-TW`: Traditional).
+fn hint_variant(value: &Option<String>) -> Option<Variant> {
     parse_lang("locale_hint", value)
         .inspect_err(|e| tracing::debug!(error = %e, "locale hint ignored"))
         .ok()
         .flatten()
-        .map(Variant::lang)
 }
 
 impl EngineError {
@@ -611,7 +615,8 @@ impl Engine {
         };
         let explicit_tag = parse_lang("language", &p.language)?;
         let explicit = explicit_tag.map(Variant::lang);
-        let hint = parse_hint(&p.locale_hint);
+        let hint_tag = hint_variant(&p.locale_hint);
+        let hint = hint_tag.map(Variant::lang);
         let agent = parse_lang("agent_language", &p.agent_language)?;
         let reads = parse_fallback_languages(&p.fallback_languages)?;
         let category = p
@@ -751,24 +756,33 @@ impl Engine {
             }
         }
         // Traditional Chinese is wanted when asked for (`zh-Hant`), or, without an explicit
-        // language, when the query is written in it (decided once, for the first Simplified
-        // hit).
+        // language, when the query is written in it, or in characters both scripts share
+        // from an app whose locale is Traditional (`locale_hint` `zh-TW`); decided once, for
+        // the first hit that needs it.
         let mut traditional: Option<bool> = None;
         let mut wants_traditional = || {
             *traditional.get_or_insert_with(|| match explicit_tag {
                 Some(v) => v == Variant::ZhHant,
-                None => crate::analysis::is_traditional(text),
+                None => {
+                    crate::analysis::is_traditional(text)
+                        || hint_tag == Some(Variant::ZhHant) && !translate::is_simplified(text)
+                }
             })
         };
         // Simplified, when asked for (`zh`, `zh-CN`) by a query not written in Traditional
         // (clients send `zh` for both scripts), or, without an explicit language, when the
-        // query is written in it: then a Traditional-only article is converted. A query in
-        // characters both scripts share gets the article as it is.
+        // query is written in it, or in shared characters from an app whose locale is
+        // Simplified (`zh-CN`): then a Traditional-only article is converted.
         let mut simplified: Option<bool> = None;
         let mut wants_simplified = || {
             *simplified.get_or_insert_with(|| match explicit_tag {
                 Some(v) => v == Variant::Zh && !crate::analysis::is_traditional(text),
-                None => choice.lang == Lang::Zh && translate::is_simplified(text),
+                None => {
+                    choice.lang == Lang::Zh
+                        && (translate::is_simplified(text)
+                            || hint_tag == Some(Variant::Zh)
+                                && !crate::analysis::is_traditional(text))
+                }
             })
         };
         let hits: Vec<GroupHit> = ranked

@@ -95,14 +95,22 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
                 // took the lines after it in: say so, and which lines, since their records
                 // are lost with it.
                 let last = lines.end(reader.position().byte()).max(line);
+                // The reader's own message names its own record and line numbers, which
+                // count differently (from 0, the header first): say it in the dump's terms.
+                let problem = match e.kind() {
+                    ::csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!("{len} fields where the header has {expected_len}"),
+                    _ => e.to_string(),
+                };
                 let message = if last > line {
                     format!(
                         "invalid CSV record: lines {line}–{last} were read as one record, \
                          probably a quote opened on line {line} and not closed (the records on \
-                         those lines are not indexed): {e}"
+                         those lines are not indexed): {problem}"
                     )
                 } else {
-                    format!("invalid CSV record: {e}")
+                    format!("invalid CSV record: {problem}")
                 };
                 out.push(Err(RecordError {
                     origin: origin_at(line),
@@ -115,6 +123,10 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
                 }
                 continue;
             }
+        }
+        if record.iter().all(|v| v.trim().is_empty()) {
+            // A row of empty cells (`,,,`, as spreadsheets export): a blank line.
+            continue;
         }
         records += 1;
         for (used, &c) in unnamed_used.iter_mut().zip(&unnamed) {

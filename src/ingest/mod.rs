@@ -399,6 +399,7 @@ pub(crate) fn check_names<'a>(
                     && filled(name)
                     && (REQUIRED.contains(&field) || likeness != Likeness::OtherName) =>
             {
+                let name = shown(name);
                 problems.push(format!(
                     "{what} `{name}` is not faqd's: did you mean `{field}`? (there is no \
                      `{field}`{}, so its text would be lost)",
@@ -441,6 +442,18 @@ pub(crate) fn log_drafts(file: &str, drafts: usize) {
     }
 }
 
+/// Returns a name as a message shows it: escaped (`"title\u{200b}"`) when it holds
+/// characters that do not show, such as a zero-width space, which would make it look like
+/// the field it is not.
+fn shown(name: &str) -> String {
+    let escaped = format!("{name:?}");
+    if escaped[1..escaped.len() - 1] == *name {
+        name.to_string()
+    } else {
+        escaped
+    }
+}
+
 /// The names of faqd's fields, for messages.
 pub(crate) fn field_list() -> String {
     FIELDS.map(|f| format!("`{f}`")).join(", ")
@@ -457,14 +470,15 @@ pub(crate) struct Ignored {
 impl Ignored {
     /// Counts `records` more records with the unknown name, first seen at `origin`.
     pub(crate) fn saw(&mut self, origin: &Origin, unknown: &Unknown, records: usize) {
-        match self.seen.iter_mut().find(|(n, ..)| n == unknown.name) {
+        match self
+            .seen
+            .iter_mut()
+            .find(|(n, ..)| *n == shown(unknown.name))
+        {
             Some((_, _, count, _)) => *count += records,
-            None => self.seen.push((
-                unknown.name.to_string(),
-                origin.clone(),
-                records,
-                unknown.like,
-            )),
+            None => self
+                .seen
+                .push((shown(unknown.name), origin.clone(), records, unknown.like)),
         }
     }
 

@@ -22,19 +22,33 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
     // Read as a tree first for the messages of a file that is not an export; then each
     // record again from its own text, which gives its line (and keeps the text of numbers
     // a float cannot hold exactly).
+    // A JSON Lines dump named `.json` is the likeliest mistake: say so.
+    let jsonl_hint = || {
+        let first: Option<Value> = text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .and_then(|l| serde_json::from_str(l).ok());
+        if first.is_some_and(|v| ["id", "lang", "title"].iter().any(|k| v.get(k).is_some())) {
+            " (it looks like JSON Lines, one article per line: name it .jsonl or pass \
+             --format jsonl)"
+        } else {
+            ""
+        }
+    };
     let value: Value = serde_json::from_str(text).map_err(|e| {
         whole(
             e.line(),
             format!(
-                "not a Zendesk export: invalid JSON at column {}: {e}",
-                e.column()
+                "not a Zendesk export: invalid JSON at column {}: {e}{}",
+                e.column(),
+                jsonl_hint()
             ),
         )
     })?;
     if !value.get("articles").is_some_and(Value::is_array) {
         return Err(whole(
             0,
-            "expected an object with an `articles` list".into(),
+            format!("expected an object with an `articles` list{}", jsonl_hint()),
         ));
     }
     drop(value);

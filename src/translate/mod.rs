@@ -57,14 +57,15 @@ pub fn to_traditional(text: &str) -> String {
     S2TW.convert(text)
 }
 
-/// Returns Traditional Chinese text in Simplified characters (OpenCC's `tw2s` tables: phrases
-/// first, then characters). Simplified text and other scripts pass through unchanged.
+/// Returns Traditional Chinese text in Simplified characters, in mainland wording (OpenCC's
+/// `tw2sp` tables: Taiwan phrases first, `網路` → `网络`, `金鑰` → `密钥`, then characters).
+/// Simplified text and other scripts pass through unchanged.
 pub fn to_simplified(text: &str) -> String {
-    static TW2S: LazyLock<ferrous_opencc::OpenCC> = LazyLock::new(|| {
-        ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::Tw2s)
-            .expect("the built-in tw2s configuration loads")
+    static TW2SP: LazyLock<ferrous_opencc::OpenCC> = LazyLock::new(|| {
+        ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::Tw2sp)
+            .expect("the built-in tw2sp configuration loads")
     });
-    TW2S.convert(text)
+    TW2SP.convert(text)
 }
 
 /// Characters that Traditional text uses as they are, though OpenCC's Simplified-to-
@@ -216,7 +217,7 @@ mod tests {
         let mut a = Article::clone(&art(Variant::ZhHant, ""));
         a.title = "測試OTP重設".into();
         a.questions = vec!["遺失OTP怎麼辦".into()];
-        a.answer = "請聯絡客服".into();
+        a.answer = "請聯絡客服，網路".into();
         let v = Version {
             article: Arc::new(a),
             stale: true,
@@ -227,7 +228,8 @@ mod tests {
         assert_eq!(simple.article.lang, Variant::Zh);
         assert_eq!(simple.article.title, "测试OTP重设");
         assert_eq!(simple.article.questions, ["遗失OTP怎么办"]);
-        assert_eq!(simple.article.answer, "请联络客服");
+        // Mainland wording, not only characters (tw2sp): 联络 → 联系, 網路 → 网络.
+        assert_eq!(simple.article.answer, "请联系客服，网络");
         for other in [Variant::ZhHant, Variant::Ko, Variant::En] {
             assert_eq!(in_script(v.clone(), other), v, "{other:?}");
         }

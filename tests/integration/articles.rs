@@ -4,7 +4,7 @@
 use crate::common::{ids, query, search, shipped, small, top, Client};
 use faqd::proto::{
     DetectLanguageRequest, DetectLanguageResponse, GetArticleRequest, GetArticleResponse,
-    LanguageSource, SearchRequest,
+    LanguageSource, SearchRequest, SearchResponse,
 };
 use tonic::Code;
 
@@ -478,5 +478,40 @@ async fn simplified_searches_convert_traditional_only_articles() {
         (h.language.as_str(), h.converted),
         ("zh-Hant", false),
         "{h:?}"
+    );
+    // A question in characters both scripts share: as it is, or in the script of the app's
+    // Chinese locale.
+    let shown = |r: &SearchResponse| -> Vec<(String, String, bool)> {
+        r.hits
+            .iter()
+            .take(2)
+            .map(|h| (h.id.clone(), h.language.clone(), h.converted))
+            .collect()
+    };
+    let with_hint = |hint: Option<&str>| SearchRequest {
+        locale_hint: hint.map(str::to_string),
+        ..query("OTP 怎")
+    };
+    let hit = |id: &str, lang: &str, converted: bool| (id.to_string(), lang.to_string(), converted);
+    assert_eq!(
+        shown(&search(&mut c, with_hint(None)).await),
+        [
+            hit("fx-otp-reset", "zh-Hant", false),
+            hit("fx-withdrawal", "zh", false)
+        ]
+    );
+    assert_eq!(
+        shown(&search(&mut c, with_hint(Some("zh-TW"))).await),
+        [
+            hit("fx-otp-reset", "zh-Hant", false),
+            hit("fx-withdrawal", "zh-Hant", true)
+        ]
+    );
+    assert_eq!(
+        shown(&search(&mut c, with_hint(Some("zh-CN"))).await),
+        [
+            hit("fx-otp-reset", "zh", true),
+            hit("fx-withdrawal", "zh", false)
+        ]
     );
 }

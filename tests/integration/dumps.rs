@@ -710,3 +710,38 @@ fn texts(dir: &Path, errors: &[ingest::RecordError]) -> Vec<String> {
         .map(|e| e.to_string().replace(&dir, ""))
         .collect()
 }
+
+/// Regressions (user trial): a spreadsheet's rows of empty cells failed the whole run; a CSV
+/// record with a field too many was reported with the reader's own record and line numbers
+/// ("record 1 (line: 1 ...)" on line 2); a key with a zero-width space was shown exactly
+/// like the field it is not; a JSON Lines dump named `.json` was called an invalid export.
+#[test]
+fn small_dump_mistakes_are_reported_in_the_dumps_terms() {
+    let dir = tempdir();
+    let csv = "id,lang,title,answer\r\na,en,A,x\r\n,,,\r\nb,en,B,y,extra\r\n,,,\r\n";
+    let loaded = load_text(dir.path(), "sheet.csv", csv.as_bytes()).unwrap();
+    assert_eq!(loaded.articles.len(), 1, "{:?}", loaded.errors);
+    assert_eq!(
+        texts(dir.path(), &loaded.errors),
+        ["sheet.csv:4: invalid CSV record: 5 fields where the header has 4"]
+    );
+    let hidden = "{\"id\":\"a\",\"lang\":\"en\",\"title\u{200b}\":\"A\",\"answer\":\"x\"}\n";
+    let loaded = load_text(dir.path(), "hidden.jsonl", hidden.as_bytes()).unwrap();
+    let errs = texts(dir.path(), &loaded.errors);
+    assert!(
+        errs[0].starts_with(
+            "hidden.jsonl:1: field `\"title\\u{200b}\"` is not faqd's: did you mean `title`?"
+        ),
+        "{errs:?}"
+    );
+    let jsonl = "{\"id\":\"a\",\"lang\":\"en\",\"title\":\"A\",\"answer\":\"x\"}\n\
+                 {\"id\":\"b\",\"lang\":\"en\",\"title\":\"B\",\"answer\":\"y\"}\n";
+    let e = load_text(dir.path(), "faq.json", jsonl.as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("not a Zendesk export")
+            && e.ends_with("(it looks like JSON Lines, one article per line: name it .jsonl or pass --format jsonl)"),
+        "{e}"
+    );
+}
