@@ -343,15 +343,11 @@ fn parse_lang(field: &'static str, value: &Option<String>) -> Result<Option<Vari
 /// not a locale at all, is no hint: detection decides, as without one. (Before, it failed
 /// the call, so every user of an app in another UI language got no answer.)
 pub fn parse_hint(value: &Option<String>) -> Option<Lang> {
-    hint_variant(value).map(Variant::lang)
-}
-
-/// [`parse_hint`] with the Chinese script the locale names (`zh-TW`: Traditional).
-fn hint_variant(value: &Option<String>) -> Option<Variant> {
     parse_lang("locale_hint", value)
         .inspect_err(|e| tracing::debug!(error = %e, "locale hint ignored"))
         .ok()
         .flatten()
+        .map(Variant::lang)
 }
 
 impl EngineError {
@@ -615,8 +611,11 @@ impl Engine {
         };
         let explicit_tag = parse_lang("language", &p.language)?;
         let explicit = explicit_tag.map(Variant::lang);
-        let hint_tag = hint_variant(&p.locale_hint);
-        let hint = hint_tag.map(Variant::lang);
+        let hint = parse_hint(&p.locale_hint);
+        // The Chinese script a tag names (`zh-TW`, `zh-CN`; not a bare `zh`, which clients
+        // send for both).
+        let script = |tag: &Option<String>| tag.as_deref().and_then(Variant::script_named);
+        let (explicit_script, hint_script) = (script(&p.language), script(&p.locale_hint));
         let agent = parse_lang("agent_language", &p.agent_language)?;
         let reads = parse_fallback_languages(&p.fallback_languages)?;
         let category = p
@@ -765,23 +764,27 @@ impl Engine {
                 Some(v) => v == Variant::ZhHant,
                 None => {
                     crate::analysis::is_traditional(text)
-                        || hint_tag == Some(Variant::ZhHant) && !translate::is_simplified(text)
+                        || hint_script == Some(Variant::ZhHant) && !translate::is_simplified(text)
                 }
             })
         };
-        // Simplified, when asked for (`zh`, `zh-CN`) by a query not written in Traditional
-        // (clients send `zh` for both scripts), or, without an explicit language, when the
-        // query is written in it, or in shared characters from an app whose locale is
-        // Simplified (`zh-CN`): then a Traditional-only article is converted.
+        // Simplified, when asked for by name (`zh-CN`, `zh-Hans`), or with a bare `zh` by a
+        // query not written in Traditional (clients send `zh` for both scripts), or, without
+        // an explicit language, when the query is written in it, or in shared characters
+        // from an app whose locale is Simplified (`zh-CN`): then a Traditional-only article
+        // is converted.
         let mut simplified: Option<bool> = None;
         let mut wants_simplified = || {
             *simplified.get_or_insert_with(|| match explicit_tag {
-                Some(v) => v == Variant::Zh && !crate::analysis::is_traditional(text),
+                Some(v) => {
+                    v == Variant::Zh
+                        && (explicit_script == Some(Variant::Zh)
+                            || !crate::analysis::is_traditional(text))
+                }
                 None => {
-                    choice.lang == Lang::Zh
-                        && (translate::is_simplified(text)
-                            || hint_tag == Some(Variant::Zh)
-                                && !crate::analysis::is_traditional(text))
+                    choice.lang == Lang::Zh && translate::is_simplified(text)
+                        || hint_script == Some(Variant::Zh)
+                            && !crate::analysis::is_traditional(text)
                 }
             })
         };
@@ -815,12 +818,20 @@ impl Engine {
                         .map(|v| translate::in_script(v, wanted))
                         .expect("shown version is in its group");
                     // The snippet is the found version's: converted with it, or, when the
-                    // group has the other script's own version, the start of that one.
+                    // group has the other script's own version, that one's.
                     if shown.article.lang != hit.version.lang && !hit.snippet.is_empty() {
-                        hit.snippet = match (shown.converted, wanted) {
-                            (true, Variant::ZhHant) => translate::to_traditional(&hit.snippet),
-                            (true, _) => translate::to_simplified(&hit.snippet),
-                            (false, _) => search::excerpt(&shown.article),
+                        hit.snippet = if shown.converted {
+                            translate::to_script(&hit.snippet, wanted)
+                        } else {
+                            // Highlighted as the found version was (a native hit: Chinese
+                            // analysis folds the scripts), else the start of its answer.
+                            Some(highlights.snippet(&shown.article))
+                                .filter(|s| {
+                                    fallback.is_none()
+                                        && native.contains(&hit.group)
+                                        && !s.is_empty()
+                                })
+                                .unwrap_or_else(|| search::excerpt(&shown.article))
                         };
                     }
                     let agent_version = agent.and_then(|v| {
@@ -911,31 +922,29 @@ impl Engine {
         }
         let threshold = memory::DEFAULT_THRESHOLD;
         let tm = self.memory();
-        let segments: Vec<ReplySegment> =
-            tm.lookup_segments(text, source, target, threshold)
-                .into_iter()
-                .map(|s| {
-                    let matched = s.percent() >= threshold;
-                    let converted = s.found.is_some_and(|l| l.translation.variant != target);
-                    ReplySegment {
-                        text: s.text.to_string(),
-                        matched,
-                        percent: s.percent(),
-                        matched_source: s.found.map(|l| l.segment.text.clone()),
-                        origin: s.found.map(|l| l.translation.origin.clone()),
-                        translation: s.found.filter(|_| matched).map(|l| {
-                            match (converted, target) {
-                                (false, _) => l.translation.text.clone(),
-                                (true, Variant::ZhHant) => {
-                                    translate::to_traditional(&l.translation.text)
-                                }
-                                (true, _) => translate::to_simplified(&l.translation.text),
-                            }
-                        }),
-                        converted: converted && matched,
-                    }
-                })
-                .collect();
+        let segments: Vec<ReplySegment> = tm
+            .lookup_segments(text, source, target, threshold)
+            .into_iter()
+            .map(|s| {
+                let matched = s.percent() >= threshold;
+                let converted = s.found.is_some_and(|l| l.translation.variant != target);
+                ReplySegment {
+                    text: s.text.to_string(),
+                    matched,
+                    percent: s.percent(),
+                    matched_source: s.found.map(|l| l.segment.text.clone()),
+                    origin: s.found.map(|l| l.translation.origin.clone()),
+                    translation: s.found.filter(|_| matched).map(|l| {
+                        if converted {
+                            translate::to_script(&l.translation.text, target)
+                        } else {
+                            l.translation.text.clone()
+                        }
+                    }),
+                    converted: converted && matched,
+                }
+            })
+            .collect();
         let matched = !segments.is_empty() && segments.iter().all(|s| s.matched);
         let join = |parts: Vec<&str>, lang: Lang| {
             (!parts.is_empty()).then(|| parts.join(memory::text::joiner(lang)))

@@ -84,7 +84,7 @@ pub fn build(
     }
     let provenance = Provenance {
         fingerprint: fp,
-        sources: sources.iter().map(Source::name).collect(),
+        sources: sources.iter().map(Source::recorded_name).collect(),
         edits: 0,
     };
     let lock = RootLock::acquire(root)?;
@@ -181,7 +181,7 @@ pub fn ensure_built(
         return Ok(None);
     }
     let built = build(root, sources, false, opts)?;
-    let names: Vec<String> = sources.iter().map(Source::name).collect();
+    let names: Vec<String> = sources.iter().map(Source::recorded_name).collect();
     if explicit && (meta.edits > 0 || (!same_dumps(&meta.sources, &names) && !shipped_only)) {
         // The operator named the dumps; say what the new generation replaced.
         tracing::warn!(
@@ -210,7 +210,7 @@ pub fn ensure_built_or_keep(
 ) -> Result<Option<Built>, BuildError> {
     match ensure_built(root, sources, explicit, opts) {
         Err(e @ (BuildError::Invalid(_) | BuildError::Ingest(_))) if explicit => {
-            let names: Vec<String> = sources.iter().map(Source::name).collect();
+            let names: Vec<String> = sources.iter().map(Source::recorded_name).collect();
             match index::current_meta(root) {
                 Ok(Some(meta)) if same_dumps(&meta.sources, &names) => {
                     tracing::error!(

@@ -39,12 +39,15 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
     let names: Vec<&str> = headers.iter().map(str::trim).collect();
     let col = |key: &str| names.iter().position(|h| *h == key);
     let cols: Vec<Option<usize>> = FIELDS.iter().map(|k| col(k)).collect();
+    // Which columns have text, and how many rows that are not blank: a column is judged by
+    // its cells, as a JSONL key by its value (a blank `URL` column loses nothing).
+    let (filled, rows) = cells(text, names.len());
     let named = names.iter().copied().filter(|h| !h.is_empty());
-    let (mut unknown, mut problems) =
-        match super::check_names(named, |n| col(n).is_some(), "column") {
-            Ok(unknown) => (unknown, Vec::new()),
-            Err(problems) => (Vec::new(), problems),
-        };
+    let has_text = |name: &str| names.iter().zip(&filled).any(|(h, f)| *h == name && *f);
+    let (unknown, mut problems) = match super::check_names(named, has_text, "column") {
+        Ok(unknown) => (unknown, Vec::new()),
+        Err(problems) => (Vec::new(), problems),
+    };
     for field in FIELDS {
         let times = names.iter().filter(|h| **h == field).count();
         if times > 1 {
@@ -59,7 +62,7 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
         }
     }
     if !problems.is_empty() {
-        let records = reader.records().count();
+        let records = rows;
         return vec![Err(RecordError {
             origin: origin_at(1),
             field: None,
@@ -70,16 +73,19 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
                 problems.join("; "),
                 names
                     .iter()
-                    .map(|h| format!("`{h}`"))
+                    .map(|h| format!("`{}`", super::shown(h)))
                     .collect::<Vec<_>>()
                     .join(", "),
                 super::field_list()
             ),
         })];
     }
-    unknown.dedup_by(|a, b| a.name == b.name);
-    let unnamed: Vec<usize> = (0..names.len()).filter(|&i| names[i].is_empty()).collect();
-    let mut unnamed_used = vec![false; unnamed.len()];
+    let mut distinct: Vec<super::Unknown> = Vec::new();
+    for u in unknown {
+        if !distinct.iter().any(|d| d.name == u.name) {
+            distinct.push(u);
+        }
+    }
     let mut drafts = 0;
     let mut records = 0;
     let mut out = Vec::new();
@@ -129,15 +135,19 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
             continue;
         }
         records += 1;
-        for (used, &c) in unnamed_used.iter_mut().zip(&unnamed) {
-            *used |= record.get(c).is_some_and(|v| !v.trim().is_empty());
-        }
         let origin = origin_at(record.position().map_or(0, |p| lines.start(p.byte())));
         let f = Fields { origin: &origin };
         let get = |i: usize| cols[i].and_then(|c| record.get(c)).map(str::to_string);
-        if get(9).is_some_and(|d| super::draft_text(&d)) {
-            drafts += 1;
-            continue;
+        match get(9).map(|d| super::draft_text(&d)).transpose() {
+            Ok(Some(true)) => {
+                drafts += 1;
+                continue;
+            }
+            Ok(_) => {}
+            Err(message) => {
+                out.push(Err(f.error("draft", message)));
+                continue;
+            }
         }
         let list = |i: usize| -> Vec<String> {
             get(i)
@@ -164,15 +174,13 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
         out.push(article.map(|a| (origin.clone(), a)));
     }
     ignored.columns();
-    for u in &unknown {
+    for u in &distinct {
         ignored.saw(&origin_at(1), u, records);
     }
     // A column without a name that has values: they are not read either.
-    let unnamed: Vec<String> = unnamed
-        .iter()
-        .zip(&unnamed_used)
-        .filter(|(_, used)| **used)
-        .map(|(c, _)| format!("(column {}, no name)", c + 1))
+    let unnamed: Vec<String> = (0..names.len())
+        .filter(|&c| names[c].is_empty() && filled[c])
+        .map(|c| format!("(column {}, no name)", c + 1))
         .collect();
     for name in &unnamed {
         let u = super::Unknown { name, like: None };
@@ -180,4 +188,24 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
     }
     super::log_drafts(name, drafts);
     out
+}
+
+/// Returns, per column, whether some record has text in it, and how many records are not
+/// blank (rows of empty cells are skipped). Records of the wrong length count too: this is
+/// what the header is judged by, before each record is read.
+fn cells(text: &str, columns: usize) -> (Vec<bool>, usize) {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let (mut filled, mut rows) = (vec![false; columns], 0);
+    for record in reader.records().map_while(Result::ok) {
+        if record.iter().all(|v| v.trim().is_empty()) {
+            continue;
+        }
+        rows += 1;
+        for (f, v) in filled.iter_mut().zip(record.iter()) {
+            *f |= !v.trim().is_empty();
+        }
+    }
+    (filled, rows)
 }

@@ -49,6 +49,18 @@ fn record(
             message: "expected a JSON object".into(),
         });
     };
+    // A draft is left out before anything else is checked: it is not served either way.
+    match obj.get("draft").map(super::is_draft).transpose() {
+        Ok(Some(true)) => return Ok(None),
+        Ok(_) => {}
+        Err(message) => {
+            return Err(RecordError {
+                origin,
+                field: Some("draft".into()),
+                message,
+            })
+        }
+    }
     let filled = |key: &str| obj.get(key).is_some_and(has_text);
     match super::check_names(obj.keys().map(String::as_str), filled, "field") {
         Ok(unknown) => {
@@ -68,19 +80,17 @@ fn record(
             })
         }
     }
-    if obj.get("draft").is_some_and(super::is_draft) {
-        return Ok(None);
-    }
     super::exact_numbers(&mut obj, || serde_json::from_str(line).ok());
     let article = from_object(&Fields { origin: &origin }, &obj)?;
     Ok(Some((origin, article)))
 }
 
-/// Returns true when a value holds text: a string that is not blank, a number, a list with
-/// such an item, or an object (null, `false`, `""` and `[]` hold none).
+/// Returns true when a value holds something: a string that is not blank, a number, `true`,
+/// a list with such an item, or an object (null, `false`, `""` and `[]` hold nothing).
 fn has_text(v: &Value) -> bool {
     match v {
-        Value::Null | Value::Bool(_) => false,
+        Value::Null => false,
+        Value::Bool(b) => *b,
         Value::String(s) => !s.trim().is_empty(),
         Value::Number(_) | Value::Object(_) => true,
         Value::Array(items) => items.iter().any(has_text),

@@ -194,6 +194,15 @@ impl Source {
             Source::Read(name, _, _) => name.clone(),
         }
     }
+
+    /// Returns the name a generation records: a file's absolute path (a relative one names
+    /// another file from another directory), else [`Source::name`].
+    pub fn recorded_name(&self) -> String {
+        match self {
+            Source::File(p, _) => absolute(p).display().to_string(),
+            other => other.name(),
+        }
+    }
 }
 
 /// The articles read from one or more dumps, and every record-level problem found.
@@ -383,7 +392,7 @@ pub(crate) struct Unknown<'a> {
 /// exports give an optional field (`keywords`, `section`, `link`) is only ignored: dumps
 /// carry such fields for their own uses.
 pub(crate) fn check_names<'a>(
-    names: impl Iterator<Item = &'a str> + Clone,
+    names: impl Iterator<Item = &'a str>,
     filled: impl Fn(&str) -> bool,
     what: &str,
 ) -> Result<Vec<Unknown<'a>>, Vec<String>> {
@@ -419,20 +428,27 @@ pub(crate) fn check_names<'a>(
     }
 }
 
-/// Returns true when a `draft` value says the record is unpublished: `true`, or `true`,
-/// `yes` or `1` as text (any case).
-pub(crate) fn is_draft(v: &serde_json::Value) -> bool {
+/// Reads a `draft` value: whether the record is unpublished. `true`, `"true"`, `"yes"`, `1`
+/// are drafts; `false`, `"false"`, `"no"`, `0`, empty and null are not; anything else is an
+/// error (read as published, an unpublished text would be served).
+pub(crate) fn is_draft(v: &serde_json::Value) -> Result<bool, String> {
     match v {
-        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::Bool(b) => Ok(*b),
+        serde_json::Value::Null => Ok(false),
         serde_json::Value::String(s) => draft_text(s),
-        serde_json::Value::Number(n) => n.as_u64() == Some(1),
-        _ => false,
+        serde_json::Value::Number(n) if n.as_u64() == Some(1) => Ok(true),
+        serde_json::Value::Number(n) if n.as_u64() == Some(0) => Ok(false),
+        other => Err(format!("{other} is not true or false")),
     }
 }
 
 /// [`is_draft`] for a value written as text (a CSV cell).
-pub(crate) fn draft_text(s: &str) -> bool {
-    ["true", "yes", "1"].contains(&s.trim().to_ascii_lowercase().as_str())
+pub(crate) fn draft_text(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" | "" => Ok(false),
+        _ => Err(format!("{} is not true or false", excerpt(s))),
+    }
 }
 
 /// Logs how many drafts a dump left out.
@@ -470,15 +486,14 @@ pub(crate) struct Ignored {
 impl Ignored {
     /// Counts `records` more records with the unknown name, first seen at `origin`.
     pub(crate) fn saw(&mut self, origin: &Origin, unknown: &Unknown, records: usize) {
-        match self
-            .seen
-            .iter_mut()
-            .find(|(n, ..)| *n == shown(unknown.name))
-        {
+        match self.seen.iter_mut().find(|(n, ..)| n == unknown.name) {
             Some((_, _, count, _)) => *count += records,
-            None => self
-                .seen
-                .push((shown(unknown.name), origin.clone(), records, unknown.like)),
+            None => self.seen.push((
+                unknown.name.to_string(),
+                origin.clone(),
+                records,
+                unknown.like,
+            )),
         }
     }
 
@@ -503,7 +518,7 @@ impl Ignored {
                         .unwrap_or_default()
                 ),
                 origin,
-                field: Some(name),
+                field: Some(shown(&name)),
             })
             .collect()
     }

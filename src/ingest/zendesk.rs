@@ -77,7 +77,10 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
             continue;
         }
         // Drafts are unpublished (often internal) text: never served to users.
-        if item.get("draft").is_some_and(super::is_draft) {
+        if item
+            .get("draft")
+            .is_some_and(|d| super::is_draft(d).unwrap_or(false))
+        {
             drafts += 1;
             continue;
         }

@@ -119,29 +119,40 @@ impl Variant {
         }
     }
 
+    /// Returns the Chinese script a locale tag names (`zh-TW`, `zh-Hant`: Traditional;
+    /// `zh-CN`, `zh-Hans`: Simplified), or `None` when it names none (`zh`, `ko`).
+    pub fn script_named(tag: &str) -> Option<Variant> {
+        let lower = tag.trim().to_ascii_lowercase().replace('_', "-");
+        let mut parts = lower.split('-').filter(|p| !p.is_empty());
+        if !matches!(parts.next(), Some("zh" | "zho" | "chi" | "cmn")) {
+            return None;
+        }
+        let rest: Vec<&str> = parts.collect();
+        let hant = rest
+            .iter()
+            .any(|p| matches!(*p, "hant" | "tw" | "hk" | "mo"));
+        let hans = rest.iter().any(|p| matches!(*p, "hans" | "cn" | "sg"));
+        match (hant, hans) {
+            (true, false) => Some(Variant::ZhHant),
+            (false, true) => Some(Variant::Zh),
+            _ => None,
+        }
+    }
+
     /// Parses a language code or locale tag leniently.
     pub fn parse(tag: &str) -> Result<Variant, UnknownLang> {
         let lower = tag.trim().to_ascii_lowercase().replace('_', "-");
-        let mut parts = lower.split('-').filter(|p| !p.is_empty());
-        let primary = parts.next().unwrap_or("");
-        let rest: Vec<&str> = parts.collect();
+        let primary = lower.split('-').find(|p| !p.is_empty()).unwrap_or("");
         let unknown = || UnknownLang {
             code: tag.to_string(),
         };
         match primary {
             "ko" | "kor" => Ok(Variant::Ko),
             "en" | "eng" => Ok(Variant::En),
-            "zh" | "zho" | "chi" | "cmn" => {
-                let hant = rest
-                    .iter()
-                    .any(|p| matches!(*p, "hant" | "tw" | "hk" | "mo"));
-                let hans = rest.iter().any(|p| matches!(*p, "hans" | "cn" | "sg"));
-                Ok(if hant && !hans {
-                    Variant::ZhHant
-                } else {
-                    Variant::Zh
-                })
-            }
+            "zh" | "zho" | "chi" | "cmn" => Ok(match Variant::script_named(tag) {
+                Some(Variant::ZhHant) => Variant::ZhHant,
+                _ => Variant::Zh,
+            }),
             _ => Err(unknown()),
         }
     }

@@ -68,10 +68,20 @@ pub fn to_simplified(text: &str) -> String {
     TW2SP.convert(text)
 }
 
+/// Returns Chinese text in the script of `variant` (`zh-Hant`: [`to_traditional`], else
+/// [`to_simplified`]).
+pub fn to_script(text: &str, variant: Variant) -> String {
+    if variant == Variant::ZhHant {
+        to_traditional(text)
+    } else {
+        to_simplified(text)
+    }
+}
+
 /// Characters that Traditional text uses as they are, though OpenCC's Simplified-to-
 /// Traditional table turns them into another form (台 → 臺, 里 → 裏, 游 → 遊): no sign
 /// that a text is Simplified (`平台`, `公里`, `游泳` are written so in Taiwan too).
-const SHARED_FORMS: &str = "台里吃岩托游唇皂凶占杰范岳涌咸伙余朴干后面只";
+const SHARED_FORMS: &str = "台里吃岩托游唇皂凶占杰范岳涌咸伙余朴干后准划采征斗丑郁几";
 
 /// Returns true when `text` is written in Simplified characters: none of its characters
 /// exists only in Traditional, and one exists only in Simplified (OpenCC's plain `s2t`
@@ -107,11 +117,13 @@ pub struct Version {
 /// `zh-Hant` with `converted` set, a Traditional one for a `zh` reader to Simplified
 /// ([`to_simplified`]) and tagged `zh`; anything else is returned as it is.
 pub fn in_script(v: Version, wanted: Variant) -> Version {
-    let convert: fn(&str) -> String = match (v.article.lang, wanted) {
-        (Variant::Zh, Variant::ZhHant) => to_traditional,
-        (Variant::ZhHant, Variant::Zh) => to_simplified,
-        _ => return v,
-    };
+    if !matches!(
+        (v.article.lang, wanted),
+        (Variant::Zh, Variant::ZhHant) | (Variant::ZhHant, Variant::Zh)
+    ) {
+        return v;
+    }
+    let convert = |text: &str| to_script(text, wanted);
     let a = &v.article;
     Version {
         article: Arc::new(Article {

@@ -375,10 +375,11 @@ async fn zh_hant_searches_show_traditional_versions_or_converted_ones() {
     );
     assert_eq!(h.title, "提幣延遲或處理中");
     assert!(!h.converted);
-    // The snippet is the shown version's, not the Simplified one's converted (review).
-    let start: String = h.snippet.chars().take(12).collect();
+    // The snippet is the shown version's, highlighted, not the Simplified one's converted
+    // (review).
+    let plain = h.snippet.replace("<b>", "").replace("</b>", "");
     assert!(
-        h.answer.starts_with(&start),
+        !plain.is_empty() && h.answer.contains(&plain) && h.snippet.contains("<b>"),
         "snippet {:?} of answer {:?}",
         h.snippet,
         h.answer
@@ -424,7 +425,7 @@ async fn zh_hant_searches_show_traditional_versions_or_converted_ones() {
 
 /// Regression (user trial): a Simplified question whose article exists only in Traditional
 /// Chinese was shown the Traditional text, while the reverse was converted. It is converted
-/// to Simplified now (OpenCC's tw2s tables) and says so; a Traditional question keeps the
+/// to Simplified now (OpenCC's tw2sp tables) and says so; a Traditional question keeps the
 /// Traditional text, and so does the agent who asks for it.
 #[tokio::test]
 async fn simplified_searches_convert_traditional_only_articles() {
@@ -514,4 +515,23 @@ async fn simplified_searches_convert_traditional_only_articles() {
             hit("fx-withdrawal", "zh", false)
         ]
     );
+    // A bare `zh` names no script (review: clients send it for both).
+    assert_eq!(
+        shown(&search(&mut c, with_hint(Some("zh"))).await),
+        [
+            hit("fx-otp-reset", "zh-Hant", false),
+            hit("fx-withdrawal", "zh", false)
+        ]
+    );
+    // Simplified asked for by name is converted whatever the question's script.
+    let r = search(
+        &mut c,
+        SearchRequest {
+            language: Some("zh-CN".into()),
+            ..query("測試OTP怎麼重設")
+        },
+    )
+    .await;
+    let h = top(&r);
+    assert_eq!((h.language.as_str(), h.converted), ("zh", true), "{h:?}");
 }

@@ -587,6 +587,9 @@ fn jsonl_keys_that_are_not_faqds_are_reported() {
         r#"{"id":"f","lang":"en","Title":"F","answer":"v"}"#,
         r#"{"id":"g","lang":"en","title":"G","answer":"u","keywords":["k"],"link":"https://x","uri":"u","modified":true,"questons":[]}"#,
         r#"{"id":"h","lang":"en","title":"Unpublished","answer":"t","draft":true}"#,
+        r#"{"id":"i","lang":"en","title":"Unpublished","answer":"t","Draft":true}"#,
+        r#"{"id":"j","lang":"en","title":"Unpublished","answer":"t","draft":"Y"}"#,
+        r#"{"id":"k","lang":"en","title":"Unpublished","Title":"x","draft":"yes"}"#,
     ];
     let loaded = load_text(dir.path(), "dump.jsonl", lines.join("\n").as_bytes()).unwrap();
     let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
@@ -597,6 +600,10 @@ fn jsonl_keys_that_are_not_faqds_are_reported() {
         "dump.jsonl:2: field `language` is not faqd's: did you mean `lang`?",
         "dump.jsonl:5: field `body` is not faqd's: did you mean `answer`? (there is no `answer` with text",
         "dump.jsonl:6: field `Title` is not faqd's: did you mean `title`?",
+        // A misspelled draft flag would serve an unpublished text; so would a value read
+        // as "published" because it is not understood (review).
+        "dump.jsonl:9: field `Draft` is not faqd's: did you mean `draft`?",
+        "dump.jsonl:10: field `draft`: \"Y\" is not true or false",
     ];
     assert_eq!(errs.len(), starts.len(), "{errs:#?}");
     for (e, start) in errs.iter().zip(starts) {
@@ -621,8 +628,8 @@ fn jsonl_keys_that_are_not_faqds_are_reported() {
             "dump.jsonl:7: field `uri`: not a faqd field, ignored (1 record; first here)",
         ]
     );
-    // `kb::build` (faqd index, admin Reindex) returns them; with skip_invalid the four
-    // invalid records are skipped and the rest published.
+    // `kb::build` (faqd index, admin Reindex) returns them; with skip_invalid the invalid
+    // records are skipped and the rest published (a draft is left out unchecked).
     let root = dir.path().join("root");
     let built = kb::build(
         &root,
@@ -631,7 +638,7 @@ fn jsonl_keys_that_are_not_faqds_are_reported() {
         &BuildOptions::default(),
     )
     .unwrap();
-    assert_eq!(built.skipped.len(), 4);
+    assert_eq!(built.skipped.len(), 6);
     assert_eq!(built.ignored_fields.len(), 8);
     assert_eq!(built.meta.articles.values().sum::<usize>(), 3);
 }
@@ -673,12 +680,13 @@ fn a_csv_header_that_is_not_faqds_is_one_error() {
     );
     let e = header_error("twice.csv", "id,lang,title,answer,answer\na,en,A,x,y\n");
     assert!(e.contains("column `answer` appears 2 times"), "{e}");
-    // Other columns, and one without a name that has values, are reported; a draft is
-    // left out.
-    let extra = "id,lang,title,answer,notes,keywords,,draft\n\
-                 a,en,A,x,n,k,1,\n\
-                 b,en,B,y,m,,,\n\
-                 c,en,C,z,,,,true\n";
+    // Other columns, and one without a name that has values, are reported, each once
+    // however often it appears; so is a column named like an absent field of faqd's when
+    // it has no text (a blank `URL` column loses nothing, review); a draft is left out.
+    let extra = "notes,id,lang,title,answer,keywords,,draft,URL,notes\n\
+                 n,a,en,A,x,k,1,,,\n\
+                 m,b,en,B,y,,,,,\n\
+                 ,c,en,C,z,,,true,,\n";
     let loaded = load_text(dir.path(), "extra.csv", extra.as_bytes()).unwrap();
     let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["a", "b"], "{:?}", loaded.errors);
@@ -688,6 +696,8 @@ fn a_csv_header_that_is_not_faqds_is_one_error() {
             "extra.csv:1: field `notes`: not a faqd column, ignored (3 records; first here)",
             "extra.csv:1: field `keywords`: not a faqd column, ignored (3 records; first \
              here); faqd's column for this is `tags`",
+            "extra.csv:1: field `URL`: not a faqd column, ignored (3 records; first here); \
+             faqd's column for this is `url`",
             "extra.csv:1: field `(column 7, no name)`: not a faqd column, ignored (3 \
              records; first here)",
         ]

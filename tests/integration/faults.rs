@@ -642,18 +642,25 @@ async fn serve_with_a_bad_version_of_its_dumps_keeps_serving_the_last_good_build
         format!("{good}{{\"id\": \"new\", \"lang\": \"en\", \"answer\": \"no title\"}}\n"),
     )
     .unwrap();
-    let server = serve(&root, &["--no-model", "--source", path(&dump)]);
-    assert_eq!(
-        generation_and_top(server.addr, "test withdrawal").await,
-        (1, "fx-withdrawal".to_string())
-    );
-    let log = server.log.lock().unwrap().join("\n");
-    assert!(
-        log.contains("ERROR") && log.contains("faq.jsonl:9: field `title`: missing required field"),
-        "{log}"
-    );
-    drop(server);
+    // Serves generation 1 and logs an error saying why.
+    let still_serves = |why: &'static str| {
+        let server = serve(&root, &["--no-model", "--source", path(&dump)]);
+        async move {
+            assert_eq!(
+                generation_and_top(server.addr, "test withdrawal").await,
+                (1, "fx-withdrawal".to_string())
+            );
+            let log = server.log.lock().unwrap().join("\n");
+            assert!(log.contains("ERROR") && log.contains(why), "{log}");
+        }
+    };
+    still_serves("faq.jsonl:9: field `title`: missing required field").await;
     assert_eq!(current(&root), "gen-000001");
+    // A dump gone missing (a volume not mounted) likewise.
+    let kept = dir.path().join("kept.jsonl");
+    std::fs::rename(&dump, &kept).unwrap();
+    still_serves("failed to read").await;
+    std::fs::rename(&kept, &dump).unwrap();
     // Other dumps than the served generation's: nothing to fall back to.
     let other = dir.path().join("other.jsonl");
     std::fs::copy(&dump, &other).unwrap();
