@@ -200,7 +200,10 @@ impl DumpDir {
         if bytes.len() as u64 > self.max_bytes {
             return Err(too_big(bytes.len() as u64));
         }
-        Ok(Source::Read(requested.to_string(), bytes.into(), format))
+        // Named by its absolute path, as a dump named on the command line is: the generation
+        // records it, and a server restarted with `--source` on the same file finds it.
+        let name = self.dir.join(rel).display().to_string();
+        Ok(Source::Read(name, bytes.into(), format))
     }
 }
 

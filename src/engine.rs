@@ -754,38 +754,18 @@ impl Engine {
                 r.hit.snippet = highlights.snippet(&r.hit.version);
             }
         }
-        // Traditional Chinese is wanted when asked for (`zh-Hant`), or, without an explicit
-        // language, when the query is written in it, or in characters both scripts share
-        // from an app whose locale is Traditional (`locale_hint` `zh-TW`); decided once, for
-        // the first hit that needs it.
-        let mut traditional: Option<bool> = None;
-        let mut wants_traditional = || {
-            *traditional.get_or_insert_with(|| match explicit_tag {
-                Some(v) => v == Variant::ZhHant,
-                None => {
-                    crate::analysis::is_traditional(text)
-                        || hint_script == Some(Variant::ZhHant) && !translate::is_simplified(text)
-                }
-            })
-        };
-        // Simplified, when asked for by name (`zh-CN`, `zh-Hans`), or with a bare `zh` by a
-        // query not written in Traditional (clients send `zh` for both scripts), or, without
-        // an explicit language, when the query is written in it, or in shared characters
-        // from an app whose locale is Simplified (`zh-CN`): then a Traditional-only article
-        // is converted.
-        let mut simplified: Option<bool> = None;
-        let mut wants_simplified = || {
-            *simplified.get_or_insert_with(|| match explicit_tag {
-                Some(v) => {
-                    v == Variant::Zh
-                        && (explicit_script == Some(Variant::Zh)
-                            || !crate::analysis::is_traditional(text))
-                }
-                None => {
-                    choice.lang == Lang::Zh && translate::is_simplified(text)
-                        || hint_script == Some(Variant::Zh)
-                            && !crate::analysis::is_traditional(text)
-                }
+        // The Chinese script the user reads: the one asked for by name (`zh-Hant`, `zh-TW`,
+        // `zh-CN`); else, for a Chinese search (a bare `zh`, which clients send for both
+        // scripts, or none), the one the question is written in, else the one the app's
+        // locale names (`locale_hint` `zh-TW`). Decided once, for the first hit that needs it.
+        let mut script: Option<Option<Variant>> = None;
+        let mut reader_script = || {
+            *script.get_or_insert_with(|| match (explicit_script, explicit_tag) {
+                (Some(s), _) => Some(s),
+                (None, Some(v)) if v.lang() != Lang::Zh => None,
+                _ => translate::written_script(text)
+                    .filter(|_| choice.lang == Lang::Zh)
+                    .or(hint_script),
             })
         };
         let hits: Vec<GroupHit> = ranked
@@ -804,35 +784,27 @@ impl Engine {
                                 !p.no_snippets,
                             )
                         });
+                    // A Chinese hit in the script the user reads (for a fallback hit, the
+                    // one of the fallback languages it is shown in).
                     let mut wanted = hit.version.lang;
-                    if wanted == Variant::Zh
-                        && (read == Some(Variant::ZhHant) || wants_traditional())
-                    {
-                        wanted = Variant::ZhHant;
-                    } else if wanted == Variant::ZhHant
-                        && (read == Some(Variant::Zh) || read.is_none() && wants_simplified())
-                    {
-                        wanted = Variant::Zh;
+                    if wanted.lang() == Lang::Zh {
+                        if let Some(s) = read.or_else(&mut reader_script) {
+                            wanted = s;
+                        }
                     }
                     let shown = translate::version(group, wanted)
                         .map(|v| translate::in_script(v, wanted))
                         .expect("shown version is in its group");
-                    // The snippet is the found version's: converted with it, or, when the
-                    // group has the other script's own version, that one's.
+                    // The snippet is the shown version's, converted or the other script's
+                    // own: highlighted as the found version was (a native hit: Chinese
+                    // analysis folds the scripts), else the start of its answer. (The
+                    // found snippet converted would not match the answer: a highlight can
+                    // split a phrase the conversion rewrites.)
                     if shown.article.lang != hit.version.lang && !hit.snippet.is_empty() {
-                        hit.snippet = if shown.converted {
-                            translate::to_script(&hit.snippet, wanted)
-                        } else {
-                            // Highlighted as the found version was (a native hit: Chinese
-                            // analysis folds the scripts), else the start of its answer.
-                            Some(highlights.snippet(&shown.article))
-                                .filter(|s| {
-                                    fallback.is_none()
-                                        && native.contains(&hit.group)
-                                        && !s.is_empty()
-                                })
-                                .unwrap_or_else(|| search::excerpt(&shown.article))
-                        };
+                        let native = fallback.is_none() && native.contains(&hit.group);
+                        hit.snippet = Some(highlights.snippet(&shown.article))
+                            .filter(|s| native && !s.is_empty())
+                            .unwrap_or_else(|| search::excerpt(&shown.article));
                     }
                     let agent_version = agent.and_then(|v| {
                         translate::version(group, v).map(|x| translate::in_script(x, v))

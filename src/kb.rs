@@ -125,6 +125,15 @@ fn same_dumps(a: &[String], b: &[String]) -> bool {
             .all(|(x, y)| x == y || resolve(x).is_some_and(|p| Some(p) == resolve(y)))
 }
 
+/// Returns true when two lists of dump names name the same files, in any order
+/// ([`same_dumps`] for each).
+fn same_dump_set(a: &[String], b: &[String]) -> bool {
+    let one = std::slice::from_ref;
+    a.len() == b.len()
+        && a.iter()
+            .all(|x| b.iter().any(|y| same_dumps(one(x), one(y))))
+}
+
 /// Builds a generation at start-up when the index needs one, and returns it (`None` when the
 /// current generation is kept). Built when:
 /// - the root is empty (no `CURRENT`, no generation: a first start);
@@ -212,7 +221,7 @@ pub fn ensure_built_or_keep(
         Err(e @ (BuildError::Invalid(_) | BuildError::Ingest(_))) if explicit => {
             let names: Vec<String> = sources.iter().map(Source::recorded_name).collect();
             match index::current_meta(root) {
-                Ok(Some(meta)) if same_dumps(&meta.sources, &names) => {
+                Ok(Some(meta)) if same_dump_set(&meta.sources, &names) => {
                     tracing::error!(
                         generation = meta.generation,
                         built_at = %meta.built_at_rfc3339(),

@@ -41,7 +41,7 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
     let cols: Vec<Option<usize>> = FIELDS.iter().map(|k| col(k)).collect();
     // Which columns have text, and how many rows that are not blank: a column is judged by
     // its cells, as a JSONL key by its value (a blank `URL` column loses nothing).
-    let (filled, rows) = cells(text, names.len());
+    let (filled, rows) = cells(text, &names);
     let named = names.iter().copied().filter(|h| !h.is_empty());
     let has_text = |name: &str| names.iter().zip(&filled).any(|(h, f)| *h == name && *f);
     let (unknown, mut problems) = match super::check_names(named, has_text, "column") {
@@ -149,6 +149,36 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
                 continue;
             }
         }
+        // Row by row, what the header check could not see: a column like a faqd one beside
+        // it, with text in this row where the faqd one has none (`url,URL`), and another
+        // export's mark of an unpublished record where there is no `draft` column.
+        let cell = |c: usize| record.get(c).unwrap_or("");
+        let lost = distinct.iter().find_map(|u| {
+            let field = u.like.filter(|_| u.lost_where_empty)?;
+            let (theirs, ours) = (col(u.name)?, col(field)?);
+            (!cell_filled(field, cell(ours)) && cell_filled(u.name, cell(theirs)))
+                .then_some((u.name, field))
+        });
+        if let Some((name, field)) = lost {
+            out.push(Err(f.error(
+                name,
+                format!(
+                    "not a faqd column: did you mean `{field}`? (`{field}` is empty in this \
+                     row, so its text would be lost)"
+                ),
+            )));
+            continue;
+        }
+        let unpublished = cols[9].is_none().then(|| {
+            names
+                .iter()
+                .enumerate()
+                .find(|&(c, name)| super::marks_unpublished(name, cell(c)))
+        });
+        if let Some(Some((c, name))) = unpublished {
+            out.push(Err(f.error(name, super::unpublished_message(cell(c)))));
+            continue;
+        }
         let list = |i: usize| -> Vec<String> {
             get(i)
                 .unwrap_or_default()
@@ -183,28 +213,41 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
         .map(|c| format!("(column {}, no name)", c + 1))
         .collect();
     for name in &unnamed {
-        let u = super::Unknown { name, like: None };
+        let u = super::Unknown {
+            name,
+            like: None,
+            lost_where_empty: false,
+        };
         ignored.saw(&origin_at(1), &u, records);
     }
     super::log_drafts(name, drafts);
     out
 }
 
-/// Returns, per column, whether some record has text in it, and how many records are not
-/// blank (rows of empty cells are skipped). Records of the wrong length count too: this is
-/// what the header is judged by, before each record is read.
-fn cells(text: &str, columns: usize) -> (Vec<bool>, usize) {
+/// Returns true when a cell under `name` holds something: text, or, under a name like
+/// `draft`, a value that reads as a draft (`Draft` `FALSE` loses nothing).
+fn cell_filled(name: &str, value: &str) -> bool {
+    match super::resembled(name) {
+        Some("draft") => super::draft_text(value).unwrap_or(true),
+        _ => !value.trim().is_empty(),
+    }
+}
+
+/// Returns, per column, whether some record holds something in it ([`cell_filled`]), and
+/// how many records are not blank (rows of empty cells are skipped). Records of the wrong
+/// length count too: this is what the header is judged by, before each record is read.
+fn cells(text: &str, names: &[&str]) -> (Vec<bool>, usize) {
     let mut reader = ::csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
-    let (mut filled, mut rows) = (vec![false; columns], 0);
+    let (mut filled, mut rows) = (vec![false; names.len()], 0);
     for record in reader.records().map_while(Result::ok) {
         if record.iter().all(|v| v.trim().is_empty()) {
             continue;
         }
         rows += 1;
-        for (f, v) in filled.iter_mut().zip(record.iter()) {
-            *f |= !v.trim().is_empty();
+        for ((f, v), name) in filled.iter_mut().zip(record.iter()).zip(names) {
+            *f |= cell_filled(name, v);
         }
     }
     (filled, rows)

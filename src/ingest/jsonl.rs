@@ -61,7 +61,30 @@ fn record(
             })
         }
     }
-    let filled = |key: &str| obj.get(key).is_some_and(has_text);
+    // A name like `draft` holds something when it reads as a draft (`"Draft": false` loses
+    // nothing); any other when it has text.
+    let filled = |key: &str| {
+        obj.get(key).is_some_and(|v| match super::resembled(key) {
+            Some("draft") => super::is_draft(v).unwrap_or(true),
+            _ => has_text(v),
+        })
+    };
+    if !obj.contains_key("draft") {
+        for (key, v) in &obj {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Bool(_) | Value::Number(_) => v.to_string(),
+                _ => continue,
+            };
+            if super::marks_unpublished(key, &text) {
+                return Err(RecordError {
+                    origin,
+                    field: Some(key.clone()),
+                    message: super::unpublished_message(&text),
+                });
+            }
+        }
+    }
     match super::check_names(obj.keys().map(String::as_str), filled, "field") {
         Ok(unknown) => {
             for u in &unknown {

@@ -306,6 +306,12 @@ const OTHER_NAMES: &[(&str, &str)] = &[
     ("paraphrases", "questions"),
     ("variants", "questions"),
     ("body", "answer"),
+    ("body_html", "answer"),
+    ("answer_html", "answer"),
+    ("description", "answer"),
+    ("description_text", "answer"),
+    ("solution", "answer"),
+    ("text", "answer"),
     ("content", "answer"),
     ("reply", "answer"),
     ("response", "answer"),
@@ -324,6 +330,8 @@ const OTHER_NAMES: &[(&str, &str)] = &[
     ("modified", "updated_at"),
     ("last_modified", "updated_at"),
     ("updated_time", "updated_at"),
+    ("is_draft", "draft"),
+    ("unpublished", "draft"),
 ];
 
 /// How an unknown name resembles one of faqd's fields.
@@ -379,6 +387,50 @@ pub(crate) struct Unknown<'a> {
     pub name: &'a str,
     /// The faqd field it resembles, named in the report.
     pub like: Option<&'static str>,
+    /// Whether its text would be lost where that field has none ([`check_names`]): a CSV
+    /// checks this row by row when the dump has both columns.
+    pub lost_where_empty: bool,
+}
+
+/// Returns true when, under `name`, text would be lost where `field` has none: `name` is
+/// another spelling or a typo of it, or another export's name for a field that must not be
+/// missed (a required one, or `draft`, whose loss would publish an unpublished text).
+fn lost_where_empty(field: &str, likeness: Likeness) -> bool {
+    likeness != Likeness::OtherName || REQUIRED.contains(&field) || field == "draft"
+}
+
+/// Returns the faqd field an unknown name resembles, if any (for [`check_names`]' callers,
+/// which judge a name like `Draft` by what `draft` would read in it).
+pub(crate) fn resembled(name: &str) -> Option<&'static str> {
+    resembles(name).map(|(field, _)| field)
+}
+
+/// Returns true when a field of another export marks its record unpublished
+/// (`status`/`state` `draft` or `unpublished`, `published`/`is_published` false): faqd
+/// reads only `draft`, so the record would be served.
+pub(crate) fn marks_unpublished(name: &str, value: &str) -> bool {
+    let key: String = name
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    let value = value.trim().to_ascii_lowercase();
+    match key.as_str() {
+        "status" | "state" | "publishstatus" | "publicationstatus" => {
+            matches!(value.as_str(), "draft" | "unpublished")
+        }
+        "published" | "ispublished" => matches!(value.as_str(), "false" | "no" | "0"),
+        _ => false,
+    }
+}
+
+/// The message for a record [`marks_unpublished`].
+pub(crate) fn unpublished_message(value: &str) -> String {
+    format!(
+        "{} marks an unpublished article, which faqd would serve: faqd leaves out records \
+         with `draft` true (set it, or take the record out of the dump)",
+        excerpt(value)
+    )
 }
 
 /// Checks the names of one record (JSONL) or of a header (CSV): `filled(name)` says whether
@@ -404,9 +456,7 @@ pub(crate) fn check_names<'a>(
         let like = resembles(name);
         match like {
             Some((field, likeness))
-                if !filled(field)
-                    && filled(name)
-                    && (REQUIRED.contains(&field) || likeness != Likeness::OtherName) =>
+                if !filled(field) && filled(name) && lost_where_empty(field, likeness) =>
             {
                 let name = shown(name);
                 problems.push(format!(
@@ -418,6 +468,7 @@ pub(crate) fn check_names<'a>(
             _ => unknown.push(Unknown {
                 name,
                 like: like.map(|(f, _)| f),
+                lost_where_empty: like.is_some_and(|(f, l)| lost_where_empty(f, l)),
             }),
         }
     }

@@ -77,12 +77,20 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
             continue;
         }
         // Drafts are unpublished (often internal) text: never served to users.
-        if item
-            .get("draft")
-            .is_some_and(|d| super::is_draft(d).unwrap_or(false))
-        {
-            drafts += 1;
-            continue;
+        match item.get("draft").map(super::is_draft).transpose() {
+            Ok(Some(true)) => {
+                drafts += 1;
+                continue;
+            }
+            Ok(_) => {}
+            Err(message) => {
+                out.push(Err(RecordError {
+                    origin,
+                    field: Some("draft".into()),
+                    message,
+                }));
+                continue;
+            }
         }
         if let Value::Object(obj) = &mut item {
             super::exact_numbers(obj, || serde_json::from_str(raw.get()).ok());

@@ -83,21 +83,37 @@ pub fn to_script(text: &str, variant: Variant) -> String {
 /// that a text is Simplified (`平台`, `公里`, `游泳` are written so in Taiwan too).
 const SHARED_FORMS: &str = "台里吃岩托游唇皂凶占杰范岳涌咸伙余朴干后准划采征斗丑郁几";
 
-/// Returns true when `text` is written in Simplified characters: none of its characters
-/// exists only in Traditional, and one exists only in Simplified (OpenCC's plain `s2t`
-/// table, one character at a time, turns it into another, and it is not one of
-/// [`SHARED_FORMS`]). Text in characters both scripts share, or in no Chinese, is neither.
-pub fn is_simplified(text: &str) -> bool {
+/// Returns the Chinese script `text` is written in: the one more of its characters exist
+/// only in. A character exists only in Traditional when folding to Simplified changes it,
+/// only in Simplified when OpenCC's plain `s2t` table turns it into another and it is not
+/// one of [`SHARED_FORMS`]. `None` for text in characters both scripts share, in no
+/// Chinese, or with as many of each (a stray character pasted or typed by an input method
+/// does not turn a question's script).
+pub fn written_script(text: &str) -> Option<Variant> {
     static S2T: LazyLock<ferrous_opencc::OpenCC> = LazyLock::new(|| {
         ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::S2t)
             .expect("the built-in s2t configuration loads")
     });
-    !crate::analysis::is_traditional(text)
-        && text.chars().any(|c| {
-            let mut one = [0u8; 4];
-            let one = c.encode_utf8(&mut one);
-            crate::analysis::is_han(c) && !SHARED_FORMS.contains(c) && S2T.convert(one) != *one
-        })
+    let (mut traditional, mut simplified) = (0, 0);
+    for c in text.chars().filter(|&c| crate::analysis::is_han(c)) {
+        let mut buf = [0u8; 4];
+        let one = c.encode_utf8(&mut buf);
+        if crate::analysis::is_traditional(one) {
+            traditional += 1;
+        } else if !SHARED_FORMS.contains(c) && S2T.convert(one) != *one {
+            simplified += 1;
+        }
+    }
+    match traditional.cmp(&simplified) {
+        std::cmp::Ordering::Greater => Some(Variant::ZhHant),
+        std::cmp::Ordering::Less => Some(Variant::Zh),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// Returns true when `text` is written in Simplified characters ([`written_script`]).
+pub fn is_simplified(text: &str) -> bool {
+    written_script(text) == Some(Variant::Zh)
 }
 
 /// One version of an article with its staleness within the group.
@@ -206,9 +222,12 @@ mod tests {
             "测试OTP怎么重设",
             "账户 平台",
             "USDT 充值没到账",
+            // One Traditional character among Simplified ones (trial).
+            "我的網络连接不稳定怎么办",
         ] {
             assert!(is_simplified(simplified), "{simplified}");
         }
+        assert_eq!(written_script("提幣為什麼這麼慢"), Some(Variant::ZhHant));
         for not in [
             "平台",
             "方法 台北",

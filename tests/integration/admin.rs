@@ -395,6 +395,14 @@ async fn reindex_with_a_bad_dump_keeps_serving_and_a_good_one_is_served_at_once(
     assert_eq!(done.generation, 3);
     let r = search(&mut c, query("test withdrawal")).await;
     assert_eq!((r.generation, r.hits[0].id.as_str()), (3, "fx-withdrawal"));
+    // The generation records the dump by its absolute path, as `faqd index` does, so a
+    // server restarted with `--source` on that file knows it built it (trial: it recorded
+    // `small_zendesk.json`, and a restart with a broken dump refused to start).
+    let fixtures = std::fs::canonicalize(crate::common::fixture(".")).unwrap();
+    assert_eq!(
+        stats(&mut a).await.sources,
+        [fixtures.join("small_zendesk.json").display().to_string()]
+    );
     let reloaded = a
         .reload(auth(ReloadRequest {}, TOKEN))
         .await

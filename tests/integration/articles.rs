@@ -534,4 +534,30 @@ async fn simplified_searches_convert_traditional_only_articles() {
     .await;
     let h = top(&r);
     assert_eq!((h.language.as_str(), h.converted), ("zh", true), "{h:?}");
+    // A bare `zh` with a question in Traditional: every Chinese hit in Traditional, not a
+    // mix of the two scripts (trial); with a question in shared characters, the script the
+    // app's locale names.
+    let bare_zh = |q: &str, hint: Option<&str>| SearchRequest {
+        language: Some("zh".into()),
+        locale_hint: hint.map(str::to_string),
+        ..query(q)
+    };
+    let r = search(&mut c, bare_zh("測試提幣說明", None)).await;
+    assert_eq!(
+        shown(&r),
+        [
+            hit("fx-withdrawal", "zh-Hant", true),
+            hit("fx-otp-reset", "zh-Hant", false)
+        ]
+    );
+    let r = search(&mut c, bare_zh("OTP 怎", Some("zh-TW"))).await;
+    assert_eq!(
+        shown(&r),
+        [
+            hit("fx-otp-reset", "zh-Hant", false),
+            hit("fx-withdrawal", "zh-Hant", true)
+        ]
+    );
+    // The snippet is highlighted in the converted text, as its answer reads.
+    assert!(r.hits[1].snippet.contains("文檔"), "{:?}", r.hits[1]);
 }

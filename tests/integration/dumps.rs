@@ -590,10 +590,15 @@ fn jsonl_keys_that_are_not_faqds_are_reported() {
         r#"{"id":"i","lang":"en","title":"Unpublished","answer":"t","Draft":true}"#,
         r#"{"id":"j","lang":"en","title":"Unpublished","answer":"t","draft":"Y"}"#,
         r#"{"id":"k","lang":"en","title":"Unpublished","Title":"x","draft":"yes"}"#,
+        r#"{"id":"l","lang":"en","title":"L","answer":"","description":"the real answer"}"#,
+        r#"{"id":"m","lang":"en","title":"Unpublished","answer":"t","is_draft":true}"#,
+        r#"{"id":"n","lang":"en","title":"Unpublished","answer":"t","status":"Draft"}"#,
+        r#"{"id":"o","lang":"en","title":"O","answer":"t","Draft":false,"status":"published"}"#,
     ];
     let loaded = load_text(dir.path(), "dump.jsonl", lines.join("\n").as_bytes()).unwrap();
     let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
-    assert_eq!(ids, ["c", "d", "g"], "{:?}", loaded.errors);
+    // `"Draft": false` loses nothing: ignored, not an error.
+    assert_eq!(ids, ["c", "d", "g", "o"], "{:?}", loaded.errors);
     let errs: Vec<String> = texts(dir.path(), &loaded.errors);
     let starts = [
         "dump.jsonl:1: field `questons` is not faqd's: did you mean `questions`?",
@@ -604,6 +609,12 @@ fn jsonl_keys_that_are_not_faqds_are_reported() {
         // as "published" because it is not understood (review).
         "dump.jsonl:9: field `Draft` is not faqd's: did you mean `draft`?",
         "dump.jsonl:10: field `draft`: \"Y\" is not true or false",
+        // Other exports' names for the answer (Freshdesk's `description`) and for an
+        // unpublished record (trial).
+        "dump.jsonl:12: field `description` is not faqd's: did you mean `answer`?",
+        "dump.jsonl:13: field `is_draft` is not faqd's: did you mean `draft`?",
+        "dump.jsonl:14: field `status`: \"Draft\" marks an unpublished article, which faqd \
+         would serve",
     ];
     assert_eq!(errs.len(), starts.len(), "{errs:#?}");
     for (e, start) in errs.iter().zip(starts) {
@@ -626,6 +637,9 @@ fn jsonl_keys_that_are_not_faqds_are_reported() {
             "dump.jsonl:7: field `questons`: not a faqd field, ignored (1 record; first here); \
              faqd's field for this is `questions`",
             "dump.jsonl:7: field `uri`: not a faqd field, ignored (1 record; first here)",
+            "dump.jsonl:15: field `Draft`: not a faqd field, ignored (1 record; first here); \
+             faqd's field for this is `draft`",
+            "dump.jsonl:15: field `status`: not a faqd field, ignored (1 record; first here)",
         ]
     );
     // `kb::build` (faqd index, admin Reindex) returns them; with skip_invalid the invalid
@@ -638,9 +652,9 @@ fn jsonl_keys_that_are_not_faqds_are_reported() {
         &BuildOptions::default(),
     )
     .unwrap();
-    assert_eq!(built.skipped.len(), 6);
-    assert_eq!(built.ignored_fields.len(), 8);
-    assert_eq!(built.meta.articles.values().sum::<usize>(), 3);
+    assert_eq!(built.skipped.len(), 9);
+    assert_eq!(built.ignored_fields.len(), 10);
+    assert_eq!(built.meta.articles.values().sum::<usize>(), 4);
 }
 
 /// Regression (user trial): a CSV header with `language` for `lang` gave one "missing
@@ -700,6 +714,25 @@ fn a_csv_header_that_is_not_faqds_is_one_error() {
              faqd's column for this is `url`",
             "extra.csv:1: field `(column 7, no name)`: not a faqd column, ignored (3 \
              records; first here)",
+        ]
+    );
+    // Both `url` and `URL`: a row with text under `URL` only would lose it (trial), a
+    // `Draft` column of FALSE loses nothing, and `status` `draft` marks an unpublished row.
+    let both = "id,lang,title,answer,url,URL,Draft,status\n\
+                a,en,A,x,https://a,,FALSE,published\n\
+                b,en,B,y,,https://lost,FALSE,\n\
+                c,en,C,z,,,,draft\n";
+    let loaded = load_text(dir.path(), "both.csv", both.as_bytes()).unwrap();
+    let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["a"], "{:?}", loaded.errors);
+    assert_eq!(
+        texts(dir.path(), &loaded.errors),
+        [
+            "both.csv:3: field `URL`: not a faqd column: did you mean `url`? (`url` is empty \
+             in this row, so its text would be lost)",
+            "both.csv:4: field `status`: \"draft\" marks an unpublished article, which faqd \
+             would serve: faqd leaves out records with `draft` true (set it, or take the \
+             record out of the dump)",
         ]
     );
     // An empty file is an empty dump, as an empty JSONL file is.
