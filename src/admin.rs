@@ -116,6 +116,8 @@ impl From<BuildError> for EngineError {
 pub struct DumpDir {
     /// The directory, canonical (symbolic links resolved).
     dir: PathBuf,
+    /// The directory as given, made absolute (for the names generations record).
+    given: PathBuf,
     /// Largest dump read, in bytes.
     max_bytes: u64,
 }
@@ -123,6 +125,7 @@ pub struct DumpDir {
 impl DumpDir {
     /// Opens the dump directory `dir`, which must exist.
     pub fn new(dir: &Path, max_bytes: u64) -> std::io::Result<DumpDir> {
+        let given = crate::ingest::absolute(dir);
         let dir = dir.canonicalize()?;
         if !dir.is_dir() {
             return Err(std::io::Error::new(
@@ -130,7 +133,11 @@ impl DumpDir {
                 format!("{} is not a directory", dir.display()),
             ));
         }
-        Ok(DumpDir { dir, max_bytes })
+        Ok(DumpDir {
+            dir,
+            given,
+            max_bytes,
+        })
     }
 
     /// Returns the directory (canonical).
@@ -200,10 +207,20 @@ impl DumpDir {
         if bytes.len() as u64 > self.max_bytes {
             return Err(too_big(bytes.len() as u64));
         }
-        // Named by its absolute path, as a dump named on the command line is: the generation
-        // records it, and a server restarted with `--source` on the same file finds it.
-        let name = self.dir.join(rel).display().to_string();
-        Ok(Source::Read(name, bytes.into(), format))
+        // Shown to the admin client as it asked for it; recorded by the generation by its
+        // absolute path through the directory as given (`./` left out), as a dump named on
+        // the command line is, so that a server restarted with `--source` on that file
+        // knows it built it, even when the file is missing then.
+        let recorded = rel
+            .components()
+            .filter(|c| *c != std::path::Component::CurDir)
+            .fold(self.given.clone(), |p, c| p.join(c));
+        Ok(Source::Read(
+            requested.to_string(),
+            bytes.into(),
+            format,
+            recorded,
+        ))
     }
 }
 

@@ -54,7 +54,7 @@ pub fn fingerprint(sources: &[Source]) -> Result<String, IngestError> {
         match s {
             Source::File(p, _) => texts.push(crate::ingest::read_file(p)?),
             Source::Embedded(_, t) => texts.push(t.as_bytes().to_vec()),
-            Source::Read(_, bytes, _) => texts.push(bytes.to_vec()),
+            Source::Read(_, bytes, _, _) => texts.push(bytes.to_vec()),
         }
     }
     Ok(index::fingerprint(texts.iter().map(Vec::as_slice)))
@@ -129,9 +129,11 @@ fn same_dumps(a: &[String], b: &[String]) -> bool {
 /// ([`same_dumps`] for each).
 fn same_dump_set(a: &[String], b: &[String]) -> bool {
     let one = std::slice::from_ref;
-    a.len() == b.len()
-        && a.iter()
+    let within = |a: &[String], b: &[String]| {
+        a.iter()
             .all(|x| b.iter().any(|y| same_dumps(one(x), one(y))))
+    };
+    a.len() == b.len() && within(a, b) && within(b, a)
 }
 
 /// Builds a generation at start-up when the index needs one, and returns it (`None` when the
@@ -242,6 +244,16 @@ pub fn ensure_built_or_keep(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dump_sets_are_the_same_in_any_order_and_not_with_a_file_missing() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(same_dump_set(&names(&["/a", "/b"]), &names(&["/b", "/a"])));
+        // A dump named twice stands for one file, not for another never read (review).
+        assert!(!same_dump_set(&names(&["/a", "/a"]), &names(&["/a", "/b"])));
+        assert!(!same_dump_set(&names(&["/a", "/b"]), &names(&["/a", "/a"])));
+        assert!(!same_dump_set(&names(&["/a"]), &names(&["/a", "/b"])));
+    }
 
     #[test]
     fn dump_names_that_resolve_to_one_file_are_the_same_dumps() {

@@ -269,6 +269,11 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
                 }
             });
         }
+        // The signals are listened for before the start is announced: a SIGTERM or SIGHUP
+        // sent as soon as the server says it serves would otherwise find their default
+        // action, which ends the process without a drain.
+        let shutdown = shutdown_signal();
+        let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
         let g = engine.generation();
         tracing::info!(
             %addr,
@@ -280,8 +285,12 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             queued = config.limits.queue(engine.encoder().is_some()),
             "faqd serving gRPC (faq.v1.FaqService, health, reflection)"
         );
-        tokio::spawn(reload_on_change(engine.clone(), config.metrics.clone()));
-        crate::server::serve_with(engine, listener, shutdown_signal(), config).await?;
+        tokio::spawn(reload_on_change(
+            engine.clone(),
+            config.metrics.clone(),
+            hup,
+        ));
+        crate::server::serve_with(engine, listener, shutdown, config).await?;
         Ok::<i32, anyhow::Error>(0)
     })?;
     // Searches still running after the grace period are not waited for.
@@ -293,8 +302,11 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
 /// Serves a newly published generation without a restart: on SIGHUP, and when the
 /// `CURRENT` pointer changes (checked every two seconds, so several servers on one index root
 /// all follow a `faqd index` run). In-flight searches finish on the generation they started on.
-async fn reload_on_change(engine: Arc<crate::engine::Engine>, metrics: crate::server::Metrics) {
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+async fn reload_on_change(
+    engine: Arc<crate::engine::Engine>,
+    metrics: crate::server::Metrics,
+    mut hup: Option<tokio::signal::unix::Signal>,
+) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
     // The last reload failure, logged once (an unusable CURRENT stays so until repaired).
     let mut failed = String::new();
@@ -355,27 +367,32 @@ fn repoint_current(engine: &crate::engine::Engine) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on the first SIGTERM or SIGINT. A second one, during the drain or the grace
-/// period, stops the process at once (exit code 130): an operator who presses Ctrl-C twice
-/// does not wait for open calls or streams.
-async fn shutdown_signal() {
+/// Returns a future that resolves on the first SIGTERM or SIGINT; both are listened for from
+/// this call on (not from the future's first poll). A second one, during the drain or the
+/// grace period, stops the process at once (exit code 130): an operator who presses Ctrl-C
+/// twice does not wait for open calls or streams.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     // Both listeners are made once, so that a second signal sent right after the first is
     // not missed.
     let mut term = signal(SignalKind::terminate()).ok();
     let mut int = signal(SignalKind::interrupt()).ok();
-    let mut next = async move || {
-        tokio::select! {
-            () = next_of(&mut term) => {},
-            () = next_of(&mut int) => {},
-        }
-    };
-    next().await;
-    tokio::spawn(async move {
+    async move {
+        let mut next = async move || {
+            tokio::select! {
+                () = next_of(&mut term) => {},
+                () = next_of(&mut int) => {},
+            }
+        };
         next().await;
-        tracing::warn!("second signal: stopping now, without waiting for the drain or open calls");
-        std::process::exit(130);
-    });
+        tokio::spawn(async move {
+            next().await;
+            tracing::warn!(
+                "second signal: stopping now, without waiting for the drain or open calls"
+            );
+            std::process::exit(130);
+        });
+    }
 }
 
 /// Waits for the next delivery of `signal`; forever if it could not be listened for.

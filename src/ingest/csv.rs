@@ -43,7 +43,12 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
     // its cells, as a JSONL key by its value (a blank `URL` column loses nothing).
     let (filled, rows) = cells(text, &names);
     let named = names.iter().copied().filter(|h| !h.is_empty());
-    let has_text = |name: &str| names.iter().zip(&filled).any(|(h, f)| *h == name && *f);
+    // A faqd column that is there counts as filled: a column beside it is checked row by
+    // row below (`url` and `URL`).
+    let has_text = |name: &str| {
+        FIELDS.contains(&name) && col(name).is_some()
+            || names.iter().zip(&filled).any(|(h, f)| *h == name && *f)
+    };
     let (unknown, mut problems) = match super::check_names(named, has_text, "column") {
         Ok(unknown) => (unknown, Vec::new()),
         Err(problems) => (Vec::new(), problems),

@@ -181,8 +181,8 @@ pub enum Source {
     /// In-memory JSONL text with a display name.
     Embedded(&'static str, &'static str),
     /// A file already read (by the admin API, which opens dumps itself), with its name in
-    /// messages and its format.
-    Read(String, std::sync::Arc<[u8]>, Format),
+    /// messages, its format, and the absolute path a generation records.
+    Read(String, std::sync::Arc<[u8]>, Format, PathBuf),
 }
 
 impl Source {
@@ -191,7 +191,7 @@ impl Source {
         match self {
             Source::File(p, _) => p.display().to_string(),
             Source::Embedded(name, _) => name.to_string(),
-            Source::Read(name, _, _) => name.clone(),
+            Source::Read(name, _, _, _) => name.clone(),
         }
     }
 
@@ -200,6 +200,7 @@ impl Source {
     pub fn recorded_name(&self) -> String {
         match self {
             Source::File(p, _) => absolute(p).display().to_string(),
+            Source::Read(_, _, _, path) => path.display().to_string(),
             other => other.name(),
         }
     }
@@ -237,7 +238,7 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
                 (name, text, format)
             }
             Source::Embedded(name, text) => (name.to_string(), text.to_string(), Format::Jsonl),
-            Source::Read(name, bytes, format) => {
+            Source::Read(name, bytes, format, _) => {
                 (name.clone(), utf8(name, bytes.to_vec())?, *format)
             }
         };
@@ -308,10 +309,8 @@ const OTHER_NAMES: &[(&str, &str)] = &[
     ("body", "answer"),
     ("body_html", "answer"),
     ("answer_html", "answer"),
-    ("description", "answer"),
     ("description_text", "answer"),
     ("solution", "answer"),
-    ("text", "answer"),
     ("content", "answer"),
     ("reply", "answer"),
     ("response", "answer"),

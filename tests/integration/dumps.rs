@@ -319,14 +319,21 @@ fn zendesk_drafts_are_not_indexed() {
             {"id": 201, "locale": "en-us", "title": "Secret fee change", "body": "<p>Do not share</p>", "draft": true},
             {"id": 202, "locale": "en-us", "title": "Withdrawal fees", "body": "<p>Fees</p>", "draft": false},
             {"id": 203, "locale": "en-us", "title": "Unfinished", "draft": "true"},
-            {"id": 204, "locale": "en-us", "title": "Deposits"}
+            {"id": 204, "locale": "en-us", "title": "Deposits"},
+            {"id": 205, "locale": "en-us", "title": "Maybe", "body": "<p>x</p>", "draft": "maybe"}
         ]}"#;
     let loaded = load_text(dir.path(), "export.json", export).unwrap();
     let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["202"]);
     let errs: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
-    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs.len(), 2, "{errs:?}");
     assert!(errs[0].contains("export.json:5 (record 4)"), "{errs:?}");
+    // A draft flag faqd cannot read is no "published" (trial: it was served).
+    assert!(
+        errs[1]
+            .ends_with("export.json:6 (record 5): field `draft`: \"maybe\" is not true or false"),
+        "{errs:?}"
+    );
 }
 
 fn load_text(dir: &Path, name: &str, bytes: &[u8]) -> Result<ingest::Loaded, ingest::IngestError> {
@@ -590,7 +597,7 @@ fn jsonl_keys_that_are_not_faqds_are_reported() {
         r#"{"id":"i","lang":"en","title":"Unpublished","answer":"t","Draft":true}"#,
         r#"{"id":"j","lang":"en","title":"Unpublished","answer":"t","draft":"Y"}"#,
         r#"{"id":"k","lang":"en","title":"Unpublished","Title":"x","draft":"yes"}"#,
-        r#"{"id":"l","lang":"en","title":"L","answer":"","description":"the real answer"}"#,
+        r#"{"id":"l","lang":"en","title":"L","answer":"","description_text":"the real answer"}"#,
         r#"{"id":"m","lang":"en","title":"Unpublished","answer":"t","is_draft":true}"#,
         r#"{"id":"n","lang":"en","title":"Unpublished","answer":"t","status":"Draft"}"#,
         r#"{"id":"o","lang":"en","title":"O","answer":"t","Draft":false,"status":"published"}"#,
@@ -609,9 +616,9 @@ fn jsonl_keys_that_are_not_faqds_are_reported() {
         // as "published" because it is not understood (review).
         "dump.jsonl:9: field `Draft` is not faqd's: did you mean `draft`?",
         "dump.jsonl:10: field `draft`: \"Y\" is not true or false",
-        // Other exports' names for the answer (Freshdesk's `description`) and for an
+        // Other exports' names for the answer (Freshdesk's `description_text`) and for an
         // unpublished record (trial).
-        "dump.jsonl:12: field `description` is not faqd's: did you mean `answer`?",
+        "dump.jsonl:12: field `description_text` is not faqd's: did you mean `answer`?",
         "dump.jsonl:13: field `is_draft` is not faqd's: did you mean `draft`?",
         "dump.jsonl:14: field `status`: \"Draft\" marks an unpublished article, which faqd \
          would serve",
@@ -719,7 +726,7 @@ fn a_csv_header_that_is_not_faqds_is_one_error() {
     // Both `url` and `URL`: a row with text under `URL` only would lose it (trial), a
     // `Draft` column of FALSE loses nothing, and `status` `draft` marks an unpublished row.
     let both = "id,lang,title,answer,url,URL,Draft,status\n\
-                a,en,A,x,https://a,,FALSE,published\n\
+                a,en,A,x,,,FALSE,published\n\
                 b,en,B,y,,https://lost,FALSE,\n\
                 c,en,C,z,,,,draft\n";
     let loaded = load_text(dir.path(), "both.csv", both.as_bytes()).unwrap();

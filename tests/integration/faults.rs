@@ -679,3 +679,32 @@ async fn serve_with_a_bad_version_of_its_dumps_keeps_serving_the_last_good_build
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("other.jsonl:9: field `title`"), "{stderr}");
 }
+
+/// Regression (a CI run): the signals were listened for only after `faqd serve` announced
+/// that it serves, so a SIGTERM or SIGHUP sent right then could meet their default action
+/// and end the process, without a drain. Signals sent the moment the start line appears
+/// are handled: SIGHUP reloads, SIGTERM drains and exits 0. (On the old code this failed
+/// only when the signal won the race.)
+#[tokio::test]
+async fn signals_sent_as_soon_as_the_server_starts_are_handled() {
+    let dir = tempdir();
+    let root = dir.path().join("index");
+    assert_succeeded(&index(&root, &fixture("small.jsonl")));
+    for _ in 0..3 {
+        let server = serve(&root, &["--no-model", "--drain", "0"]);
+        let pid = server.child.id() as libc::pid_t;
+        // SAFETY: kill(2) on our own child's pid, which has not been waited for.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+        assert_eq!(
+            generation_and_top(server.addr, "test withdrawal").await,
+            (1, "fx-withdrawal".to_string())
+        );
+        drop(server);
+        let mut server = serve(&root, &["--no-model", "--drain", "0"]);
+        let pid = server.child.id() as libc::pid_t;
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let status = server.child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{status}");
+    }
+}
