@@ -67,14 +67,13 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
         }
     }
     if !problems.is_empty() {
-        let records = rows;
         return vec![Err(RecordError {
             origin: origin_at(1),
             field: None,
             message: format!(
-                "the header is not faqd's, so none of the file's {records} record{} is \
+                "the header is not faqd's, so none of the file's {rows} record{} is \
                  indexed: {} (the header is {}; faqd's columns are {})",
-                if records == 1 { "" } else { "s" },
+                if rows == 1 { "" } else { "s" },
                 problems.join("; "),
                 names
                     .iter()

@@ -529,8 +529,8 @@ pub(crate) fn field_list() -> String {
 #[derive(Debug, Default)]
 pub(crate) struct Ignored {
     seen: Vec<(String, Origin, usize, Option<&'static str>)>,
-    /// `field` or `column`.
-    what: &'static str,
+    /// Whether the names are CSV columns (else JSONL fields).
+    columns: bool,
 }
 
 impl Ignored {
@@ -549,15 +549,11 @@ impl Ignored {
 
     /// Reports columns rather than fields.
     pub(crate) fn columns(&mut self) {
-        self.what = "column";
+        self.columns = true;
     }
 
     fn into_errors(self) -> Vec<RecordError> {
-        let what = if self.what.is_empty() {
-            "field"
-        } else {
-            self.what
-        };
+        let what = if self.columns { "column" } else { "field" };
         self.seen
             .into_iter()
             .map(|(name, origin, count, like)| RecordError {

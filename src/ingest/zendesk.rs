@@ -19,9 +19,6 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
         message,
     };
     let text = text.trim_start_matches('\u{feff}');
-    // Read as a tree first for the messages of a file that is not an export; then each
-    // record again from its own text, which gives its line (and keeps the text of numbers
-    // a float cannot hold exactly).
     // A JSON Lines dump named `.json` is the likeliest mistake: say so.
     let jsonl_hint = || {
         let first: Option<Value> = text
@@ -35,25 +32,32 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
             ""
         }
     };
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        whole(
-            e.line(),
-            format!(
-                "not a Zendesk export: invalid JSON at column {}: {e}{}",
-                e.column(),
-                jsonl_hint()
-            ),
-        )
-    })?;
-    if !value.get("articles").is_some_and(Value::is_array) {
-        return Err(whole(
-            0,
-            format!("expected an object with an `articles` list{}", jsonl_hint()),
-        ));
-    }
-    drop(value);
-    let export: Export = serde_json::from_str(text)
-        .map_err(|e| whole(e.line(), format!("not a Zendesk export: {e}")))?;
+    // Each record is read from its own text, which gives its line (and keeps the text of
+    // numbers a float cannot hold exactly). A file that is not an export is read again as
+    // a tree, for the message that says why.
+    let export: Export = match serde_json::from_str(text) {
+        Ok(export) => export,
+        Err(not_export) => {
+            return Err(match serde_json::from_str::<Value>(text) {
+                Err(e) => whole(
+                    e.line(),
+                    format!(
+                        "not a Zendesk export: invalid JSON at column {}: {e}{}",
+                        e.column(),
+                        jsonl_hint()
+                    ),
+                ),
+                Ok(v) if !v.get("articles").is_some_and(Value::is_array) => whole(
+                    0,
+                    format!("expected an object with an `articles` list{}", jsonl_hint()),
+                ),
+                Ok(_) => whole(
+                    not_export.line(),
+                    format!("not a Zendesk export: {not_export}"),
+                ),
+            })
+        }
+    };
     let mut lines = super::Lines::new(text.as_bytes());
     let mut drafts = 0;
     let mut out = Vec::new();

@@ -111,11 +111,6 @@ pub fn written_script(text: &str) -> Option<Variant> {
     }
 }
 
-/// Returns true when `text` is written in Simplified characters ([`written_script`]).
-pub fn is_simplified(text: &str) -> bool {
-    written_script(text) == Some(Variant::Zh)
-}
-
 /// One version of an article with its staleness within the group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Version {
@@ -225,7 +220,11 @@ mod tests {
             // One Traditional character among Simplified ones (trial).
             "我的網络连接不稳定怎么办",
         ] {
-            assert!(is_simplified(simplified), "{simplified}");
+            assert_eq!(
+                written_script(simplified),
+                Some(Variant::Zh),
+                "{simplified}"
+            );
         }
         assert_eq!(written_script("提幣為什麼這麼慢"), Some(Variant::ZhHant));
         for not in [
@@ -239,7 +238,7 @@ mod tests {
             "hello",
             "출금",
         ] {
-            assert!(!is_simplified(not), "{not}");
+            assert_ne!(written_script(not), Some(Variant::Zh), "{not}");
         }
     }
 
