@@ -82,6 +82,8 @@ pub struct Stats {
     pub weighed_as: &'static str,
     /// The categories its articles have, sorted.
     pub categories: Vec<String>,
+    /// Why it is a generation kept from before the dumps named at start became unusable.
+    pub dumps_problem: Option<String>,
 }
 
 /// Administers the index an [`Engine`] serves.
@@ -443,6 +445,7 @@ impl Admin {
             vectors: self.engine.vector_count(),
             weighed_as: self.engine.settings().weigh_as.name(&g),
             categories: g.categories.iter().cloned().collect(),
+            dumps_problem: self.engine.dumps_problem(),
         }
     }
 }

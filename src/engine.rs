@@ -224,6 +224,9 @@ pub struct Engine {
     lexical_reason: String,
     /// The served generation's vectors (`None` without an encoder).
     vectors: ArcSwapOption<Vectors>,
+    /// Why the served generation is one kept from before the dumps named at start became
+    /// unusable ([`Engine::with_kept_generation`]).
+    kept: std::sync::Mutex<Option<String>>,
 }
 
 /// Most languages a request may list in `fallback_languages`.
@@ -404,6 +407,7 @@ impl Engine {
             model_id: String::new(),
             lexical_reason: "no model installed".into(),
             vectors: ArcSwapOption::empty(),
+            kept: std::sync::Mutex::new(None),
         })
     }
 
@@ -482,6 +486,27 @@ impl Engine {
         self.glossary.store(Arc::new(glossary));
         self.glossary_source = source;
         self
+    }
+
+    /// Records that the served generation is kept because the dumps named at start cannot be
+    /// indexed (`problem` says why). [`Engine::dumps_problem`] reports it while that
+    /// generation, or one made from it by admin edits, is served; a generation built afresh
+    /// or from other dumps ends it.
+    pub fn with_kept_generation(self, problem: String) -> Engine {
+        *self
+            .kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(problem);
+        self
+    }
+
+    /// Why the served generation is one kept from before: the dumps named at start cannot be
+    /// indexed ([`Engine::with_kept_generation`]).
+    pub fn dumps_problem(&self) -> Option<String> {
+        self.kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Builds translation memories with these canned replies instead of the shipped ones
@@ -567,6 +592,14 @@ impl Engine {
                         }
                     }
                 });
+                let before = self.current.load_full();
+                if g.meta.edits <= before.meta.edits || g.meta.sources != before.meta.sources {
+                    // Built afresh (the dumps fixed) or from others: no longer a kept one.
+                    self.kept
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take();
+                }
                 self.current.store(Arc::new(g));
                 self.vectors.store(vectors);
                 self.loads.fetch_add(1, Ordering::Relaxed);

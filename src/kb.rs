@@ -208,6 +208,15 @@ pub fn ensure_built(
     Ok(Some(built))
 }
 
+/// What [`ensure_built_or_keep`] did.
+pub enum Ensured {
+    /// As [`ensure_built`]: a generation built from the sources, or none needed.
+    Built(Option<Built>),
+    /// The sources cannot be indexed; the current generation, built from an earlier version
+    /// of them, stays served. Says why (the build's error).
+    Kept(String),
+}
+
 /// [`ensure_built`] for a server: when the named dumps cannot be read or have invalid
 /// records, and the current generation was built from the same dumps (an earlier version of
 /// them, perhaps edited since through the admin API), it is kept and served, and the problem
@@ -218,26 +227,30 @@ pub fn ensure_built_or_keep(
     sources: &[Source],
     explicit: bool,
     opts: &BuildOptions,
-) -> Result<Option<Built>, BuildError> {
+) -> Result<Ensured, BuildError> {
     match ensure_built(root, sources, explicit, opts) {
         Err(e @ (BuildError::Invalid(_) | BuildError::Ingest(_))) if explicit => {
             let names: Vec<String> = sources.iter().map(Source::recorded_name).collect();
             match index::current_meta(root) {
                 Ok(Some(meta)) if same_dump_set(&meta.sources, &names) => {
+                    let problem = format!(
+                        "the dumps cannot be indexed: serving generation {} built from an \
+                         earlier version of them until they are fixed (then restart, or run \
+                         `faqd index` with them): {e}",
+                        meta.generation
+                    );
                     tracing::error!(
                         generation = meta.generation,
                         built_at = %meta.built_at_rfc3339(),
                         edits = meta.edits,
-                        "the dumps cannot be indexed: serving the generation built from an \
-                         earlier version of them until they are fixed (then restart, or run \
-                         `faqd index` with them): {e}"
+                        "{problem}"
                     );
-                    Ok(None)
+                    Ok(Ensured::Kept(problem))
                 }
                 _ => Err(e),
             }
         }
-        other => other,
+        other => other.map(Ensured::Built),
     }
 }
 

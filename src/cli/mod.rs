@@ -310,25 +310,29 @@ pub fn open_engine(
         .transpose()?;
     let model = engine.model.load()?;
     let sources = crate::kb::sources(&loc.sources, None);
-    let ensure = if keep {
-        crate::kb::ensure_built_or_keep
+    let (index_dir, explicit) = (&loc.index_dir, !loc.sources.is_empty());
+    let options = build_options(loc.keep_generations);
+    let ensured = if keep {
+        crate::kb::ensure_built_or_keep(index_dir, &sources, explicit, &options)?
     } else {
-        crate::kb::ensure_built
+        crate::kb::Ensured::Built(crate::kb::ensure_built(
+            index_dir, &sources, explicit, &options,
+        )?)
     };
-    if let Some(built) = ensure(
-        &loc.index_dir,
-        &sources,
-        !loc.sources.is_empty(),
-        &build_options(loc.keep_generations),
-    )? {
-        tracing::info!(
-            generation = built.meta.generation,
-            articles = built.meta.articles.values().sum::<usize>(),
-            build_ms = built.meta.build_ms,
-            root = %absolute(&loc.index_dir).display(),
-            "built index"
-        );
-    }
+    let kept = match ensured {
+        crate::kb::Ensured::Built(Some(built)) => {
+            tracing::info!(
+                generation = built.meta.generation,
+                articles = built.meta.articles.values().sum::<usize>(),
+                build_ms = built.meta.build_ms,
+                root = %absolute(index_dir).display(),
+                "built index"
+            );
+            None
+        }
+        crate::kb::Ensured::Built(None) => None,
+        crate::kb::Ensured::Kept(problem) => Some(problem),
+    };
     tracing::info!(root = %absolute(&loc.index_dir).display(), "index root");
     let opened =
         crate::engine::Engine::open(&loc.index_dir, engine.settings()).with_context(|| {
@@ -343,6 +347,10 @@ pub fn open_engine(
     };
     let opened = match replies {
         Some(replies) => opened.with_replies(replies),
+        None => opened,
+    };
+    let opened = match kept {
+        Some(problem) => opened.with_kept_generation(problem),
         None => opened,
     };
     with_loaded_model(opened, model)

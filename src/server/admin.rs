@@ -318,6 +318,7 @@ impl AdminApi {
             vectors: s.vectors as u32,
             weighed_as: s.weighed_as.into(),
             categories: s.categories,
+            dumps_problem: s.dumps_problem.unwrap_or_default(),
         }))
     }
 }

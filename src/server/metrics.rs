@@ -21,6 +21,7 @@ pub struct Metrics {
     expired: IntCounterVec,
     reloads: IntCounterVec,
     generation: IntGauge,
+    kept: IntGauge,
     articles: IntGauge,
 }
 
@@ -120,6 +121,12 @@ impl Metrics {
                 "faqd_generation",
                 "The index generation being served",
             ),
+            kept: gauge(
+                &registry,
+                "faqd_dumps_unindexable",
+                "1 while the generation served was kept because the dumps named at start cannot \
+                 be indexed (admin Stats' dumps_problem says why)",
+            ),
             articles: gauge(
                 &registry,
                 "faqd_articles",
@@ -177,6 +184,7 @@ impl Metrics {
         let g = engine.generation();
         self.generation.set(g.meta.generation as i64);
         self.articles.set(g.article_count() as i64);
+        self.kept.set(i64::from(engine.dumps_problem().is_some()));
         let mut out = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut out)

@@ -148,7 +148,8 @@ fn serve(root: &Path, extra: &[&str]) -> Server {
         // Keep reading so the server never blocks on a full pipe.
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             lines.lock().unwrap().push(line.clone());
-            if !sent {
+            // The gRPC address (a metrics endpoint's line comes first).
+            if !sent && line.contains("serving gRPC") {
                 if let Some(addr) = field(&line, "addr").and_then(|a| a.parse::<SocketAddr>().ok())
                 {
                     let _ = tx.send((addr, line.clone()));
@@ -572,10 +573,15 @@ async fn a_second_sigterm_during_the_drain_stops_the_server_at_once() {
     term();
     // The first signal starts the drain: health turns NOT_SERVING, the process stays.
     loop {
-        let r = health
-            .check(check.clone())
-            .await
-            .expect("answered during the drain");
+        let r = match health.check(check.clone()).await {
+            Ok(r) => r,
+            // (Failed once in a full local run under load; the server's log says more.)
+            Err(e) => panic!(
+                "not answered during the drain: {e:?}; exit: {:?}; server log:\n{}",
+                server.child.try_wait(),
+                server.log.lock().unwrap().join("\n")
+            ),
+        };
         if r.into_inner().status == ServingStatus::NotServing as i32 {
             break;
         }
@@ -642,25 +648,82 @@ async fn serve_with_a_bad_version_of_its_dumps_keeps_serving_the_last_good_build
         format!("{good}{{\"id\": \"new\", \"lang\": \"en\", \"answer\": \"no title\"}}\n"),
     )
     .unwrap();
-    // Serves generation 1 and logs an error saying why.
-    let still_serves = |why: &'static str| {
-        let server = serve(&root, &["--no-model", "--source", path(&dump)]);
+    // Serves generation 1, logs an error saying why, and says so in admin Stats and the
+    // metrics (an operator's dashboard, not only the start log).
+    let token = dir.path().join("token");
+    std::fs::write(&token, "test-admin-token-0123456789abcdef").unwrap();
+    let flags = [
+        "--no-model",
+        "--source",
+        path(&dump),
+        "--admin-token-file",
+        path(&token),
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ];
+    let still_serves = |why: &'static str, generation: u64| {
+        let server = serve(&root, &flags);
         async move {
             assert_eq!(
                 generation_and_top(server.addr, "test withdrawal").await,
-                (1, "fx-withdrawal".to_string())
+                (generation, "fx-withdrawal".to_string())
             );
             let log = server.log.lock().unwrap().join("\n");
             assert!(log.contains("ERROR") && log.contains(why), "{log}");
+            let problem = dumps_problem(&server).await;
+            assert!(
+                problem.contains(&format!("serving generation {generation} "))
+                    && problem.contains(why),
+                "{problem}"
+            );
+            server
         }
     };
-    still_serves("faq.jsonl:9: field `title`: missing required field").await;
+    let server = still_serves("faq.jsonl:9: field `title`: missing required field", 1).await;
     assert_eq!(current(&root), "gen-000001");
+    // An admin edit of the kept generation is still not built from the dumps: the note stays.
+    {
+        use faqd::proto::{admin_service_client::AdminServiceClient, *};
+        let mut request = tonic::Request::new(UpsertArticlesRequest {
+            articles: vec![ArticleRecord {
+                id: "edited".into(),
+                language: "en".into(),
+                title: "An article added by an agent".into(),
+                answer: "Added through the admin API.".into(),
+                ..Default::default()
+            }],
+        });
+        request.metadata_mut().insert(
+            "authorization",
+            "Bearer test-admin-token-0123456789abcdef".parse().unwrap(),
+        );
+        let mut admin = AdminServiceClient::connect(format!("http://{}", server.addr))
+            .await
+            .unwrap();
+        let edited = admin.upsert_articles(request).await.expect("upsert");
+        assert_eq!(edited.into_inner().generation, 2);
+    }
+    assert!(dumps_problem(&server)
+        .await
+        .contains("serving generation 1 "));
+    drop(server);
     // A dump gone missing (a volume not mounted) likewise.
     let kept = dir.path().join("kept.jsonl");
     std::fs::rename(&dump, &kept).unwrap();
-    still_serves("failed to read").await;
+    drop(still_serves("failed to read", 2).await);
     std::fs::rename(&kept, &dump).unwrap();
+    // With the dump fixed (as it was when generation 1 was built), the note ends; the
+    // generation with the admin edit stays served, since the dump has not changed since.
+    let bad = std::fs::read_to_string(&dump).unwrap();
+    std::fs::write(&dump, &good).unwrap();
+    let server = serve(&root, &flags);
+    assert_eq!(dumps_problem(&server).await, "");
+    assert_eq!(
+        generation_and_top(server.addr, "test withdrawal").await,
+        (2, "fx-withdrawal".to_string())
+    );
+    drop(server);
+    std::fs::write(&dump, bad).unwrap();
     // Other dumps than the served generation's: nothing to fall back to.
     let other = dir.path().join("other.jsonl");
     std::fs::copy(&dump, &other).unwrap();
@@ -678,6 +741,39 @@ async fn serve_with_a_bad_version_of_its_dumps_keeps_serving_the_last_good_build
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("other.jsonl:9: field `title`"), "{stderr}");
+}
+
+/// Returns admin Stats' `dumps_problem` of a server started with the test token, after
+/// checking that its metrics endpoint agrees.
+async fn dumps_problem(server: &Server) -> String {
+    use faqd::proto::{admin_service_client::AdminServiceClient, StatsRequest};
+    let mut request = tonic::Request::new(StatsRequest {});
+    request.metadata_mut().insert(
+        "authorization",
+        "Bearer test-admin-token-0123456789abcdef".parse().unwrap(),
+    );
+    let log = server.log.lock().unwrap().join("\n");
+    let Ok(mut admin) = AdminServiceClient::connect(format!("http://{}", server.addr)).await else {
+        panic!("connect: {log}")
+    };
+    let problem = admin
+        .stats(request)
+        .await
+        .expect("stats")
+        .into_inner()
+        .dumps_problem;
+    let metrics = log
+        .lines()
+        .find(|l| l.contains("Prometheus"))
+        .and_then(|l| field(l, "addr")?.parse::<SocketAddr>().ok())
+        .unwrap_or_else(|| panic!("no metrics address: {log}"));
+    let text = crate::serving::scrape(metrics).await;
+    let flag = if problem.is_empty() { 0 } else { 1 };
+    assert!(
+        text.contains(&format!("\nfaqd_dumps_unindexable {flag}\n")),
+        "{text}"
+    );
+    problem
 }
 
 /// Regression (a CI run): the signals were listened for only after `faqd serve` announced

@@ -143,7 +143,7 @@ async fn mutual_tls_refuses_a_client_without_a_certificate() {
 }
 
 /// Fetches `http://addr/metrics` with a plain HTTP/1.1 request.
-async fn scrape(addr: SocketAddr) -> String {
+pub(crate) async fn scrape(addr: SocketAddr) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
