@@ -100,12 +100,12 @@ impl From<BuildError> for EngineError {
                 field: "paths",
                 problems: errors.iter().map(ToString::to_string).collect(),
             },
-            BuildError::Ingest(_) | BuildError::Index(IndexError::Empty) => {
-                EngineError::InvalidArgument {
-                    field: "paths",
-                    message: e.to_string(),
-                }
-            }
+            BuildError::Ingest(_)
+            | BuildError::OnlyDrafts(_)
+            | BuildError::Index(IndexError::Empty) => EngineError::InvalidArgument {
+                field: "paths",
+                message: e.to_string(),
+            },
             BuildError::Index(e) => e.into(),
         }
     }

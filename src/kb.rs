@@ -29,8 +29,14 @@ pub enum BuildError {
     #[error(transparent)]
     Ingest(#[from] IngestError),
     /// Records are invalid and the build is strict.
-    #[error("{} invalid record(s); nothing was changed:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    #[error("{} invalid record(s); nothing was changed:\n{}", ingest::records_kept_out(.0), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<RecordError>),
+    /// Every record of the dumps is a draft.
+    #[error(
+        "nothing to index: all {0} records of the dumps are drafts (`draft` true, or not \
+         published in a Zendesk export), which are not indexed"
+    )]
+    OnlyDrafts(usize),
     /// The index cannot be written.
     #[error(transparent)]
     Index(#[from] IndexError),
@@ -74,9 +80,13 @@ pub fn build(
         errors,
         empty_answers,
         ignored_fields,
+        drafts,
     } = ingest::load(sources)?;
     if !errors.is_empty() && (!skip_invalid || articles.is_empty()) {
         return Err(BuildError::Invalid(errors));
+    }
+    if articles.is_empty() && drafts > 0 {
+        return Err(BuildError::OnlyDrafts(drafts));
     }
     warn_empty_answers(&empty_answers);
     for e in &ignored_fields {

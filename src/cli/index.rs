@@ -53,7 +53,7 @@ pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
                 root.display(),
                 total,
                 built.meta.articles,
-                built.skipped.len(),
+                crate::ingest::records_kept_out(&built.skipped),
                 built.meta.build_ms
             );
             embed(&a, built.meta.generation)?;
@@ -62,6 +62,7 @@ pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
         Err(
             e @ (BuildError::Invalid(_)
             | BuildError::Ingest(_)
+            | BuildError::OnlyDrafts(_)
             | BuildError::Index(IndexError::Empty)),
         ) => {
             eprintln!("error: {e}");

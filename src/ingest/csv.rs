@@ -30,6 +30,7 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
         Ok(h) => h.clone(),
         Err(e) => {
             return vec![Err(RecordError {
+                records: 1,
                 origin: origin_at(1),
                 field: None,
                 message: format!("invalid CSV header: {e}"),
@@ -68,6 +69,7 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
     }
     if !problems.is_empty() {
         return vec![Err(RecordError {
+            records: rows.max(1),
             origin: origin_at(1),
             field: None,
             message: format!(
@@ -123,6 +125,7 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
                     format!("invalid CSV record: {problem}")
                 };
                 out.push(Err(RecordError {
+                    records: 1,
                     origin: origin_at(line),
                     field: None,
                     message,
@@ -224,7 +227,7 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
         };
         ignored.saw(&origin_at(1), &u, records);
     }
-    super::log_drafts(name, drafts);
+    ignored.drafts(name, drafts);
     out
 }
 

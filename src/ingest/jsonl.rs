@@ -26,7 +26,7 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
             record.transpose()
         })
         .collect();
-    super::log_drafts(name, drafts);
+    ignored.drafts(name, drafts);
     out
 }
 
@@ -38,12 +38,14 @@ fn record(
 ) -> Result<Option<(Origin, Article)>, RecordError> {
     let line = line.trim_start_matches('\u{feff}');
     let value: Value = serde_json::from_str(line).map_err(|e| RecordError {
+        records: 1,
         origin: origin.clone(),
         field: None,
         message: format!("invalid JSON: {e}"),
     })?;
     let Value::Object(mut obj) = value else {
         return Err(RecordError {
+            records: 1,
             origin,
             field: None,
             message: "expected a JSON object".into(),
@@ -55,6 +57,7 @@ fn record(
         Ok(_) => {}
         Err(message) => {
             return Err(RecordError {
+                records: 1,
                 origin,
                 field: Some("draft".into()),
                 message,
@@ -78,6 +81,7 @@ fn record(
             };
             if super::marks_unpublished(key, &text) {
                 return Err(RecordError {
+                    records: 1,
                     origin,
                     field: Some(key.clone()),
                     message: super::unpublished_message(&text),
@@ -93,6 +97,7 @@ fn record(
         }
         Err(problems) => {
             return Err(RecordError {
+                records: 1,
                 origin,
                 field: None,
                 message: format!(

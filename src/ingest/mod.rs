@@ -135,6 +135,14 @@ pub struct RecordError {
     pub field: Option<String>,
     /// What is wrong.
     pub message: String,
+    /// How many records it keeps out of the index: 1, or a whole file's when its header
+    /// cannot be read.
+    pub records: usize,
+}
+
+/// Returns how many records the errors keep out of the index.
+pub fn records_kept_out(errors: &[RecordError]) -> usize {
+    errors.iter().map(|e| e.records).sum()
 }
 
 /// Returns `path` as an absolute path (against the working directory), for logs and
@@ -219,6 +227,8 @@ pub struct Loaded {
     /// Fields (JSONL) and columns (CSV) that are not faqd's and were ignored: one entry per
     /// name and dump, at its first occurrence, with how many records had it.
     pub ignored_fields: Vec<RecordError>,
+    /// Drafts left out (`draft: true`; unpublished in a Zendesk export).
+    pub drafts: usize,
 }
 
 /// Reads every source. File-level failures abort; record-level problems (including duplicate
@@ -246,8 +256,11 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
         let records = match format {
             Format::Jsonl => jsonl::parse(&name, &text, &mut ignored),
             Format::Csv => csv::parse(&name, &text, &mut ignored),
-            Format::Zendesk => zendesk::parse(&name, &text).map_err(IngestError::Malformed)?,
+            Format::Zendesk => {
+                zendesk::parse(&name, &text, &mut ignored).map_err(IngestError::Malformed)?
+            }
         };
+        loaded.drafts += ignored.drafts;
         loaded.ignored_fields.extend(ignored.into_errors());
         for record in records {
             match record {
@@ -255,6 +268,7 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
                     let key = (article.id.clone(), article.lang);
                     if let Some(first) = seen.get(&key) {
                         loaded.errors.push(RecordError {
+                            records: 1,
                             origin,
                             field: Some("id".into()),
                             message: format!(
@@ -267,6 +281,7 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
                     }
                     if article.answer.trim().is_empty() {
                         loaded.empty_answers.push(RecordError {
+                            records: 1,
                             origin: origin.clone(),
                             field: Some("answer".into()),
                             message: format!("empty (article {})", excerpt(&article.id)),
@@ -501,13 +516,6 @@ pub(crate) fn draft_text(s: &str) -> Result<bool, String> {
     }
 }
 
-/// Logs how many drafts a dump left out.
-pub(crate) fn log_drafts(file: &str, drafts: usize) {
-    if drafts > 0 {
-        tracing::info!(file, drafts, "drafts (\"draft\": true) not indexed");
-    }
-}
-
 /// Returns a name as a message shows it: escaped (`"title\u{200b}"`) when it holds
 /// characters that do not show, such as a zero-width space, which would make it look like
 /// the field it is not.
@@ -531,9 +539,19 @@ pub(crate) struct Ignored {
     seen: Vec<(String, Origin, usize, Option<&'static str>)>,
     /// Whether the names are CSV columns (else JSONL fields).
     columns: bool,
+    /// Drafts left out of the dump ([`Ignored::drafts`]).
+    drafts: usize,
 }
 
 impl Ignored {
+    /// Counts (and logs) the drafts a dump left out.
+    pub(crate) fn drafts(&mut self, file: &str, drafts: usize) {
+        if drafts > 0 {
+            tracing::info!(file, drafts, "drafts (\"draft\": true) not indexed");
+        }
+        self.drafts += drafts;
+    }
+
     /// Counts `records` more records with the unknown name, first seen at `origin`.
     pub(crate) fn saw(&mut self, origin: &Origin, unknown: &Unknown, records: usize) {
         match self.seen.iter_mut().find(|(n, ..)| n == unknown.name) {
@@ -557,6 +575,8 @@ impl Ignored {
         self.seen
             .into_iter()
             .map(|(name, origin, count, like)| RecordError {
+                // Ignored, not kept out.
+                records: 0,
                 message: format!(
                     "not a faqd {what}, ignored ({count} record{}; first here){}",
                     if count == 1 { "" } else { "s" },
@@ -635,6 +655,7 @@ fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, IngestError> {
             .rposition(|&b| b == b'\n')
             .map_or(0, |at| at + 1);
         IngestError::Malformed(RecordError {
+            records: 1,
             origin: Origin {
                 file: name.to_string(),
                 line,
@@ -702,6 +723,7 @@ pub(crate) struct Fields<'a> {
 impl Fields<'_> {
     pub fn error(&self, field: &str, message: impl Into<String>) -> RecordError {
         RecordError {
+            records: 1,
             origin: self.origin.clone(),
             field: Some(field.to_string()),
             message: message.into(),

@@ -6,9 +6,15 @@
 use super::{Article, Fields, Origin, RecordError};
 use serde_json::Value;
 
-/// Parses an export; a file that is not such an export at all is one error.
-pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> {
+/// Parses an export; a file that is not such an export at all is one error. Drafts are left
+/// out and counted in `ignored`.
+pub fn parse(
+    name: &str,
+    text: &str,
+    ignored: &mut super::Ignored,
+) -> Result<Vec<super::Parsed>, RecordError> {
     let whole = |line: usize, message: String| RecordError {
+        records: 1,
         origin: Origin {
             file: name.to_string(),
             line,
@@ -74,6 +80,7 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
             serde_json::from_str(raw.get()).map_err(|e| whole(0, e.to_string()))?;
         if !item.is_object() {
             out.push(Err(RecordError {
+                records: 1,
                 origin,
                 field: None,
                 message: "expected a JSON object".into(),
@@ -89,6 +96,7 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
             Ok(_) => {}
             Err(message) => {
                 out.push(Err(RecordError {
+                    records: 1,
                     origin,
                     field: Some("draft".into()),
                     message,
@@ -101,7 +109,7 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<super::Parsed>, RecordError> 
         }
         out.push(article(&origin, &item).map(|a| (origin, a)));
     }
-    super::log_drafts(name, drafts);
+    ignored.drafts(name, drafts);
     Ok(out)
 }
 

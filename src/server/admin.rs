@@ -207,13 +207,14 @@ impl AdminApi {
         tracing::info!(
             generation = done.generation,
             articles = done.article_versions,
-            skipped = done.skipped.len(),
+            skipped = crate::ingest::records_kept_out(&done.skipped),
             "admin: reindexed"
         );
         Ok(Response::new(ReindexResponse {
             generation: done.generation,
             article_versions: done.article_versions as u32,
             skipped: done.skipped.iter().map(ToString::to_string).collect(),
+            skipped_records: crate::ingest::records_kept_out(&done.skipped) as u32,
             build_ms: done.build_ms,
             ignored_fields: done
                 .ignored_fields

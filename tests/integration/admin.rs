@@ -386,6 +386,7 @@ async fn reindex_with_a_bad_dump_keeps_serving_and_a_good_one_is_served_at_once(
     let done = reindex(&mut a, bad, Some("jsonl"), true).await.unwrap();
     assert_eq!(done.generation, 2);
     assert_eq!(done.skipped.len(), 1, "{done:?}");
+    assert_eq!(done.skipped_records, 1, "{done:?}");
     assert!(done.skipped[0].contains(":2: field `title`"), "{done:?}");
     assert!(done.ignored_fields.is_empty(), "{done:?}");
 

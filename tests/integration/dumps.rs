@@ -752,6 +752,71 @@ fn a_csv_header_that_is_not_faqds_is_one_error() {
     }
 }
 
+/// Regression (user trial): with `--skip-invalid`, a CSV header that is not faqd's was
+/// counted as "1 skipped" although it keeps every record of its file out; and a dump of
+/// drafts only said "the dumps hold no valid article", as if its records were broken.
+#[test]
+fn skipped_counts_records_and_a_dump_of_drafts_says_so() {
+    let dir = tempdir();
+    let csv = dir.path().join("wrong.csv");
+    std::fs::write(
+        &csv,
+        "id,language,title,answer\na,en,A,x\nb,en,B,y\nc,en,C,z\n",
+    )
+    .unwrap();
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(
+        &good,
+        "{\"id\":\"g\",\"lang\":\"en\",\"title\":\"G\",\"answer\":\"x\"}\n",
+    )
+    .unwrap();
+    let dumps = [Source::File(csv.clone(), None), Source::File(good, None)];
+    let root = dir.path().join("root");
+    let built = kb::build(&root, &dumps, true, &BuildOptions::default()).unwrap();
+    assert_eq!(built.skipped.len(), 1);
+    assert_eq!(ingest::records_kept_out(&built.skipped), 3);
+    let e = kb::build(&root, &dumps, false, &BuildOptions::default()).unwrap_err();
+    assert!(e.to_string().starts_with("3 invalid record(s)"), "{e}");
+    let drafts = dir.path().join("drafts.jsonl");
+    std::fs::write(
+        &drafts,
+        "{\"id\":\"d\",\"lang\":\"en\",\"title\":\"D\",\"answer\":\"x\",\"draft\":true}\n\
+         {\"id\":\"e\",\"lang\":\"en\",\"title\":\"E\",\"answer\":\"y\",\"draft\":\"yes\"}\n",
+    )
+    .unwrap();
+    let e = kb::build(
+        &root,
+        &[Source::File(drafts.clone(), None)],
+        false,
+        &BuildOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, BuildError::OnlyDrafts(2)), "{e}");
+    // The CLI says so, with the exit code of invalid input.
+    let out = crate::common::faqd_command()
+        .args(["index", "--no-model", "--index-dir"])
+        .arg(dir.path().join("cli"))
+        .arg(&drafts)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("nothing to index: all 2 records of the dumps are drafts"),
+        "{stderr}"
+    );
+    let out = crate::common::faqd_command()
+        .args(["index", "--no-model", "--skip-invalid", "--index-dir"])
+        .arg(dir.path().join("cli"))
+        .args([&csv, &dir.path().join("good.jsonl")])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(", 3 skipped,"), "{stdout}");
+}
+
 /// Returns the errors' texts with the directory `dir` left out of their file names.
 fn texts(dir: &Path, errors: &[ingest::RecordError]) -> Vec<String> {
     let dir = format!("{}/", dir.display());
