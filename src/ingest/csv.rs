@@ -196,17 +196,20 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
                 .collect()
         };
         let article = (|| {
-            f.bounded_article(Article {
-                id: f.id("id", get(0))?,
-                lang: f.lang("lang", get(1))?,
-                title: f.required("title", get(2))?,
-                questions: list(3),
-                answer: f.present("answer", get(4))?,
-                category: get(5).unwrap_or_default().trim().to_string(),
-                tags: list(6),
-                url: get(7).unwrap_or_default().trim().to_string(),
-                updated_at: f.time("updated_at", get(8))?,
-            })
+            f.checked_article(
+                Article {
+                    id: f.id("id", get(0))?,
+                    lang: f.lang("lang", get(1))?,
+                    title: f.required("title", get(2))?,
+                    questions: list(3),
+                    answer: f.present("answer", get(4))?,
+                    category: get(5).unwrap_or_default().trim().to_string(),
+                    tags: list(6),
+                    url: get(7).unwrap_or_default().trim().to_string(),
+                    updated_at: f.time("updated_at", get(8))?,
+                },
+                "lang",
+            )
         })();
         out.push(article.map(|a| (origin.clone(), a)));
     }

@@ -170,20 +170,23 @@ fn kind(v: &Value) -> &'static str {
 }
 
 pub(super) fn from_object(f: &Fields, obj: &Map<String, Value>) -> Result<Article, RecordError> {
-    f.bounded_article(Article {
-        id: f.id("id", text(f, obj, "id")?)?,
-        lang: f.lang("lang", text(f, obj, "lang")?)?,
-        title: f.required("title", text(f, obj, "title")?)?,
-        questions: list(f, obj, "questions")?,
-        answer: f.present("answer", text(f, obj, "answer")?)?,
-        category: text(f, obj, "category")?
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
-        tags: list(f, obj, "tags")?,
-        url: text(f, obj, "url")?.unwrap_or_default(),
-        updated_at: f.time("updated_at", text(f, obj, "updated_at")?)?,
-    })
+    f.checked_article(
+        Article {
+            id: f.id("id", text(f, obj, "id")?)?,
+            lang: f.lang("lang", text(f, obj, "lang")?)?,
+            title: f.required("title", text(f, obj, "title")?)?,
+            questions: list(f, obj, "questions")?,
+            answer: f.present("answer", text(f, obj, "answer")?)?,
+            category: text(f, obj, "category")?
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+            tags: list(f, obj, "tags")?,
+            url: text(f, obj, "url")?.unwrap_or_default(),
+            updated_at: f.time("updated_at", text(f, obj, "updated_at")?)?,
+        },
+        "lang",
+    )
 }
 
 #[cfg(test)]

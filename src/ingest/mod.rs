@@ -720,6 +720,85 @@ pub(crate) struct Fields<'a> {
     pub origin: &'a Origin,
 }
 
+/// Fewest letters a text needs before its script is held against its language tag.
+const MISMATCH_MIN_LETTERS: usize = 8;
+
+/// Says why an article's language tag cannot be right for the script its title, questions
+/// and answer are written in, e.g. `lang: en` over Korean text: such a version is analysed
+/// as the wrong language and searched for by the wrong readers, so its own title does not
+/// find it. Only a plain contradiction counts: Korean with no Hangul, Chinese with no Han
+/// character, English or Chinese whose letters are mostly Hangul, English whose letters
+/// are mostly Han; Japanese (kana) is named as unsupported. Mixed texts (an English answer
+/// quoting a Korean menu name) pass.
+pub fn language_mismatch(a: &Article) -> Option<String> {
+    use crate::analysis::{is_han, is_hangul, is_kana};
+    let (mut hangul, mut han, mut kana, mut latin) = (0usize, 0usize, 0usize, 0usize);
+    let texts = [a.title.as_str(), a.answer.as_str()]
+        .into_iter()
+        .chain(a.questions.iter().map(String::as_str));
+    for c in texts.flat_map(str::chars) {
+        if is_hangul(c) {
+            hangul += 1;
+        } else if is_han(c) {
+            han += 1;
+        } else if is_kana(c) {
+            kana += 1;
+        } else if c.is_alphabetic() && (c as u32) < 0x250 {
+            latin += 1;
+        }
+    }
+    let letters = hangul + han + kana + latin;
+    if letters < MISMATCH_MIN_LETTERS {
+        return None;
+    }
+    let most = |n: usize| n * 2 > letters;
+    let of = |n: usize, what: &str| format!("{n} of its {letters} letters are {what}");
+    let (text, tag) = if kana * 5 > letters && (han + kana) * 2 > letters {
+        let counted = of(han + kana, "kana or kanji");
+        (format!("is Japanese: {counted}"), None)
+    } else {
+        match a.lang {
+            Variant::Ko if hangul == 0 && most(han) => (
+                format!(
+                    "is Chinese: {} and none is Hangul",
+                    of(han, "Han characters")
+                ),
+                Some("zh"),
+            ),
+            Variant::Ko if hangul == 0 && most(latin) => (
+                format!("has no Korean: {} and none is Hangul", of(latin, "Latin")),
+                Some("en"),
+            ),
+            Variant::En if most(hangul) => {
+                (format!("is Korean: {}", of(hangul, "Hangul")), Some("ko"))
+            }
+            Variant::En if most(han) => (
+                format!("is Chinese: {}", of(han, "Han characters")),
+                Some("zh"),
+            ),
+            Variant::Zh | Variant::ZhHant if most(hangul) => {
+                (format!("is Korean: {}", of(hangul, "Hangul")), Some("ko"))
+            }
+            Variant::Zh | Variant::ZhHant if han == 0 && most(latin) => (
+                format!(
+                    "has no Chinese: {} and none is a Han character",
+                    of(latin, "Latin")
+                ),
+                Some("en"),
+            ),
+            _ => return None,
+        }
+    };
+    Some(format!(
+        "`{}`, but the text of its title, questions and answer {text}; {}",
+        a.lang.tag(),
+        match tag {
+            Some(tag) => format!("use `{tag}` if that is its language, or fix the text"),
+            None => "faqd serves ko, en and zh only: leave it out, or fix the text".to_string(),
+        }
+    ))
+}
+
 impl Fields<'_> {
     pub fn error(&self, field: &str, message: impl Into<String>) -> RecordError {
         RecordError {
@@ -741,7 +820,17 @@ impl Fields<'_> {
 
     /// Returns `a` when its other text fields (questions, tags, category, url) are within
     /// [`MAX_FIELD_CHARS`] too (id, title and answer are checked as they are read).
-    pub fn bounded_article(&self, a: Article) -> Result<Article, RecordError> {
+    /// [`Fields::bounded`] for every list and optional text of an article, and its
+    /// language (field `lang_field`) checked against the script its text is written in
+    /// ([`language_mismatch`]).
+    pub fn checked_article(&self, a: Article, lang_field: &str) -> Result<Article, RecordError> {
+        if let Some(problem) = language_mismatch(&a) {
+            return Err(self.error(lang_field, problem));
+        }
+        self.bounded_article(a)
+    }
+
+    fn bounded_article(&self, a: Article) -> Result<Article, RecordError> {
         for (i, q) in a.questions.iter().enumerate() {
             self.bounded(&format!("questions[{i}]"), q)?;
         }
@@ -798,12 +887,23 @@ impl Fields<'_> {
     pub fn lang(&self, field: &str, value: Option<String>) -> Result<Variant, RecordError> {
         let v = self.required(field, value)?;
         Variant::parse(&v).map_err(|_| {
+            // Country codes written for language tags.
+            let meant = match v.trim().to_ascii_lowercase().as_str() {
+                "kr" | "kr-kr" => Some("`ko` (Korean; `kr` is the country code)"),
+                "cn" | "chs" => Some("`zh` (Simplified Chinese)"),
+                "tw" | "hk" | "cht" => Some("`zh-Hant` (Traditional Chinese)"),
+                "us" | "uk" | "gb" => Some("`en` (English)"),
+                _ => None,
+            };
             self.error(
                 field,
                 format!(
-                    "unsupported language {}: supported languages are ko, en, zh (locale tags \
-                     such as ko-KR, en_US, zh-TW, zh-Hant are accepted)",
-                    excerpt(&v)
+                    "unsupported language {}: {}supported languages are ko, en, zh (locale \
+                     tags such as ko-KR, en_US, zh-TW, zh-Hant are accepted)",
+                    excerpt(&v),
+                    meant
+                        .map(|m| format!("did you mean {m}? "))
+                        .unwrap_or_default()
                 ),
             )
         })

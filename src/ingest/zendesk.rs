@@ -132,19 +132,22 @@ fn article(origin: &Origin, item: &Value) -> Result<Article, RecordError> {
                 .collect()
         })
         .unwrap_or_default();
-    f.bounded_article(Article {
-        id: f.id("id", s("id"))?,
-        lang: f.lang("locale", s("locale"))?,
-        title: f.required("title", s("title"))?,
-        questions: Vec::new(),
-        answer: f.required("body", body)?,
-        category: s("section_id")
-            .map(|c| c.trim().to_string())
-            .unwrap_or_default(),
-        tags,
-        url: s("html_url").unwrap_or_default(),
-        updated_at: f.time("updated_at", s("updated_at"))?,
-    })
+    f.checked_article(
+        Article {
+            id: f.id("id", s("id"))?,
+            lang: f.lang("locale", s("locale"))?,
+            title: f.required("title", s("title"))?,
+            questions: Vec::new(),
+            answer: f.required("body", body)?,
+            category: s("section_id")
+                .map(|c| c.trim().to_string())
+                .unwrap_or_default(),
+            tags,
+            url: s("html_url").unwrap_or_default(),
+            updated_at: f.time("updated_at", s("updated_at"))?,
+        },
+        "locale",
+    )
 }
 
 /// An export's records, each as its raw JSON text within the export.

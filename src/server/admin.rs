@@ -163,17 +163,20 @@ fn article(index: usize, r: ArticleRecord) -> Result<Article, RecordError> {
             .filter(|s| !s.is_empty())
             .collect()
     };
-    f.bounded_article(Article {
-        id: f.id("id", Some(r.id))?,
-        lang: f.lang("language", Some(r.language))?,
-        title: f.required("title", Some(r.title))?,
-        questions: list(r.questions),
-        answer: f.present("answer", Some(r.answer))?,
-        category: r.category.trim().to_string(),
-        tags: list(r.tags),
-        url: r.url.trim().to_string(),
-        updated_at: f.time("updated_at", Some(r.updated_at))?,
-    })
+    f.checked_article(
+        Article {
+            id: f.id("id", Some(r.id))?,
+            lang: f.lang("language", Some(r.language))?,
+            title: f.required("title", Some(r.title))?,
+            questions: list(r.questions),
+            answer: f.present("answer", Some(r.answer))?,
+            category: r.category.trim().to_string(),
+            tags: list(r.tags),
+            url: r.url.trim().to_string(),
+            updated_at: f.time("updated_at", Some(r.updated_at))?,
+        },
+        "language",
+    )
 }
 
 fn mutation(e: crate::admin::Edited) -> MutationResponse {

@@ -325,6 +325,16 @@ async fn invalid_upserts_and_deletes_name_the_problem_and_change_nothing() {
         (vec![record("", "en", "Title", "x")], "field `id`"),
         (vec![bad_time], "field `updated_at`"),
         (
+            vec![record(
+                "fx-e",
+                "en",
+                "출금 방법",
+                "지갑에서 출금을 누르세요",
+            )],
+            "article 1: field `language`: `en`, but the text of its title, questions and \
+             answer is Korean",
+        ),
+        (
             vec![
                 record("fx-d", "en", "One", "x"),
                 record("fx-d", "en-US", "Two", "x"),

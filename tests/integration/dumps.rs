@@ -752,6 +752,76 @@ fn a_csv_header_that_is_not_faqds_is_one_error() {
     }
 }
 
+/// Regression (user trial): an article tagged with a language its text is not in (`lang:
+/// en` over Korean) was indexed without a word, analysed as the wrong language, so that its
+/// own title did not find it, and shown to the wrong readers. A plain contradiction between
+/// the tag and the script is an invalid record naming the tag to use; mixed texts pass.
+#[test]
+fn an_article_tagged_with_a_language_its_text_is_not_in_is_invalid() {
+    let dir = tempdir();
+    let dump = [
+        r#"{"id":"a1","lang":"en","title":"출금 방법","answer":"지갑 메뉴에서 출금을 누르세요."}"#,
+        r#"{"id":"a2","lang":"ko","title":"如何提币","answer":"在钱包页面点击提币。"}"#,
+        r#"{"id":"a3","lang":"zh","title":"How to withdraw","answer":"Open the wallet and press Withdraw."}"#,
+        r#"{"id":"a4","lang":"en","title":"出金方法","answer":"ウォレット画面で出金を押してください。"}"#,
+        r#"{"id":"a5","lang":"en","title":"Withdrawing in the app","answer":"Tap 출금 (Withdraw) in the 지갑 (Wallet) menu, then choose the coin."}"#,
+        r#"{"id":"a6","lang":"ko","title":"OTP 재설정","answer":"Google OTP를 분실한 경우 고객센터에 문의하세요."}"#,
+        r#"{"id":"a7","lang":"zh-Hant","title":"USDT TRC20 提幣","answer":"請選擇 TRC20 network 並輸入 address。"}"#,
+        r#"{"id":"a8","lang":"ko","title":"KYC","answer":"OK"}"#,
+    ]
+    .join("\n");
+    let loaded = load_text(dir.path(), "tagged.jsonl", dump.as_bytes()).unwrap();
+    let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["a5", "a6", "a7", "a8"], "{:?}", loaded.errors);
+    assert_eq!(
+        texts(dir.path(), &loaded.errors),
+        [
+            "tagged.jsonl:1: field `lang`: `en`, but the text of its title, questions and \
+             answer is Korean: 17 of its 17 letters are Hangul; use `ko` if that is its \
+             language, or fix the text",
+            "tagged.jsonl:2: field `lang`: `ko`, but the text of its title, questions and \
+             answer is Chinese: 13 of its 13 letters are Han characters and none is Hangul; \
+             use `zh` if that is its language, or fix the text",
+            "tagged.jsonl:3: field `lang`: `zh`, but the text of its title, questions and \
+             answer has no Chinese: 42 of its 42 letters are Latin and none is a Han \
+             character; use `en` if that is its language, or fix the text",
+            "tagged.jsonl:4: field `lang`: `en`, but the text of its title, questions and \
+             answer is Japanese: 22 of its 22 letters are kana or kanji; faqd serves ko, en \
+             and zh only: leave it out, or fix the text",
+        ]
+    );
+    // A country code for a language tag gets the tag to use.
+    let loaded = load_text(
+        dir.path(),
+        "country.jsonl",
+        r#"{"id":"c1","lang":"kr","title":"출금","answer":"지갑"}"#.as_bytes(),
+    )
+    .unwrap();
+    let errs = texts(dir.path(), &loaded.errors);
+    assert!(
+        errs[0].contains("field `lang`: unsupported language \"kr\": did you mean `ko`"),
+        "{errs:?}"
+    );
+    // In a CSV dump and a Zendesk export (its `locale`) alike.
+    let csv = "id,lang,title,answer\nb1,zh,출금 방법,지갑 메뉴에서 출금을 누르세요\n";
+    let loaded = load_text(dir.path(), "tagged.csv", csv.as_bytes()).unwrap();
+    let errs = texts(dir.path(), &loaded.errors);
+    assert!(
+        errs[0].starts_with("tagged.csv:2: field `lang`: `zh`, but"),
+        "{errs:?}"
+    );
+    let export = r#"{"articles": [{"id": 7, "locale": "ko", "title": "Withdrawals", "body": "<p>Open the wallet.</p>"}]}"#;
+    let loaded = load_text(dir.path(), "export.json", export.as_bytes()).unwrap();
+    let errs = texts(dir.path(), &loaded.errors);
+    assert!(
+        errs[0].contains(
+            "field `locale`: `ko`, but the text of its title, questions and \
+                          answer has no Korean"
+        ),
+        "{errs:?}"
+    );
+}
+
 /// Regression (user trial): with `--skip-invalid`, a CSV header that is not faqd's was
 /// counted as "1 skipped" although it keeps every record of its file out; and a dump of
 /// drafts only said "the dumps hold no valid article", as if its records were broken.
