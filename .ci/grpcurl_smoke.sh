@@ -290,7 +290,7 @@ expect \
     first:krw-deposit '"foundLanguage": "ko"' '"title": "원화(KRW) 입금 방법"'
 expect \
     "grpcurl -plaintext -d '{\"text\": \"出金の方法を教えてください\"}' localhost:50051 faq.v1.FaqService/DetectLanguage" \
-    '"unsupported": true' '"detected": "ja"'
+    '"language": "en"' '"unsupported": true' '"detected": "ja"'
 expect \
     "grpcurl -plaintext -d '{\"text\": \"API key\", \"locale_hint\": \"zh-CN\"}' localhost:50051 faq.v1.FaqService/DetectLanguage" \
     '"language": "zh"' '"source": "LANGUAGE_SOURCE_HINT"' '"alternatives": [ { "language": "en",'

@@ -66,7 +66,7 @@ pub enum EngineError {
     /// Records of a re-index or an edit are invalid; nothing was changed. Each record's
     /// problem is listed (cut to [`RECORD_CHARS`] characters), at most [`LISTED_RECORDS`] of
     /// them, so a client sees which records to fix (every one of them is logged).
-    #[error("{field}: {} invalid record(s); nothing was changed: {}", .problems.len(), listed(.problems))]
+    #[error("{field}: {} invalid record(s); nothing was changed: {}", .problems.len(), listed(field, .problems))]
     InvalidRecords {
         /// The request field at fault (`paths`, `articles`).
         field: &'static str,
@@ -94,7 +94,7 @@ pub enum EngineError {
 /// counted).
 pub const LISTED_RECORDS: usize = 10;
 /// Longest record problem an [`EngineError::InvalidRecords`] message quotes, in characters.
-pub const RECORD_CHARS: usize = 160;
+pub const RECORD_CHARS: usize = 320;
 
 /// Most bytes of UTF-8 an [`EngineError::InvalidRecords`] message's list takes: a
 /// grpc-message percent-encodes every byte outside ASCII (three bytes each), and gRPC clients
@@ -102,9 +102,19 @@ pub const RECORD_CHARS: usize = 160;
 pub const LISTED_BYTES: usize = 2_000;
 
 /// Lists the first [`LISTED_RECORDS`] problems, each cut to [`RECORD_CHARS`] characters, as
-/// many as fit in [`LISTED_BYTES`]; the rest are counted.
-fn listed(problems: &[String]) -> String {
-    crate::lang::list_first(problems, LISTED_RECORDS, RECORD_CHARS, LISTED_BYTES)
+/// many as fit in [`LISTED_BYTES`]; the rest are counted, with where to see them all.
+fn listed(field: &str, problems: &[String]) -> String {
+    let list = crate::lang::list_first(problems, LISTED_RECORDS, RECORD_CHARS, LISTED_BYTES);
+    if problems.len() <= LISTED_RECORDS || !list.ends_with(" more") {
+        return list;
+    }
+    let all = if field == "paths" {
+        "`faqd index` with these dumps lists every one, and so does a Reindex with \
+         skip_invalid (its `skipped`)"
+    } else {
+        "the server's log lists up to 100"
+    };
+    format!("{list} ({all})")
 }
 
 impl From<search::SearchError> for EngineError {
@@ -275,17 +285,41 @@ fn parse_fallback_languages(values: &[String]) -> Result<Vec<Variant>, EngineErr
 pub const CATEGORY_SHARE: f64 = 0.6;
 
 /// Longest list of categories an unknown category's message quotes, in characters.
-const CATEGORIES_QUOTED: usize = 40;
+const CATEGORIES_QUOTED: usize = 38;
 /// Longest start of a category quoted in that message, in characters.
 const CATEGORY_QUOTED: usize = 24;
 
-/// Returns the message for a category no article has: the value (its start) and the
-/// knowledge base's categories, as many as fit in [`CATEGORIES_QUOTED`] characters (at most
-/// about 110 characters with the field's name).
+/// Returns the message for a category no article has: the value (its start) and either the
+/// known category it most likely meant (the same but for case, or a near spelling) or the
+/// knowledge base's categories, closest first, as many as fit in [`CATEGORIES_QUOTED`]
+/// characters (at most about 110 characters with the field's name). Alphabetical order hid
+/// `fees` when `Fees` was asked (user trial).
 fn unknown_category(category: &str, known: &std::collections::BTreeSet<String>) -> String {
+    use rapidfuzz::distance::levenshtein;
     let asked = crate::lang::start(category, CATEGORY_QUOTED);
+    let folded = category.trim().to_lowercase();
+    let closeness = |c: &str| {
+        let c = c.to_lowercase();
+        if c == folded {
+            2.0
+        } else {
+            levenshtein::normalized_similarity(folded.chars(), c.chars())
+        }
+    };
+    let mut ranked: Vec<(f64, &String)> = known.iter().map(|c| (closeness(c), c)).collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let meant = ranked
+        .first()
+        .filter(|(score, _)| *score >= 0.6)
+        .map(|(_, c)| {
+            format!(
+                ": did you mean {:?}?",
+                crate::lang::start(c, CATEGORY_QUOTED)
+            )
+        })
+        .unwrap_or_default();
     let mut list = String::new();
-    for c in known {
+    for (_, c) in &ranked {
         if list.is_empty() {
             list = crate::lang::start(c, CATEGORY_QUOTED);
         } else if list.chars().count() + 2 + c.chars().count() > CATEGORIES_QUOTED {
@@ -298,8 +332,12 @@ fn unknown_category(category: &str, known: &std::collections::BTreeSet<String>) 
     }
     if list.is_empty() {
         format!("no article has a category (asked for {asked:?})")
+    } else if meant.is_empty() {
+        let n = known.len();
+        let noun = if n == 1 { "category" } else { "categories" };
+        format!("no article has {asked:?} ({n} {noun}: {list})")
     } else {
-        format!("no article has {asked:?} (categories: {list})")
+        format!("no article has {asked:?}{meant} (categories match exactly)")
     }
 }
 
@@ -911,18 +949,43 @@ impl Engine {
                 message: "must not be empty".into(),
             },
         )?;
-        let source = match parse_lang("source_language", &p.source_language)? {
-            Some(v) => v.lang(),
+        let (source, how) = match parse_lang("source_language", &p.source_language)? {
+            Some(v) => (v.lang(), "given"),
             None => {
-                self.detector
-                    .choose(text, None, None, self.settings.default_lang)
-                    .lang
+                let choice = self
+                    .detector
+                    .choose(text, None, None, self.settings.default_lang);
+                // Text in a language the memory cannot hold gets no look-up in another (user
+                // trial: Japanese was looked up as English).
+                if let (true, Some(code)) =
+                    (choice.detection.is_unsupported(), choice.detection.code)
+                {
+                    return Err(EngineError::InvalidArgument {
+                        field: "text",
+                        message: format!(
+                            "is in {code}, which faqd does not translate (ko, en, zh); set \
+                             source_language if it is one of those"
+                        ),
+                    });
+                }
+                (choice.lang, "detected")
             }
         };
         if memory::text::normalize(text, source).is_empty() {
             return Err(EngineError::InvalidArgument {
                 field: "text",
                 message: "has no letters or digits".into(),
+            });
+        }
+        if source == target.lang() && source != Lang::Zh {
+            // (User trial: a reply already in the target language came back unmatched, with
+            // no reason given.) Chinese goes on: the memory holds both scripts' versions.
+            return Err(EngineError::InvalidArgument {
+                field: "target_language",
+                message: format!(
+                    "is the text's own language ({} {how}): nothing to translate",
+                    source.code()
+                ),
             });
         }
         let threshold = memory::DEFAULT_THRESHOLD;
@@ -1099,8 +1162,18 @@ mod tests {
         let m = unknown_category("deposit-withdrawals", &known);
         assert_eq!(
             m,
-            "no article has \"deposit-withdrawals\" (categories: account, api, \
-             deposits-withdrawals, …)"
+            "no article has \"deposit-withdrawals\": did you mean \"deposits-withdrawals\"? \
+             (categories match exactly)"
+        );
+        // The same but for case comes first, however it sorts (user trial: `Fees` was told
+        // "account, api, deposits-withdrawals, …").
+        assert_eq!(
+            unknown_category("Fees", &known),
+            "no article has \"Fees\": did you mean \"fees\"? (categories match exactly)"
+        );
+        assert_eq!(
+            unknown_category("refunds", &known),
+            "no article has \"refunds\" (6 categories: events, fees, deposits-withdrawals, …)"
         );
         let long = unknown_category(&"y".repeat(1000), &known);
         assert!(long.contains(&format!("\"{}…\"", "y".repeat(24))), "{long}");
@@ -1108,7 +1181,7 @@ mod tests {
         let one: BTreeSet<String> = ["z".repeat(200)].into();
         assert_eq!(
             unknown_category("a", &one),
-            format!("no article has \"a\" (categories: {}…)", "z".repeat(24))
+            format!("no article has \"a\" (1 category: {}…)", "z".repeat(24))
         );
         assert_eq!(
             unknown_category("a", &BTreeSet::new()),

@@ -54,6 +54,24 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
         Ok(unknown) => (unknown, Vec::new()),
         Err(problems) => (Vec::new(), problems),
     };
+    // A spreadsheet saved with another separator (`;` where the decimal mark is a comma, tabs)
+    // has one column named after the whole header.
+    let split = match names[..] {
+        [only] => [';', '\t', '|'].into_iter().find(|c| only.contains(*c)),
+        _ => None,
+    };
+    if let Some(sep) = split {
+        // The one problem: the columns' own are not known yet.
+        problems = vec![format!(
+            "the header is one column, split by {}: faqd reads comma-separated CSV (save it \
+             with commas)",
+            if sep == '\t' {
+                "tabs".to_string()
+            } else {
+                format!("`{sep}`")
+            }
+        )];
+    }
     for field in FIELDS {
         let times = names.iter().filter(|h| **h == field).count();
         if times > 1 {
@@ -62,7 +80,7 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
             ));
         }
     }
-    for field in super::REQUIRED {
+    for field in super::REQUIRED.into_iter().filter(|_| split.is_none()) {
         if col(field).is_none() && !problems.iter().any(|p| p.contains(&format!("`{field}`"))) {
             problems.push(format!("no column `{field}` (required)"));
         }

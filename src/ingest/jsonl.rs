@@ -37,11 +37,19 @@ fn record(
     ignored: &mut Ignored,
 ) -> Result<Option<(Origin, Article)>, RecordError> {
     let line = line.trim_start_matches('\u{feff}');
-    let value: Value = serde_json::from_str(line).map_err(|e| RecordError {
-        records: 1,
-        origin: origin.clone(),
-        field: None,
-        message: format!("invalid JSON: {e}"),
+    let value: Value = serde_json::from_str(line).map_err(|e| {
+        // serde's "at line 1 column 91" counts in the record, not the file: say the column.
+        let what = e.to_string();
+        let what = what
+            .strip_suffix(&format!(" at line {} column {}", e.line(), e.column()))
+            .unwrap_or(&what)
+            .to_string();
+        RecordError {
+            records: 1,
+            origin: origin.clone(),
+            field: None,
+            message: format!("invalid JSON at column {}: {what}", e.column()),
+        }
     })?;
     let Value::Object(mut obj) = value else {
         return Err(RecordError {
@@ -95,7 +103,15 @@ fn record(
                 ignored.saw(&origin, u, 1);
             }
         }
-        Err(problems) => {
+        Err(mut problems) => {
+            // A required field missing besides is said too (user trial: a record with
+            // `question` and no `title` was told only about `question`).
+            for field in super::REQUIRED {
+                let named = format!("`{field}`");
+                if !obj.contains_key(field) && !problems.iter().any(|p| p.contains(&named)) {
+                    problems.push(format!("no field {named} (required)"));
+                }
+            }
             return Err(RecordError {
                 records: 1,
                 origin,
@@ -105,7 +121,7 @@ fn record(
                     problems.join("; "),
                     super::field_list()
                 ),
-            })
+            });
         }
     }
     super::exact_numbers(&mut obj, || serde_json::from_str(line).ok());

@@ -663,10 +663,26 @@ fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, IngestError> {
                 record: 0,
             },
             field: None,
-            message: format!(
-                "invalid UTF-8 at byte offset {offset} (byte {} of the line): dumps must be UTF-8",
-                offset - line_start + 1
-            ),
+            message: if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+                "the file is UTF-16 (it starts with a UTF-16 byte-order mark): dumps must be \
+                 UTF-8; save it as UTF-8 (in Excel: \"CSV UTF-8\")"
+                    .to_string()
+            } else {
+                // A lead byte and a trail byte of the double-byte encodings spreadsheets on
+                // Korean and Chinese Windows save in.
+                let legacy = matches!(bytes[offset..], [0x81..=0xfe, 0x40..=0xfe, ..]);
+                format!(
+                    "invalid UTF-8 at byte offset {offset} (byte {} of the line): dumps must be \
+                     UTF-8{}",
+                    offset - line_start + 1,
+                    if legacy {
+                        " (this looks like a legacy encoding such as CP949/EUC-KR, GBK or \
+                         Big5: save the file as UTF-8; in Excel: \"CSV UTF-8\")"
+                    } else {
+                        ""
+                    }
+                )
+            },
         })
     })
 }

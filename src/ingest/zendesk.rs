@@ -31,9 +31,18 @@ pub fn parse(
             .lines()
             .find(|l| !l.trim().is_empty())
             .and_then(|l| serde_json::from_str(l).ok());
-        if first.is_some_and(|v| ["id", "lang", "title"].iter().any(|k| v.get(k).is_some())) {
+        let faqds = |v: &Value| ["id", "lang", "title"].iter().any(|k| v.get(k).is_some());
+        let list: Option<Value> = serde_json::from_str(text).ok();
+        if first.is_some_and(|v| faqds(&v)) {
             " (it looks like JSON Lines, one article per line: name it .jsonl or pass \
              --format jsonl)"
+        } else if list
+            .as_ref()
+            .and_then(Value::as_array)
+            .is_some_and(|l| l.iter().any(faqds))
+        {
+            " (it is a JSON list of records: faqd reads them as JSON Lines, one object per \
+             line, named .jsonl)"
         } else {
             ""
         }

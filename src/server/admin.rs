@@ -61,9 +61,8 @@ impl tonic::service::Interceptor for TokenCheck {
                 "the admin API is disabled: start faqd serve with --admin-token-file",
             ));
         };
-        let given = request
-            .metadata()
-            .get("authorization")
+        let header = request.metadata().get("authorization");
+        let given = header
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
@@ -71,6 +70,11 @@ impl tonic::service::Interceptor for TokenCheck {
         let refused = match given {
             Some(given) if bool::from(given.trim().as_bytes().ct_eq(token)) => return Ok(request),
             Some(_) => ("admin login failed: invalid token", "invalid admin token"),
+            None if header.is_some() => (
+                "admin call with a malformed authorization",
+                "the `authorization` metadata is not `Bearer <token>`: send the token after \
+                 `Bearer `",
+            ),
             None => (
                 "admin call without a token",
                 "missing admin token: send the metadata `authorization: Bearer <token>`",

@@ -109,9 +109,11 @@ pub fn search_response(o: SearchOutcome) -> proto::SearchResponse {
     }
 }
 
-pub fn detect_response(c: &Choice, d: &Detection) -> proto::DetectLanguageResponse {
+/// The response to DetectLanguage: `language` is what Search would use (the default for an
+/// unsupported language), empty only where Search would refuse the text (`strict`).
+pub fn detect_response(c: &Choice, d: &Detection, strict: bool) -> proto::DetectLanguageResponse {
     let unsupported = d.is_unsupported();
-    let language = if unsupported && c.source == Source::Default {
+    let language = if unsupported && strict && c.source == Source::Default {
         ""
     } else {
         c.lang.code()

@@ -338,10 +338,14 @@ impl FaqService for FaqApi {
         async move {
             let result = self
                 .run(&call, self.short_work, move |e| {
+                    let strict = e.settings().strict_language;
                     e.detect(&r.text, &r.locale_hint)
+                        .map(|(c, d)| (c, d, strict))
                 })
                 .await
-                .map(|(choice, detection)| convert::detect_response(&choice, &detection));
+                .map(|(choice, detection, strict)| {
+                    convert::detect_response(&choice, &detection, strict)
+                });
             self.finish(&call, result, None)
         }
         .instrument(span)

@@ -138,6 +138,17 @@ async fn admin_calls_without_the_right_token_are_unauthenticated_and_search_stay
     let missing = a.stats(StatsRequest {}).await.unwrap_err();
     assert_eq!(missing.code(), Code::Unauthenticated, "{missing:?}");
     assert!(missing.message().contains("Bearer"), "{missing:?}");
+    // A token without its scheme is told so, not called missing (user trial).
+    let mut bare = tonic::Request::new(StatsRequest {});
+    bare.metadata_mut()
+        .insert("authorization", TOKEN.parse().unwrap());
+    let err = a.stats(bare).await.unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
+    assert!(
+        err.message()
+            .starts_with("the `authorization` metadata is not `Bearer <token>`"),
+        "{err:?}"
+    );
     for wrong in [
         "test-admin-token-0123456789abcdeX",
         "test-admin-token",
@@ -854,7 +865,34 @@ async fn a_refused_reindex_or_upsert_lists_every_bad_record() {
             "{i}: {m}"
         );
     }
-    assert!(m.ends_with("; and 2 more"), "{m}");
+    assert!(
+        m.ends_with("; and 2 more (the server's log lists up to 100)"),
+        "{m}"
+    );
+    // A re-index says where to see them all; a problem of 230 characters is not cut (user
+    // trial: messages ended mid-sentence at 160).
+    let many: Vec<String> = std::iter::once(
+        r#"{"id": "m", "lang": "en", "title": "출금 방법", "answer": "지갑 메뉴에서 출금을 누르세요."}"#
+            .to_string(),
+    )
+    .chain((0..11).map(|i| format!(r#"{{"id": "j{i}", "lang": "jp", "title": "t", "answer": "x"}}"#)))
+    .collect();
+    std::fs::write(dumps.join("many.jsonl"), many.join("\n") + "\n").unwrap();
+    let err = reindex(&mut a, "many.jsonl", None, false)
+        .await
+        .unwrap_err();
+    let m = err.message();
+    assert!(
+        m.contains("use `ko` if that is its language, or fix the text; "),
+        "{m}"
+    );
+    assert!(
+        m.ends_with(
+            "; and 2 more (`faqd index` with these dumps lists every one, and so does a \
+             Reindex with skip_invalid (its `skipped`))"
+        ),
+        "{m}"
+    );
 }
 
 /// Regression: Reindex on a full disk answered INTERNAL "internal error".

@@ -332,6 +332,25 @@ async fn translate_reply_validates_its_input() {
         ("", "en", None, "text"),
         ("   ", "en", None, "text"),
         ("?!…", "en", None, "text"),
+        // Nothing to translate, and a language the memory cannot hold (user trial).
+        (
+            "Please tell us your registered email address.",
+            "en",
+            None,
+            "target_language: is the text's own language (en detected)",
+        ),
+        (
+            "안녕하세요",
+            "ko-KR",
+            Some("ko"),
+            "target_language: is the text's own language",
+        ),
+        (
+            "出金は通常30分以内に処理されます。",
+            "ko",
+            None,
+            "text: is in ja, which faqd does not translate",
+        ),
     ] {
         let s = c
             .translate_reply(TranslateReplyRequest {
@@ -348,6 +367,9 @@ async fn translate_reply_validates_its_input() {
         );
         assert!(s.message().starts_with(field), "{field}: {}", s.message());
     }
+    // Simplified to Traditional is no "same language": the memory holds both scripts.
+    let out = translate(&mut c, "提币延迟或处理中", "zh-Hant", None).await;
+    assert_eq!(out.translation, "提幣延遲或處理中", "{out:?}");
     let s = c
         .translate_reply(TranslateReplyRequest {
             text: "가".repeat(1001),

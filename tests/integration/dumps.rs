@@ -403,6 +403,68 @@ fn invalid_utf8_is_reported_with_file_line_and_byte_offset() {
     .to_string();
     assert!(e.contains("latin1.jsonl:2:"), "{e}");
     assert!(e.contains("invalid UTF-8 at byte offset 82"), "{e}");
+    assert!(!e.contains("legacy encoding"), "{e}");
+    // What spreadsheets on Korean Windows save (user trial): said, with what to do.
+    let e = load_text(
+        dir.path(),
+        "cp949.csv",
+        b"id,lang,title,answer\na,ko,\xc3\xe2\xb1\xdd,\xc3\xe2\xb1\xdd \xb9\xe6\xb9\xfd\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("cp949.csv:2: invalid UTF-8 at byte offset 26")
+            && e.contains("a legacy encoding such as CP949/EUC-KR")
+            && e.contains("\"CSV UTF-8\""),
+        "{e}"
+    );
+    let e = load_text(dir.path(), "utf16.csv", b"\xff\xfei\x00d\x00\n\x00")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("utf16.csv:1: the file is UTF-16"), "{e}");
+}
+
+/// Regression (user trial): common export mistakes were reported without what to do: a CSV
+/// separated by semicolons (four "no column" errors), a JSON list of records named `.json`,
+/// and a trailing comma at "line 1" of a record on line 2.
+#[test]
+fn common_export_mistakes_are_named_with_what_to_do() {
+    let dir = tempdir();
+    let errors = |name: &str, bytes: &[u8]| -> Vec<String> {
+        match load_text(dir.path(), name, bytes) {
+            Ok(loaded) => texts(dir.path(), &loaded.errors),
+            Err(e) => vec![e.to_string()],
+        }
+    };
+    let e = errors("semi.csv", b"id;lang;title;answer\na;en;A;x\n");
+    assert!(
+        e[0].contains(
+            "indexed: the header is one column, split by `;`: faqd reads comma-separated CSV \
+             (save it with commas) (the header"
+        ),
+        "{e:?}"
+    );
+    let e = errors(
+        "comma.jsonl",
+        b"{\"id\":\"a\",\"lang\":\"en\",\"title\":\"A\",\"answer\":\"x\"}\n\
+          {\"id\":\"b\",\"lang\":\"en\",\"title\":\"B\",\"answer\":\"y\",}\n",
+    );
+    assert_eq!(
+        e,
+        ["comma.jsonl:2: invalid JSON at column 48: trailing comma"],
+        "the record's line is the file's"
+    );
+    let e = errors(
+        "list.json",
+        br#"[{"id":"a","lang":"en","title":"A","answer":"x"}]"#,
+    );
+    assert!(
+        e[0].ends_with(
+            "(it is a JSON list of records: faqd reads them as JSON Lines, one object per \
+             line, named .jsonl)"
+        ),
+        "{e:?}"
+    );
 }
 
 /// Regression: a Zendesk file that is not JSON was reported as "record 0".
@@ -817,6 +879,24 @@ fn an_article_tagged_with_a_language_its_text_is_not_in_is_invalid() {
         errs[0].contains(
             "field `locale`: `ko`, but the text of its title, questions and \
                           answer has no Korean"
+        ),
+        "{errs:?}"
+    );
+}
+
+/// Regression (user trial): a record with `question` and no `title` was told only that
+/// `question` is not faqd's; the missing required field is named too.
+#[test]
+fn a_misnamed_field_does_not_hide_a_missing_required_one() {
+    let dir = tempdir();
+    let dump =
+        r#"{"id":"q1","lang":"en","question":"How to withdraw","answer":"Go to the wallet"}"#;
+    let loaded = load_text(dir.path(), "q.jsonl", dump.as_bytes()).unwrap();
+    let errs = texts(dir.path(), &loaded.errors);
+    assert!(
+        errs[0].starts_with(
+            "q.jsonl:1: field `question` is not faqd's: did you mean `questions`? (there is \
+             no `questions` with text, so its text would be lost); no field `title` (required)"
         ),
         "{errs:?}"
     );

@@ -2,7 +2,7 @@
 //! error, through the gRPC API.
 
 use crate::common::{ids, is_withdrawal, query, query_k, search, search_err, shipped, small, top};
-use faqd::proto::{LanguageSource, SearchRequest};
+use faqd::proto::{DetectLanguageRequest, LanguageSource, SearchRequest};
 use tonic::Code;
 
 #[tokio::test]
@@ -188,7 +188,7 @@ async fn an_unknown_category_is_invalid_argument_naming_the_known_ones() {
         s.message()
             .starts_with("category: no article has \"deposit-withdrawals\"")
             && s.message()
-                .contains("(categories: account, api, deposits-withdrawals, …)"),
+                .ends_with(": did you mean \"deposits-withdrawals\"? (categories match exactly)"),
         "{s:?}"
     );
     // A long value is quoted by its start only.
@@ -199,9 +199,10 @@ async fn an_unknown_category_is_invalid_argument_naming_the_known_ones() {
         s.message().contains(&format!("\"{}…\"", "x".repeat(24))),
         "{s:?}"
     );
-    // Case matters, as documented: `Fees` is not `fees`.
+    // Case matters, as documented: `Fees` is not `fees`, and the message says which is.
     let s = search_err(&mut c, asked("Fees")).await;
     assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert!(s.message().contains("did you mean \"fees\"?"), "{s:?}");
     let r = search(&mut c, asked("deposits-withdrawals")).await;
     assert!(!r.hits.is_empty());
     assert!(r.hits.iter().all(|h| h.category == "deposits-withdrawals"));
@@ -423,6 +424,16 @@ async fn strict_language_mode_fails_unsupported_queries_with_failed_precondition
     let status = search_err(&mut c, query("出金の方法を教えてください")).await;
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     assert!(status.message().contains("ja"), "{}", status.message());
+    // DetectLanguage agrees: no language Search would use.
+    let d = c
+        .detect_language(DetectLanguageRequest {
+            text: "出金の方法を教えてください".into(),
+            locale_hint: None,
+        })
+        .await
+        .expect("detect")
+        .into_inner();
+    assert_eq!((d.language.as_str(), d.detected.as_str()), ("", "ja"));
     // Supported languages are still served in strict mode.
     let r = search(&mut c, query("출금이 안돼요")).await;
     assert_eq!(r.language, "ko");
