@@ -389,3 +389,59 @@ async fn a_phrasing_is_as_close_as_the_share_of_all_its_words_the_query_has() {
         hit.confidence
     );
 }
+
+/// Regression (user trial): an article with neither the user's language nor one of
+/// `fallback_languages` was an answer in a language the user cannot read (an English user got
+/// Chinese). It is a candidate, for an agent who reads it; with the language among
+/// `fallback_languages` it is shown in it and answers.
+#[tokio::test]
+async fn an_article_shown_in_a_language_the_user_does_not_read_is_no_answer() {
+    let mut c = shipped().await;
+    let asked = |reads: &[&str]| SearchRequest {
+        agent_language: Some("ko".into()),
+        fallback_languages: reads.iter().map(|s| s.to_string()).collect(),
+        ..query("how do I change my KRW bank account")
+    };
+    let r = search(&mut c, asked(&[])).await;
+    let h = top(&r);
+    assert_eq!(h.id, "krw-bank-account-change", "{:?}", ids(&r));
+    assert_ne!(h.language, "en");
+    assert!(h.candidate_only && !r.answered, "{r:?}");
+    assert!(h.agent_version.is_some(), "the agent reads it: {h:?}");
+    let r = search(&mut c, asked(&["ko"])).await;
+    let h = top(&r);
+    assert_eq!(
+        (h.id.as_str(), h.language.as_str()),
+        ("krw-bank-account-change", "ko")
+    );
+    assert!(!h.candidate_only && r.answered, "{r:?}");
+}
+
+/// Regression (user trial): every hit that reached the threshold was an answer, however far
+/// below the first ("I forgot my pasword" listed "Airdrop distribution" as one). After the
+/// first, a hit answers only at 0.6 of the first's confidence or more.
+#[tokio::test]
+async fn later_hits_far_below_the_first_are_candidates() {
+    let mut c = shipped().await;
+    let mut below = 0;
+    for q in [
+        "I forgot my pasword",
+        "提幣 pending 怎麼辦",
+        "USDT 출금이 안돼요",
+    ] {
+        let r = search(&mut c, query(q)).await;
+        let first = top(&r).confidence;
+        assert!(r.answered, "{q}: {r:?}");
+        for h in &r.hits[1..] {
+            let far = h.confidence < 0.6 * first;
+            if far && h.confidence >= faqd::search::DEFAULT_THRESHOLD {
+                below += 1;
+            }
+            assert!(!far || h.candidate_only, "{q}: {h:?}");
+        }
+    }
+    assert!(
+        below > 0,
+        "no later hit above the threshold and far below the first"
+    );
+}
