@@ -351,7 +351,8 @@ const OTHER_NAMES: &[(&str, &str)] = &[
 /// How an unknown name resembles one of faqd's fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Likeness {
-    /// The same name in another case or with other separators (`Title`, `updatedAt`).
+    /// The same name in another case, with other separators or in the other number
+    /// (`Title`, `updatedAt`, `tag`, `categories`).
     Spelling,
     /// One letter added, left out, changed or swapped in a name of five letters or more
     /// (`questons`, `catgory`; shorter names are too often other words: `uri`, `tabs`).
@@ -373,9 +374,20 @@ fn resembles(name: &str) -> Option<(&'static str, Likeness)> {
         return None;
     }
     let field = |likeness| move |f: &&'static str| (*f, likeness);
+    // The singular or plural of a field's name is another spelling of it (`tag`, `urls`,
+    // `categories`): the one word in another number.
+    let number = |f: &str| -> [String; 2] {
+        match f.strip_suffix('y') {
+            Some(stem) => [format!("{stem}ies"), format!("{f}s")],
+            None => match f.strip_suffix('s') {
+                Some(one) => [one.to_string(), format!("{f}es")],
+                None => [format!("{f}s"), format!("{f}es")],
+            },
+        }
+    };
     FIELDS
         .iter()
-        .find(|f| fold(f) == key)
+        .find(|f| fold(f) == key || number(&fold(f)).contains(&key))
         .map(field(Likeness::Spelling))
         .or_else(|| {
             OTHER_NAMES

@@ -902,6 +902,44 @@ fn a_misnamed_field_does_not_hide_a_missing_required_one() {
     );
 }
 
+/// Regression (review): the singular or plural of an optional field's name (`tag`, `urls`,
+/// `categories`) was only warned about, so its text was lost (a `categories` value never
+/// matched a category filter). It is another spelling of the field: an invalid record where
+/// the field has no text, ignored with a warning where it has.
+#[test]
+fn the_other_number_of_a_fields_name_is_another_spelling() {
+    let dir = tempdir();
+    let dump = [
+        r#"{"id":"a","lang":"en","title":"A","answer":"x","tag":"fees"}"#,
+        r#"{"id":"b","lang":"en","title":"B","answer":"x","urls":"https://e.x/b"}"#,
+        r#"{"id":"c","lang":"en","title":"C","answer":"x","categories":["fees"]}"#,
+        r#"{"id":"d","lang":"en","title":"D","answer":"x","category":"fees","categories":"fees"}"#,
+    ]
+    .join("\n");
+    let loaded = load_text(dir.path(), "number.jsonl", dump.as_bytes()).unwrap();
+    let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["d"], "{:?}", loaded.errors);
+    let errs = texts(dir.path(), &loaded.errors);
+    for (e, (name, field)) in
+        errs.iter()
+            .zip([("tag", "tags"), ("urls", "url"), ("categories", "category")])
+    {
+        assert!(
+            e.contains(&format!(
+                "field `{name}` is not faqd's: did you mean `{field}`?"
+            )),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        texts(dir.path(), &loaded.ignored_fields),
+        [
+            "number.jsonl:4: field `categories`: not a faqd field, ignored (1 record; first \
+          here); faqd's field for this is `category`"
+        ]
+    );
+}
+
 /// Regression (user trial): with `--skip-invalid`, a CSV header that is not faqd's was
 /// counted as "1 skipped" although it keeps every record of its file out; and a dump of
 /// drafts only said "the dumps hold no valid article", as if its records were broken.
