@@ -914,11 +914,13 @@ impl Engine {
                 },
             )
             .collect();
-        // A hit after the first is an answer only beside it: at [`ANSWER_SHARE`] of its
-        // confidence or more.
-        if let Some(first) = hits.first().map(|h| h.hit.confidence) {
+        // A hit after the first is an answer only beside it: when the first is one, and at
+        // [`ANSWER_SHARE`] of its confidence or more. (A first hit the user cannot read, or
+        // below the threshold, left later hits answers under `answered: false`: trial.)
+        if let Some((first, answers)) = hits.first().map(|h| (h.hit.confidence, !h.candidate_only))
+        {
             for h in hits.iter_mut().skip(1) {
-                h.candidate_only |= h.hit.confidence < ANSWER_SHARE * first;
+                h.candidate_only |= !answers || h.hit.confidence < ANSWER_SHARE * first;
             }
         }
         // Served: a refused request (an invalid field) is not counted.

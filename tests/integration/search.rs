@@ -408,6 +408,8 @@ async fn an_article_shown_in_a_language_the_user_does_not_read_is_no_answer() {
     assert_ne!(h.language, "en");
     assert!(h.candidate_only && !r.answered, "{r:?}");
     assert!(h.agent_version.is_some(), "the agent reads it: {h:?}");
+    // Not answered: every hit is a candidate (second trial: later hits were answers).
+    assert!(r.hits.iter().all(|h| h.candidate_only), "{r:?}");
     let r = search(&mut c, asked(&["ko"])).await;
     let h = top(&r);
     assert_eq!(
