@@ -1018,10 +1018,16 @@ impl Engine {
             .lookup_segments(text, source, target, threshold)
             .into_iter()
             .map(|s| {
-                let matched = s.percent() >= threshold;
+                // Close as characters, but stating other numbers or the opposite: no match.
+                let differs = s
+                    .found
+                    .filter(|_| s.percent() >= threshold)
+                    .and_then(|l| memory::text::differences(s.text, &l.segment.text, source));
+                let matched = s.percent() >= threshold && differs.is_none();
                 let converted = s.found.is_some_and(|l| l.translation.variant != target);
                 ReplySegment {
                     text: s.text.to_string(),
+                    differs,
                     matched,
                     percent: s.percent(),
                     matched_source: s.found.map(|l| l.segment.text.clone()),
@@ -1146,6 +1152,9 @@ pub struct ReplySegment {
     pub translation: Option<String>,
     /// True when `translation` was converted from Simplified to Traditional Chinese.
     pub converted: bool,
+    /// Why a segment at the threshold or above is no match: its numbers or its negation
+    /// differ from the entry's ([`memory::text::differences`]).
+    pub differs: Option<String>,
 }
 
 fn validate_text<'a>(field: &'static str, text: &'a str) -> Result<&'a str, EngineError> {

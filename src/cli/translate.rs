@@ -51,6 +51,7 @@ pub fn run(a: TranslateArgs) -> anyhow::Result<i32> {
                     "translation": s.translation,
                     "origin": s.origin,
                     "converted": s.converted,
+                    "differs": s.differs,
                 })
             })
             .collect();
@@ -90,6 +91,9 @@ pub fn run(a: TranslateArgs) -> anyhow::Result<i32> {
         );
         if let (Some(src), Some(origin)) = (&s.matched_source, &s.origin) {
             println!("        closest  [{origin}] {src}");
+        }
+        if let Some(d) = &s.differs {
+            println!("        differs  {d}");
         }
         if let Some(t) = &s.translation {
             let note = if s.converted {

@@ -182,6 +182,7 @@ pub fn reply_response(o: ReplyOutcome) -> proto::TranslateReplyResponse {
                 translation: s.translation.unwrap_or_default(),
                 origin: s.origin.unwrap_or_default(),
                 converted: s.converted,
+                differs: s.differs.unwrap_or_default(),
             })
             .collect(),
     }

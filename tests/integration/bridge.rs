@@ -71,7 +71,10 @@ async fn fallback_finds_articles_missing_in_the_query_language() {
             top.confidence >= r.confidence_threshold && top.confidence <= 1.0,
             "{text}: {top:?}"
         );
-        assert!(r.answered, "{text}: {r:?}");
+        // An answer when shown in a language the user reads (theirs, or English, the default
+        // of `fallback_languages`); else a candidate, for an agent who reads it.
+        assert_eq!(r.answered, shown == "en", "{text}: {r:?}");
+        assert_eq!(top.candidate_only, shown != "en", "{text}: {top:?}");
         // The native hits are still there, unflagged, in the query's language.
         for h in r.hits.iter().filter(|h| h.fallback == 0) {
             assert_eq!(h.found_language, lang, "{text}: {h:?}");
@@ -615,4 +618,45 @@ async fn translate_reply_to_zh_converts_traditional_and_says_so() {
         (out.translation.as_str(), out.converted),
         ("測試OTP重設", false)
     );
+}
+
+/// Regression (second user trial): a reply that changed a number or a negation of an FAQ
+/// sentence matched it at 92–97 % and came back with that sentence's approved translation,
+/// which states other numbers ("3–5 business days, no recovery fee" for "7–10 ..., a fee")
+/// or the opposite. Such a segment is no match, and says why; the same sentence with the
+/// same numbers still is.
+#[tokio::test]
+async fn a_reply_with_other_numbers_or_a_negation_gets_no_translation() {
+    let mut c = shipped().await;
+    for (text, target, why) in [
+        (
+            "Processing takes 7–10 business days, and there is a recovery fee.",
+            "zh",
+            "its numbers (7, 10) differ from the entry's (3, 5); one of the two is negated",
+        ),
+        (
+            "네트워크가 혼잡하거나 지갑 점검 중에는 더 늦어질 수 없습니다.",
+            "en",
+            "one of the two is negated and the other is not",
+        ),
+    ] {
+        let out = translate(&mut c, text, target, None).await;
+        let s = &out.segments[0];
+        assert!(
+            s.match_percent >= out.threshold,
+            "close as characters: {out:?}"
+        );
+        assert!(!out.matched && !s.matched, "{out:?}");
+        assert_eq!((out.translation.as_str(), s.translation.as_str()), ("", ""));
+        assert!(s.differs.starts_with(why), "{out:?}");
+        assert_eq!(out.unmatched_segments, [0]);
+    }
+    let out = translate(
+        &mut c,
+        "Processing takes 3–5 business days, and there is no recovery fee.",
+        "zh",
+        None,
+    )
+    .await;
+    assert!(out.matched && out.segments[0].differs.is_empty(), "{out:?}");
 }

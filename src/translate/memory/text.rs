@@ -71,6 +71,91 @@ pub fn percent(distance: usize, a_len: usize, b_len: usize) -> f64 {
     100.0 * (1.0 - distance as f64 / longer as f64)
 }
 
+/// Says how a sentence and the memory's entry for it differ in what they state, though they
+/// match closely as characters: their numbers (`7–10 business days` against `3–5`), or
+/// their negation (`수 없습니다` against `수 있어요`, `not` added). The entry's approved
+/// translation would then say something else, so the segment is no match: translation
+/// tools likewise never apply a fuzzy match whose numbers differ. `None` when neither
+/// differs.
+pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let numbers = |s: &str| -> Vec<String> {
+        let folded: String = s.nfkc().collect();
+        folded
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .map(|n| match n.trim_start_matches('0') {
+                "" => "0".to_string(),
+                n => n.to_string(),
+            })
+            .collect()
+    };
+    let (ours, theirs) = (numbers(text), numbers(entry));
+    let list = |n: &[String]| match n {
+        [] => "none".to_string(),
+        n => n.join(", "),
+    };
+    let found: Vec<String> = [
+        (ours != theirs).then(|| {
+            format!(
+                "its numbers ({}) differ from the entry's ({})",
+                list(&ours),
+                list(&theirs)
+            )
+        }),
+        (negations(text, lang) != negations(entry, lang))
+            .then(|| "one of the two is negated and the other is not".to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!found.is_empty()).then(|| found.join("; "))
+}
+
+/// Counts the negations of a text: English `not`, `no`, `never`, `n't` ...; Korean `않`,
+/// `못`, `없`, `안` as a word, `마세요`/`말고`; Chinese `不`, `没`, `无`, `未`, `别`, `勿`.
+fn negations(text: &str, lang: Lang) -> usize {
+    let lower = text.to_lowercase();
+    match lang {
+        Lang::En => lower
+            .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+            .filter(|w| {
+                matches!(
+                    *w,
+                    "not" | "no" | "never" | "none" | "nothing" | "nor" | "cannot" | "without"
+                ) || w.ends_with("n't")
+                    || w.ends_with("n’t")
+            })
+            .count(),
+        Lang::Ko => {
+            let marks = [
+                "않",
+                "못",
+                "없",
+                "마세요",
+                "마십시오",
+                "말고",
+                "불가",
+                "금지",
+            ];
+            marks
+                .iter()
+                .map(|m| lower.matches(m).count())
+                .sum::<usize>()
+                + lower.split_whitespace().filter(|w| *w == "안").count()
+        }
+        Lang::Zh => lower
+            .chars()
+            .filter(|c| {
+                matches!(
+                    c,
+                    '不' | '没' | '沒' | '无' | '無' | '未' | '别' | '別' | '勿'
+                )
+            })
+            .count(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +207,50 @@ mod tests {
         assert_eq!(percent(1, 10, 9), 90.0);
         assert_eq!(percent(4, 4, 2), 0.0);
         assert_eq!(percent(0, 0, 0), 100.0);
+    }
+
+    /// Regression (second user trial): a sentence with other numbers or the opposite meaning
+    /// matched 92–97 % and got the entry's approved translation.
+    #[test]
+    fn differences_are_other_numbers_or_a_negation() {
+        let d = |a: &str, b: &str, lang| differences(a, b, lang);
+        assert_eq!(
+            d(
+                "Processing takes 7–10 business days.",
+                "Processing takes 3–5 business days.",
+                Lang::En
+            )
+            .as_deref(),
+            Some("its numbers (7, 10) differ from the entry's (3, 5)")
+        );
+        assert!(d("최대 72시간이 걸려요", "최대 24시간이 걸려요", Lang::Ko).is_some());
+        assert!(d("3 attempts", "attempts", Lang::En).is_some());
+        // The same numbers however written: full width, leading zeros.
+        assert_eq!(d("ＵＩＤ 0123, 0 fee", "UID 123, 0 fee", Lang::En), None);
+        let negated = Some("one of the two is negated and the other is not");
+        assert_eq!(
+            d("더 늦어질 수 없습니다", "더 늦어질 수 있습니다", Lang::Ko).as_deref(),
+            negated
+        );
+        assert_eq!(d("안 돼요", "돼요", Lang::Ko).as_deref(), negated);
+        assert_eq!(
+            d("We cannot refund it.", "We can refund it.", Lang::En).as_deref(),
+            negated
+        );
+        assert_eq!(
+            d("It isn't free.", "It is free.", Lang::En).as_deref(),
+            negated
+        );
+        assert_eq!(
+            d("不收取手续费", "收取手续费", Lang::Zh).as_deref(),
+            negated
+        );
+        assert!(d(
+            "There is no fee in 3 days",
+            "There is a fee in 5 days",
+            Lang::En
+        )
+        .is_some_and(|m| m.contains("numbers") && m.contains("negated")));
+        assert_eq!(d("Please wait.", "Please wait a moment.", Lang::En), None);
     }
 }
