@@ -96,10 +96,13 @@ pub struct Admin {
 impl From<BuildError> for EngineError {
     fn from(e: BuildError) -> Self {
         match e {
-            BuildError::Invalid(errors) => EngineError::InvalidRecords {
-                field: "paths",
-                problems: errors.iter().map(ToString::to_string).collect(),
-            },
+            BuildError::Invalid(errors) | BuildError::NothingValid(errors) => {
+                EngineError::InvalidRecords {
+                    field: "paths",
+                    problems: errors.iter().map(ToString::to_string).collect(),
+                    records: crate::ingest::records_kept_out(&errors),
+                }
+            }
             BuildError::Ingest(_)
             | BuildError::OnlyDrafts(_)
             | BuildError::Index(IndexError::Empty) => EngineError::InvalidArgument {

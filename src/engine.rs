@@ -66,12 +66,14 @@ pub enum EngineError {
     /// Records of a re-index or an edit are invalid; nothing was changed. Each record's
     /// problem is listed (cut to [`RECORD_CHARS`] characters), at most [`LISTED_RECORDS`] of
     /// them, so a client sees which records to fix (every one of them is logged).
-    #[error("{field}: {} invalid record(s); nothing was changed: {}", .problems.len(), listed(field, .problems))]
+    #[error("{field}: {records} invalid record(s); nothing was changed: {}", listed(field, .problems))]
     InvalidRecords {
         /// The request field at fault (`paths`, `articles`).
         field: &'static str,
         /// Each invalid record's location and problem.
         problems: Vec<String>,
+        /// Records they keep out (a CSV header's problem keeps out its file's records).
+        records: usize,
     },
     /// The article does not exist: what was looked for, as [`EngineError::missing`] words it.
     #[error("{0} not found")]
@@ -234,9 +236,9 @@ pub struct Engine {
     lexical_reason: String,
     /// The served generation's vectors (`None` without an encoder).
     vectors: ArcSwapOption<Vectors>,
-    /// Why the served generation is one kept from before the dumps named at start became
-    /// unusable ([`Engine::with_kept_generation`]).
-    kept: std::sync::Mutex<Option<String>>,
+    /// The dumps named at start that cannot be indexed (as a generation records them), and
+    /// why ([`Engine::with_kept_generation`]).
+    kept: std::sync::Mutex<Option<(Vec<String>, String)>>,
 }
 
 /// Most languages a request may list in `fallback_languages`.
@@ -535,14 +537,15 @@ impl Engine {
     }
 
     /// Records that the served generation is kept because the dumps named at start cannot be
-    /// indexed (`problem` says why). [`Engine::dumps_problem`] reports it while that
-    /// generation, or one made from it by admin edits, is served; a generation built afresh
-    /// or from other dumps ends it.
+    /// indexed (`problem` says why). [`Engine::dumps_problem`] reports it until a generation
+    /// is built afresh from those dumps (they were fixed); admin edits and generations built
+    /// from other dumps leave it, since a restart with the named dumps would still meet it.
     pub fn with_kept_generation(self, problem: String) -> Engine {
+        let dumps = self.generation().meta.sources.clone();
         *self
             .kept
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(problem);
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((dumps, problem));
         self
     }
 
@@ -552,7 +555,8 @@ impl Engine {
         self.kept
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+            .as_ref()
+            .map(|(_, problem)| problem.clone())
     }
 
     /// Builds translation memories with these canned replies instead of the shipped ones
@@ -638,14 +642,18 @@ impl Engine {
                         }
                     }
                 });
-                let before = self.current.load_full();
-                if g.meta.edits <= before.meta.edits || g.meta.sources != before.meta.sources {
-                    // Built afresh (the dumps fixed) or from others: no longer a kept one.
-                    self.kept
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .take();
+                // Built afresh from the dumps named at start: they were fixed.
+                let mut kept = self
+                    .kept
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if kept
+                    .as_ref()
+                    .is_some_and(|(dumps, _)| g.meta.edits == 0 && g.meta.sources == *dumps)
+                {
+                    kept.take();
                 }
+                drop(kept);
                 self.current.store(Arc::new(g));
                 self.vectors.store(vectors);
                 self.loads.fetch_add(1, Ordering::Relaxed);

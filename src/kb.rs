@@ -31,6 +31,9 @@ pub enum BuildError {
     /// Records are invalid and the build is strict.
     #[error("{} invalid record(s); nothing was changed:\n{}", ingest::records_kept_out(.0), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<RecordError>),
+    /// Every record is invalid, so skipping them (`--skip-invalid`) leaves nothing.
+    #[error("{} invalid record(s) and no valid one: skipping them leaves nothing to index; nothing was changed:\n{}", ingest::records_kept_out(.0), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    NothingValid(Vec<RecordError>),
     /// Every record of the dumps is a draft.
     #[error(
         "nothing to index: all {0} records of the dumps are drafts (`draft` true, or not \
@@ -82,8 +85,11 @@ pub fn build(
         ignored_fields,
         drafts,
     } = ingest::load(sources)?;
-    if !errors.is_empty() && (!skip_invalid || articles.is_empty()) {
+    if !errors.is_empty() && !skip_invalid {
         return Err(BuildError::Invalid(errors));
+    }
+    if !errors.is_empty() && articles.is_empty() {
+        return Err(BuildError::NothingValid(errors));
     }
     if articles.is_empty() && drafts > 0 {
         return Err(BuildError::OnlyDrafts(drafts));
@@ -239,23 +245,29 @@ pub fn ensure_built_or_keep(
     opts: &BuildOptions,
 ) -> Result<Ensured, BuildError> {
     match ensure_built(root, sources, explicit, opts) {
-        Err(e @ (BuildError::Invalid(_) | BuildError::Ingest(_))) if explicit => {
+        Err(e @ (BuildError::Invalid(_) | BuildError::NothingValid(_) | BuildError::Ingest(_)))
+            if explicit =>
+        {
             let names: Vec<String> = sources.iter().map(Source::recorded_name).collect();
             match index::current_meta(root) {
                 Ok(Some(meta)) if same_dump_set(&meta.sources, &names) => {
-                    let problem = format!(
+                    tracing::error!(
+                        generation = meta.generation,
+                        built_at = %meta.built_at_rfc3339(),
+                        edits = meta.edits,
                         "the dumps cannot be indexed: serving generation {} built from an \
                          earlier version of them until they are fixed (then restart, or run \
                          `faqd index` with them): {e}",
                         meta.generation
                     );
-                    tracing::error!(
-                        generation = meta.generation,
-                        built_at = %meta.built_at_rfc3339(),
-                        edits = meta.edits,
-                        "{problem}"
-                    );
-                    Ok(Ensured::Kept(problem))
+                    Ok(Ensured::Kept(format!(
+                        "the dumps named at start cannot be indexed, so generation {} built \
+                         from an earlier version of them was served instead; until a \
+                         generation is built from them fixed (`faqd index`, admin Reindex), a \
+                         restart with them serves the last one built from them, or fails if \
+                         another is current: {e}",
+                        meta.generation
+                    )))
                 }
                 _ => Err(e),
             }

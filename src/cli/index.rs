@@ -61,6 +61,7 @@ pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
         }
         Err(
             e @ (BuildError::Invalid(_)
+            | BuildError::NothingValid(_)
             | BuildError::Ingest(_)
             | BuildError::OnlyDrafts(_)
             | BuildError::Index(IndexError::Empty)),

@@ -314,7 +314,11 @@ async fn reload_on_change(
         tokio::select! {
             _ = tick.tick() => {},
             () = next_of(&mut hup) => {
-                tracing::info!("SIGHUP: reloading");
+                tracing::info!(
+                    "SIGHUP: re-reading the glossary and serving a newer generation if CURRENT \
+                     names one (dumps are re-read by `faqd index` or admin Reindex, not by \
+                     SIGHUP)"
+                );
                 reload_glossary(&engine).await;
             }
         }

@@ -281,7 +281,9 @@ impl EvalError {
             EvalError::Read { .. } | EvalError::Query { .. } => true,
             EvalError::Build(e) => matches!(
                 e,
-                crate::kb::BuildError::Invalid(_) | crate::kb::BuildError::Ingest(_)
+                crate::kb::BuildError::Invalid(_)
+                    | crate::kb::BuildError::NothingValid(_)
+                    | crate::kb::BuildError::Ingest(_)
             ),
             EvalError::Index(_) | EvalError::Search { .. } | EvalError::TempDir(_) => false,
         }

@@ -750,6 +750,19 @@ pub(crate) struct Fields<'a> {
 
 /// Fewest letters a text needs before its script is held against its language tag.
 const MISMATCH_MIN_LETTERS: usize = 8;
+/// Fewest characters of the other Chinese script (four times as many as of its own) before
+/// a `zh` or `zh-Hant` text is taken for the other script.
+const SCRIPT_MIN_CHARACTERS: usize = 3;
+
+/// The title, questions and answer of an article, one text.
+fn texts_of(a: &Article) -> String {
+    let mut text = format!("{}\n{}", a.title, a.answer);
+    for q in &a.questions {
+        text.push('\n');
+        text.push_str(q);
+    }
+    text
+}
 
 /// Says why an article's language tag cannot be right for the script its title, questions
 /// and answer are written in, e.g. `lang: en` over Korean text: such a version is analysed
@@ -814,6 +827,27 @@ pub fn language_mismatch(a: &Article) -> Option<String> {
                 ),
                 Some("en"),
             ),
+            Variant::Zh | Variant::ZhHant => {
+                // The other script: shown unconverted to the readers of this one, and
+                // flagged converted to those of the other (second trial).
+                let text = texts_of(a);
+                let (traditional, simplified) = crate::translate::script_characters(&text);
+                let (ours, theirs, name, tag) = match a.lang {
+                    Variant::Zh => (simplified, traditional, "Traditional", "zh-Hant"),
+                    _ => (traditional, simplified, "Simplified", "zh"),
+                };
+                if theirs < SCRIPT_MIN_CHARACTERS || theirs < 4 * ours {
+                    return None;
+                }
+                (
+                    format!(
+                        "is {name} Chinese: {theirs} of its {} characters written differently \
+                         in the two scripts are {name}",
+                        theirs + ours
+                    ),
+                    Some(tag),
+                )
+            }
             _ => return None,
         }
     };

@@ -246,6 +246,7 @@ impl AdminApi {
         if !errors.is_empty() {
             return Err(to_status(&EngineError::InvalidRecords {
                 field: "articles",
+                records: errors.len(),
                 problems: errors,
             }));
         }

@@ -90,6 +90,17 @@ const SHARED_FORMS: &str = "台里吃岩托游唇皂凶占杰范岳涌咸伙余�
 /// Chinese, or with as many of each (a stray character pasted or typed by an input method
 /// does not turn a question's script).
 pub fn written_script(text: &str) -> Option<Variant> {
+    let (traditional, simplified) = script_characters(text);
+    match traditional.cmp(&simplified) {
+        std::cmp::Ordering::Greater => Some(Variant::ZhHant),
+        std::cmp::Ordering::Less => Some(Variant::Zh),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// Counts the characters of `text` that exist only in Traditional and only in Simplified
+/// Chinese, as [`written_script`] tells them.
+pub fn script_characters(text: &str) -> (usize, usize) {
     static S2T: LazyLock<ferrous_opencc::OpenCC> = LazyLock::new(|| {
         ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::S2t)
             .expect("the built-in s2t configuration loads")
@@ -104,11 +115,7 @@ pub fn written_script(text: &str) -> Option<Variant> {
             simplified += 1;
         }
     }
-    match traditional.cmp(&simplified) {
-        std::cmp::Ordering::Greater => Some(Variant::ZhHant),
-        std::cmp::Ordering::Less => Some(Variant::Zh),
-        std::cmp::Ordering::Equal => None,
-    }
+    (traditional, simplified)
 }
 
 /// One version of an article with its staleness within the group.

@@ -852,6 +852,32 @@ fn an_article_tagged_with_a_language_its_text_is_not_in_is_invalid() {
              and zh only: leave it out, or fix the text",
         ]
     );
+    // The other Chinese script (second trial: shown unconverted to its readers, and flagged
+    // converted to the other script's though nothing was).
+    let scripts = [
+        r#"{"id":"s1","lang":"zh","title":"韓元提領限額","answer":"每日提領上限為五千萬韓元，請於設定頁面確認。"}"#,
+        r#"{"id":"s2","lang":"zh-Hant","title":"韩元提现限额","answer":"每日提现上限为五千万韩元，请在设置页面确认。"}"#,
+        r#"{"id":"s3","lang":"zh","title":"提币到台湾交易所","answer":"请确认地址。臺"}"#,
+    ]
+    .join("\n");
+    let loaded = load_text(dir.path(), "scripts.jsonl", scripts.as_bytes()).unwrap();
+    let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["s3"], "{:?}", loaded.errors);
+    let errs = texts(dir.path(), &loaded.errors);
+    assert!(
+        errs[0].starts_with(
+            "scripts.jsonl:1: field `lang`: `zh`, but the text of its title, \
+                             questions and answer is Traditional Chinese: "
+        ) && errs[0].ends_with("use `zh-Hant` if that is its language, or fix the text"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[1].contains(
+            "`zh-Hant`, but the text of its title, questions and answer is \
+                          Simplified Chinese"
+        ) && errs[1].contains("use `zh` if"),
+        "{errs:?}"
+    );
     // A country code for a language tag gets the tag to use.
     let loaded = load_text(
         dir.path(),
@@ -1003,6 +1029,20 @@ fn skipped_counts_records_and_a_dump_of_drafts_says_so() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(", 3 skipped,"), "{stdout}");
+    // Skipping with nothing valid left says so (second trial: only "nothing was changed").
+    let e = kb::build(
+        &root,
+        &[Source::File(csv.clone(), None)],
+        true,
+        &BuildOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().starts_with(
+            "3 invalid record(s) and no valid one: skipping them leaves nothing to index"
+        ),
+        "{e}"
+    );
 }
 
 /// Returns the errors' texts with the directory `dir` left out of their file names.
