@@ -107,12 +107,11 @@ pub const LISTED_BYTES: usize = 2_000;
 /// many as fit in [`LISTED_BYTES`]; the rest are counted, with where to see them all.
 fn listed(field: &str, problems: &[String]) -> String {
     let list = crate::lang::list_first(problems, LISTED_RECORDS, RECORD_CHARS, LISTED_BYTES);
-    if problems.len() <= LISTED_RECORDS || !list.ends_with(" more") {
+    if !list.ends_with(" more") {
         return list;
     }
     let all = if field == "paths" {
-        "`faqd index` with these dumps lists every one, and so does a Reindex with \
-         skip_invalid (its `skipped`)"
+        "`faqd index` with these dumps lists every one"
     } else {
         "the server's log lists up to 100"
     };
@@ -238,7 +237,7 @@ pub struct Engine {
     vectors: ArcSwapOption<Vectors>,
     /// The dumps named at start that cannot be indexed (as a generation records them), and
     /// why ([`Engine::with_kept_generation`]).
-    kept: std::sync::Mutex<Option<(Vec<String>, String)>>,
+    kept: std::sync::Mutex<Option<(Vec<String>, u64, String)>>,
 }
 
 /// Most languages a request may list in `fallback_languages`.
@@ -307,7 +306,8 @@ const CATEGORY_QUOTED: usize = 24;
 fn unknown_category(category: &str, known: &std::collections::BTreeSet<String>) -> String {
     use rapidfuzz::distance::levenshtein;
     let asked = crate::lang::start(category, CATEGORY_QUOTED);
-    let folded = category.trim().to_lowercase();
+    // Compared by its start: a long value costs no more than a category does.
+    let folded = crate::lang::start(category.trim(), 2 * CATEGORY_QUOTED).to_lowercase();
     let closeness = |c: &str| {
         let c = c.to_lowercase();
         if c == folded {
@@ -541,11 +541,12 @@ impl Engine {
     /// is built afresh from those dumps (they were fixed); admin edits and generations built
     /// from other dumps leave it, since a restart with the named dumps would still meet it.
     pub fn with_kept_generation(self, problem: String) -> Engine {
-        let dumps = self.generation().meta.sources.clone();
+        let g = self.generation();
+        let kept = (g.meta.sources.clone(), g.meta.generation, problem);
         *self
             .kept
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((dumps, problem));
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(kept);
         self
     }
 
@@ -556,7 +557,7 @@ impl Engine {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_ref()
-            .map(|(_, problem)| problem.clone())
+            .map(|(_, _, problem)| problem.clone())
     }
 
     /// Builds translation memories with these canned replies instead of the shipped ones
@@ -642,15 +643,17 @@ impl Engine {
                         }
                     }
                 });
-                // Built afresh from the dumps named at start: they were fixed.
+                // Built afresh from the dumps named at start (the same files, however named
+                // or ordered: review), after the kept one: they were fixed.
                 let mut kept = self
                     .kept
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if kept
-                    .as_ref()
-                    .is_some_and(|(dumps, _)| g.meta.edits == 0 && g.meta.sources == *dumps)
-                {
+                if kept.as_ref().is_some_and(|(dumps, generation, _)| {
+                    g.meta.edits == 0
+                        && g.meta.generation > *generation
+                        && crate::kb::same_dump_set(&g.meta.sources, dumps)
+                }) {
                     kept.take();
                 }
                 drop(kept);
@@ -1015,8 +1018,13 @@ impl Engine {
             return Err(EngineError::InvalidArgument {
                 field: "target_language",
                 message: format!(
-                    "is the text's own language ({} {how}): nothing to translate",
-                    source.code()
+                    "is the text's own language ({} {how}): nothing to translate{}",
+                    source.code(),
+                    if how == "detected" {
+                        " (set source_language if the text is in another language)"
+                    } else {
+                        ""
+                    }
                 ),
             });
         }

@@ -143,7 +143,7 @@ fn same_dumps(a: &[String], b: &[String]) -> bool {
 
 /// Returns true when two lists of dump names name the same files, in any order
 /// ([`same_dumps`] for each).
-fn same_dump_set(a: &[String], b: &[String]) -> bool {
+pub(crate) fn same_dump_set(a: &[String], b: &[String]) -> bool {
     let one = std::slice::from_ref;
     let within = |a: &[String], b: &[String]| {
         a.iter()
@@ -265,8 +265,10 @@ pub fn ensure_built_or_keep(
                          from an earlier version of them was served instead; until a \
                          generation is built from them fixed (`faqd index`, admin Reindex), a \
                          restart with them serves the last one built from them, or fails if \
-                         another is current: {e}",
-                        meta.generation
+                         another is current: {}",
+                        meta.generation,
+                        // A Stats reply stays small however many records are bad.
+                        crate::lang::start(&e.to_string(), 2_000)
                     )))
                 }
                 _ => Err(e),

@@ -38,7 +38,7 @@ fn record(
 ) -> Result<Option<(Origin, Article)>, RecordError> {
     let line = line.trim_start_matches('\u{feff}');
     let value: Value = serde_json::from_str(line).map_err(|e| {
-        // serde's "at line 1 column 91" counts in the record, not the file: say the column.
+        // serde's "at line 1 column 91" counts in the record, not the file, and in bytes.
         let what = e.to_string();
         let what = what
             .strip_suffix(&format!(" at line {} column {}", e.line(), e.column()))
@@ -48,7 +48,7 @@ fn record(
             records: 1,
             origin: origin.clone(),
             field: None,
-            message: format!("invalid JSON at column {}: {what}", e.column()),
+            message: format!("invalid JSON at byte {} of the line: {what}", e.column()),
         }
     })?;
     let Value::Object(mut obj) = value else {

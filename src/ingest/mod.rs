@@ -351,8 +351,8 @@ const OTHER_NAMES: &[(&str, &str)] = &[
 /// How an unknown name resembles one of faqd's fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Likeness {
-    /// The same name in another case, with other separators or in the other number
-    /// (`Title`, `updatedAt`, `tag`, `categories`).
+    /// The same name in another case, with other separators, or the singular of a list
+    /// field's name (`Title`, `updatedAt`, `tag`).
     Spelling,
     /// One letter added, left out, changed or swapped in a name of five letters or more
     /// (`questons`, `catgory`; shorter names are too often other words: `uri`, `tabs`).
@@ -374,20 +374,12 @@ fn resembles(name: &str) -> Option<(&'static str, Likeness)> {
         return None;
     }
     let field = |likeness| move |f: &&'static str| (*f, likeness);
-    // The singular or plural of a field's name is another spelling of it (`tag`, `urls`,
-    // `categories`): the one word in another number.
-    let number = |f: &str| -> [String; 2] {
-        match f.strip_suffix('y') {
-            Some(stem) => [format!("{stem}ies"), format!("{f}s")],
-            None => match f.strip_suffix('s') {
-                Some(one) => [one.to_string(), format!("{f}es")],
-                None => [format!("{f}s"), format!("{f}es")],
-            },
-        }
-    };
+    // The singular of a list field's name is another spelling of it (`tag`, `question`): its
+    // one value is the list's. (A plural of a field of one value, `categories`, `urls`, most
+    // likely holds a list, which that field cannot take: warned about, review.)
     FIELDS
         .iter()
-        .find(|f| fold(f) == key || number(&fold(f)).contains(&key))
+        .find(|f| fold(f) == key || fold(f).strip_suffix('s') == Some(key.as_str()))
         .map(field(Likeness::Spelling))
         .or_else(|| {
             OTHER_NAMES
@@ -682,7 +674,7 @@ fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, IngestError> {
             } else {
                 // A lead byte and a trail byte of the double-byte encodings spreadsheets on
                 // Korean and Chinese Windows save in.
-                let legacy = matches!(bytes[offset..], [0x81..=0xfe, 0x40..=0xfe, ..]);
+                let legacy = matches!(bytes[offset..], [0x81..=0xfe, 0x81..=0xfe, ..]);
                 format!(
                     "invalid UTF-8 at byte offset {offset} (byte {} of the line): dumps must be \
                      UTF-8{}",
@@ -954,7 +946,7 @@ impl Fields<'_> {
                 "kr" | "kr-kr" => Some("`ko` (Korean; `kr` is the country code)"),
                 "cn" | "chs" => Some("`zh` (Simplified Chinese)"),
                 "tw" | "hk" | "cht" => Some("`zh-Hant` (Traditional Chinese)"),
-                "us" | "uk" | "gb" => Some("`en` (English)"),
+                "us" | "gb" => Some("`en` (English)"),
                 _ => None,
             };
             self.error(

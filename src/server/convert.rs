@@ -113,7 +113,7 @@ pub fn search_response(o: SearchOutcome) -> proto::SearchResponse {
 /// unsupported language), empty only where Search would refuse the text (`strict`).
 pub fn detect_response(c: &Choice, d: &Detection, strict: bool) -> proto::DetectLanguageResponse {
     let unsupported = d.is_unsupported();
-    let language = if unsupported && strict && c.source == Source::Default {
+    let language = if unsupported && strict {
         ""
     } else {
         c.lang.code()

@@ -437,6 +437,25 @@ async fn strict_language_mode_fails_unsupported_queries_with_failed_precondition
         .expect("detect")
         .into_inner();
     assert_eq!((d.language.as_str(), d.detected.as_str()), ("", "ja"));
+    // With a hint too: strict Search refuses it all the same (review).
+    let d = c
+        .detect_language(DetectLanguageRequest {
+            text: "出金の方法を教えてください".into(),
+            locale_hint: Some("ko-KR".into()),
+        })
+        .await
+        .expect("detect")
+        .into_inner();
+    assert_eq!(d.language, "", "{d:?}");
+    let status = search_err(
+        &mut c,
+        SearchRequest {
+            locale_hint: Some("ko-KR".into()),
+            ..query("出金の方法を教えてください")
+        },
+    )
+    .await;
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     // Supported languages are still served in strict mode.
     let r = search(&mut c, query("출금이 안돼요")).await;
     assert_eq!(r.language, "ko");

@@ -436,7 +436,7 @@ async fn later_hits_far_below_the_first_are_candidates() {
         assert!(r.answered, "{q}: {r:?}");
         for h in &r.hits[1..] {
             let far = h.confidence < 0.6 * first;
-            if far && h.confidence >= faqd::search::DEFAULT_THRESHOLD {
+            if far && h.confidence >= r.confidence_threshold {
                 below += 1;
             }
             assert!(!far || h.candidate_only, "{q}: {h:?}");

@@ -79,16 +79,35 @@ pub fn percent(distance: usize, a_len: usize, b_len: usize) -> f64 {
 /// differs.
 pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
     use unicode_normalization::UnicodeNormalization;
+    // Numbers by value: `1,000` is `1000`, `0.50` is `0.5` (review).
     let numbers = |s: &str| -> Vec<String> {
         let folded: String = s.nfkc().collect();
-        folded
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|n| !n.is_empty())
-            .map(|n| match n.trim_start_matches('0') {
-                "" => "0".to_string(),
-                n => n.to_string(),
-            })
-            .collect()
+        let chars: Vec<char> = folded.chars().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if !chars[i].is_ascii_digit() {
+                i += 1;
+                continue;
+            }
+            let mut number = String::new();
+            while i < chars.len() {
+                let c = chars[i];
+                let joins =
+                    matches!(c, ',' | '.') && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+                if c.is_ascii_digit() || (c == '.' && joins) {
+                    number.push(c);
+                } else if !(c == ',' && joins) {
+                    break;
+                }
+                i += 1;
+            }
+            out.push(match number.parse::<f64>() {
+                Ok(v) => v.to_string(),
+                Err(_) => number,
+            });
+        }
+        out
     };
     let (ours, theirs) = (numbers(text), numbers(entry));
     let list = |n: &[String]| match n {
@@ -113,7 +132,9 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
 }
 
 /// Counts the negations of a text: English `not`, `no`, `never`, `n't` ...; Korean `않`,
-/// `못`, `없`, `안` as a word, `마세요`/`말고`; Chinese `不`, `没`, `无`, `未`, `别`, `勿`.
+/// `못` (not in `잘못`), `없`, `안` before a verb however spaced (`안 돼요`, `안돼요`),
+/// `마세요`/`말고`; Chinese `不`, `没`, `无`, `未`, `别`, `勿`, not in words where they
+/// negate nothing (`识别`, `级别`, `无论`, `未来` ...).
 fn negations(text: &str, lang: Lang) -> usize {
     let lower = text.to_lowercase();
     match lang {
@@ -128,7 +149,9 @@ fn negations(text: &str, lang: Lang) -> usize {
             })
             .count(),
         Lang::Ko => {
-            let marks = [
+            // Spacing aside: `안 돼요` and `안돼요` are one negation.
+            let joined: String = lower.split_whitespace().collect();
+            const MARKS: [&str; 25] = [
                 "않",
                 "못",
                 "없",
@@ -137,22 +160,47 @@ fn negations(text: &str, lang: Lang) -> usize {
                 "말고",
                 "불가",
                 "금지",
+                "안되",
+                "안돼",
+                "안됩",
+                "안됐",
+                "안될",
+                "안해",
+                "안하",
+                "안했",
+                "안가",
+                "안와",
+                "안오",
+                "안보",
+                "안나",
+                "안들",
+                "안받",
+                "안뜨",
+                "안떠",
             ];
-            marks
+            MARKS
                 .iter()
-                .map(|m| lower.matches(m).count())
+                .map(|m| joined.matches(m).count())
                 .sum::<usize>()
-                + lower.split_whitespace().filter(|w| *w == "안").count()
+                .saturating_sub(joined.matches("잘못").count())
         }
-        Lang::Zh => lower
-            .chars()
-            .filter(|c| {
-                matches!(
-                    c,
-                    '不' | '没' | '沒' | '无' | '無' | '未' | '别' | '別' | '勿'
+        Lang::Zh => {
+            const NEGATING: [char; 9] = ['不', '没', '沒', '无', '無', '未', '别', '別', '勿'];
+            const NOT_NEGATING: [&str; 14] = [
+                "识别", "識別", "级别", "級別", "特别", "特別", "区别", "區別", "分别", "分別",
+                "类别", "類別", "无论", "未来",
+            ];
+            lower
+                .chars()
+                .filter(|c| NEGATING.contains(c))
+                .count()
+                .saturating_sub(
+                    NOT_NEGATING
+                        .iter()
+                        .map(|w| lower.matches(w).count())
+                        .sum::<usize>(),
                 )
-            })
-            .count(),
+        }
     }
 }
 
@@ -252,5 +300,21 @@ mod tests {
         )
         .is_some_and(|m| m.contains("numbers") && m.contains("negated")));
         assert_eq!(d("Please wait.", "Please wait a moment.", Lang::En), None);
+        // Spacing, number formats and words where the marks negate nothing (review).
+        assert_eq!(d("출금이 안돼요", "출금이 안 돼요", Lang::Ko), None);
+        assert_eq!(
+            d("주소를 잘못 입력했어요", "주소를 입력했어요", Lang::Ko),
+            None
+        );
+        assert_eq!(d("识别失败", "识别成功", Lang::Zh), None);
+        assert_eq!(
+            d(
+                "The fee is 1,000 KRW (0.50%)",
+                "The fee is 1000 KRW (0.5%)",
+                Lang::En
+            ),
+            None
+        );
+        assert!(d("The fee is 1,000 KRW", "The fee is 1,500 KRW", Lang::En).is_some());
     }
 }
