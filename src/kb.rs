@@ -29,10 +29,10 @@ pub enum BuildError {
     #[error(transparent)]
     Ingest(#[from] IngestError),
     /// Records are invalid and the build is strict.
-    #[error("{} invalid record(s); nothing was changed:\n{}", ingest::records_kept_out(.0), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    #[error("{} invalid record(s); nothing was changed:\n{}", ingest::records_kept_out(.0), one_per_line(.0))]
     Invalid(Vec<RecordError>),
     /// Every record is invalid, so skipping them (`--skip-invalid`) leaves nothing.
-    #[error("{} invalid record(s) and no valid one: skipping them leaves nothing to index; nothing was changed:\n{}", ingest::records_kept_out(.0), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    #[error("{} invalid record(s) and no valid one: skipping them leaves nothing to index; nothing was changed:\n{}", ingest::records_kept_out(.0), one_per_line(.0))]
     NothingValid(Vec<RecordError>),
     /// Every record of the dumps is a draft.
     #[error(
@@ -43,6 +43,15 @@ pub enum BuildError {
     /// The index cannot be written.
     #[error(transparent)]
     Index(#[from] IndexError),
+}
+
+/// Lists record problems one per line, indented.
+fn one_per_line(errors: &[RecordError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("  {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The result of a build.

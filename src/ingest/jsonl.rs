@@ -63,14 +63,7 @@ fn record(
     match obj.get("draft").map(super::is_draft).transpose() {
         Ok(Some(true)) => return Ok(None),
         Ok(_) => {}
-        Err(message) => {
-            return Err(RecordError {
-                records: 1,
-                origin,
-                field: Some("draft".into()),
-                message,
-            })
-        }
+        Err(message) => return Err(Fields { origin: &origin }.error("draft", message)),
     }
     // A name like `draft` holds something when it reads as a draft (`"Draft": false` loses
     // nothing); any other when it has text.
@@ -88,12 +81,8 @@ fn record(
                 _ => continue,
             };
             if super::marks_unpublished(key, &text) {
-                return Err(RecordError {
-                    records: 1,
-                    origin,
-                    field: Some(key.clone()),
-                    message: super::unpublished_message(&text),
-                });
+                let f = Fields { origin: &origin };
+                return Err(f.error(key, super::unpublished_message(&text)));
             }
         }
     }

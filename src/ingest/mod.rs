@@ -746,30 +746,22 @@ const MISMATCH_MIN_LETTERS: usize = 8;
 /// a `zh` or `zh-Hant` text is taken for the other script.
 const SCRIPT_MIN_CHARACTERS: usize = 3;
 
-/// The title, questions and answer of an article, one text.
-fn texts_of(a: &Article) -> String {
-    let mut text = format!("{}\n{}", a.title, a.answer);
-    for q in &a.questions {
-        text.push('\n');
-        text.push_str(q);
-    }
-    text
-}
-
 /// Says why an article's language tag cannot be right for the script its title, questions
 /// and answer are written in, e.g. `lang: en` over Korean text: such a version is analysed
 /// as the wrong language and searched for by the wrong readers, so its own title does not
 /// find it. Only a plain contradiction counts: Korean with no Hangul, Chinese with no Han
 /// character, English or Chinese whose letters are mostly Hangul, English whose letters
-/// are mostly Han; Japanese (kana) is named as unsupported. Mixed texts (an English answer
-/// quoting a Korean menu name) pass.
+/// are mostly Han, Chinese in the other script ([`SCRIPT_MIN_CHARACTERS`]); Japanese (kana)
+/// is named as unsupported. Mixed texts (an English answer quoting a Korean menu name) pass.
 pub fn language_mismatch(a: &Article) -> Option<String> {
     use crate::analysis::{is_han, is_hangul, is_kana};
     let (mut hangul, mut han, mut kana, mut latin) = (0usize, 0usize, 0usize, 0usize);
-    let texts = [a.title.as_str(), a.answer.as_str()]
-        .into_iter()
-        .chain(a.questions.iter().map(String::as_str));
-    for c in texts.flat_map(str::chars) {
+    let texts = || {
+        [a.title.as_str(), a.answer.as_str()]
+            .into_iter()
+            .chain(a.questions.iter().map(String::as_str))
+    };
+    for c in texts().flat_map(str::chars) {
         if is_hangul(c) {
             hangul += 1;
         } else if is_han(c) {
@@ -822,8 +814,9 @@ pub fn language_mismatch(a: &Article) -> Option<String> {
             Variant::Zh | Variant::ZhHant => {
                 // The other script: shown unconverted to the readers of this one, and
                 // flagged converted to those of the other (second trial).
-                let text = texts_of(a);
-                let (traditional, simplified) = crate::translate::script_characters(&text);
+                let (traditional, simplified) = texts()
+                    .map(crate::translate::script_characters)
+                    .fold((0, 0), |(t, s), (t1, s1)| (t + t1, s + s1));
                 let (ours, theirs, name, tag) = match a.lang {
                     Variant::Zh => (simplified, traditional, "Traditional", "zh-Hant"),
                     _ => (traditional, simplified, "Simplified", "zh"),
@@ -872,11 +865,8 @@ impl Fields<'_> {
         }
     }
 
-    /// Returns `a` when its other text fields (questions, tags, category, url) are within
-    /// [`MAX_FIELD_CHARS`] too (id, title and answer are checked as they are read).
-    /// [`Fields::bounded`] for every list and optional text of an article, and its
-    /// language (field `lang_field`) checked against the script its text is written in
-    /// ([`language_mismatch`]).
+    /// Returns `a` when its language (field `lang_field`) fits the script its text is
+    /// written in ([`language_mismatch`]) and [`Fields::bounded_article`] holds.
     pub fn checked_article(&self, a: Article, lang_field: &str) -> Result<Article, RecordError> {
         if let Some(problem) = language_mismatch(&a) {
             return Err(self.error(lang_field, problem));
@@ -884,6 +874,8 @@ impl Fields<'_> {
         self.bounded_article(a)
     }
 
+    /// Returns `a` when its other text fields (questions, tags, category, url) are within
+    /// [`MAX_FIELD_CHARS`] too (id, title and answer are checked as they are read).
     fn bounded_article(&self, a: Article) -> Result<Article, RecordError> {
         for (i, q) in a.questions.iter().enumerate() {
             self.bounded(&format!("questions[{i}]"), q)?;

@@ -25,19 +25,18 @@ pub fn parse(
         message,
     };
     let text = text.trim_start_matches('\u{feff}');
-    // A JSON Lines dump named `.json` is the likeliest mistake: say so.
-    let jsonl_hint = || {
+    // A JSON Lines dump named `.json` is the likeliest mistake, or a list of faqd's records:
+    // say so (`tree`: the file read as JSON, when it is).
+    let jsonl_hint = |tree: Option<&Value>| {
         let first: Option<Value> = text
             .lines()
             .find(|l| !l.trim().is_empty())
             .and_then(|l| serde_json::from_str(l).ok());
         let faqds = |v: &Value| ["id", "lang", "title"].iter().any(|k| v.get(k).is_some());
-        let list: Option<Value> = serde_json::from_str(text).ok();
         if first.is_some_and(|v| faqds(&v)) {
             " (it looks like JSON Lines, one article per line: name it .jsonl or pass \
              --format jsonl)"
-        } else if list
-            .as_ref()
+        } else if tree
             .and_then(Value::as_array)
             .is_some_and(|l| l.iter().any(faqds))
         {
@@ -59,12 +58,15 @@ pub fn parse(
                     format!(
                         "not a Zendesk export: invalid JSON at column {}: {e}{}",
                         e.column(),
-                        jsonl_hint()
+                        jsonl_hint(None)
                     ),
                 ),
                 Ok(v) if !v.get("articles").is_some_and(Value::is_array) => whole(
                     0,
-                    format!("expected an object with an `articles` list{}", jsonl_hint()),
+                    format!(
+                        "expected an object with an `articles` list{}",
+                        jsonl_hint(Some(&v))
+                    ),
                 ),
                 Ok(_) => whole(
                     not_export.line(),
@@ -104,12 +106,7 @@ pub fn parse(
             }
             Ok(_) => {}
             Err(message) => {
-                out.push(Err(RecordError {
-                    records: 1,
-                    origin,
-                    field: Some("draft".into()),
-                    message,
-                }));
+                out.push(Err(Fields { origin: &origin }.error("draft", message)));
                 continue;
             }
         }
