@@ -1041,9 +1041,15 @@ impl Engine {
                     .and_then(|l| memory::text::differences(s.text, &l.segment.text, source));
                 let matched = s.percent() >= threshold && differs.is_none();
                 let converted = s.found.is_some_and(|l| l.translation.variant != target);
+                let untranslated = if matched {
+                    None
+                } else {
+                    untranslated(&tm, s.text, source, target, threshold.max(s.percent()))
+                };
                 ReplySegment {
                     text: s.text.to_string(),
                     differs,
+                    untranslated,
                     matched,
                     percent: s.percent(),
                     matched_source: s.found.map(|l| l.segment.text.clone()),
@@ -1171,6 +1177,41 @@ pub struct ReplySegment {
     /// Why a segment at the threshold or above is no match: its numbers or its negation
     /// differ from the entry's ([`memory::text::differences`]).
     pub differs: Option<String>,
+    /// For an unmatched segment that the memory holds (closer than any entry with a
+    /// translation, numbers and negation agreeing) in no version of the target language:
+    /// where it comes from and which languages it has.
+    pub untranslated: Option<String>,
+}
+
+/// Says so when the memory holds `text` (at `at_least` percent or closer, its numbers and
+/// negation agreeing) but has no approved version of it in `target` (user trial: an
+/// agent's sentence copied from a Korean-only article came back as a plain no-match).
+fn untranslated(
+    tm: &memory::Memory,
+    text: &str,
+    source: Lang,
+    target: Variant,
+    at_least: f64,
+) -> Option<String> {
+    let (seg, percent) = tm.closest_source(text, source)?;
+    if percent < at_least
+        || seg.translation(target).is_some()
+        || memory::text::differences(text, &seg.text, source).is_some()
+    {
+        return None;
+    }
+    let has: Vec<&str> = seg.translated_into().map(Variant::tag).collect();
+    Some(format!(
+        "the memory holds it ({percent:.0} %, {} {}) with no approved {} version{}",
+        seg.origin,
+        seg.variant.tag(),
+        target.tag(),
+        if has.is_empty() {
+            String::from(": it is in no other language")
+        } else {
+            format!("; it has {}", has.join(", "))
+        }
+    ))
 }
 
 fn validate_text<'a>(field: &'static str, text: &'a str) -> Result<&'a str, EngineError> {

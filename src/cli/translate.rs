@@ -52,6 +52,7 @@ pub fn run(a: TranslateArgs) -> anyhow::Result<i32> {
                     "origin": s.origin,
                     "converted": s.converted,
                     "differs": s.differs,
+                    "untranslated": s.untranslated,
                 })
             })
             .collect();
@@ -94,6 +95,9 @@ pub fn run(a: TranslateArgs) -> anyhow::Result<i32> {
         }
         if let Some(d) = &s.differs {
             println!("        differs  {d}");
+        }
+        if let Some(u) = &s.untranslated {
+            println!("        untranslated  {u}");
         }
         if let Some(t) = &s.translation {
             let note = if s.converted {

@@ -183,6 +183,7 @@ pub fn reply_response(o: ReplyOutcome) -> proto::TranslateReplyResponse {
                 origin: s.origin.unwrap_or_default(),
                 converted: s.converted,
                 differs: s.differs.unwrap_or_default(),
+                untranslated: s.untranslated.unwrap_or_default(),
             })
             .collect(),
     }

@@ -660,3 +660,31 @@ async fn a_reply_with_other_numbers_or_a_negation_gets_no_translation() {
     .await;
     assert!(out.matched && out.segments[0].differs.is_empty(), "{out:?}");
 }
+
+/// Regression (user trial): a sentence copied from an article that has no version in the
+/// target language came back as a plain no-match against some other entry, as if the memory
+/// had never seen it. It says where the sentence is and which languages it has.
+#[tokio::test]
+async fn a_sentence_with_no_version_in_the_target_language_says_so() {
+    // krw-bank-account-change has ko and zh versions only.
+    let sentence =
+        "원화 입출금 계좌는 본인 명의의 제휴 은행 실명확인 계좌 1개만 등록할 수 있습니다.";
+    let mut c = shipped().await;
+    let out = translate(&mut c, sentence, "en", None).await;
+    assert!(!out.matched, "{out:?}");
+    assert_eq!(
+        out.segments[0].untranslated,
+        "the memory holds it (100 %, faq:krw-bank-account-change ko) with no approved en \
+         version; it has zh",
+        "{out:?}"
+    );
+    let out = translate(&mut c, sentence, "zh", None).await;
+    assert!(out.matched, "{out:?}");
+    assert_eq!(out.segments[0].untranslated, "", "{out:?}");
+    // A sentence the memory does not hold gets no such note.
+    let out = translate(&mut c, "오늘 날씨가 참 좋네요.", "en", None).await;
+    assert!(
+        !out.matched && out.segments[0].untranslated.is_empty(),
+        "{out:?}"
+    );
+}

@@ -8,7 +8,12 @@
 //!   bigrams. A lookup counts shared bigrams, keeps the [`CANDIDATES`] segments with the best
 //!   Dice overlap, then computes the exact Levenshtein distance (rapidfuzz, bit-parallel) on
 //!   those, skipping a candidate when its length difference alone rules out beating the best
-//!   so far, and bounding the distance computation by the best so far.
+//!   so far, and bounding the distance computation by the best so far. When the closest
+//!   states other numbers or the opposite ([`text::differences`]), the closest that agrees
+//!   and reaches the threshold is taken instead ([`Memory::lookup_agreeing`]).
+//! - Texts with no translation (an article in one language) are kept as sources too, so a
+//!   lookup can tell "not in the memory" from "in it, with no version in that language"
+//!   ([`Memory::closest_source`]).
 //! - The match percentage is `100 * (1 - distance / length of the longer)` over the
 //!   normalised texts ([`text::normalize`]); below [`DEFAULT_THRESHOLD`] there is no match.
 //! - Texts are matched sentence by sentence, as translation tools do: approved texts are
@@ -57,6 +62,9 @@ pub struct Segment {
     pub variant: Variant,
     /// The text as approved.
     pub text: String,
+    /// Where the text first came from (`reply:<id>`, `faq:<article id>`); a text with no
+    /// translation is kept too, so a lookup can say the memory has it in no other language.
+    pub origin: String,
     norm: Vec<char>,
     grams: u32,
     translations: Vec<Translation>,
@@ -74,6 +82,11 @@ impl Segment {
                     .iter()
                     .find(|t| t.variant.lang() == target.lang())
             })
+    }
+
+    /// Returns the language tags it has approved translations in.
+    pub fn translated_into(&self) -> impl Iterator<Item = Variant> + '_ {
+        self.translations.iter().map(|t| t.variant)
     }
 }
 
@@ -99,22 +112,13 @@ impl MemoryBuilder {
     /// Adds one entry. A source already present (same tag, same normalised text) keeps its
     /// first translation per target tag: the first approved text wins.
     pub fn add(&mut self, source: (Variant, &str), target: (Variant, &str), origin: &str) {
-        let (sv, st) = source;
         let (tv, tt) = target;
-        let norm = text::normalize(st, sv.lang());
-        if norm.is_empty() || tt.trim().is_empty() || sv == tv {
+        if tt.trim().is_empty() || source.0 == tv {
             return;
         }
-        let i = *self.by_key.entry((sv, norm.clone())).or_insert_with(|| {
-            self.segments.push(Segment {
-                variant: sv,
-                text: st.trim().to_string(),
-                grams: 0,
-                norm,
-                translations: Vec::new(),
-            });
-            self.segments.len() - 1
-        });
+        let Some(i) = self.source(source, origin) else {
+            return;
+        };
         let seg = &mut self.segments[i];
         if !seg.translations.iter().any(|t| t.variant == tv) {
             seg.translations.push(Translation {
@@ -125,8 +129,33 @@ impl MemoryBuilder {
         }
     }
 
-    /// Adds an entry for every ordered pair of the aligned texts.
+    /// Returns the index of a source text's segment, adding it with no translation when it
+    /// is new; `None` for a text with no letters or digits.
+    fn source(&mut self, source: (Variant, &str), origin: &str) -> Option<usize> {
+        let (sv, st) = source;
+        let norm = text::normalize(st, sv.lang());
+        if norm.is_empty() {
+            return None;
+        }
+        Some(*self.by_key.entry((sv, norm.clone())).or_insert_with(|| {
+            self.segments.push(Segment {
+                variant: sv,
+                text: st.trim().to_string(),
+                origin: origin.to_string(),
+                grams: 0,
+                norm,
+                translations: Vec::new(),
+            });
+            self.segments.len() - 1
+        }))
+    }
+
+    /// Adds an entry for every ordered pair of the aligned texts; a text alone (or with no
+    /// usable translation) is kept as a source with no translation.
     pub fn add_aligned(&mut self, texts: &[(Variant, &str)], origin: &str) {
+        for &a in texts {
+            self.source(a, origin);
+        }
         for &a in texts {
             for &b in texts {
                 if a.0 != b.0 {
@@ -141,6 +170,12 @@ impl MemoryBuilder {
     pub fn add_aligned_segments(&mut self, texts: &[(Variant, &str)], origin: &str) {
         self.add_aligned(texts, origin);
         let split: Vec<Vec<&str>> = texts.iter().map(|(_, t)| text::segments(t)).collect();
+        if let ([(v, _)], [sentences]) = (texts, split.as_slice()) {
+            // A text in one language only: its sentences are known to have no translation.
+            for s in sentences {
+                self.source((*v, s), origin);
+            }
+        }
         for (i, a) in texts.iter().enumerate() {
             for (j, b) in texts.iter().enumerate() {
                 let (sa, sb) = (&split[i], &split[j]);
@@ -213,38 +248,7 @@ impl Memory {
     /// `None` when no segment shares a character bigram with the text. Ties keep the
     /// candidate with the larger bigram overlap.
     pub fn lookup(&self, text: &str, source: Lang, target: Variant) -> Option<Lookup<'_>> {
-        let q = text::normalize(text, source);
-        if q.is_empty() {
-            return None;
-        }
-        let qgrams = bigrams(&q, source);
-        let mut shared = vec![0u32; self.segments.len()];
-        let mut touched: Vec<u32> = Vec::new();
-        for g in &qgrams {
-            for &s in self.postings.get(g).map_or(&[][..], Vec::as_slice) {
-                let n = &mut shared[s as usize];
-                if *n == 0 {
-                    touched.push(s);
-                }
-                *n += 1;
-            }
-        }
-        let mut candidates: Vec<(f64, u32)> = touched
-            .into_iter()
-            .filter(|&s| self.segments[s as usize].translation(target).is_some())
-            .map(|s| {
-                let seg = &self.segments[s as usize];
-                let n = f64::from(shared[s as usize]);
-                let dice = 2.0 * n / (qgrams.len() as f64 + f64::from(seg.grams));
-                (dice, s)
-            })
-            .collect();
-        let by_overlap = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-        if candidates.len() > CANDIDATES {
-            candidates.select_nth_unstable_by(CANDIDATES - 1, by_overlap);
-            candidates.truncate(CANDIDATES);
-        }
-        candidates.sort_unstable_by(by_overlap);
+        let (q, candidates) = self.candidates(text, source, |s| s.translation(target).is_some());
         let scorer = levenshtein::BatchComparator::new(q.iter().copied());
         let mut best: Option<(f64, u32)> = None;
         for (_, s) in candidates {
@@ -272,14 +276,112 @@ impl Memory {
                 }
             }
         }
-        best.map(|(percent, s)| {
-            let segment = &self.segments[s as usize];
-            Lookup {
-                segment,
-                translation: segment.translation(target).expect("filtered on target"),
-                percent,
+        best.map(|(percent, s)| self.found(s, target, percent))
+    }
+
+    /// Like [`Memory::lookup`], but when the closest entry reaches `threshold` and its
+    /// numbers or negation differ from the text's ([`text::differences`]), takes the closest
+    /// entry at the threshold or above that agrees, so a sentence that changes a number of
+    /// one entry still finds the entry that states it. With none, returns the closest.
+    pub fn lookup_agreeing(
+        &self,
+        text: &str,
+        source: Lang,
+        target: Variant,
+        threshold: f64,
+    ) -> Option<Lookup<'_>> {
+        let closest = self.lookup(text, source, target)?;
+        if closest.percent < threshold
+            || text::differences(text, &closest.segment.text, source).is_none()
+        {
+            return Some(closest);
+        }
+        let agrees = self
+            .ranked(text, source, |s| s.translation(target).is_some())
+            .into_iter()
+            .take_while(|&(percent, _)| percent >= threshold)
+            .find(|&(_, s)| {
+                text::differences(text, &self.segments[s as usize].text, source).is_none()
+            });
+        Some(agrees.map_or(closest, |(percent, s)| self.found(s, target, percent)))
+    }
+
+    /// Returns the source closest to `text` whatever its translations (also one with none),
+    /// with its match percentage.
+    pub fn closest_source(&self, text: &str, source: Lang) -> Option<(&Segment, f64)> {
+        let ranked = self.ranked(text, source, |_| true);
+        ranked
+            .first()
+            .map(|&(percent, s)| (&self.segments[s as usize], percent))
+    }
+
+    fn found(&self, s: u32, target: Variant, percent: f64) -> Lookup<'_> {
+        let segment = &self.segments[s as usize];
+        Lookup {
+            segment,
+            translation: segment.translation(target).expect("filtered on target"),
+            percent,
+        }
+    }
+
+    /// Returns the normalised text and the [`CANDIDATES`] segments (those `keep` accepts)
+    /// with the best bigram overlap with it, best first, with their Dice overlap.
+    fn candidates(
+        &self,
+        text: &str,
+        source: Lang,
+        keep: impl Fn(&Segment) -> bool,
+    ) -> (Vec<char>, Vec<(f64, u32)>) {
+        let q = text::normalize(text, source);
+        if q.is_empty() {
+            return (q, Vec::new());
+        }
+        let qgrams = bigrams(&q, source);
+        let mut shared = vec![0u32; self.segments.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        for g in &qgrams {
+            for &s in self.postings.get(g).map_or(&[][..], Vec::as_slice) {
+                let n = &mut shared[s as usize];
+                if *n == 0 {
+                    touched.push(s);
+                }
+                *n += 1;
             }
-        })
+        }
+        let mut candidates: Vec<(f64, u32)> = touched
+            .into_iter()
+            .filter(|&s| keep(&self.segments[s as usize]))
+            .map(|s| {
+                let seg = &self.segments[s as usize];
+                let n = f64::from(shared[s as usize]);
+                let dice = 2.0 * n / (qgrams.len() as f64 + f64::from(seg.grams));
+                (dice, s)
+            })
+            .collect();
+        let by_overlap = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if candidates.len() > CANDIDATES {
+            candidates.select_nth_unstable_by(CANDIDATES - 1, by_overlap);
+            candidates.truncate(CANDIDATES);
+        }
+        candidates.sort_unstable_by(by_overlap);
+        (q, candidates)
+    }
+
+    /// The candidates ([`Memory::candidates`]) with their exact match percentages, best
+    /// first; equal percentages keep the larger overlap first.
+    fn ranked(&self, text: &str, source: Lang, keep: impl Fn(&Segment) -> bool) -> Vec<(f64, u32)> {
+        let (q, candidates) = self.candidates(text, source, keep);
+        let scorer = levenshtein::BatchComparator::new(q.iter().copied());
+        let mut ranked: Vec<(f64, u32)> = candidates
+            .into_iter()
+            .map(|(_, s)| {
+                let seg = &self.segments[s as usize];
+                let d = scorer.distance(seg.norm.iter().copied());
+                (text::percent(d, q.len(), seg.norm.len()), s)
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked
     }
 }
 
@@ -316,7 +418,7 @@ impl Memory {
         let parts = text::segments(text);
         let alone: Vec<Option<Lookup>> = parts
             .iter()
-            .map(|s| self.lookup(s, source, target))
+            .map(|s| self.lookup_agreeing(s, source, target, threshold))
             .collect();
         let percent = |l: &Option<Lookup>| l.map_or(0.0, |l| l.percent);
         // The byte range of a run of sentences within `text` (they are slices of it).
@@ -332,7 +434,7 @@ impl Memory {
                     .iter()
                     .map(percent)
                     .fold(f64::INFINITY, f64::min);
-                let whole = self.lookup(joined, source, target)?;
+                let whole = self.lookup_agreeing(joined, source, target, threshold)?;
                 // The entry must cover every sentence of the run, so a sentence the memory
                 // lacks is never swallowed by a long entry that matches the rest.
                 let theirs = text::segments(&whole.segment.text);
@@ -396,6 +498,79 @@ mod tests {
         let m = memory();
         assert_eq!(m.segments(), 6);
         assert_eq!(m.entries(), 12);
+    }
+
+    #[test]
+    fn an_entry_stating_the_same_numbers_wins_over_a_closer_one_that_does_not() {
+        let mut b = MemoryBuilder::default();
+        for (id, en, ko) in [
+            (
+                "a",
+                "Processing takes 3-5 business days.",
+                "처리에 영업일 기준 3-5일이 걸립니다.",
+            ),
+            (
+                "b",
+                "Processing usually takes 7-10 business days.",
+                "처리에 보통 영업일 기준 7-10일이 걸립니다.",
+            ),
+        ] {
+            b.add_aligned(&[(Variant::En, en), (Variant::Ko, ko)], id);
+        }
+        let m = b.build();
+        let text = "Processing takes 7-10 business days.";
+        // Closest as characters: the entry with other numbers.
+        let l = m.lookup(text, Lang::En, Variant::Ko).unwrap();
+        assert_eq!(l.translation.origin, "a");
+        let l = m
+            .lookup_agreeing(text, Lang::En, Variant::Ko, DEFAULT_THRESHOLD)
+            .unwrap();
+        assert_eq!(l.translation.origin, "b");
+        assert!(
+            l.percent >= DEFAULT_THRESHOLD && l.percent < 100.0,
+            "{}",
+            l.percent
+        );
+        // With no entry that agrees above the threshold, the closest is returned.
+        let l = m
+            .lookup_agreeing(
+                "Processing takes 1-2 business days.",
+                Lang::En,
+                Variant::Ko,
+                75.0,
+            )
+            .unwrap();
+        assert_eq!(l.translation.origin, "a");
+    }
+
+    #[test]
+    fn a_text_in_one_language_is_a_source_without_translations() {
+        let mut b = MemoryBuilder::default();
+        b.add_aligned_segments(
+            &[(
+                Variant::Ko,
+                "휴면 계정은 로그인하면 풀립니다. 본인 인증이 필요합니다.",
+            )],
+            "faq:dormant",
+        );
+        b.add_aligned(
+            &[(Variant::Ko, "출금 완료"), (Variant::En, "Withdrawal done")],
+            "r",
+        );
+        let m = b.build();
+        assert_eq!(m.entries(), 2);
+        // The text whole and its two sentences, and the aligned pair's two texts.
+        assert_eq!(m.segments(), 5);
+        assert!(m
+            .lookup("본인 인증이 필요합니다", Lang::Ko, Variant::En)
+            .is_none());
+        let (seg, percent) = m
+            .closest_source("본인 인증이 필요합니다", Lang::Ko)
+            .unwrap();
+        assert_eq!((seg.origin.as_str(), percent), ("faq:dormant", 100.0));
+        assert_eq!(seg.translated_into().count(), 0);
+        let (seg, _) = m.closest_source("출금 완료", Lang::Ko).unwrap();
+        assert_eq!(seg.translated_into().collect::<Vec<_>>(), [Variant::En]);
     }
 
     #[test]
