@@ -949,11 +949,7 @@ impl Engine {
     }
 
     /// Returns every version of an article; `lang` picks the one listed first.
-    pub fn article(
-        &self,
-        id: &str,
-        lang: &Option<String>,
-    ) -> Result<(Option<Version>, Vec<Version>), EngineError> {
+    pub fn article(&self, id: &str, lang: &Option<String>) -> Result<ArticleOutcome, EngineError> {
         let id = id.trim();
         if id.is_empty() {
             return Err(EngineError::InvalidArgument {
@@ -967,12 +963,25 @@ impl Engine {
             .group(id)
             .ok_or_else(|| EngineError::missing(&[id], None))?;
         let versions = translate::versions(group);
-        let chosen = match wanted {
-            Some(v) => translate::pick(&versions, v).map(|x| translate::in_script(x.clone(), v)),
-            None => None,
-        }
-        .or_else(|| versions.first().cloned());
-        Ok((chosen, versions))
+        let preferred = wanted.and_then(|v| {
+            translate::pick(&versions, v).map(|x| translate::in_script(x.clone(), v))
+        });
+        // (User trial: a Korean-and-Chinese article asked for in English came back in Korean
+        // with nothing saying the English was missing.) English is what Search falls back
+        // to by default.
+        let language_missing = wanted.is_some() && preferred.is_none();
+        let chosen = preferred
+            .or_else(|| {
+                language_missing
+                    .then(|| translate::pick(&versions, Variant::En).cloned())
+                    .flatten()
+            })
+            .or_else(|| versions.first().cloned());
+        Ok(ArticleOutcome {
+            chosen,
+            versions,
+            language_missing,
+        })
     }
 
     /// Looks up an agent's reply in the translation memory of the served generation.
@@ -1212,6 +1221,19 @@ fn untranslated(
             format!("; it has {}", has.join(", "))
         }
     ))
+}
+
+/// An article as GetArticle returns it.
+#[derive(Debug, Clone)]
+pub struct ArticleOutcome {
+    /// The version in the language asked for; when it has none, the English version, else
+    /// the first; without a language asked for, the first.
+    pub chosen: Option<Version>,
+    /// Every version, ordered by language.
+    pub versions: Vec<Version>,
+    /// True when a language was asked for and the article has no version in it (nor in the
+    /// other Chinese script).
+    pub language_missing: bool,
 }
 
 fn validate_text<'a>(field: &'static str, text: &'a str) -> Result<&'a str, EngineError> {

@@ -1,6 +1,8 @@
 //! Conversions between proto messages and domain types.
 
-use crate::engine::{GroupHit, Ranking, ReplyOutcome, ReplyParams, SearchOutcome, SearchParams};
+use crate::engine::{
+    ArticleOutcome, GroupHit, Ranking, ReplyOutcome, ReplyParams, SearchOutcome, SearchParams,
+};
 use crate::lang::{Choice, Detection, Source};
 use crate::proto;
 use crate::search::fallback::{Fallback, Reason};
@@ -139,15 +141,12 @@ pub fn detect_response(c: &Choice, d: &Detection, strict: bool) -> proto::Detect
     }
 }
 
-pub fn article_response(
-    id: String,
-    chosen: Option<Version>,
-    versions: Vec<Version>,
-) -> proto::GetArticleResponse {
+pub fn article_response(id: String, a: ArticleOutcome) -> proto::GetArticleResponse {
     proto::GetArticleResponse {
-        article: chosen.map(version),
+        article: a.chosen.map(version),
         id,
-        translations: versions.into_iter().map(version).collect(),
+        translations: a.versions.into_iter().map(version).collect(),
+        language_missing: a.language_missing,
     }
 }
 

@@ -366,7 +366,7 @@ impl FaqService for FaqApi {
                     e.article(&r.id, &r.language)
                 })
                 .await
-                .map(|(chosen, versions)| convert::article_response(id, chosen, versions));
+                .map(|a| convert::article_response(id, a));
             self.finish(&call, result, None)
         }
         .instrument(span)

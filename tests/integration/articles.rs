@@ -82,17 +82,28 @@ async fn get_article_honours_the_language_preference() {
     assert_eq!(a.title, "测试OTP重设");
 }
 
+/// Regression (user trial): a missing language silently gave the first version (Korean to
+/// an English reader). It gives the English version, as Search falls back to, and says the
+/// language asked for is missing.
 #[tokio::test]
-async fn get_article_with_a_missing_preferred_language_returns_the_first_version() {
-    // proto: "when unset or missing, the first available version". krw-deposit has no
-    // Chinese version.
+async fn get_article_with_a_missing_preferred_language_says_so() {
+    // krw-deposit has ko and en versions; krw-bank-account-change ko and zh.
     let mut c = shipped().await;
     let r = get(&mut c, "krw-deposit", Some("zh")).await;
     let mut langs = languages(&r);
     langs.sort_unstable();
     assert_eq!(langs, ["en", "ko"]);
-    assert!(r.article.is_some(), "article must be set: {r:?}");
+    assert!(r.language_missing, "{r:?}");
+    assert_eq!(r.article.as_ref().map(|a| a.language.as_str()), Some("en"));
+    let r = get(&mut c, "krw-bank-account-change", Some("en")).await;
+    assert!(r.language_missing, "{r:?}");
     assert_eq!(r.article.as_ref(), r.translations.first());
+    // Present, or no preference: not missing.
+    for pref in [Some("ko"), None] {
+        let r = get(&mut c, "krw-deposit", pref).await;
+        assert!(!r.language_missing, "{pref:?}: {r:?}");
+        assert_eq!(r.article.as_ref(), r.translations.first(), "{pref:?}");
+    }
 }
 
 #[tokio::test]
