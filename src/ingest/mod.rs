@@ -236,6 +236,25 @@ pub struct Loaded {
 pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
     let mut loaded = Loaded::default();
     let mut seen: HashMap<(String, Variant), Origin> = HashMap::new();
+    // (User trial: one file named twice was reported as every one of its records being a
+    // duplicate of itself.)
+    let mut files: HashMap<PathBuf, String> = HashMap::new();
+    for source in sources {
+        let file = match source {
+            Source::File(p, _) => std::fs::canonicalize(p).unwrap_or_else(|_| absolute(p)),
+            Source::Read(_, _, _, p) => p.clone(),
+            Source::Embedded(name, _) => PathBuf::from(name),
+        };
+        if let Some(first) = files.insert(file.clone(), source.name()) {
+            return Err(IngestError::Malformed(file_error(
+                &source.name(),
+                format!(
+                    "is given twice (first as {first}, both {}): name each dump once",
+                    file.display()
+                ),
+            )));
+        }
+    }
     for source in sources {
         let (name, text, format) = match source {
             Source::File(path, format) => {
@@ -260,6 +279,25 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
                 zendesk::parse(&name, &text, &mut ignored).map_err(IngestError::Malformed)?
             }
         };
+        if records.is_empty() && ignored.drafts == 0 {
+            // (User trial: a zero-byte export among three dumps was indexed without a word,
+            // and every article of its language left the index.)
+            let body = text.trim_start_matches('\u{feff}');
+            let what = if body.is_empty() {
+                "is empty"
+            } else if body.trim().is_empty() {
+                "holds only blank lines"
+            } else {
+                "holds no records"
+            };
+            return Err(IngestError::Malformed(file_error(
+                &name,
+                format!(
+                    "{what}: a dump holds at least one article; leave it out of the dumps to \
+                     index nothing from it"
+                ),
+            )));
+        }
         loaded.drafts += ignored.drafts;
         loaded.ignored_fields.extend(ignored.into_errors());
         for record in records {
@@ -295,6 +333,21 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
         }
     }
     Ok(loaded)
+}
+
+/// A problem with a whole file.
+fn file_error(name: &str, message: String) -> RecordError {
+    RecordError {
+        origin: Origin {
+            file: name.to_string(),
+            line: 0,
+            unit: "line",
+            record: 0,
+        },
+        field: None,
+        message,
+        records: 0,
+    }
 }
 
 /// The fields of a canonical record (JSONL keys, CSV columns), in order.

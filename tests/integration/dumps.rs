@@ -595,11 +595,68 @@ fn a_dump_without_a_valid_article_exits_3() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(3), "{flags:?}: {stderr}");
         assert!(
-            stderr.contains("none.jsonl:1: field `title`") || stderr.contains("no valid article"),
+            stderr.contains("none.jsonl:1: field `title`")
+                || stderr.contains("empty.jsonl: holds only blank lines: a dump holds at least"),
             "{stderr}"
         );
     }
     assert!(index::current_generation(&root).unwrap().is_none());
+}
+
+/// Regression (user trial): a zero-byte export among three dumps was indexed without a word
+/// and every Chinese article left the index; one file named twice was reported as each of
+/// its records being a duplicate of itself. Both are refused, naming the file, and the
+/// index is left as it was.
+#[test]
+fn an_empty_dump_or_one_named_twice_is_refused_naming_it() {
+    let dir = tempdir();
+    let en = dir.path().join("en.jsonl");
+    std::fs::write(
+        &en,
+        "{\"id\":\"a\",\"lang\":\"en\",\"title\":\"Fees\",\"answer\":\"No fee.\"}\n",
+    )
+    .unwrap();
+    let zh = dir.path().join("zh.jsonl");
+    std::fs::write(&zh, "").unwrap();
+    let root = dir.path().join("index");
+    let index = |dumps: &[&std::path::Path]| {
+        let out = crate::common::faqd_command()
+            .args([
+                "index",
+                "--index-dir",
+                root.to_str().unwrap(),
+                "--skip-invalid",
+            ])
+            .args(dumps)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = index(&[&en, &zh]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}: is empty:", zh.display())),
+        "{stderr}"
+    );
+    let twice = dir.path().join(".").join("en.jsonl");
+    let (code, stderr) = index(&[&en, &twice]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: is given twice (first as {}",
+            twice.display(),
+            en.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("duplicate article"), "{stderr}");
+    assert!(index::current_generation(&root).unwrap().is_none());
+    let (code, stderr) = index(&[&en]);
+    assert_eq!(code, Some(0), "{stderr}");
 }
 
 /// An empty answer is indexed (a labelled set's bank has none) but named in a warning, with
@@ -804,12 +861,20 @@ fn a_csv_header_that_is_not_faqds_is_one_error() {
              record out of the dump)",
         ]
     );
-    // An empty file is an empty dump, as an empty JSONL file is.
-    for empty in ["", "\n", "\u{feff}"] {
-        let loaded = load_text(dir.path(), "empty.csv", empty.as_bytes()).unwrap();
+    // An empty file is refused, naming it, as an empty JSONL file is.
+    for (empty, what) in [
+        ("", "is empty"),
+        ("\n", "holds only blank lines"),
+        ("\u{feff}", "is empty"),
+        ("id,lang,title,answer\n", "holds no records"),
+    ] {
+        let error = load_text(dir.path(), "empty.csv", empty.as_bytes()).unwrap_err();
         assert!(
-            loaded.articles.is_empty() && loaded.errors.is_empty(),
-            "{empty:?}"
+            error.to_string().ends_with(&format!(
+                "empty.csv: {what}: a dump holds at least one article; leave it out of the \
+                 dumps to index nothing from it"
+            )),
+            "{empty:?}: {error}"
         );
     }
 }
