@@ -27,6 +27,10 @@ pub struct Reindexed {
     pub ignored_fields: Vec<RecordError>,
     /// Build wall time.
     pub build_ms: u64,
+    /// Valid records with an empty answer.
+    pub empty_answers: Vec<RecordError>,
+    /// The generation served before and its admin edits, which the new one does not have.
+    pub replaced_edits: Option<(u64, u64)>,
 }
 
 /// A published edit.
@@ -285,6 +289,8 @@ impl Admin {
             skipped: built.skipped,
             ignored_fields: built.ignored_fields,
             build_ms: built.meta.build_ms,
+            empty_answers: built.empty_answers,
+            replaced_edits: built.replaced_edits,
         })
     }
 

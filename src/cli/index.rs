@@ -46,6 +46,14 @@ pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
             for e in &built.skipped {
                 eprintln!("skipped: {e}");
             }
+            if let Some((generation, edits)) = built.replaced_edits {
+                eprintln!(
+                    "warning: generation {generation} had {edits} admin edit(s) (UpsertArticles, \
+                     DeleteArticles); generation {} is built from the dumps alone and does not \
+                     have them",
+                    built.meta.generation
+                );
+            }
             let total: usize = built.meta.articles.values().sum();
             println!(
                 "generation {} published in {}: {} article versions {:?}, {} skipped, {} ms",

@@ -228,6 +228,8 @@ impl AdminApi {
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
+            replaced_edits: done.replaced_edits.map_or(0, |(_, edits)| edits),
+            empty_answers: listed(&done.empty_answers, LISTED_EMPTY_ANSWERS),
         }))
     }
 
@@ -372,4 +374,16 @@ impl AdminService for AdminApi {
     ) -> Result<Response<StatsResponse>, Status> {
         self.logged("Stats", request, |r| self.stats_call(r)).await
     }
+}
+
+/// Most records with an empty answer a Reindex reply names.
+const LISTED_EMPTY_ANSWERS: usize = 20;
+
+/// The first `most` problems as text, then `… and N more` when there are more.
+fn listed(errors: &[RecordError], most: usize) -> Vec<String> {
+    let mut out: Vec<String> = errors.iter().take(most).map(ToString::to_string).collect();
+    if errors.len() > most {
+        out.push(format!("… and {} more", errors.len() - most));
+    }
+    out
 }

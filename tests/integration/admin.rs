@@ -921,3 +921,65 @@ async fn reindex_on_a_full_disk_says_so_and_where() {
         2
     );
 }
+
+/// Regression (user trial): an upserted article vanished on the next Reindex, and only the
+/// server's log knew about 1,000 empty answers. The reply says how many admin edits the new
+/// generation does not have, and names the versions with an empty answer.
+#[tokio::test]
+async fn a_reindex_says_which_admin_edits_it_replaced_and_which_answers_are_empty() {
+    let (addr, _dir) = server(Some(TOKEN));
+    let mut a = admin(addr).await;
+    let mut c = connect(addr).await;
+    let margin = record(
+        "fx-margin",
+        "en",
+        "Test margin trading",
+        "Margin is not offered.",
+    );
+    upsert(&mut a, vec![margin]).await.unwrap();
+    delete(&mut a, &["fx-api-key"], Some("zh")).await.unwrap();
+    let done = reindex(&mut a, "empty_answer.jsonl", None, false)
+        .await
+        .unwrap();
+    assert_eq!(done.replaced_edits, 2, "{done:?}");
+    assert_eq!(
+        done.empty_answers,
+        ["empty_answer.jsonl:2: field `answer`: empty (article \"ea-listing\")"],
+        "{done:?}"
+    );
+    let r = search(&mut c, query("margin trading")).await;
+    assert!(r.hits.iter().all(|h| h.id != "fx-margin"), "{r:?}");
+    // The generation now served has no edits: the next Reindex replaces none.
+    let done = reindex(&mut a, "small.jsonl", None, false).await.unwrap();
+    assert_eq!(done.replaced_edits, 0, "{done:?}");
+    assert!(done.empty_answers.is_empty(), "{done:?}");
+}
+
+/// Regression (user trial): `faqd index` dropped an upserted article with nothing said.
+#[test]
+fn faqd_index_warns_that_the_admin_edits_are_not_in_the_new_generation() {
+    let dir = build_index(&kb::sources(&[fixture("small.jsonl")], None));
+    let engine = Arc::new(Engine::open(dir.path(), Settings::default()).unwrap());
+    let admin = faqd::admin::Admin::new(engine.clone(), 3);
+    admin.delete(&["fx-api-key".to_string()], None).unwrap();
+    drop((admin, engine));
+    let index = || {
+        let out = crate::common::faqd_command()
+            .args(["index", "--index-dir", dir.path().to_str().unwrap()])
+            .arg(fixture("small.jsonl"))
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = index();
+    assert!(
+        stderr.contains(
+            "warning: generation 2 had 1 admin edit(s) (UpsertArticles, DeleteArticles); \
+             generation 3 is built from the dumps alone and does not have them"
+        ),
+        "{stderr}"
+    );
+    assert!(!index().contains("admin edit"));
+}
