@@ -4,9 +4,11 @@
 use crate::engine::EngineError;
 use tonic::Status;
 
-/// Longest status message sent, in characters: a message quotes the caller's value, which
-/// can be megabytes long (and a default client refuses a grpc-message that large).
-const MAX_MESSAGE_CHARS: usize = 120;
+/// Longest status message sent, in characters. Messages quote a caller's value by its start
+/// only; this bounds the rest, since a value can be megabytes long and a default client
+/// refuses a grpc-message that large. (It was 120, which cut the hint off messages about a
+/// dump's encoding or format: user trial.)
+const MAX_MESSAGE_CHARS: usize = 1_000;
 
 /// Most invalid records a refused re-index or edit logs (the client is sent ten).
 const LOGGED_RECORDS: usize = 100;

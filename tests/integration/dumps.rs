@@ -1147,3 +1147,30 @@ fn small_dump_mistakes_are_reported_in_the_dumps_terms() {
         "{e}"
     );
 }
+
+/// Regression (user trial): Freshdesk's numbered `status` (1 draft, 2 published) was an
+/// ignored field, so a draft was served. A Freshdesk record (it has `description_text` or
+/// `folder_id`) with status 1 is an invalid record as other exports' drafts are, 2 loads; a numbered
+/// state elsewhere cannot be read either way and asks for `draft`.
+#[test]
+fn a_numbered_status_is_read_for_freshdesk_and_refused_elsewhere() {
+    let dir = tempdir();
+    let dump = "{\"id\":\"1\",\"lang\":\"en\",\"title\":\"Margin\",\"description_text\":\"Draft about margin.\",\"status\":1}\n\
+                {\"id\":\"2\",\"lang\":\"en\",\"title\":\"Fees\",\"answer\":\"No fee.\",\"folder_id\":7,\"status\":2}\n\
+                {\"id\":\"3\",\"lang\":\"en\",\"title\":\"Limits\",\"answer\":\"10 BTC a day.\",\"status\":0}\n\
+                {\"id\":\"4\",\"lang\":\"en\",\"title\":\"Limits\",\"answer\":\"10 BTC a day.\",\"status\":0,\"draft\":false}\n";
+    let loaded = load_text(dir.path(), "freshdesk.jsonl", dump.as_bytes()).unwrap();
+    let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["2", "4"], "{:?}", loaded.errors);
+    assert_eq!(
+        texts(dir.path(), &loaded.errors),
+        [
+            "freshdesk.jsonl:1: field `status`: \"1\" marks an unpublished article, which faqd \
+             would serve: faqd leaves out records with `draft` true (set it, or take the \
+             record out of the dump)",
+            "freshdesk.jsonl:3: field `status`: 0 is a numbered state faqd cannot read: exports \
+             number them differently (Freshdesk: 1 draft, 2 published; others 0 unpublished), \
+             and a draft would be served: set `draft` true or false in the record",
+        ]
+    );
+}
