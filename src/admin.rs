@@ -129,6 +129,8 @@ pub struct DumpDir {
     given: PathBuf,
     /// Largest dump read, in bytes.
     max_bytes: u64,
+    /// The admin token: a file holding it is refused, so that no message quotes it.
+    secret: Option<std::sync::Arc<[u8]>>,
 }
 
 impl DumpDir {
@@ -146,7 +148,17 @@ impl DumpDir {
             dir,
             given,
             max_bytes,
+            secret: None,
         })
+    }
+
+    /// Refuses to read a file that holds `token` (user trial: with `--dump-dir .` beside the
+    /// token file, a Reindex of it as CSV quoted the token as the file's header).
+    pub fn refusing(mut self, token: Option<&str>) -> Self {
+        self.secret = token
+            .filter(|t| !t.is_empty())
+            .map(|t| std::sync::Arc::from(t.as_bytes()));
+        self
     }
 
     /// Returns the directory (canonical).
@@ -215,6 +227,16 @@ impl DumpDir {
             .map_err(io)?;
         if bytes.len() as u64 > self.max_bytes {
             return Err(too_big(bytes.len() as u64));
+        }
+        // A token file is one line: its first 4 KiB are enough.
+        if let Some(secret) = &self.secret {
+            let head = &bytes[..bytes.len().min(4096)];
+            if head.windows(secret.len()).any(|w| w == &secret[..]) {
+                return Err(bad(format!(
+                    "{shown}: holds the admin token, so it is not read as a dump (keep the \
+                     token file out of the dump directory)"
+                )));
+            }
         }
         // Shown to the admin client as it asked for it; recorded by the generation by its
         // absolute path through the directory as given (`./` left out), as a dump named on

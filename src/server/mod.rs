@@ -564,8 +564,11 @@ pub async fn serve_with(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(admin::service(
-            crate::admin::Admin::new(engine.clone(), config.keep_generations)
-                .with_dumps(config.dumps),
+            crate::admin::Admin::new(engine.clone(), config.keep_generations).with_dumps(
+                config
+                    .dumps
+                    .map(|d| d.refusing(config.admin_token.as_deref())),
+            ),
             config.admin_token,
             config.metrics.clone(),
         ))

@@ -983,3 +983,37 @@ fn faqd_index_warns_that_the_admin_edits_are_not_in_the_new_generation() {
     );
     assert!(!index().contains("admin edit"));
 }
+
+/// Regression (user trial): with the token file in the dump directory (`--dump-dir .` beside
+/// `admin.token`), a Reindex of it as CSV quoted the token as the file's header, in the
+/// reply and in the log. A file holding the admin token is refused without quoting it.
+#[tokio::test]
+async fn reindex_refuses_the_admin_token_file_without_quoting_it() {
+    let dumps = tempdir();
+    std::fs::write(dumps.path().join("admin.token"), format!("{TOKEN}\n")).unwrap();
+    std::fs::copy(fixture("small.jsonl"), dumps.path().join("good.jsonl")).unwrap();
+    let (addr, _dir) = server_with_dumps(Some(DumpDir::new(dumps.path(), 1 << 20).unwrap()));
+    let mut a = admin(addr).await;
+    for format in [Some("csv"), Some("jsonl"), None] {
+        let err = reindex(&mut a, "admin.token", format, true)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+        let expected = if format.is_some() {
+            "paths: \"admin.token\": holds the admin token, so it is not read as a dump (keep \
+             the token file out of the dump directory)"
+        } else {
+            "paths: \"admin.token\": cannot tell the dump format from the extension (use \
+             .jsonl, .csv or .json, or format)"
+        };
+        assert_eq!(err.message(), expected, "{format:?}");
+        assert!(!err.message().contains(TOKEN));
+    }
+    assert_eq!(
+        reindex(&mut a, "good.jsonl", None, false)
+            .await
+            .unwrap()
+            .generation,
+        2
+    );
+}
