@@ -994,7 +994,29 @@ impl Engine {
             },
         )?;
         let (source, how) = match parse_lang("source_language", &p.source_language)? {
-            Some(v) => (v.lang(), "given"),
+            Some(v) => {
+                // (User trial: Korean text given as `zh` was looked up among Chinese
+                // sources, and came back an unexplained no-match.) Chinese of the other
+                // script is Chinese: the lookup folds the scripts.
+                let mismatch =
+                    crate::ingest::script_mismatch(v, std::iter::once(text)).filter(|(_, tag)| {
+                        !(v.lang() == Lang::Zh && tag.is_some_and(|t| t.starts_with("zh")))
+                    });
+                if let Some((what, tag)) = mismatch {
+                    return Err(EngineError::InvalidArgument {
+                        field: "source_language",
+                        message: format!(
+                            "`{}`, but the text {what}; {}",
+                            v.tag(),
+                            match tag {
+                                Some(tag) => format!("use `{tag}`, or leave it unset to detect it"),
+                                None => "faqd translates ko, en and zh only".to_string(),
+                            }
+                        ),
+                    });
+                }
+                (v.lang(), "given")
+            }
             None => {
                 let choice = self
                     .detector

@@ -807,13 +807,29 @@ const SCRIPT_MIN_CHARACTERS: usize = 3;
 /// are mostly Han, Chinese in the other script ([`SCRIPT_MIN_CHARACTERS`]); Japanese (kana)
 /// is named as unsupported. Mixed texts (an English answer quoting a Korean menu name) pass.
 pub fn language_mismatch(a: &Article) -> Option<String> {
+    let texts = [a.title.as_str(), a.answer.as_str()]
+        .into_iter()
+        .chain(a.questions.iter().map(String::as_str));
+    let (text, tag) = script_mismatch(a.lang, texts)?;
+    Some(format!(
+        "`{}`, but the text of its title, questions and answer {text}; {}",
+        a.lang.tag(),
+        match tag {
+            Some(tag) => format!("use `{tag}` if that is its language, or fix the text"),
+            None => "faqd serves ko, en and zh only: leave it out, or fix the text".to_string(),
+        }
+    ))
+}
+
+/// The test of [`language_mismatch`] on any texts tagged `lang`: what the texts are instead
+/// (`is Korean: 17 of its 17 letters are Hangul`) and the tag to use (`None` for Japanese).
+pub fn script_mismatch<'t>(
+    lang: Variant,
+    texts: impl Iterator<Item = &'t str> + Clone,
+) -> Option<(String, Option<&'static str>)> {
     use crate::analysis::{is_han, is_hangul, is_kana};
     let (mut hangul, mut han, mut kana, mut latin) = (0usize, 0usize, 0usize, 0usize);
-    let texts = || {
-        [a.title.as_str(), a.answer.as_str()]
-            .into_iter()
-            .chain(a.questions.iter().map(String::as_str))
-    };
+    let texts = || texts.clone();
     for c in texts().flat_map(str::chars) {
         if is_hangul(c) {
             hangul += 1;
@@ -835,7 +851,7 @@ pub fn language_mismatch(a: &Article) -> Option<String> {
         let counted = of(han + kana, "kana or kanji");
         (format!("is Japanese: {counted}"), None)
     } else {
-        match a.lang {
+        match lang {
             Variant::Ko if hangul == 0 && most(han) => (
                 format!(
                     "is Chinese: {} and none is Hangul",
@@ -870,7 +886,7 @@ pub fn language_mismatch(a: &Article) -> Option<String> {
                 let (traditional, simplified) = texts()
                     .map(crate::translate::script_characters)
                     .fold((0, 0), |(t, s), (t1, s1)| (t + t1, s + s1));
-                let (ours, theirs, name, tag) = match a.lang {
+                let (ours, theirs, name, tag) = match lang {
                     Variant::Zh => (simplified, traditional, "Traditional", "zh-Hant"),
                     _ => (traditional, simplified, "Simplified", "zh"),
                 };
@@ -889,14 +905,7 @@ pub fn language_mismatch(a: &Article) -> Option<String> {
             _ => return None,
         }
     };
-    Some(format!(
-        "`{}`, but the text of its title, questions and answer {text}; {}",
-        a.lang.tag(),
-        match tag {
-            Some(tag) => format!("use `{tag}` if that is its language, or fix the text"),
-            None => "faqd serves ko, en and zh only: leave it out, or fix the text".to_string(),
-        }
-    ))
+    Some((text, tag))
 }
 
 impl Fields<'_> {

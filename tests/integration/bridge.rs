@@ -354,6 +354,14 @@ async fn translate_reply_validates_its_input() {
             None,
             "text: is in ja, which faqd does not translate",
         ),
+        // A source language the text plainly is not (user trial: Korean given as `zh`).
+        (
+            "해당 거래의 TXID를 보내 주시면 바로 확인해 드리겠습니다.",
+            "en",
+            Some("zh"),
+            "source_language: `zh`, but the text is Korean: 22 of its 26 letters are Hangul; \
+             use `ko`",
+        ),
     ] {
         let s = c
             .translate_reply(TranslateReplyRequest {
@@ -373,6 +381,9 @@ async fn translate_reply_validates_its_input() {
     // Simplified to Traditional is no "same language": the memory holds both scripts.
     let out = translate(&mut c, "提币延迟或处理中", "zh-Hant", None).await;
     assert_eq!(out.translation, "提幣延遲或處理中", "{out:?}");
+    // Either script given as either Chinese tag is Chinese.
+    let out = translate(&mut c, "提幣延遲或處理中", "en", Some("zh")).await;
+    assert!(out.matched, "{out:?}");
     let s = c
         .translate_reply(TranslateReplyRequest {
             text: "가".repeat(1001),
