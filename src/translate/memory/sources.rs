@@ -38,46 +38,65 @@ pub fn parse_aligned(
 ) -> Result<(Vec<Aligned>, BTreeSet<String>), String> {
     let mut out = Vec::new();
     let mut ignored = BTreeSet::new();
+    // Every bad line is named, as a dump's bad records are (user trial: a replies file
+    // stopped at its first).
+    let mut errors = Vec::new();
     for (i, line) in jsonl.lines().enumerate() {
-        let n = i + 1;
         if line.trim().is_empty() {
             continue;
         }
-        let obj: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(line).map_err(|e| format!("{name}:{n}: invalid JSON: {e}"))?;
-        let mut id = None;
-        let mut texts = Vec::new();
-        for (key, value) in obj {
-            if key == "id" {
-                id = match value {
-                    serde_json::Value::String(s) if !s.trim().is_empty() => Some(s),
-                    serde_json::Value::Number(x) => Some(x.to_string()),
-                    _ => None,
-                };
-                continue;
-            }
-            let v = match Variant::parse(&key) {
-                Ok(v) => v,
-                Err(_) if ignore_unknown => {
-                    ignored.insert(key);
-                    continue;
-                }
-                Err(e) => return Err(format!("{name}:{n}: field `{key}`: {e}")),
-            };
-            let Some(s) = value.as_str() else {
-                return Err(format!("{name}:{n}: field `{key}`: expected a string"));
-            };
-            texts.push((v, s.to_string()));
+        match aligned_line(name, i + 1, line, ignore_unknown, &mut ignored) {
+            Ok(a) => out.push(a),
+            Err(e) => errors.push(e),
         }
-        let id = id.ok_or_else(|| format!("{name}:{n}: field `id`: missing or empty"))?;
-        if texts.len() < 2 {
-            return Err(format!(
-                "{name}:{n}: {id:?} needs texts in at least two languages"
-            ));
-        }
-        out.push(Aligned { id, texts });
+    }
+    if !errors.is_empty() {
+        return Err(errors.join("\n"));
     }
     Ok((out, ignored))
+}
+
+/// Parses line `n` of aligned JSONL ([`parse_aligned`]).
+fn aligned_line(
+    name: &str,
+    n: usize,
+    line: &str,
+    ignore_unknown: bool,
+    ignored: &mut BTreeSet<String>,
+) -> Result<Aligned, String> {
+    let obj: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(line).map_err(|e| format!("{name}:{n}: invalid JSON: {e}"))?;
+    let mut id = None;
+    let mut texts = Vec::new();
+    for (key, value) in obj {
+        if key == "id" {
+            id = match value {
+                serde_json::Value::String(s) if !s.trim().is_empty() => Some(s),
+                serde_json::Value::Number(x) => Some(x.to_string()),
+                _ => None,
+            };
+            continue;
+        }
+        let v = match Variant::parse(&key) {
+            Ok(v) => v,
+            Err(_) if ignore_unknown => {
+                ignored.insert(key);
+                continue;
+            }
+            Err(e) => return Err(format!("{name}:{n}: field `{key}`: {e}")),
+        };
+        let Some(s) = value.as_str() else {
+            return Err(format!("{name}:{n}: field `{key}`: expected a string"));
+        };
+        texts.push((v, s.to_string()));
+    }
+    let id = id.ok_or_else(|| format!("{name}:{n}: field `id`: missing or empty"))?;
+    if texts.len() < 2 {
+        return Err(format!(
+            "{name}:{n}: {id:?} needs texts in at least two languages"
+        ));
+    }
+    Ok(Aligned { id, texts })
 }
 
 /// Parses canned replies (`{"id", "ko", "en", "zh"}` per line; every other key must be a
@@ -242,6 +261,18 @@ mod tests {
             let e = parse_replies("r", text).unwrap_err();
             assert!(e.starts_with(want), "{e}");
         }
+        // Every bad line is named, one per line.
+        let e = parse_replies(
+            "r",
+            "{\"id\": \"a\"}\n{\"id\": \"b\", \"ko\": \"x\", \"en\": \"y\"}\nnot json",
+        )
+        .unwrap_err();
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(lines.len(), 2, "{e}");
+        assert!(
+            lines[0].starts_with("r:1: \"a\" needs") && lines[1].starts_with("r:3: invalid JSON"),
+            "{e}"
+        );
     }
 
     #[test]
