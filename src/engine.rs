@@ -145,6 +145,9 @@ pub struct SearchParams {
     pub locale_hint: Option<String>,
     /// The agent's language.
     pub agent_language: Option<String>,
+    /// Further languages the agent reads, most preferred first: a hit whose article lacks
+    /// `agent_language` carries its version in the first of these it has.
+    pub agent_languages: Vec<String>,
     /// Hits wanted, 0 for the default.
     pub top_k: u32,
     /// Category filter.
@@ -245,10 +248,18 @@ pub const MAX_FALLBACK_LANGUAGES: usize = 8;
 
 /// Parses `fallback_languages`; empty means English.
 fn parse_fallback_languages(values: &[String]) -> Result<Vec<Variant>, EngineError> {
-    const FIELD: &str = "fallback_languages";
+    let mut reads = parse_languages("fallback_languages", values)?;
+    if reads.is_empty() {
+        reads.push(Variant::En);
+    }
+    Ok(reads)
+}
+
+/// Parses a list of language tags (at most [`MAX_FALLBACK_LANGUAGES`], none empty).
+fn parse_languages(field: &'static str, values: &[String]) -> Result<Vec<Variant>, EngineError> {
     if values.len() > MAX_FALLBACK_LANGUAGES {
         return Err(EngineError::InvalidArgument {
-            field: FIELD,
+            field,
             message: format!(
                 "at most {MAX_FALLBACK_LANGUAGES} languages, got {}",
                 values.len()
@@ -257,18 +268,15 @@ fn parse_fallback_languages(values: &[String]) -> Result<Vec<Variant>, EngineErr
     }
     let mut reads = Vec::with_capacity(values.len().max(1));
     for (i, v) in values.iter().enumerate() {
-        match parse_lang(FIELD, &Some(v.clone()))? {
+        match parse_lang(field, &Some(v.clone()))? {
             Some(lang) => reads.push(lang),
             None => {
                 return Err(EngineError::InvalidArgument {
-                    field: FIELD,
+                    field,
                     message: format!("entry {i} is empty"),
                 })
             }
         }
-    }
-    if reads.is_empty() {
-        reads.push(Variant::En);
     }
     Ok(reads)
 }
@@ -706,7 +714,10 @@ impl Engine {
         // send for both).
         let script = |tag: &Option<String>| tag.as_deref().and_then(Variant::script_named);
         let (explicit_script, hint_script) = (script(&p.language), script(&p.locale_hint));
-        let agent = parse_lang("agent_language", &p.agent_language)?;
+        let agents: Vec<Variant> = parse_lang("agent_language", &p.agent_language)?
+            .into_iter()
+            .chain(parse_languages("agent_languages", &p.agent_languages)?)
+            .collect();
         let reads = parse_fallback_languages(&p.fallback_languages)?;
         let category = p
             .category
@@ -896,7 +907,7 @@ impl Engine {
                             .filter(|s| native && !s.is_empty())
                             .unwrap_or_else(|| search::excerpt(&shown.article));
                     }
-                    let agent_version = agent.and_then(|v| {
+                    let agent_version = agents.iter().find_map(|&v| {
                         translate::version(group, v).map(|x| translate::in_script(x, v))
                     });
                     // Shown in a language the user does not read (neither theirs nor one of

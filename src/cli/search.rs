@@ -15,9 +15,10 @@ pub struct SearchArgs {
     /// The app's UI locale.
     #[arg(long)]
     pub hint: Option<String>,
-    /// The agent's language.
-    #[arg(long)]
-    pub agent: Option<String>,
+    /// The languages the agent reads, most preferred first (comma-separated): each hit
+    /// carries its version in the first of these it has.
+    #[arg(long, value_delimiter = ',')]
+    pub agent: Vec<String>,
     /// Number of hits.
     #[arg(long, short = 'k', default_value_t = 5)]
     pub top_k: u32,
@@ -43,7 +44,8 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
         query: a.query,
         language: a.lang,
         locale_hint: a.hint,
-        agent_language: a.agent,
+        agent_language: a.agent.first().cloned(),
+        agent_languages: a.agent.iter().skip(1).cloned().collect(),
         top_k: a.top_k,
         category: a.category,
         fallback_languages: a.fallback_languages,

@@ -14,6 +14,7 @@ pub fn search_params(r: proto::SearchRequest) -> SearchParams {
         language: r.language,
         locale_hint: r.locale_hint,
         agent_language: r.agent_language,
+        agent_languages: r.agent_languages,
         top_k: r.top_k,
         category: r.category,
         fallback_languages: r.fallback_languages,

@@ -261,6 +261,42 @@ async fn agent_version_falls_back_across_chinese_scripts_and_is_absent_when_miss
     assert!(r.hits.iter().all(|h| h.agent_version.is_none()), "{r:?}");
 }
 
+/// Regression (user trial): an agent who reads Korean and English got no agent version of
+/// an article in English and Chinese. `agent_languages` names the further languages, in
+/// order; they are validated as `fallback_languages` is.
+#[tokio::test]
+async fn agent_version_takes_the_first_of_the_agents_languages_the_article_has() {
+    let mut c = small().await;
+    let asking = |agent: Option<&str>, more: &[&str]| SearchRequest {
+        query: "test api key".into(),
+        agent_language: agent.map(str::to_string),
+        agent_languages: more.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    // fx-api-key has en and zh versions, no ko.
+    for (agent, more, want) in [
+        (Some("ko"), &["zh", "en"][..], "zh"),
+        (Some("ko"), &["en-US"][..], "en"),
+        (None, &["ko", "zh-CN"][..], "zh"),
+        (Some("en"), &["zh"][..], "en"),
+    ] {
+        let r = search(&mut c, asking(agent, more)).await;
+        assert_eq!(top(&r).id, "fx-api-key", "{:?}", ids(&r));
+        let v = top(&r).agent_version.as_ref().expect("agent version");
+        assert_eq!(v.language, want, "{agent:?} {more:?}");
+    }
+    let s = c
+        .search(asking(Some("ko"), &["klingon"]))
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert!(
+        s.message()
+            .starts_with("agent_languages: unsupported language \"klingon\""),
+        "{s:?}"
+    );
+}
+
 #[tokio::test]
 async fn detect_language_reports_japanese_with_kana_as_unsupported() {
     let mut c = shipped().await;
