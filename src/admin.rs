@@ -305,6 +305,16 @@ impl Admin {
             .collect::<Result<Vec<Source>, _>>()?;
         let built = kb::build(self.engine.root(), &sources, skip_invalid, &self.options())?;
         self.serve_published(built.meta.generation)?;
+        if let Some((generation, edits)) = built.replaced_edits {
+            tracing::warn!(
+                replaced = generation,
+                edits,
+                new = built.meta.generation,
+                "admin: the generation served before had admin edits (UpsertArticles, \
+                 DeleteArticles); the re-indexed one is built from the dumps alone and does \
+                 not have them (put them in the dumps to keep them)"
+            );
+        }
         Ok(Reindexed {
             generation: built.meta.generation,
             article_versions: built.meta.articles.values().sum(),

@@ -66,7 +66,9 @@ pub struct Built {
     /// Valid records with an empty answer (indexed; a hit on one shows its title only).
     pub empty_answers: Vec<RecordError>,
     /// The generation current before and its admin edits, when it had any: the new one is
-    /// built from the dumps alone and does not have them.
+    /// built from the dumps alone and does not have them. (User trial: an upserted article
+    /// vanished on `faqd index` and on Reindex, and only `serve --source` said so.) Callers
+    /// say so: `serve --source` in its own warning, Reindex and `faqd index` as below.
     pub replaced_edits: Option<(u64, u64)>,
 }
 
@@ -123,18 +125,6 @@ pub fn build(
     let replaced_edits = before
         .filter(|b| b.edits > 0)
         .map(|b| (b.generation, b.edits));
-    if let Some((generation, edits)) = replaced_edits {
-        // (User trial: an upserted article vanished on `faqd index` and on Reindex, and only
-        // `serve --source` said so.)
-        tracing::warn!(
-            replaced = generation,
-            edits,
-            new = meta.generation,
-            "the generation served before had admin edits (UpsertArticles, DeleteArticles); \
-             the new one is built from the dumps alone and does not have them (put them in \
-             the dumps to keep them)"
-        );
-    }
     Ok(Built {
         meta,
         skipped: errors,
@@ -241,16 +231,16 @@ pub fn ensure_built(
     }
     let built = build(root, sources, false, opts)?;
     let names: Vec<String> = sources.iter().map(Source::recorded_name).collect();
-    if explicit && !same_dumps(&meta.sources, &names) && !shipped_only && meta.edits == 0 {
+    if explicit && (meta.edits > 0 || (!same_dumps(&meta.sources, &names) && !shipped_only)) {
         // The operator named the dumps; say what the new generation replaced.
         tracing::warn!(
             replaced = meta.generation,
             built_from = ?meta.sources,
             edits = meta.edits,
             sources = ?names,
-            "the generation served before was built from other dumps; the one built from the \
-             named sources replaced it (the old one stays on disk while --keep-generations \
-             allows)"
+            "the generation served before was built from other dumps or had admin edits; the \
+             one built from the named sources replaced it (the old one stays on disk while \
+             --keep-generations allows)"
         );
     }
     Ok(Some(built))

@@ -194,14 +194,14 @@ pub(super) fn parse(name: &str, text: &str, ignored: &mut Ignored) -> Vec<super:
             )));
             continue;
         }
+        let freshdesk = names.iter().any(|n| super::FRESHDESK_FIELDS.contains(n));
         let unpublished = cols[9].is_none().then(|| {
-            names
-                .iter()
-                .enumerate()
-                .find(|&(c, name)| super::marks_unpublished(name, cell(c)))
+            names.iter().enumerate().find_map(|(c, name)| {
+                super::unpublished(name, cell(c), freshdesk).map(|m| (name, m))
+            })
         });
-        if let Some(Some((c, name))) = unpublished {
-            out.push(Err(f.error(name, super::unpublished_message(cell(c)))));
+        if let Some(Some((name, message))) = unpublished {
+            out.push(Err(f.error(name, message)));
             continue;
         }
         let list = |i: usize| -> Vec<String> {

@@ -80,22 +80,9 @@ fn record(
                 Value::Bool(_) | Value::Number(_) => v.to_string(),
                 _ => continue,
             };
-            if super::marks_unpublished(key, &text) {
+            let freshdesk = super::FRESHDESK_FIELDS.iter().any(|k| obj.contains_key(*k));
+            if let Some(message) = super::unpublished(key, &text, freshdesk) {
                 let f = Fields { origin: &origin };
-                return Err(f.error(key, super::unpublished_message(&text)));
-            }
-            if let (Value::Number(n), Some(freshdesk)) = (v, numbered_status(key, &obj)) {
-                // (User trial: Freshdesk's `status: 1`, a draft, was served.)
-                let f = Fields { origin: &origin };
-                let message = match (freshdesk, n.as_u64()) {
-                    (true, Some(2)) => continue,
-                    (true, Some(1)) => super::unpublished_message(&text),
-                    _ => format!(
-                        "{n} is a numbered state faqd cannot read: exports number them \
-                         differently (Freshdesk: 1 draft, 2 published; others 0 unpublished), \
-                         and a draft would be served: set `draft` true or false in the record"
-                    ),
-                };
                 return Err(f.error(key, message));
             }
         }
@@ -206,14 +193,6 @@ pub(super) fn from_object(f: &Fields, obj: &Map<String, Value>) -> Result<Articl
         },
         "lang",
     )
-}
-
-/// For a numbered `status` or `state` field: `Some(true)` when the record is a Freshdesk
-/// solution article (it has `description_text` or `folder_id`), whose states are 1 (draft)
-/// and 2 (published), else `Some(false)`; `None` for other fields.
-fn numbered_status(key: &str, obj: &serde_json::Map<String, Value>) -> Option<bool> {
-    matches!(key.to_ascii_lowercase().as_str(), "status" | "state")
-        .then(|| obj.contains_key("description_text") || obj.contains_key("folder_id"))
 }
 
 #[cfg(test)]

@@ -231,7 +231,8 @@ pub struct Loaded {
     pub drafts: usize,
 }
 
-/// Reads every source. File-level failures abort; record-level problems (including duplicate
+/// Reads every source. File-level failures abort: a file that cannot be read, one named twice
+/// (as the same file), one with no records; record-level problems (including duplicate
 /// `(id, lang)` pairs across all sources) are collected in [`Loaded::errors`].
 pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
     let mut loaded = Loaded::default();
@@ -240,9 +241,11 @@ pub fn load(sources: &[Source]) -> Result<Loaded, IngestError> {
     // duplicate of itself.)
     let mut files: HashMap<PathBuf, String> = HashMap::new();
     for source in sources {
+        // Compared as files: `./a.jsonl` and `a.jsonl`, or a link and its target, are one.
         let file = match source {
-            Source::File(p, _) => std::fs::canonicalize(p).unwrap_or_else(|_| absolute(p)),
-            Source::Read(_, _, _, p) => p.clone(),
+            Source::File(p, _) | Source::Read(_, _, _, p) => {
+                std::fs::canonicalize(p).unwrap_or_else(|_| absolute(p))
+            }
             Source::Embedded(name, _) => PathBuf::from(name),
         };
         if let Some(first) = files.insert(file.clone(), source.name()) {
@@ -487,13 +490,54 @@ pub(crate) fn marks_unpublished(name: &str, value: &str) -> bool {
         .collect();
     let value = value.trim().to_ascii_lowercase();
     match key.as_str() {
-        "status" | "state" | "publishstatus" | "publicationstatus" => {
-            matches!(value.as_str(), "draft" | "unpublished")
-        }
         "published" | "ispublished" => matches!(value.as_str(), "false" | "no" | "0"),
-        _ => false,
+        _ => is_state_field(name) && matches!(value.as_str(), "draft" | "unpublished"),
     }
 }
+
+/// Says why a record cannot be served as it is when a field of another export marks it
+/// unpublished ([`marks_unpublished`]) or holds a numbered state, which exports number
+/// differently: in a Freshdesk record (`freshdesk`: it has `folder_id` or
+/// `description_text`) 1 is a draft and 2 published, elsewhere a number cannot be read
+/// either way (user trial: Freshdesk's `status: 1` was ignored and the draft served).
+pub(crate) fn unpublished(name: &str, value: &str, freshdesk: bool) -> Option<String> {
+    if marks_unpublished(name, value) {
+        return Some(unpublished_message(value));
+    }
+    let value = value.trim();
+    if !is_state_field(name) || value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match (freshdesk, value) {
+        (true, "2") => None,
+        (true, "1") => Some(
+            "1 is Freshdesk's draft state, an unpublished article, which faqd would serve: faqd \
+             leaves out records with `draft` true (set it, or take the record out of the dump)"
+                .to_string(),
+        ),
+        _ => Some(format!(
+            "{value} is a numbered state, which faqd cannot read: exports number their states \
+             differently (in Freshdesk, 1 is a draft and 2 published), and a draft would be \
+             served: set `draft` true or false in the record"
+        )),
+    }
+}
+
+/// Returns true for the names exports give a record's publication state.
+fn is_state_field(name: &str) -> bool {
+    let key: String = name
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    matches!(
+        key.as_str(),
+        "status" | "state" | "publishstatus" | "publicationstatus"
+    )
+}
+
+/// Field names only a Freshdesk solution article has.
+pub(crate) const FRESHDESK_FIELDS: [&str; 2] = ["folder_id", "description_text"];
 
 /// The message for a record [`marks_unpublished`].
 pub(crate) fn unpublished_message(value: &str) -> String {

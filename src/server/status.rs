@@ -4,11 +4,11 @@
 use crate::engine::EngineError;
 use tonic::Status;
 
-/// Longest status message sent, in characters. Messages quote a caller's value by its start
-/// only; this bounds the rest, since a value can be megabytes long and a default client
-/// refuses a grpc-message that large. (It was 120, which cut the hint off messages about a
-/// dump's encoding or format: user trial.)
-const MAX_MESSAGE_CHARS: usize = 1_000;
+/// Longest status message sent, in UTF-8 bytes: a message can quote a caller's value, which
+/// can be megabytes long, and a default client refuses a grpc-message of 8 KiB or more
+/// (percent-encoded, a byte outside ASCII takes three). (It was 120 characters, which cut
+/// the hint off messages about a dump's encoding or format: user trial.)
+const MAX_MESSAGE_BYTES: usize = 2_000;
 
 /// Most invalid records a refused re-index or edit logs (the client is sent ten).
 const LOGGED_RECORDS: usize = 100;
@@ -44,9 +44,18 @@ pub fn to_status(e: &EngineError) -> Status {
     }
 }
 
-/// Cuts a message to [`MAX_MESSAGE_CHARS`], marking the cut with an ellipsis.
-fn clip(message: String) -> String {
-    crate::lang::start(&message, MAX_MESSAGE_CHARS)
+/// Cuts a message to [`MAX_MESSAGE_BYTES`] at a character boundary, marking the cut with an
+/// ellipsis.
+fn clip(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES - '…'.len_utf8();
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push('…');
+    }
+    message
 }
 
 #[cfg(test)]
@@ -61,10 +70,20 @@ mod tests {
         };
         let s = to_status(&e);
         assert_eq!(s.code(), tonic::Code::InvalidArgument);
-        assert_eq!(s.message().chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert_eq!(s.message().len(), MAX_MESSAGE_BYTES);
+        assert!(s.message().ends_with('…'));
         assert!(s
             .message()
             .starts_with("agent_language: unknown language tag \"xxx"));
+        // Cut at a character boundary, within the bytes (a Korean id of 3,000 characters).
+        let id = "출".repeat(3_000);
+        let s = to_status(&EngineError::missing(&[&id], None));
+        assert!(
+            s.message().len() <= MAX_MESSAGE_BYTES,
+            "{}",
+            s.message().len()
+        );
+        assert!(s.message().starts_with("article \"출출"), "{}", s.message());
         let short = to_status(&EngineError::missing(&["faq-1"], None));
         assert_eq!(short.message(), "article \"faq-1\" not found");
     }

@@ -1016,4 +1016,19 @@ async fn reindex_refuses_the_admin_token_file_without_quoting_it() {
             .generation,
         2
     );
+    // One file named twice, through a link inside the directory: said so, not one
+    // duplicate article per record.
+    std::os::unix::fs::symlink("good.jsonl", dumps.path().join("link.jsonl")).unwrap();
+    let request = ReindexRequest {
+        paths: vec!["good.jsonl".into(), "link.jsonl".into()],
+        format: None,
+        skip_invalid: true,
+    };
+    let err = a.reindex(auth(request, TOKEN)).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(
+        err.message()
+            .contains("link.jsonl: is given twice (first as good.jsonl"),
+        "{err:?}"
+    );
 }

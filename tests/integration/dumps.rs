@@ -1165,12 +1165,31 @@ fn a_numbered_status_is_read_for_freshdesk_and_refused_elsewhere() {
     assert_eq!(
         texts(dir.path(), &loaded.errors),
         [
-            "freshdesk.jsonl:1: field `status`: \"1\" marks an unpublished article, which faqd \
-             would serve: faqd leaves out records with `draft` true (set it, or take the \
-             record out of the dump)",
-            "freshdesk.jsonl:3: field `status`: 0 is a numbered state faqd cannot read: exports \
-             number them differently (Freshdesk: 1 draft, 2 published; others 0 unpublished), \
-             and a draft would be served: set `draft` true or false in the record",
+            "freshdesk.jsonl:1: field `status`: 1 is Freshdesk's draft state, an unpublished \
+             article, which faqd would serve: faqd leaves out records with `draft` true (set \
+             it, or take the record out of the dump)",
+            "freshdesk.jsonl:3: field `status`: 0 is a numbered state, which faqd cannot read: \
+             exports number their states differently (in Freshdesk, 1 is a draft and 2 \
+             published), and a draft would be served: set `draft` true or false in the record",
         ]
     );
+    // The same in CSV, under any spelling of the state's name.
+    let csv = "id,lang,title,answer,folder_id,Publish Status\n\
+               1,en,Margin,Draft about margin.,7,1\n\
+               2,en,Fees,No fee.,7,2\n";
+    let loaded = load_text(dir.path(), "freshdesk.csv", csv.as_bytes()).unwrap();
+    let ids: Vec<&str> = loaded.articles.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["2"], "{:?}", loaded.errors);
+    let errors = texts(dir.path(), &loaded.errors);
+    assert!(
+        errors.len() == 1
+            && errors[0]
+                .starts_with("freshdesk.csv:2: field `Publish Status`: 1 is Freshdesk's draft"),
+        "{errors:?}"
+    );
+    let csv = "id,lang,title,answer,status\n1,en,Limits,10 BTC a day.,0\n";
+    let loaded = load_text(dir.path(), "other.csv", csv.as_bytes()).unwrap();
+    assert!(loaded.articles.is_empty(), "{:?}", loaded.articles);
+    assert!(texts(dir.path(), &loaded.errors)[0]
+        .starts_with("other.csv:2: field `status`: 0 is a numbered state"));
 }

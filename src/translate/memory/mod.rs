@@ -150,11 +150,15 @@ impl MemoryBuilder {
         }))
     }
 
-    /// Adds an entry for every ordered pair of the aligned texts; a text alone (or with no
-    /// usable translation) is kept as a source with no translation.
+    /// Adds an entry for every ordered pair of the aligned texts. A text alone (an article in
+    /// one language) is kept as sources with no translation, sentence by sentence: a lookup
+    /// asks about one sentence at a time.
     pub fn add_aligned(&mut self, texts: &[(Variant, &str)], origin: &str) {
-        for &a in texts {
-            self.source(a, origin);
+        if let [(v, t)] = texts {
+            for s in text::segments(t) {
+                self.source((*v, s), origin);
+            }
+            return;
         }
         for &a in texts {
             for &b in texts {
@@ -170,12 +174,6 @@ impl MemoryBuilder {
     pub fn add_aligned_segments(&mut self, texts: &[(Variant, &str)], origin: &str) {
         self.add_aligned(texts, origin);
         let split: Vec<Vec<&str>> = texts.iter().map(|(_, t)| text::segments(t)).collect();
-        if let ([(v, _)], [sentences]) = (texts, split.as_slice()) {
-            // A text in one language only: its sentences are known to have no translation.
-            for s in sentences {
-                self.source((*v, s), origin);
-            }
-        }
         for (i, a) in texts.iter().enumerate() {
             for (j, b) in texts.iter().enumerate() {
                 let (sa, sb) = (&split[i], &split[j]);
@@ -248,35 +246,8 @@ impl Memory {
     /// `None` when no segment shares a character bigram with the text. Ties keep the
     /// candidate with the larger bigram overlap.
     pub fn lookup(&self, text: &str, source: Lang, target: Variant) -> Option<Lookup<'_>> {
-        let (q, candidates) = self.candidates(text, source, |s| s.translation(target).is_some());
-        let scorer = levenshtein::BatchComparator::new(q.iter().copied());
-        let mut best: Option<(f64, u32)> = None;
-        for (_, s) in candidates {
-            let seg = &self.segments[s as usize];
-            let longer = q.len().max(seg.norm.len());
-            // The largest distance that still beats the best percentage so far.
-            let limit = match best {
-                None => longer,
-                Some((pct, _)) => {
-                    let d = (longer as f64 * (1.0 - pct / 100.0)).ceil() as usize;
-                    if d == 0 {
-                        break;
-                    }
-                    d - 1
-                }
-            };
-            if q.len().abs_diff(seg.norm.len()) > limit {
-                continue;
-            }
-            let args = levenshtein::Args::default().score_cutoff(limit);
-            if let Some(d) = scorer.distance_with_args(seg.norm.iter().copied(), &args) {
-                let pct = text::percent(d, q.len(), seg.norm.len());
-                if best.is_none_or(|(b, _)| pct > b) {
-                    best = Some((pct, s));
-                }
-            }
-        }
-        best.map(|(percent, s)| self.found(s, target, percent))
+        self.closest(text, source, |s| s.translation(target).is_some(), |_| true)
+            .map(|(percent, s)| self.found(s, target, percent))
     }
 
     /// Like [`Memory::lookup`], but when the closest entry reaches `threshold` and its
@@ -297,22 +268,21 @@ impl Memory {
             return Some(closest);
         }
         let agrees = self
-            .ranked(text, source, |s| s.translation(target).is_some())
-            .into_iter()
-            .take_while(|&(percent, _)| percent >= threshold)
-            .find(|&(_, s)| {
-                text::differences(text, &self.segments[s as usize].text, source).is_none()
-            });
+            .closest(
+                text,
+                source,
+                |s| s.translation(target).is_some(),
+                |s| text::differences(text, &s.text, source).is_none(),
+            )
+            .filter(|&(percent, _)| percent >= threshold);
         Some(agrees.map_or(closest, |(percent, s)| self.found(s, target, percent)))
     }
 
     /// Returns the source closest to `text` whatever its translations (also one with none),
     /// with its match percentage.
     pub fn closest_source(&self, text: &str, source: Lang) -> Option<(&Segment, f64)> {
-        let ranked = self.ranked(text, source, |_| true);
-        ranked
-            .first()
-            .map(|&(percent, s)| (&self.segments[s as usize], percent))
+        self.closest(text, source, |_| true, |_| true)
+            .map(|(percent, s)| (&self.segments[s as usize], percent))
     }
 
     fn found(&self, s: u32, target: Variant, percent: f64) -> Lookup<'_> {
@@ -324,17 +294,21 @@ impl Memory {
         }
     }
 
-    /// Returns the normalised text and the [`CANDIDATES`] segments (those `keep` accepts)
-    /// with the best bigram overlap with it, best first, with their Dice overlap.
-    fn candidates(
+    /// Returns the segment closest to `text`, with its match percentage: among the
+    /// [`CANDIDATES`] segments that `keep` accepts with the best bigram overlap, those that
+    /// `accept` accepts too, skipping a candidate whose length difference alone rules out
+    /// beating the best so far and bounding each distance by it. Ties keep the larger
+    /// overlap.
+    fn closest(
         &self,
         text: &str,
         source: Lang,
         keep: impl Fn(&Segment) -> bool,
-    ) -> (Vec<char>, Vec<(f64, u32)>) {
+        accept: impl Fn(&Segment) -> bool,
+    ) -> Option<(f64, u32)> {
         let q = text::normalize(text, source);
         if q.is_empty() {
-            return (q, Vec::new());
+            return None;
         }
         let qgrams = bigrams(&q, source);
         let mut shared = vec![0u32; self.segments.len()];
@@ -364,24 +338,34 @@ impl Memory {
             candidates.truncate(CANDIDATES);
         }
         candidates.sort_unstable_by(by_overlap);
-        (q, candidates)
-    }
-
-    /// The candidates ([`Memory::candidates`]) with their exact match percentages, best
-    /// first; equal percentages keep the larger overlap first.
-    fn ranked(&self, text: &str, source: Lang, keep: impl Fn(&Segment) -> bool) -> Vec<(f64, u32)> {
-        let (q, candidates) = self.candidates(text, source, keep);
         let scorer = levenshtein::BatchComparator::new(q.iter().copied());
-        let mut ranked: Vec<(f64, u32)> = candidates
-            .into_iter()
-            .map(|(_, s)| {
-                let seg = &self.segments[s as usize];
-                let d = scorer.distance(seg.norm.iter().copied());
-                (text::percent(d, q.len(), seg.norm.len()), s)
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        ranked
+        let mut best: Option<(f64, u32)> = None;
+        for (_, s) in candidates {
+            let seg = &self.segments[s as usize];
+            let longer = q.len().max(seg.norm.len());
+            // The largest distance that still beats the best percentage so far.
+            let limit = match best {
+                None => longer,
+                Some((pct, _)) => {
+                    let d = (longer as f64 * (1.0 - pct / 100.0)).ceil() as usize;
+                    if d == 0 {
+                        break;
+                    }
+                    d - 1
+                }
+            };
+            if q.len().abs_diff(seg.norm.len()) > limit || !accept(seg) {
+                continue;
+            }
+            let args = levenshtein::Args::default().score_cutoff(limit);
+            if let Some(d) = scorer.distance_with_args(seg.norm.iter().copied(), &args) {
+                let pct = text::percent(d, q.len(), seg.norm.len());
+                if best.is_none_or(|(b, _)| pct > b) {
+                    best = Some((pct, s));
+                }
+            }
+        }
+        best
     }
 }
 
@@ -559,8 +543,9 @@ mod tests {
         );
         let m = b.build();
         assert_eq!(m.entries(), 2);
-        // The text whole and its two sentences, and the aligned pair's two texts.
-        assert_eq!(m.segments(), 5);
+        // The text's two sentences (not the whole: lookups ask about one sentence at a time),
+        // and the aligned pair's two texts.
+        assert_eq!(m.segments(), 4);
         assert!(m
             .lookup("본인 인증이 필요합니다", Lang::Ko, Variant::En)
             .is_none());

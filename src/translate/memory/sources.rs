@@ -50,11 +50,19 @@ pub fn parse_aligned(
             Err(e) => errors.push(e),
         }
     }
+    if errors.len() > LISTED_LINES {
+        let more = errors.len() - LISTED_LINES;
+        errors.truncate(LISTED_LINES);
+        errors.push(format!("{name}: and {more} more bad lines"));
+    }
     if !errors.is_empty() {
         return Err(errors.join("\n"));
     }
     Ok((out, ignored))
 }
+
+/// Most bad lines of aligned JSONL named in its error (the rest are counted).
+const LISTED_LINES: usize = 50;
 
 /// Parses line `n` of aligned JSONL ([`parse_aligned`]).
 fn aligned_line(
