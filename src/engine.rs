@@ -243,7 +243,7 @@ pub struct Engine {
     kept: std::sync::Mutex<Option<(Vec<String>, u64, String)>>,
 }
 
-/// Most languages a request may list in `fallback_languages`.
+/// Most languages a request may list in `fallback_languages` (and in `agent_languages`).
 pub const MAX_FALLBACK_LANGUAGES: usize = 8;
 
 /// Parses `fallback_languages`; empty means English.

@@ -2,7 +2,8 @@
 //! directory) and the build-if-needed step that `serve` runs at start.
 
 use crate::index::{self, BuildOptions, IndexError, Meta, Provenance, RootLock};
-use crate::ingest::{self, IngestError, Loaded, RecordError, Source};
+use crate::ingest::{self, Article, IngestError, Loaded, RecordError, Source};
+use crate::lang::Variant;
 use std::path::{Path, PathBuf};
 
 /// The shipped FAQ dump (`index/faq.jsonl`).
@@ -111,6 +112,7 @@ pub fn build(
         return Err(BuildError::OnlyDrafts(drafts));
     }
     warn_empty_answers(&empty_answers);
+    warn_split_categories(&articles);
     for e in &ignored_fields {
         tracing::warn!(field = %e, "a field that is not faqd's was ignored");
     }
@@ -134,8 +136,8 @@ pub fn build(
     })
 }
 
-/// Most records with an empty answer a build's warning names (the rest are counted).
-const NAMED_EMPTY_ANSWERS: usize = 5;
+/// Most records (or articles) a build's warning names (the rest are counted).
+const NAMED_RECORDS: usize = 5;
 
 /// Warns that article versions have an empty answer: they are indexed and can be answers,
 /// but a support front-end then shows a title and no reply.
@@ -144,11 +146,47 @@ fn warn_empty_answers(empty: &[RecordError]) {
         return;
     }
     let all: Vec<String> = empty.iter().map(ToString::to_string).collect();
-    let named = crate::lang::list_first(&all, NAMED_EMPTY_ANSWERS, usize::MAX, usize::MAX);
+    let named = crate::lang::list_first(&all, NAMED_RECORDS, usize::MAX, usize::MAX);
     tracing::warn!(
         versions = empty.len(),
         records = %named,
         "article versions with an empty answer are indexed: a hit on one shows its title only"
+    );
+}
+
+/// Warns about articles whose language versions are filed under different categories (a
+/// user trial found one): a search in either category finds the article, and each language's
+/// readers see another category for it. Most likely a translation filed in the wrong
+/// section.
+fn warn_split_categories(articles: &[Article]) {
+    let mut by_id: std::collections::BTreeMap<&str, Vec<(&str, Variant)>> = Default::default();
+    for a in articles {
+        let seen = by_id.entry(a.id.as_str()).or_default();
+        if !seen.iter().any(|(c, _)| *c == a.category) {
+            seen.push((a.category.as_str(), a.lang));
+        }
+    }
+    let split: Vec<String> = by_id
+        .iter()
+        .filter(|(_, c)| c.len() > 1)
+        .map(|(id, c)| {
+            let each: Vec<String> = c
+                .iter()
+                .map(|(c, l)| format!("{}: {c:?}", l.tag()))
+                .collect();
+            format!("{id} ({})", each.join(", "))
+        })
+        .collect();
+    if split.is_empty() {
+        return;
+    }
+    let named = crate::lang::list_first(&split, NAMED_RECORDS, usize::MAX, usize::MAX);
+    tracing::warn!(
+        articles = split.len(),
+        split = %named,
+        "articles whose language versions have different categories: a search in either \
+         category finds them, and each language's readers see another category (give every \
+         version the same category)"
     );
 }
 

@@ -1193,3 +1193,41 @@ fn a_numbered_status_is_read_for_freshdesk_and_refused_elsewhere() {
     assert!(texts(dir.path(), &loaded.errors)[0]
         .starts_with("other.csv:2: field `status`: 0 is a numbered state"));
 }
+
+/// An article whose language versions are filed under different categories is indexed,
+/// with a warning naming it and each version's category (a user trial found one: a search
+/// in either category finds it, and each language's readers see another category).
+#[test]
+fn versions_in_different_categories_are_named_in_a_warning() {
+    let dir = tempdir();
+    let dump = dir.path().join("faq.jsonl");
+    std::fs::write(
+        &dump,
+        "{\"id\":\"fees\",\"lang\":\"en\",\"title\":\"Fees\",\"answer\":\"0.1 %.\",\"category\":\"fees\"}\n\
+         {\"id\":\"fees\",\"lang\":\"ko\",\"title\":\"수수료\",\"answer\":\"0.1 %입니다.\",\"category\":\"수수료\"}\n\
+         {\"id\":\"kyc\",\"lang\":\"en\",\"title\":\"KYC\",\"answer\":\"Upload an ID.\",\"category\":\"account\"}\n\
+         {\"id\":\"kyc\",\"lang\":\"ko\",\"title\":\"본인인증\",\"answer\":\"신분증을 올려 주세요.\",\"category\":\"account\"}\n",
+    )
+    .unwrap();
+    let out = crate::common::faqd_command()
+        .args([
+            "index",
+            "--index-dir",
+            dir.path().join("index").to_str().unwrap(),
+        ])
+        .arg(&dump)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("articles whose language versions have different categories"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r#"fees (en: "fees", ko: "수수료")"#),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("kyc ("), "{stderr}");
+}
