@@ -88,6 +88,8 @@ pub struct Stats {
     pub categories: Vec<String>,
     /// Why it is a generation kept from before the dumps named at start became unusable.
     pub dumps_problem: Option<String>,
+    /// Records its dumps held that were skipped as invalid, and the first of their problems.
+    pub skipped: (usize, Vec<String>),
 }
 
 /// Administers the index an [`Engine`] serves.
@@ -414,6 +416,7 @@ impl Admin {
             fingerprint: base.meta.fingerprint.clone(),
             sources: base.meta.sources.clone(),
             edits: base.meta.edits + 1,
+            skipped: (base.meta.skipped_records, base.meta.skipped.clone()),
         };
         let meta = index::edit_generation(
             &lock,
@@ -487,6 +490,7 @@ impl Admin {
             weighed_as: self.engine.settings().weigh_as.name(&g),
             categories: g.categories.iter().cloned().collect(),
             dumps_problem: self.engine.dumps_problem(),
+            skipped: (g.meta.skipped_records, g.meta.skipped.clone()),
         }
     }
 }

@@ -120,6 +120,14 @@ pub fn build(
         fingerprint: fp,
         sources: sources.iter().map(Source::recorded_name).collect(),
         edits: 0,
+        skipped: (
+            ingest::records_kept_out(&errors),
+            errors
+                .iter()
+                .take(index::KEPT_PROBLEMS)
+                .map(|e| crate::lang::start(&e.to_string(), crate::engine::RECORD_CHARS))
+                .collect(),
+        ),
     };
     let lock = RootLock::acquire(root)?;
     let before = index::current_meta(root).ok().flatten();
@@ -287,7 +295,7 @@ pub fn ensure_built(
 /// What [`ensure_built_or_keep`] did.
 pub enum Ensured {
     /// As [`ensure_built`]: a generation built from the sources, or none needed.
-    Built(Option<Built>),
+    Built(Option<Box<Built>>),
     /// The sources cannot be indexed; the current generation, built from an earlier version
     /// of them, stays served. Says why (the build's error).
     Kept(String),
@@ -334,7 +342,7 @@ pub fn ensure_built_or_keep(
                 _ => Err(e),
             }
         }
-        other => other.map(Ensured::Built),
+        other => other.map(|built| Ensured::Built(built.map(Box::new))),
     }
 }
 

@@ -315,9 +315,9 @@ pub fn open_engine(
     let ensured = if keep {
         crate::kb::ensure_built_or_keep(index_dir, &sources, explicit, &options)?
     } else {
-        crate::kb::Ensured::Built(crate::kb::ensure_built(
-            index_dir, &sources, explicit, &options,
-        )?)
+        crate::kb::Ensured::Built(
+            crate::kb::ensure_built(index_dir, &sources, explicit, &options)?.map(Box::new),
+        )
     };
     let kept = match ensured {
         crate::kb::Ensured::Built(Some(built)) => {

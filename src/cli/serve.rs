@@ -285,6 +285,15 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             queued = config.limits.queue(engine.encoder().is_some()),
             "faqd serving gRPC (faq.v1.FaqService, health, reflection)"
         );
+        if g.meta.skipped_records > 0 {
+            tracing::warn!(
+                generation = g.meta.generation,
+                records = g.meta.skipped_records,
+                first = %g.meta.skipped.first().map_or("", String::as_str),
+                "the served generation was built skipping invalid records of its dumps: they \
+                 are not in it (admin Stats lists them)"
+            );
+        }
         tokio::spawn(reload_on_change(
             engine.clone(),
             config.metrics.clone(),

@@ -54,7 +54,16 @@ pub struct Meta {
     /// Admin edits (upserts, deletes) applied since it was last built from its sources.
     #[serde(default)]
     pub edits: u64,
+    /// Records of its sources left out as invalid (`--skip-invalid`, `skip_invalid`).
+    #[serde(default)]
+    pub skipped_records: usize,
+    /// Their problems, as `file:line: field `x`: problem`: the first [`KEPT_PROBLEMS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
 }
+
+/// Most skipped records' problems a generation's metadata keeps.
+pub const KEPT_PROBLEMS: usize = 100;
 
 impl Meta {
     /// Returns when it was built, RFC 3339 (empty if the time cannot be shown).
@@ -78,6 +87,9 @@ pub struct Provenance {
     pub sources: Vec<String>,
     /// Admin edits applied on top of the sources.
     pub edits: u64,
+    /// Records of the sources left out as invalid, and the first [`KEPT_PROBLEMS`] of their
+    /// problems (user trial: after a restart nothing said a build had skipped any).
+    pub skipped: (usize, Vec<String>),
 }
 
 /// An exclusive lock on an index root, held while a generation is built and published so
@@ -716,6 +728,8 @@ fn publish_new(
             build_ms: start.elapsed().as_millis() as u64,
             built_at: time::OffsetDateTime::now_utc().unix_timestamp(),
             edits: provenance.edits,
+            skipped_records: provenance.skipped.0,
+            skipped: provenance.skipped.1,
         };
         let meta_path = tmp.join(META);
         faults::check(root, Step::WriteMeta)

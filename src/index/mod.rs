@@ -19,7 +19,7 @@ pub use generation::{
     build_generation, current_generation, current_meta, edit_generation, fingerprint,
     generation_dir, holds_documents, indexed_as_now, is_empty_root, open_current, open_served,
     repoint_current, verify, BuildOptions, Generation, Meta, Progress, Provenance, RootLock,
-    Served,
+    Served, KEPT_PROBLEMS,
 };
 pub use postings::{
     ArticleDocs, ArticlePostings, FieldMap, FieldReaders, FieldStats, Found, Posting, Postings,

@@ -330,6 +330,8 @@ impl AdminApi {
             weighed_as: s.weighed_as.into(),
             categories: s.categories,
             dumps_problem: s.dumps_problem.unwrap_or_default(),
+            skipped_records: s.skipped.0 as u64,
+            skipped: s.skipped.1,
         }))
     }
 }

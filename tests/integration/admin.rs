@@ -410,13 +410,26 @@ async fn reindex_with_a_bad_dump_keeps_serving_and_a_good_one_is_served_at_once(
     assert_eq!(done.skipped_records, 1, "{done:?}");
     assert!(done.skipped[0].contains(":2: field `title`"), "{done:?}");
     assert!(done.ignored_fields.is_empty(), "{done:?}");
+    // The generation remembers them (trial: after a restart nothing said a build had
+    // skipped any), and so does an admin edit on top of it.
+    let s = stats(&mut a).await;
+    assert_eq!(
+        (s.skipped_records, s.skipped.clone()),
+        (1, done.skipped.clone())
+    );
+    delete(&mut a, &["fx-bad-c"], None).await.unwrap();
+    let s = stats(&mut a).await;
+    assert_eq!((s.generation, s.skipped_records), (3, 1), "{s:?}");
+    let reopened = Engine::open(_dir.path(), Settings::default()).unwrap();
+    assert_eq!(reopened.generation().meta.skipped, done.skipped);
 
     let done = reindex(&mut a, "small_zendesk.json", None, false)
         .await
         .unwrap();
-    assert_eq!(done.generation, 3);
+    assert_eq!(done.generation, 4);
+    assert_eq!(stats(&mut a).await.skipped_records, 0);
     let r = search(&mut c, query("test withdrawal")).await;
-    assert_eq!((r.generation, r.hits[0].id.as_str()), (3, "fx-withdrawal"));
+    assert_eq!((r.generation, r.hits[0].id.as_str()), (4, "fx-withdrawal"));
     // The generation records the dump by its absolute path, as `faqd index` does, so a
     // server restarted with `--source` on that file knows it built it (trial: it recorded
     // `small_zendesk.json`, and a restart with a broken dump refused to start).
@@ -430,14 +443,14 @@ async fn reindex_with_a_bad_dump_keeps_serving_and_a_good_one_is_served_at_once(
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((reloaded.previous_generation, reloaded.generation), (3, 3));
+    assert_eq!((reloaded.previous_generation, reloaded.generation), (4, 4));
     assert!(reloaded.glossary_concepts > 100, "{reloaded:?}");
 
     // Keys that are not faqd's are ignored, and the reply names each one once.
     let done = reindex(&mut a, "extra_fields.jsonl", None, false)
         .await
         .unwrap();
-    assert_eq!((done.generation, done.article_versions), (4, 2));
+    assert_eq!((done.generation, done.article_versions), (5, 2));
     assert_eq!(done.ignored_fields.len(), 2, "{done:?}");
     assert!(
         done.ignored_fields[0].ends_with(
