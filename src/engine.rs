@@ -393,7 +393,10 @@ fn parse_lang(field: &'static str, value: &Option<String>) -> Result<Option<Vari
             .map(Some)
             .map_err(|e| EngineError::InvalidArgument {
                 field,
-                message: e.to_string(),
+                message: match crate::lang::meant_by(v) {
+                    Some(m) => format!("{e}; did you mean {m}?"),
+                    None => e.to_string(),
+                },
             }),
     }
 }
@@ -1072,26 +1075,27 @@ impl Engine {
         }
         let threshold = memory::DEFAULT_THRESHOLD;
         let tm = self.memory();
+        let glossary = self.glossary();
+        // Close as characters, but stating other numbers, the opposite, or another of the
+        // glossary's terms (user trial: 출금 written where the entry says 입금, at 97 %).
+        let differ = |text: &str, entry: &str| {
+            memory::text::differences(text, entry, source)
+                .or_else(|| term_differences(&glossary, text, entry, source))
+        };
         let segments: Vec<ReplySegment> = tm
             .lookup_segments(text, source, target, threshold)
             .into_iter()
             .map(|s| {
-                // Close as characters, but stating other numbers or the opposite: no match.
                 let differs = s
                     .found
                     .filter(|_| s.percent() >= threshold)
-                    .and_then(|l| memory::text::differences(s.text, &l.segment.text, source));
+                    .and_then(|l| differ(s.text, &l.segment.text));
                 let matched = s.percent() >= threshold && differs.is_none();
                 let converted = s.found.is_some_and(|l| l.translation.variant != target);
-                let untranslated = if matched {
-                    None
-                } else {
-                    untranslated(&tm, s.text, source, target, threshold.max(s.percent()))
-                };
-                ReplySegment {
+                let segment = ReplySegment {
                     text: s.text.to_string(),
                     differs,
-                    untranslated,
+                    untranslated: None,
                     matched,
                     percent: s.percent(),
                     matched_source: s.found.map(|l| l.segment.text.clone()),
@@ -1104,6 +1108,11 @@ impl Engine {
                         }
                     }),
                     converted: converted && matched,
+                };
+                if matched {
+                    segment
+                } else {
+                    held(&tm, segment, source, target, threshold, &differ)
                 }
             })
             .collect();
@@ -1225,35 +1234,86 @@ pub struct ReplySegment {
     pub untranslated: Option<String>,
 }
 
-/// Says so when the memory holds `text` (at `at_least` percent or closer, its numbers and
-/// negation agreeing) but has no approved version of it in `target` (user trial: an
-/// agent's sentence copied from a Korean-only article came back as a plain no-match).
-fn untranslated(
+/// An unmatched segment that the memory holds as a source, closer than the entry found and
+/// at the threshold or above, agreeing with it (`differ`): for a Chinese target, that source
+/// is approved Chinese, so it is the translation (converted to the script asked for: user
+/// trial, Traditional text to `zh` found nothing though the memory holds it in Simplified);
+/// else it has no version in the target language, and the segment says so (`untranslated`)
+/// and points at it (user trial: a sentence of a Korean-only article came back as a 37 %
+/// no-match against another entry, as if the memory had never seen it).
+fn held(
     tm: &memory::Memory,
-    text: &str,
+    segment: ReplySegment,
     source: Lang,
     target: Variant,
-    at_least: f64,
-) -> Option<String> {
-    let (seg, percent) = tm.closest_source(text, source)?;
-    if percent < at_least
+    threshold: f64,
+    differ: &dyn Fn(&str, &str) -> Option<String>,
+) -> ReplySegment {
+    let Some((seg, percent)) = tm.closest_source(&segment.text, source) else {
+        return segment;
+    };
+    // A source with a translation into the target was the lookup's to find.
+    if percent < threshold.max(segment.percent)
         || seg.translation(target).is_some()
-        || memory::text::differences(text, &seg.text, source).is_some()
+        || differ(&segment.text, &seg.text).is_some()
     {
-        return None;
+        return segment;
+    }
+    let base = ReplySegment {
+        percent,
+        matched_source: Some(seg.text.clone()),
+        origin: Some(seg.origin.clone()),
+        differs: None,
+        ..segment
+    };
+    if seg.variant.lang() == target.lang() {
+        return ReplySegment {
+            matched: true,
+            translation: Some(translate::to_script(&seg.text, target)),
+            converted: seg.variant != target,
+            ..base
+        };
     }
     let has: Vec<&str> = seg.translated_into().map(Variant::tag).collect();
-    Some(format!(
-        "the memory holds it ({percent:.0} %, {} {}) with no approved {} version{}",
-        seg.origin,
-        seg.variant.tag(),
-        target.tag(),
-        if has.is_empty() {
-            String::from(": it is in no other language")
-        } else {
-            format!("; it has {}", has.join(", "))
+    ReplySegment {
+        untranslated: Some(format!(
+            "the memory holds it ({percent:.0} %, {} {}) with no approved {} version{}",
+            seg.origin,
+            seg.variant.tag(),
+            target.tag(),
+            if has.is_empty() {
+                String::from(": it is in no other language")
+            } else {
+                format!("; it has {}", has.join(", "))
+            }
+        )),
+        ..base
+    }
+}
+
+/// Says how the glossary's terms of a text differ from an entry's (`withdrawal` written
+/// where the entry says `deposit`), `None` when both name the same concepts.
+fn term_differences(g: &Glossary, text: &str, entry: &str, lang: Lang) -> Option<String> {
+    let (ours, theirs) = (g.present(text, lang), g.present(entry, lang));
+    if ours == theirs {
+        return None;
+    }
+    let only = |a: &std::collections::HashSet<usize>, b: &std::collections::HashSet<usize>| {
+        let mut names: Vec<&str> = a
+            .difference(b)
+            .map(|&c| g.concepts()[c].name.as_str())
+            .collect();
+        names.sort_unstable();
+        names.join(", ")
+    };
+    let (ours, theirs) = (only(&ours, &theirs), only(&theirs, &ours));
+    Some(match (ours.is_empty(), theirs.is_empty()) {
+        (false, false) => {
+            format!("it names {ours} where the entry names {theirs} (glossary terms)")
         }
-    ))
+        (false, true) => format!("it names {ours}, which the entry does not (glossary terms)"),
+        _ => format!("the entry names {theirs}, which it does not (glossary terms)"),
+    })
 }
 
 /// An article as GetArticle returns it.

@@ -68,8 +68,9 @@ pub struct Built {
     pub empty_answers: Vec<RecordError>,
     /// The generation current before and its admin edits, when it had any: the new one is
     /// built from the dumps alone and does not have them. (User trial: an upserted article
-    /// vanished on `faqd index` and on Reindex, and only `serve --source` said so.) Callers
-    /// say so: `serve --source` in its own warning, Reindex and `faqd index` as below.
+    /// vanished on `faqd index` and on Reindex, and only `serve --source` said so.) The
+    /// callers say so: Reindex in its log and reply, `faqd index` on stderr, `serve --source`
+    /// in its warning that the generation was replaced.
     pub replaced_edits: Option<(u64, u64)>,
 }
 

@@ -1039,14 +1039,7 @@ impl Fields<'_> {
     pub fn lang(&self, field: &str, value: Option<String>) -> Result<Variant, RecordError> {
         let v = self.required(field, value)?;
         Variant::parse(&v).map_err(|_| {
-            // Country codes written for language tags.
-            let meant = match v.trim().to_ascii_lowercase().as_str() {
-                "kr" | "kr-kr" => Some("`ko` (Korean; `kr` is the country code)"),
-                "cn" | "chs" => Some("`zh` (Simplified Chinese)"),
-                "tw" | "hk" | "cht" => Some("`zh-Hant` (Traditional Chinese)"),
-                "us" | "gb" => Some("`en` (English)"),
-                _ => None,
-            };
+            let meant = crate::lang::meant_by(&v);
             self.error(
                 field,
                 format!(

@@ -29,6 +29,18 @@ pub struct UnknownLang {
     pub code: String,
 }
 
+/// The tag meant by a country code written for a language tag (`kr`, `cn`, `tw`), as words
+/// for a message: `` `ko` (Korean; `kr` is the country code) ``.
+pub fn meant_by(tag: &str) -> Option<&'static str> {
+    match tag.trim().to_ascii_lowercase().as_str() {
+        "kr" | "kr-kr" => Some("`ko` (Korean; `kr` is the country code)"),
+        "cn" | "chs" => Some("`zh` (Simplified Chinese)"),
+        "tw" | "hk" | "cht" => Some("`zh-Hant` (Traditional Chinese)"),
+        "us" | "gb" => Some("`en` (English)"),
+        _ => None,
+    }
+}
+
 /// Returns the first `n` characters of `text`, with `…` when it is longer (a value quoted in
 /// an error message).
 pub(crate) fn start(text: &str, n: usize) -> String {

@@ -295,6 +295,16 @@ async fn agent_version_takes_the_first_of_the_agents_languages_the_article_has()
             .starts_with("agent_languages: unsupported language \"klingon\""),
         "{s:?}"
     );
+    // A country code gets the tag meant (second trial: `kr` got no hint).
+    let s = c.search(asking(Some("kr"), &[])).await.unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert!(
+        s.message()
+            .starts_with("agent_language: unsupported language \"kr\"")
+            && s.message()
+                .ends_with("; did you mean `ko` (Korean; `kr` is the country code)?"),
+        "{s:?}"
+    );
 }
 
 #[tokio::test]

@@ -683,6 +683,18 @@ async fn a_sentence_with_no_version_in_the_target_language_says_so() {
     let mut c = shipped().await;
     let out = translate(&mut c, sentence, "en", None).await;
     assert!(!out.matched, "{out:?}");
+    // The segment points at the sentence held, not at the closest entry with an English
+    // version (second trial: a 41 % entry of another article).
+    let s = &out.segments[0];
+    assert_eq!(
+        (
+            s.match_percent,
+            s.matched_source.as_str(),
+            s.origin.as_str()
+        ),
+        (100.0, sentence, "faq:krw-bank-account-change"),
+        "{out:?}"
+    );
     assert_eq!(
         out.segments[0].untranslated,
         "the memory holds it (100 %, faq:krw-bank-account-change ko) with no approved en \
@@ -697,5 +709,73 @@ async fn a_sentence_with_no_version_in_the_target_language_says_so() {
     assert!(
         !out.matched && out.segments[0].untranslated.is_empty(),
         "{out:?}"
+    );
+}
+
+/// Regression (second user trial): a reply that wrote 출금 (withdrawal) where the canned
+/// reply says 입금 (deposit) matched it at 97 % and came back with "your deposit has been
+/// credited". A segment naming other glossary terms than its entry is no match, and says
+/// which; one naming the same terms still matches.
+#[tokio::test]
+async fn a_reply_naming_other_glossary_terms_gets_no_translation() {
+    let mut c = shipped().await;
+    let out = translate(
+        &mut c,
+        "확인 결과 출금이 정상적으로 반영되었습니다. 잔고를 다시 확인해 주세요.",
+        "en",
+        None,
+    )
+    .await;
+    let s = &out.segments[0];
+    assert!(
+        !out.matched && !s.matched && s.translation.is_empty(),
+        "{out:?}"
+    );
+    assert!(s.match_percent >= out.threshold, "{out:?}");
+    assert_eq!(
+        s.differs, "it names withdrawal where the entry names deposit (glossary terms)",
+        "{out:?}"
+    );
+    let out = translate(
+        &mut c,
+        "확인 결과 입금이 정상적으로 반영되었습니다. 잔고를 다시 확인해 주세요.",
+        "en",
+        None,
+    )
+    .await;
+    assert!(out.matched, "{out:?}");
+}
+
+/// Regression (second user trial): Traditional Chinese text asked for in Simplified found
+/// nothing (10.6 %) though the memory holds it in Simplified, and the note said it had no
+/// `zh` version. The approved Chinese is the translation, in the script asked for.
+#[tokio::test]
+async fn chinese_held_in_the_other_script_is_its_own_translation() {
+    let mut c = shipped().await;
+    let out = translate(
+        &mut c,
+        "請提供該筆交易的TXID（交易ID），我們將立即為您核實。",
+        "zh",
+        None,
+    )
+    .await;
+    assert!(out.matched, "{out:?}");
+    assert_eq!(
+        out.translation,
+        "请提供该笔交易的TXID（交易ID），我们将立即为您核实。"
+    );
+    assert_eq!(out.segments[0].origin, "reply:reply-ask-txid");
+    assert!(out.segments[0].untranslated.is_empty(), "{out:?}");
+    let out = translate(
+        &mut c,
+        "请提供该笔交易的TXID（交易ID），我们将立即为您核实。",
+        "zh-Hant",
+        None,
+    )
+    .await;
+    assert!(out.matched && out.converted, "{out:?}");
+    assert_eq!(
+        out.translation,
+        "請提供該筆交易的TXID（交易ID），我們將立即為您核實。"
     );
 }
