@@ -31,6 +31,8 @@ pub struct Reindexed {
     pub empty_answers: Vec<RecordError>,
     /// The generation served before and its admin edits, which the new one does not have.
     pub replaced_edits: Option<(u64, u64)>,
+    /// The article ids those edits touched.
+    pub replaced_ids: Vec<String>,
 }
 
 /// A published edit.
@@ -196,7 +198,14 @@ impl DumpDir {
         let format = format
             .or_else(|| Format::from_path(rel))
             .ok_or_else(|| bad(format!("{shown}: cannot tell the dump format from the extension (use .jsonl, .csv or .json, or format)")))?;
-        let io = |e: std::io::Error| bad(format!("{shown}: {e}"));
+        // (Second trial: `"nope.jsonl": No such file or directory` did not say where faqd
+        // looked.)
+        let io = |e: std::io::Error| {
+            bad(format!(
+                "{shown}: {e} (in the dump directory {})",
+                self.given.display()
+            ))
+        };
         let path = self.dir.join(rel).canonicalize().map_err(io)?;
         if !path.starts_with(&self.dir) {
             return Err(bad(format!("{shown}: leads outside the dump directory")));
@@ -311,6 +320,7 @@ impl Admin {
             tracing::warn!(
                 replaced = generation,
                 edits,
+                articles = ?built.replaced_ids,
                 new = built.meta.generation,
                 "admin: the generation served before had admin edits (UpsertArticles, \
                  DeleteArticles); the re-indexed one is built from the dumps alone and does \
@@ -325,6 +335,7 @@ impl Admin {
             build_ms: built.meta.build_ms,
             empty_answers: built.empty_answers,
             replaced_edits: built.replaced_edits,
+            replaced_ids: built.replaced_ids,
         })
     }
 
@@ -417,6 +428,14 @@ impl Admin {
             sources: base.meta.sources.clone(),
             edits: base.meta.edits + 1,
             skipped: (base.meta.skipped_records, base.meta.skipped.clone()),
+            edited: {
+                let all: std::collections::BTreeSet<&String> =
+                    base.meta.edited.iter().chain(&touched).collect();
+                all.into_iter()
+                    .take(index::KEPT_PROBLEMS)
+                    .cloned()
+                    .collect()
+            },
         };
         let meta = index::edit_generation(
             &lock,

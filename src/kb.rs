@@ -72,6 +72,8 @@ pub struct Built {
     /// callers say so: Reindex in its log and reply, `faqd index` on stderr, `serve --source`
     /// in its warning that the generation was replaced.
     pub replaced_edits: Option<(u64, u64)>,
+    /// The article ids those edits touched (the first 100, sorted).
+    pub replaced_ids: Vec<String>,
 }
 
 /// Returns a fingerprint of the sources' contents.
@@ -129,19 +131,21 @@ pub fn build(
                 .map(|e| crate::lang::start(&e.to_string(), crate::engine::RECORD_CHARS))
                 .collect(),
         ),
+        edited: Vec::new(),
     };
     let lock = RootLock::acquire(root)?;
     let before = index::current_meta(root).ok().flatten();
     let meta = index::build_generation(&lock, &articles, provenance, opts)?;
-    let replaced_edits = before
-        .filter(|b| b.edits > 0)
-        .map(|b| (b.generation, b.edits));
+    let before = before.filter(|b| b.edits > 0);
+    let replaced_edits = before.as_ref().map(|b| (b.generation, b.edits));
+    let replaced_ids = before.map(|b| b.edited).unwrap_or_default();
     Ok(Built {
         meta,
         skipped: errors,
         ignored_fields,
         empty_answers,
         replaced_edits,
+        replaced_ids,
     })
 }
 

@@ -49,8 +49,9 @@ pub fn run(a: IndexArgs) -> anyhow::Result<i32> {
             if let Some((generation, edits)) = built.replaced_edits {
                 eprintln!(
                     "warning: generation {generation} had {edits} admin edit(s) (UpsertArticles, \
-                     DeleteArticles); generation {} is built from the dumps alone and does not \
-                     have them",
+                     DeleteArticles) of articles {}; generation {} is built from the dumps alone \
+                     and does not have them",
+                    built.replaced_ids.join(", "),
                     built.meta.generation
                 );
             }

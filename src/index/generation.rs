@@ -60,6 +60,9 @@ pub struct Meta {
     /// Their problems, as `file:line: field `x`: problem`: the first [`KEPT_PROBLEMS`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// The article ids its admin edits touched, sorted: the first [`KEPT_PROBLEMS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edited: Vec<String>,
 }
 
 /// Most skipped records' problems a generation's metadata keeps.
@@ -90,6 +93,8 @@ pub struct Provenance {
     /// Records of the sources left out as invalid, and the first [`KEPT_PROBLEMS`] of their
     /// problems (user trial: after a restart nothing said a build had skipped any).
     pub skipped: (usize, Vec<String>),
+    /// The article ids admin edits touched (see [`Meta::edited`]).
+    pub edited: Vec<String>,
 }
 
 /// An exclusive lock on an index root, held while a generation is built and published so
@@ -730,6 +735,7 @@ fn publish_new(
             edits: provenance.edits,
             skipped_records: provenance.skipped.0,
             skipped: provenance.skipped.1,
+            edited: provenance.edited,
         };
         let meta_path = tmp.join(META);
         faults::check(root, Step::WriteMeta)

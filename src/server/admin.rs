@@ -229,6 +229,7 @@ impl AdminApi {
                 .map(ToString::to_string)
                 .collect(),
             replaced_edits: done.replaced_edits.map_or(0, |(_, edits)| edits),
+            replaced_edit_ids: done.replaced_ids,
             empty_answers: listed(&done.empty_answers, LISTED_EMPTY_ANSWERS),
         }))
     }

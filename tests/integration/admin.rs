@@ -398,6 +398,13 @@ async fn reindex_with_a_bad_dump_keeps_serving_and_a_good_one_is_served_at_once(
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(err.message().contains("missing.jsonl"), "{err:?}");
+    assert!(
+        err.message().contains(&format!(
+            "(in the dump directory {})",
+            faqd::ingest::absolute(&crate::common::fixture(".")).display()
+        )),
+        "{err:?}"
+    );
     let err = reindex(&mut a, bad, Some("xml"), false).await.unwrap_err();
     assert!(err.message().contains("format"), "{err:?}");
     let r = search(&mut c, query("test withdrawal")).await;
@@ -955,6 +962,13 @@ async fn a_reindex_says_which_admin_edits_it_replaced_and_which_answers_are_empt
         .await
         .unwrap();
     assert_eq!(done.replaced_edits, 2, "{done:?}");
+    // Which articles they touched, so that an operator can put them in the dumps (second
+    // trial: only a count).
+    assert_eq!(
+        done.replaced_edit_ids,
+        ["fx-api-key", "fx-margin"],
+        "{done:?}"
+    );
     assert_eq!(
         done.empty_answers,
         ["empty_answer.jsonl:2: field `answer`: empty (article \"ea-listing\")"],
@@ -965,6 +979,7 @@ async fn a_reindex_says_which_admin_edits_it_replaced_and_which_answers_are_empt
     // The generation now served has no edits: the next Reindex replaces none.
     let done = reindex(&mut a, "small.jsonl", None, false).await.unwrap();
     assert_eq!(done.replaced_edits, 0, "{done:?}");
+    assert!(done.replaced_edit_ids.is_empty(), "{done:?}");
     assert!(done.empty_answers.is_empty(), "{done:?}");
 }
 
@@ -989,8 +1004,9 @@ fn faqd_index_warns_that_the_admin_edits_are_not_in_the_new_generation() {
     let stderr = index();
     assert!(
         stderr.contains(
-            "warning: generation 2 had 1 admin edit(s) (UpsertArticles, DeleteArticles); \
-             generation 3 is built from the dumps alone and does not have them"
+            "warning: generation 2 had 1 admin edit(s) (UpsertArticles, DeleteArticles) of \
+             articles fx-api-key; generation 3 is built from the dumps alone and does not have \
+             them"
         ),
         "{stderr}"
     );
