@@ -482,7 +482,7 @@ pub(crate) fn resembled(name: &str) -> Option<&'static str> {
 /// Returns true when a field of another export marks its record unpublished
 /// (`status`/`state` `draft` or `unpublished`, `published`/`is_published` false): faqd
 /// reads only `draft`, so the record would be served.
-pub(crate) fn marks_unpublished(name: &str, value: &str) -> bool {
+fn marks_unpublished(name: &str, value: &str) -> bool {
     let key: String = name
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -540,7 +540,7 @@ fn is_state_field(name: &str) -> bool {
 pub(crate) const FRESHDESK_FIELDS: [&str; 2] = ["folder_id", "description_text"];
 
 /// The message for a record [`marks_unpublished`].
-pub(crate) fn unpublished_message(value: &str) -> String {
+fn unpublished_message(value: &str) -> String {
     format!(
         "{} marks an unpublished article, which faqd would serve: faqd leaves out records \
          with `draft` true (set it, or take the record out of the dump)",

@@ -567,6 +567,26 @@ fn ids_with_control_characters_are_rejected_with_file_and_line() {
     );
 }
 
+/// Runs `faqd index --index-dir root ARGS` with warnings logged; returns its exit code and
+/// what it wrote on stderr.
+fn faqd_index<'a>(
+    root: &Path,
+    args: impl IntoIterator<Item = &'a std::ffi::OsStr>,
+) -> (Option<i32>, String) {
+    let out = crate::common::faqd_command()
+        .arg("index")
+        .arg("--index-dir")
+        .arg(root)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Regression: a dump with no valid article exited 1 (failure) instead of 3 (invalid input).
 #[test]
 fn a_dump_without_a_valid_article_exits_3() {
@@ -585,15 +605,14 @@ fn a_dump_without_a_valid_article_exits_3() {
         (&dump, &[]),
         (&empty, &[]),
     ] {
-        let out = crate::common::faqd_command()
-            .args(["index", "--index-dir", root.to_str().unwrap()])
-            .args(flags)
-            .arg(dump)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(3), "{flags:?}: {stderr}");
+        let (code, stderr) = faqd_index(
+            &root,
+            flags
+                .iter()
+                .map(std::ffi::OsStr::new)
+                .chain([dump.as_os_str()]),
+        );
+        assert_eq!(code, Some(3), "{flags:?}: {stderr}");
         assert!(
             stderr.contains("none.jsonl:1: field `title`")
                 || stderr.contains("empty.jsonl: holds only blank lines: a dump holds at least"),
@@ -619,21 +638,13 @@ fn an_empty_dump_or_one_named_twice_is_refused_naming_it() {
     let zh = dir.path().join("zh.jsonl");
     std::fs::write(&zh, "").unwrap();
     let root = dir.path().join("index");
-    let index = |dumps: &[&std::path::Path]| {
-        let out = crate::common::faqd_command()
-            .args([
-                "index",
-                "--index-dir",
-                root.to_str().unwrap(),
-                "--skip-invalid",
-            ])
-            .args(dumps)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
+    let index = |dumps: &[&Path]| {
+        let skip = std::ffi::OsStr::new("--skip-invalid");
+        faqd_index(
+            &root,
+            [skip]
+                .into_iter()
+                .chain(dumps.iter().map(|d| d.as_os_str())),
         )
     };
     let (code, stderr) = index(&[&en, &zh]);
@@ -1209,18 +1220,8 @@ fn versions_in_different_categories_are_named_in_a_warning() {
          {\"id\":\"kyc\",\"lang\":\"ko\",\"title\":\"본인인증\",\"answer\":\"신분증을 올려 주세요.\",\"category\":\"account\"}\n",
     )
     .unwrap();
-    let out = crate::common::faqd_command()
-        .args([
-            "index",
-            "--index-dir",
-            dir.path().join("index").to_str().unwrap(),
-        ])
-        .arg(&dump)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (code, stderr) = faqd_index(&dir.path().join("index"), [dump.as_os_str()]);
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains("articles whose language versions have different categories"),
         "{stderr}"
