@@ -33,9 +33,14 @@ pub struct CheckArgs {
     #[arg(long, env = "FAQD_MODEL")]
     pub model: Option<PathBuf>,
     /// Also time this many embeddings of a 5-word and of a 20-word question, one at a time,
-    /// and print p50 and p99 (threads: CANDLE_NUM_THREADS, default one per core).
+    /// and print p50 and p99. A question runs on two cores when the machine has them and no
+    /// other question is being encoded (RAYON_NUM_THREADS=1: one core).
     #[arg(long, default_value_t = 0)]
     pub repeat: usize,
+    /// With --repeat: wait this many milliseconds before each embedding, as between users'
+    /// questions (an idle core is slower to start).
+    #[arg(long, default_value_t = 0)]
+    pub pause_ms: u64,
 }
 
 /// Returns the p50 and p99 of timings in microseconds.
@@ -80,6 +85,7 @@ pub fn run(c: ModelCommand) -> anyhow::Result<i32> {
                     let tokens = encoder.token_ids(q, Role::Query)?.len();
                     let mut us = Vec::with_capacity(a.repeat);
                     for _ in 0..a.repeat {
+                        std::thread::sleep(std::time::Duration::from_millis(a.pause_ms));
                         let t = std::time::Instant::now();
                         encoder.embed(&[q], Role::Query)?;
                         us.push(t.elapsed().as_micros() as u64);

@@ -11,11 +11,12 @@ use super::file::{Dtype, Layout};
 use super::EmbedError;
 use candle_core::quantized::k_quants::{BlockQ4_0, GgmlType};
 use candle_core::{Device, Tensor};
+use crossbeam_utils::Backoff;
 use faqd_kernel::{Activations, Q4Matrix};
 use memmap2::Mmap;
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, TryLockError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, TryLockError};
 
 struct Linear {
     weight: Q4Matrix,
@@ -23,21 +24,209 @@ struct Linear {
 }
 
 impl Linear {
-    /// Returns `x · Wᵀ + b` for activations already quantised.
-    fn forward(&self, x: &Activations) -> candle_core::Result<Tensor> {
-        let y = self.weight.product(x, &self.bias);
-        let rows = self.weight.rows();
-        Tensor::from_vec(y, (x.tokens(), rows), &Device::Cpu)
+    /// Returns `x · Wᵀ + b` for activations already quantised, with GELU applied if `gelu`,
+    /// shared with the pass's partner thread if it has one.
+    fn product<'n>(
+        &'n self,
+        x: &Arc<Activations>,
+        gelu: bool,
+        partner: Option<&Partner<'n>>,
+    ) -> Vec<f32> {
+        match partner {
+            Some(partner) => partner.product(self, x, gelu),
+            None => {
+                let mut y = self.weight.product(x, &self.bias);
+                if gelu {
+                    faqd_kernel::gelu(&mut y);
+                }
+                y
+            }
+        }
+    }
+
+    /// [`Linear::product`] as a `[tokens, rows]` tensor.
+    fn forward<'n>(
+        &'n self,
+        x: &Arc<Activations>,
+        partner: Option<&Partner<'n>>,
+    ) -> candle_core::Result<Tensor> {
+        let y = self.product(x, false, partner);
+        Tensor::from_vec(y, (x.tokens(), self.weight.rows()), &Device::Cpu)
+    }
+
+    /// Rows of part `part` of two and their products (see [`Q4Matrix::product_part`]).
+    fn part(&self, x: &Activations, gelu: bool, part: usize) -> (Range<usize>, Vec<f32>) {
+        let (rows, mut y) = self.weight.product_part(x, &self.bias, part, 2);
+        if gelu {
+            faqd_kernel::gelu(&mut y);
+        }
+        (rows, y)
     }
 }
 
 /// Quantises a `[tokens, width]` tensor's values to 8 bits per block.
-fn quantize(x: &Tensor) -> candle_core::Result<Activations> {
+fn quantize(x: &Tensor) -> candle_core::Result<Arc<Activations>> {
     let width = x.dim(1)?;
-    Ok(Activations::quantize(
+    Ok(Arc::new(Activations::quantize(
         &x.flatten_all()?.to_vec1::<f32>()?,
         width,
-    ))
+    )))
+}
+
+/// A second thread that takes half of each product of one short pass, while no other pass
+/// runs: a question then has both cores of a two-core machine. It is started once per pass
+/// (a thread of its own, not a pool's: handing each of the pass's 72 products to a sleeping
+/// pool thread would cost a wake-up each) and waits for work spinning, then yielding, so a
+/// product is taken up within a microsecond. It stops at the end of the pass, or as soon as
+/// another pass starts, which then has the core to itself; the pass then multiplies alone.
+/// Products split this way are the same floats as whole ones.
+struct Partner<'n> {
+    slot: Mutex<Slot<'n>>,
+    /// Whether `slot` holds work not yet taken (read without the lock while spinning).
+    posted: AtomicBool,
+    /// Whether `slot` holds a finished part.
+    done: AtomicBool,
+    /// Set when the pass ends.
+    finished: AtomicBool,
+    /// Products the partner took half of.
+    taken: AtomicUsize,
+}
+
+enum Slot<'n> {
+    Empty,
+    Posted {
+        linear: &'n Linear,
+        x: Arc<Activations>,
+        gelu: bool,
+    },
+    Taken,
+    Done(Range<usize>, Vec<f32>),
+    /// The partner has stopped: the pass multiplies alone.
+    Closed,
+}
+
+/// Closes a partner's slot when its thread stops, however it stops.
+struct Closing<'p, 'n>(&'p Partner<'n>);
+
+impl Drop for Closing<'_, '_> {
+    fn drop(&mut self) {
+        let mut slot = self.0.slot();
+        if !matches!(*slot, Slot::Done(..)) {
+            *slot = Slot::Closed;
+        }
+        self.0.posted.store(false, Ordering::Release);
+        self.0.done.store(true, Ordering::Release);
+    }
+}
+
+impl<'n> Partner<'n> {
+    fn new() -> Partner<'n> {
+        Partner {
+            slot: Mutex::new(Slot::Empty),
+            posted: AtomicBool::new(false),
+            done: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            taken: AtomicUsize::new(0),
+        }
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot<'n>> {
+        self.slot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The partner thread's loop: runs the second part of each posted product until the pass
+    /// ends or `alone()` is false (another pass has started). However it ends (a panic
+    /// included), the slot is closed, so the pass never waits for it again.
+    fn serve(&self, alone: impl Fn() -> bool) {
+        let _close = Closing(self);
+        let backoff = Backoff::new();
+        loop {
+            if self.posted.load(Ordering::Acquire) {
+                let job = {
+                    let mut slot = self.slot();
+                    if !matches!(*slot, Slot::Posted { .. }) {
+                        continue;
+                    }
+                    self.posted.store(false, Ordering::Release);
+                    std::mem::replace(&mut *slot, Slot::Taken)
+                };
+                if let Slot::Posted { linear, x, gelu } = job {
+                    let (rows, y) = linear.part(&x, gelu, 1);
+                    *self.slot() = Slot::Done(rows, y);
+                    self.done.store(true, Ordering::Release);
+                    self.taken.fetch_add(1, Ordering::Relaxed);
+                }
+                backoff.reset();
+                continue;
+            }
+            if (self.finished.load(Ordering::Acquire) || !alone())
+                && matches!(*self.slot(), Slot::Empty)
+            {
+                return;
+            }
+            backoff.snooze();
+        }
+    }
+
+    /// The pass's side of one product: posts the second half, multiplies the first, then
+    /// takes the second back from the partner (or multiplies it itself if the partner has
+    /// not started it or has stopped).
+    fn product(&self, linear: &'n Linear, x: &Arc<Activations>, gelu: bool) -> Vec<f32> {
+        {
+            let mut slot = self.slot();
+            if matches!(*slot, Slot::Closed) {
+                drop(slot);
+                return linear.product(x, gelu, None);
+            }
+            *slot = Slot::Posted {
+                linear,
+                x: Arc::clone(x),
+                gelu,
+            };
+            self.posted.store(true, Ordering::Release);
+        }
+        let first = linear.part(x, gelu, 0);
+        let mut slot = self.slot();
+        if matches!(*slot, Slot::Posted { .. }) {
+            // Not taken up yet: multiplied here instead.
+            *slot = Slot::Empty;
+            self.posted.store(false, Ordering::Release);
+        } else if matches!(*slot, Slot::Taken) {
+            drop(slot);
+            let backoff = Backoff::new();
+            while !self.done.load(Ordering::Acquire) {
+                backoff.snooze();
+            }
+            slot = self.slot();
+        }
+        let second = match std::mem::replace(&mut *slot, Slot::Empty) {
+            Slot::Done(rows, y) => {
+                self.done.store(false, Ordering::Release);
+                Some((rows, y))
+            }
+            Slot::Closed => {
+                *slot = Slot::Closed;
+                None
+            }
+            _ => None,
+        };
+        drop(slot);
+        let second = second.unwrap_or_else(|| linear.part(x, gelu, 1));
+        let rows = linear.weight.rows();
+        let tokens = x.tokens();
+        let mut y = vec![0f32; tokens * rows];
+        for (range, part) in [first, second] {
+            if range.is_empty() {
+                continue;
+            }
+            for (t, values) in part.chunks_exact(range.len()).enumerate() {
+                y[t * rows + range.start..t * rows + range.end].copy_from_slice(values);
+            }
+        }
+        y
+    }
 }
 
 struct Norm {
@@ -75,6 +264,42 @@ pub struct Network {
 /// Passes of at most this many tokens (a question) run on a [`Lanes`] thread.
 const SHORT_PASS_TOKENS: usize = 64;
 
+/// The core the calling thread runs on.
+#[cfg(target_os = "linux")]
+fn current_cpu() -> Option<usize> {
+    // SAFETY: sched_getcpu takes nothing and returns the core or −1.
+    usize::try_from(unsafe { libc::sched_getcpu() }).ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn current_cpu() -> Option<usize> {
+    None
+}
+
+/// Moves the calling thread off `cpu`, if it may run on another core. A new thread starts on
+/// its parent's core, and the scheduler moves it to an idle one only at its next balancing,
+/// after the pass: with questions 25 ms apart, a partner left where it started took none of
+/// its pass's 72 products (the pass took each back when it had finished its own half).
+#[cfg(target_os = "linux")]
+fn leave_cpu(cpu: usize) {
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: cpu_set_t is plain data (all zeros is the empty set); both calls read or write
+    // exactly `size` bytes of `set`, and pid 0 is the calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, size, &mut set) != 0 || cpu >= libc::CPU_SETSIZE as usize {
+            return;
+        }
+        libc::CPU_CLR(cpu, &mut set);
+        if libc::CPU_COUNT(&set) > 0 {
+            libc::sched_setaffinity(0, size, &set);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn leave_cpu(_cpu: usize) {}
+
 /// Single-thread pools, one per thread of rayon's global pool, on which short passes run.
 ///
 /// candle's CPU operations split their work across the pool they run on. For a question's
@@ -85,6 +310,8 @@ const SHORT_PASS_TOKENS: usize = 64;
 struct Lanes {
     lanes: Vec<(rayon::ThreadPool, Mutex<()>)>,
     next: AtomicUsize,
+    /// Passes running or waiting for a lane.
+    passes: AtomicUsize,
 }
 
 impl Lanes {
@@ -102,7 +329,14 @@ impl Lanes {
         Lanes {
             lanes,
             next: AtomicUsize::new(0),
+            passes: AtomicUsize::new(0),
         }
+    }
+
+    /// Whether the one pass running has another core to share its products with: no other
+    /// pass runs or waits, and there are two lanes (cores) or more.
+    fn alone(&self) -> bool {
+        self.lanes.len() >= 2 && self.passes.load(Ordering::Acquire) == 1
     }
 
     /// Runs `pass` on a free lane, else waits for one in turn; on rayon's global pool if no
@@ -112,6 +346,14 @@ impl Lanes {
         if rayon::current_thread_index().is_some() {
             return pass();
         }
+        struct Counted<'a>(&'a AtomicUsize);
+        impl Drop for Counted<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        self.passes.fetch_add(1, Ordering::AcqRel);
+        let _counted = Counted(&self.passes);
         // A lane whose last pass panicked is free all the same (its lock is poisoned).
         let free = self
             .lanes
@@ -253,14 +495,36 @@ impl Network {
     /// global pool, which its products are split across.
     pub fn forward(&self, segments: &[Segment]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let tokens: usize = segments.iter().map(|s| s.ids.len()).sum();
-        if tokens <= SHORT_PASS_TOKENS {
-            self.lanes.run(|| self.forward_here(segments))
-        } else {
-            rayon::scope(|_| self.forward_here(segments))
+        if tokens > SHORT_PASS_TOKENS {
+            return rayon::scope(|_| self.forward_here(segments, None));
         }
+        self.lanes.run(|| {
+            if !self.lanes.alone() {
+                return self.forward_here(segments, None);
+            }
+            let partner = Partner::new();
+            std::thread::scope(|s| {
+                let (here, partner) = (current_cpu(), &partner);
+                let started = std::thread::Builder::new()
+                    .name("faqd-encoder-partner".into())
+                    .spawn_scoped(s, move || {
+                        if let Some(cpu) = here {
+                            leave_cpu(cpu);
+                        }
+                        partner.serve(|| self.lanes.alone())
+                    });
+                let means = self.forward_here(segments, started.is_ok().then_some(partner));
+                partner.finished.store(true, Ordering::Release);
+                means
+            })
+        })
     }
 
-    fn forward_here(&self, segments: &[Segment]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    fn forward_here<'n>(
+        &'n self,
+        segments: &[Segment],
+        partner: Option<&Partner<'n>>,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let h = self.hidden;
         let total: usize = segments.iter().map(|s| s.ids.len()).sum();
         let mut x = vec![0f32; total * h];
@@ -294,9 +558,9 @@ impl Network {
             // is waiting for the core run first (a health check, a response to send).
             std::thread::yield_now();
             let xq = quantize(&x)?;
-            let q = layer.query.forward(&xq)?;
-            let k = layer.key.forward(&xq)?;
-            let v = layer.value.forward(&xq)?;
+            let q = layer.query.forward(&xq, partner)?;
+            let k = layer.key.forward(&xq, partner)?;
+            let v = layer.value.forward(&xq, partner)?;
             let mut contexts = Vec::with_capacity(spans.len());
             for &(start, len) in &spans {
                 let heads = |t: &Tensor| -> candle_core::Result<Tensor> {
@@ -312,13 +576,12 @@ impl Network {
                 contexts.push(ctx);
             }
             let ctx = Tensor::cat(&contexts, 0)?;
-            let attn = layer.attention_out.forward(&quantize(&ctx)?)?;
+            let attn = layer.attention_out.forward(&quantize(&ctx)?, partner)?;
             x = self.layer_norm(&(x + attn)?, &layer.attention_norm)?;
             let ffn_in = &layer.ffn_in;
-            let mut mid = ffn_in.weight.product(&quantize(&x)?, &ffn_in.bias);
-            faqd_kernel::gelu(&mut mid);
-            let mid = Activations::quantize(&mid, ffn_in.weight.rows());
-            let out = layer.ffn_out.forward(&mid)?;
+            let mid = ffn_in.product(&quantize(&x)?, true, partner);
+            let mid = Arc::new(Activations::quantize(&mid, ffn_in.weight.rows()));
+            let out = layer.ffn_out.forward(&mid, partner)?;
             x = self.layer_norm(&(x + out)?, &layer.output_norm)?;
         }
         let mut means = Vec::with_capacity(spans.len());
@@ -332,6 +595,113 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A linear map of `rows × cols` pseudo-random 4-bit weights (scale 1) and bias.
+    fn linear(rows: usize, cols: usize, seed: u32) -> Linear {
+        let mut state = seed.wrapping_mul(2_654_435_761).max(1);
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        let mut bytes = Vec::new();
+        for _ in 0..rows * cols / 32 {
+            bytes.extend_from_slice(&[0x00, 0x3c]); // 1.0 as f16
+            bytes.extend((0..16).map(|_| next() as u8));
+        }
+        Linear {
+            weight: Q4Matrix::from_q4_0(&bytes, rows, cols).unwrap(),
+            bias: (0..rows).map(|_| (next() % 100) as f32 / 10.0).collect(),
+        }
+    }
+
+    #[test]
+    fn a_partner_shares_products_without_changing_them() {
+        let maps = [linear(384, 384, 1), linear(1536, 384, 2), linear(40, 64, 3)];
+        let inputs: Vec<Arc<Activations>> = [(11, 384), (11, 384), (3, 64)]
+            .iter()
+            .enumerate()
+            .map(|(i, &(tokens, cols))| {
+                let x: Vec<f32> = (0..tokens * cols)
+                    .map(|j| ((j * 7 + i * 13) % 23) as f32 - 11.0)
+                    .collect();
+                Arc::new(Activations::quantize(&x, cols))
+            })
+            .collect();
+        let alone: Vec<Vec<f32>> = maps
+            .iter()
+            .zip(&inputs)
+            .enumerate()
+            .map(|(i, (m, x))| m.product(x, i == 1, None))
+            .collect();
+        fn shared<'n>(
+            maps: &'n [Linear],
+            inputs: &[Arc<Activations>],
+            partner: &Partner<'n>,
+        ) -> Vec<Vec<f32>> {
+            (0..3)
+                .flat_map(|_| maps.iter().zip(inputs).enumerate())
+                .map(|(i, (m, x))| m.product(x, i == 1, Some(partner)))
+                .collect()
+        }
+        let expected: Vec<Vec<f32>> = (0..3).flat_map(|_| alone.clone()).collect();
+        // A partner that takes products: passes until it has taken some (a partner that is
+        // not scheduled in time leaves the pass to take its products back).
+        let partner = Partner::new();
+        std::thread::scope(|s| {
+            s.spawn(|| partner.serve(|| true));
+            for _ in 0..1000 {
+                assert_eq!(shared(&maps, &inputs, &partner), expected, "shared");
+                if partner.taken.load(Ordering::Relaxed) > 0 {
+                    break;
+                }
+            }
+            partner.finished.store(true, Ordering::Release);
+        });
+        assert!(
+            partner.taken.load(Ordering::Relaxed) > 0,
+            "the partner took none"
+        );
+        assert!(matches!(*partner.slot(), Slot::Closed));
+        // One that never starts (each product is taken back), one that has stopped.
+        assert_eq!(
+            shared(&maps, &inputs, &Partner::new()),
+            expected,
+            "taken back"
+        );
+        let stopped = Partner::new();
+        stopped.serve(|| false);
+        assert_eq!(shared(&maps, &inputs, &stopped), expected, "stopped");
+        // One that fails holding a product: the pass multiplies it and the rest itself.
+        let failing = Partner::new();
+        std::thread::scope(|s| {
+            let failed = s.spawn(|| {
+                let _closing = Closing(&failing);
+                loop {
+                    let mut slot = failing.slot();
+                    if matches!(*slot, Slot::Posted { .. }) {
+                        *slot = Slot::Taken;
+                        drop(slot);
+                        panic!("a partner that fails holding a product");
+                    }
+                    drop(slot);
+                    if failing.finished.load(Ordering::Acquire) {
+                        return;
+                    }
+                    std::thread::yield_now();
+                }
+            });
+            for _ in 0..1000 {
+                assert_eq!(shared(&maps, &inputs, &failing), expected, "failed");
+                if matches!(*failing.slot(), Slot::Closed) {
+                    break;
+                }
+            }
+            failing.finished.store(true, Ordering::Release);
+            assert!(failed.join().is_err(), "the partner did not fail");
+        });
+    }
 
     #[test]
     fn short_passes_run_alone_on_single_thread_lanes() {

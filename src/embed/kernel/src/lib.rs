@@ -21,6 +21,8 @@
 //! integers and scale them in the same order, so they give the same floats; the plain path
 //! agrees with them to rounding.
 
+use std::ops::Range;
+
 /// Weights per block.
 const BLOCK: usize = 32;
 /// Bytes of a file block: an f16 scale, then 16 bytes of nibbles.
@@ -182,8 +184,9 @@ impl Q4Matrix {
         assert_eq!(x.cols, self.cols, "activation width");
         assert_eq!(bias.len(), self.rows, "bias length");
         let mut y = vec![0f32; x.tokens * self.rows];
+        let steps = 0..self.steps(kernel);
         if x.tokens <= TOKENS_PER_TASK {
-            self.product_range(kernel, x, 0..x.tokens, bias, &mut y);
+            self.product_range(kernel, x, 0..x.tokens, steps, bias, &mut y);
         } else {
             use rayon::prelude::*;
             y.par_chunks_mut(TOKENS_PER_TASK * self.rows)
@@ -191,33 +194,67 @@ impl Q4Matrix {
                 .for_each(|(i, out)| {
                     let start = i * TOKENS_PER_TASK;
                     let end = (start + TOKENS_PER_TASK).min(x.tokens);
-                    self.product_range(kernel, x, start..end, bias, out);
+                    self.product_range(kernel, x, start..end, steps.clone(), bias, out);
                 });
         }
         y
     }
 
-    /// Writes the rows of `y` (starting at token `tokens.start`) for `tokens`.
+    /// Part `part` of `parts` of [`Q4Matrix::product`], split by rows (for two threads that
+    /// share one product): the part's rows and their products, `[tokens, rows.len()]`. The
+    /// parts' rows are consecutive, cover every row, and their products are the same floats
+    /// as the whole product's. A part may have no rows.
+    pub fn product_part(
+        &self,
+        x: &Activations,
+        bias: &[f32],
+        part: usize,
+        parts: usize,
+    ) -> (Range<usize>, Vec<f32>) {
+        assert!(part < parts, "part {part} of {parts}");
+        assert_eq!(x.cols, self.cols, "activation width");
+        assert_eq!(bias.len(), self.rows, "bias length");
+        let kernel = Kernel::best();
+        let all = self.steps(kernel);
+        let steps = all * part / parts..all * (part + 1) / parts;
+        let step_rows = kernel.shape().0 * ROWS;
+        let rows = (steps.start * step_rows).min(self.rows)..(steps.end * step_rows).min(self.rows);
+        let mut y = vec![0f32; x.tokens * rows.len()];
+        self.product_range(kernel, x, 0..x.tokens, steps, bias, &mut y);
+        (rows, y)
+    }
+
+    /// Steps of the kernel's loop over the rows: groups, or pairs of groups ([`SPAN`]).
+    fn steps(&self, kernel: Kernel) -> usize {
+        self.rows.div_ceil(ROWS).div_ceil(kernel.shape().0)
+    }
+
+    /// Writes the products of `tokens` with the rows of `steps` (see [`Q4Matrix::steps`]),
+    /// plus their bias, to `y`: `[tokens, those rows]`, from token `tokens.start`.
     fn product_range(
         &self,
         kernel: Kernel,
         x: &Activations,
-        tokens: std::ops::Range<usize>,
+        tokens: Range<usize>,
+        steps: Range<usize>,
         bias: &[f32],
         y: &mut [f32],
     ) {
-        assert!(tokens.end <= x.tokens && y.len() >= tokens.len() * self.rows);
         let nb = self.cols / BLOCK;
         let (span, tile_tokens, packed) = kernel.shape();
+        let first_row = (steps.start * span * ROWS).min(self.rows);
+        let width = (steps.end * span * ROWS).min(self.rows) - first_row;
+        assert!(tokens.end <= x.tokens && y.len() >= tokens.len() * width);
         let mut unpacked = vec![0u8; if packed { 0 } else { nb * GROUP_BLOCK }];
         let mut sums = [[0f32; SPAN * ROWS]; TILE];
         let step = span * nb * PACKED_BLOCK;
         let step_scales = span * nb * ROWS;
-        let steps = self
+        let all = self
             .nibbles
             .chunks(step)
-            .zip(self.scales.chunks(step_scales));
-        for (g, (nibbles, scales)) in steps.enumerate() {
+            .zip(self.scales.chunks(step_scales))
+            .enumerate();
+        for (g, (nibbles, scales)) in all.skip(steps.start).take(steps.len()) {
             // The next groups' nibbles and scales, asked for while these are multiplied: read
             // when needed, they are a wait on memory (the model's 13 MB do not stay in cache
             // from one question to the next), which took a quarter of the products' time.
@@ -264,7 +301,7 @@ impl Q4Matrix {
                     Kernel::Vnni => unsafe { avx512::tile(&tile, &mut sums) },
                 }
                 for (i, sums) in sums[..n].iter().enumerate() {
-                    let at = (t - tokens.start + i) * self.rows + r0;
+                    let at = (t - tokens.start + i) * width + r0 - first_row;
                     for ((o, s), b) in y[at..at + rows].iter_mut().zip(sums).zip(&bias[r0..]) {
                         *o = s + b;
                     }
@@ -957,6 +994,33 @@ mod tests {
                         "{kernel:?} {rows}x{cols} t{t} r{r}: {got} vs {exact} (bound {bound})"
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn parts_of_a_product_are_its_rows() {
+        // Groups of 8 rows: 1, 5 (odd, so AVX-512's pairs of groups split unevenly) and 48;
+        // 2 to 4 parts, some with no rows.
+        for (rows, cols, tokens) in [(7, 64, 3), (37, 96, 11), (384, 128, 5)] {
+            let m = Q4Matrix::from_q4_0(&q4_0(&noise(rows * cols, 4)), rows, cols).unwrap();
+            let x = Activations::quantize(&noise(tokens * cols, 5), cols);
+            let bias = noise(rows, 6);
+            let whole = m.product(&x, &bias);
+            for parts in 2..=4 {
+                let mut next = 0;
+                for part in 0..parts {
+                    let (range, y) = m.product_part(&x, &bias, part, parts);
+                    assert_eq!(range.start, next, "{rows} rows, part {part} of {parts}");
+                    assert_eq!(y.len(), tokens * range.len());
+                    for t in 0..tokens {
+                        let got = &y[t * range.len()..(t + 1) * range.len()];
+                        let want = &whole[t * rows + range.start..t * rows + range.end];
+                        assert_eq!(got, want, "{rows} rows, part {part} of {parts}, token {t}");
+                    }
+                    next = range.end;
+                }
+                assert_eq!(next, rows, "{rows} rows in {parts} parts");
             }
         }
     }
