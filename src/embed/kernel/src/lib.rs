@@ -211,10 +211,20 @@ impl Q4Matrix {
         part: usize,
         parts: usize,
     ) -> (Range<usize>, Vec<f32>) {
+        self.part_with(Kernel::best(), x, bias, part, parts)
+    }
+
+    fn part_with(
+        &self,
+        kernel: Kernel,
+        x: &Activations,
+        bias: &[f32],
+        part: usize,
+        parts: usize,
+    ) -> (Range<usize>, Vec<f32>) {
         assert!(part < parts, "part {part} of {parts}");
         assert_eq!(x.cols, self.cols, "activation width");
         assert_eq!(bias.len(), self.rows, "bias length");
-        let kernel = Kernel::best();
         let all = self.steps(kernel);
         let steps = all * part / parts..all * (part + 1) / parts;
         let step_rows = kernel.shape().0 * ROWS;
@@ -1006,17 +1016,26 @@ mod tests {
             let m = Q4Matrix::from_q4_0(&q4_0(&noise(rows * cols, 4)), rows, cols).unwrap();
             let x = Activations::quantize(&noise(tokens * cols, 5), cols);
             let bias = noise(rows, 6);
-            let whole = m.product(&x, &bias);
-            for parts in 2..=4 {
+            for (kernel, parts) in Kernel::available()
+                .into_iter()
+                .flat_map(|k| (2..=4).map(move |p| (k, p)))
+            {
+                let whole = m.product_with(kernel, &x, &bias);
                 let mut next = 0;
                 for part in 0..parts {
-                    let (range, y) = m.product_part(&x, &bias, part, parts);
-                    assert_eq!(range.start, next, "{rows} rows, part {part} of {parts}");
+                    let (range, y) = m.part_with(kernel, &x, &bias, part, parts);
+                    assert_eq!(
+                        range.start, next,
+                        "{kernel:?}: {rows} rows, part {part} of {parts}"
+                    );
                     assert_eq!(y.len(), tokens * range.len());
                     for t in 0..tokens {
                         let got = &y[t * range.len()..(t + 1) * range.len()];
                         let want = &whole[t * rows + range.start..t * rows + range.end];
-                        assert_eq!(got, want, "{rows} rows, part {part} of {parts}, token {t}");
+                        assert_eq!(
+                            got, want,
+                            "{kernel:?}: {rows} rows, part {part}/{parts}, token {t}"
+                        );
                     }
                     next = range.end;
                 }
