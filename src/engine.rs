@@ -1082,8 +1082,10 @@ impl Engine {
             memory::text::differences(text, entry, source)
                 .or_else(|| term_differences(&glossary, text, entry, source))
         };
+        // An entry that differs in these ways is passed over for a close one that does not.
+        let agrees = |text: &str, entry: &str| differ(text, entry).is_none();
         let segments: Vec<ReplySegment> = tm
-            .lookup_segments(text, source, target, threshold)
+            .lookup_segments(text, source, target, threshold, &agrees)
             .into_iter()
             .map(|s| {
                 let differs = s

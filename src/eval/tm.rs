@@ -330,7 +330,7 @@ fn joined(lines: &[Aligned], memory: &Memory, rng: &mut Rng, outcomes: &mut Vec<
             parts[at] = edited;
             let query = parts.join(text::joiner(lang));
             let t = Instant::now();
-            let got = memory.lookup_segments(&query, lang, target, threshold);
+            let got = memory.lookup_segments(&query, lang, target, threshold, &text::agree(lang));
             let micros = t.elapsed().as_secs_f64() * 1e6;
             // Right: every segment found an entry, and their origins are the lines' own, in
             // order (a line of several sentences may be found sentence by sentence or whole).

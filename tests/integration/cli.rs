@@ -292,6 +292,22 @@ fn cli_translate_prints_the_approved_translation_as_json() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("target_language"));
 }
 
+/// `faqd translate TEXT --to en --json --no-model` on the index in `idx`, with `--replies`.
+fn translate_into_english(idx: &Path, text: &str, replies: &str) -> Output {
+    faqd(&[
+        "translate",
+        text,
+        "--to",
+        "en",
+        "--json",
+        "--no-model",
+        "--index-dir",
+        path(idx),
+        "--replies",
+        replies,
+    ])
+}
+
 /// Regression (user trial): the demo exchange's canned replies were in every translation
 /// memory, so an agent of another company got "approved" translations naming Example
 /// Exchange, with no way to replace them. `--replies FILE` brings one's own; `none` leaves
@@ -307,18 +323,7 @@ fn cli_translate_uses_the_canned_replies_given() {
     )
     .unwrap();
     let translate = |text: &str, replies: &str| {
-        let out = faqd(&[
-            "translate",
-            text,
-            "--to",
-            "en",
-            "--json",
-            "--no-model",
-            "--index-dir",
-            path(&idx),
-            "--replies",
-            replies,
-        ]);
+        let out = translate_into_english(&idx, text, replies);
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stdout).to_string(),
@@ -372,6 +377,48 @@ fn cli_translate_uses_the_canned_replies_given() {
     assert!(
         !fresh.join("CURRENT").exists() && !stderr.contains("built index"),
         "a generation was built before the bad file was read: {stderr}"
+    );
+}
+
+/// Review of stop 44: a sentence whose closest entry names another glossary term (입금,
+/// deposit, for 출금, withdrawal) was no match even when a close entry naming the same term
+/// was in the memory too. That entry is taken now; with it gone, the segment is no match and
+/// says why.
+#[test]
+fn cli_translate_takes_the_close_entry_that_names_the_same_terms() {
+    let dir = tempdir();
+    let idx = dir.path().join("index");
+    let replies = dir.path().join("replies.jsonl");
+    let deposit = "{\"id\": \"deposit-done\", \"ko\": \"확인 결과 입금이 정상적으로 반영되었습니다.\", \"en\": \"We have confirmed that your deposit has been credited.\"}\n";
+    let withdrawal = "{\"id\": \"withdrawal-done\", \"ko\": \"확인 결과 출금이 정상적으로 처리되었습니다.\", \"en\": \"We have confirmed that your withdrawal has been processed.\"}\n";
+    let translate = |lines: &str| {
+        std::fs::write(&replies, lines).unwrap();
+        let out = translate_into_english(
+            &idx,
+            "확인 결과 출금이 정상적으로 반영되었습니다.",
+            path(&replies),
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str::<serde_json::Value>(&stdout).expect("JSON")
+    };
+    let v = translate(&format!("{deposit}{withdrawal}"));
+    assert_eq!(v["origin"], "reply:withdrawal-done", "{v}");
+    assert_eq!(
+        v["translation"], "We have confirmed that your withdrawal has been processed.",
+        "{v}"
+    );
+    let v = translate(deposit);
+    assert_eq!(v["matched"], false, "{v}");
+    assert_eq!(
+        v["segments"][0]["differs"],
+        "it names withdrawal where the entry names deposit (glossary terms)",
+        "{v}"
     );
 }
 

@@ -9,8 +9,9 @@
 //!   Dice overlap, then computes the exact Levenshtein distance (rapidfuzz, bit-parallel) on
 //!   those, skipping a candidate when its length difference alone rules out beating the best
 //!   so far, and bounding the distance computation by the best so far. When the closest
-//!   states other numbers or the opposite ([`text::differences`]), the closest that agrees
-//!   and reaches the threshold is taken instead ([`Memory::lookup_agreeing`]).
+//!   states other numbers or the opposite ([`text::differences`]), or what the caller's
+//!   check finds (other glossary terms), the closest that agrees and reaches the threshold
+//!   is taken instead ([`Memory::lookup_agreeing`]).
 //! - Texts with no translation (an article in one language) are kept as sources too, so a
 //!   lookup can tell "not in the memory" from "in it, with no version in that language"
 //!   ([`Memory::closest_source`]).
@@ -250,21 +251,22 @@ impl Memory {
             .map(|(percent, s)| self.found(s, target, percent))
     }
 
-    /// Like [`Memory::lookup`], but when the closest entry reaches `threshold` and its
-    /// numbers or negation differ from the text's ([`text::differences`]), takes the closest
-    /// entry at the threshold or above that agrees, so a sentence that changes a number of
-    /// one entry still finds the entry that states it. With none, returns the closest.
+    /// Like [`Memory::lookup`], but when the closest entry reaches `threshold` and does not
+    /// say what the text says (`agrees(text, entry source)` is false: other numbers or the
+    /// opposite, [`text::agree`], or what the caller adds, such as other glossary terms),
+    /// takes the closest entry at the threshold or above that agrees, so a sentence that
+    /// changes a number or a term of one entry still finds the entry that states it. With
+    /// none, returns the closest.
     pub fn lookup_agreeing(
         &self,
         text: &str,
         source: Lang,
         target: Variant,
         threshold: f64,
+        agrees: &dyn Fn(&str, &str) -> bool,
     ) -> Option<Lookup<'_>> {
         let closest = self.lookup(text, source, target)?;
-        if closest.percent < threshold
-            || text::differences(text, &closest.segment.text, source).is_none()
-        {
+        if closest.percent < threshold || agrees(text, &closest.segment.text) {
             return Some(closest);
         }
         let agrees = self
@@ -272,7 +274,7 @@ impl Memory {
                 text,
                 source,
                 |s| s.translation(target).is_some(),
-                |s| text::differences(text, &s.text, source).is_none(),
+                |s| agrees(text, &s.text),
             )
             .filter(|&(percent, _)| percent >= threshold);
         Some(agrees.map_or(closest, |(percent, s)| self.found(s, target, percent)))
@@ -391,18 +393,20 @@ impl Memory {
     /// approved answer or line whose versions do not split alike) are returned as one
     /// segment when that entry has as many sentences, each within `threshold` of the text's,
     /// and matches at least as well as the weakest of them does alone; the longest such run
-    /// is taken first, up to [`MAX_RUN`] sentences.
+    /// is taken first, up to [`MAX_RUN`] sentences. Each lookup prefers an entry that
+    /// `agrees` with its text ([`Memory::lookup_agreeing`]).
     pub fn lookup_segments<'t>(
         &self,
         text: &'t str,
         source: Lang,
         target: Variant,
         threshold: f64,
+        agrees: &dyn Fn(&str, &str) -> bool,
     ) -> Vec<SegmentLookup<'t, '_>> {
         let parts = text::segments(text);
         let alone: Vec<Option<Lookup>> = parts
             .iter()
-            .map(|s| self.lookup_agreeing(s, source, target, threshold))
+            .map(|s| self.lookup_agreeing(s, source, target, threshold, agrees))
             .collect();
         let percent = |l: &Option<Lookup>| l.map_or(0.0, |l| l.percent);
         // The byte range of a run of sentences within `text` (they are slices of it).
@@ -418,7 +422,7 @@ impl Memory {
                     .iter()
                     .map(percent)
                     .fold(f64::INFINITY, f64::min);
-                let whole = self.lookup_agreeing(joined, source, target, threshold)?;
+                let whole = self.lookup_agreeing(joined, source, target, threshold, agrees)?;
                 // The entry must cover every sentence of the run, so a sentence the memory
                 // lacks is never swallowed by a long entry that matches the rest.
                 let theirs = text::segments(&whole.segment.text);
@@ -507,7 +511,13 @@ mod tests {
         let l = m.lookup(text, Lang::En, Variant::Ko).unwrap();
         assert_eq!(l.translation.origin, "a");
         let l = m
-            .lookup_agreeing(text, Lang::En, Variant::Ko, DEFAULT_THRESHOLD)
+            .lookup_agreeing(
+                text,
+                Lang::En,
+                Variant::Ko,
+                DEFAULT_THRESHOLD,
+                &text::agree(Lang::En),
+            )
             .unwrap();
         assert_eq!(l.translation.origin, "b");
         assert!(
@@ -522,9 +532,51 @@ mod tests {
                 Lang::En,
                 Variant::Ko,
                 75.0,
+                &text::agree(Lang::En),
             )
             .unwrap();
         assert_eq!(l.translation.origin, "a");
+    }
+
+    #[test]
+    fn the_callers_check_chooses_among_close_entries_too() {
+        let mut b = MemoryBuilder::default();
+        for (id, ko, en) in [
+            (
+                "deposit",
+                "확인 결과 입금이 정상적으로 반영되었습니다.",
+                "We have confirmed that your deposit has been credited.",
+            ),
+            (
+                "withdrawal",
+                "확인 결과 출금이 정상적으로 처리되었습니다.",
+                "We have confirmed that your withdrawal has been processed.",
+            ),
+        ] {
+            b.add_aligned(&[(Variant::Ko, ko), (Variant::En, en)], id);
+        }
+        let m = b.build();
+        let text = "확인 결과 출금이 정상적으로 반영되었습니다.";
+        // Closest as characters: the deposit entry, whose numbers and negation agree.
+        let closest = m.lookup(text, Lang::Ko, Variant::En).unwrap();
+        assert_eq!(closest.translation.origin, "deposit");
+        let plain = m
+            .lookup_agreeing(text, Lang::Ko, Variant::En, 75.0, &text::agree(Lang::Ko))
+            .unwrap();
+        assert_eq!(plain.translation.origin, "deposit");
+        // A check that also compares the word for withdrawal takes the other entry.
+        let same_term = |a: &str, b: &str| a.contains("출금") == b.contains("출금");
+        let l = m
+            .lookup_agreeing(text, Lang::Ko, Variant::En, 75.0, &same_term)
+            .unwrap();
+        assert_eq!(l.translation.origin, "withdrawal");
+        assert!(
+            l.percent >= 75.0 && l.percent < closest.percent,
+            "{}",
+            l.percent
+        );
+        let got = m.lookup_segments(text, Lang::Ko, Variant::En, 75.0, &same_term);
+        assert_eq!(got[0].found.unwrap().translation.origin, "withdrawal");
     }
 
     #[test]
@@ -654,6 +706,7 @@ mod tests {
             Lang::Ko,
             Variant::En,
             DEFAULT_THRESHOLD,
+            &text::agree(Lang::Ko),
         );
         let pieces: Vec<(&str, &str, &str)> = got
             .iter()
@@ -685,6 +738,7 @@ mod tests {
             Lang::Ko,
             Variant::Zh,
             DEFAULT_THRESHOLD,
+            &text::agree(Lang::Ko),
         );
         assert_eq!(got.len(), 1);
         assert_eq!(
@@ -697,6 +751,7 @@ mod tests {
             Lang::Ko,
             Variant::Zh,
             DEFAULT_THRESHOLD,
+            &text::agree(Lang::Ko),
         );
         // The reply's two sentences are matched together, the third alone.
         assert_eq!(got.len(), 2);
@@ -713,6 +768,7 @@ mod tests {
             Lang::Ko,
             Variant::En,
             75.0,
+            &text::agree(Lang::Ko),
         );
         assert_eq!(got.len(), 2);
         assert!(got[1].percent() < DEFAULT_THRESHOLD);

@@ -71,6 +71,13 @@ pub fn percent(distance: usize, a_len: usize, b_len: usize) -> f64 {
     100.0 * (1.0 - distance as f64 / longer as f64)
 }
 
+/// Whether an entry states what a text states as far as [`differences`] tells (numbers and
+/// negation): the check [`super::Memory::lookup_agreeing`] is given where nothing else is
+/// compared.
+pub fn agree(lang: Lang) -> impl Fn(&str, &str) -> bool {
+    move |text, entry| differences(text, entry, lang).is_none()
+}
+
 /// Says how a sentence and the memory's entry for it differ in what they state, though they
 /// match closely as characters: their numbers (`7–10 business days` against `3–5`), or
 /// their negation (`수 없습니다` against `수 있어요`, `not` added). The entry's approved
