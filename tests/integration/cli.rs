@@ -420,6 +420,28 @@ fn cli_translate_takes_the_close_entry_that_names_the_same_terms() {
         "it names withdrawal where the entry names deposit (glossary terms)",
         "{v}"
     );
+    // Third user trial: another network, and "must not" for "need not", were matches.
+    std::fs::write(
+        &replies,
+        "{\"id\": \"fee\", \"ko\": \"USDT(TRC20) 출금 수수료는 1 USDT입니다.\", \"en\": \"The withdrawal fee for USDT (TRC20) is 1 USDT.\"}\n\
+         {\"id\": \"memo\", \"ko\": \"메모를 입력하지 않아도 됩니다.\", \"en\": \"You do not need to enter a memo.\"}\n",
+    )
+    .unwrap();
+    for (text, differs) in [
+        (
+            "USDT(ERC20) 출금 수수료는 1 USDT입니다.",
+            "it names ERC20 where the entry names TRC20",
+        ),
+        (
+            "메모를 입력하면 안 됩니다.",
+            "they are negated differently (one says cannot or must not, the other only not)",
+        ),
+    ] {
+        let out = translate_into_english(&idx, text, path(&replies));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(v["matched"], false, "{v}");
+        assert_eq!(v["segments"][0]["differs"], differs, "{v}");
+    }
 }
 
 #[test]

@@ -41,12 +41,24 @@ pub fn parse_aligned(
     // Every bad line is named, as a dump's bad records are (user trial: a replies file
     // stopped at its first).
     let mut errors = Vec::new();
+    // (User trial: two replies with one id were both taken, under one origin.)
+    let mut lines_of: std::collections::HashMap<String, usize> = Default::default();
     for (i, line) in jsonl.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         match aligned_line(name, i + 1, line, ignore_unknown, &mut ignored) {
-            Ok(a) => out.push(a),
+            Ok(a) => match lines_of.get(&a.id) {
+                Some(first) => errors.push(format!(
+                    "{name}:{}: field `id`: {:?} is already the id of line {first}",
+                    i + 1,
+                    a.id
+                )),
+                None => {
+                    lines_of.insert(a.id.clone(), i + 1);
+                    out.push(a);
+                }
+            },
             Err(e) => errors.push(e),
         }
     }
@@ -265,6 +277,10 @@ mod tests {
                 "r:1: field `ko`",
             ),
             ("{\"id\": \"a\", \"ko\": \"x\"}", "r:1: \"a\" needs"),
+            (
+                "{\"id\": \"a\", \"ko\": \"x\", \"en\": \"y\"}\n\n{\"id\": \"a\", \"ko\": \"z\", \"en\": \"w\"}",
+                "r:3: field `id`: \"a\" is already the id of line 1",
+            ),
         ] {
             let e = parse_replies("r", text).unwrap_err();
             assert!(e.starts_with(want), "{e}");

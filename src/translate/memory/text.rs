@@ -129,8 +129,49 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
                 list(&theirs)
             )
         }),
-        (negations(text, lang) != negations(entry, lang))
-            .then(|| "one of the two is negated and the other is not".to_string()),
+        {
+            let (ours, theirs) = (negations(text, lang), negations(entry, lang));
+            let total = |n: [usize; 3]| n.iter().sum::<usize>();
+            if total(ours) != total(theirs) {
+                Some("one of the two is negated and the other is not".to_string())
+            } else {
+                // (User trial: `입력하면 안 됩니다`, must not enter, matched `입력하지 않아도
+                // 됩니다`, need not enter, and came back as a permission.)
+                (ours != theirs).then(|| {
+                    "they are negated differently (one says cannot or must not, the other \
+                     only not)"
+                        .to_string()
+                })
+            }
+        },
+        {
+            // A code the other text has as a word in any case (`usdt`) is named by both.
+            let only = |a: &str, b: &str| -> Vec<String> {
+                let words = ascii_words(b);
+                codes(a)
+                    .into_iter()
+                    .filter(|c| !words.iter().any(|w| w.eq_ignore_ascii_case(c)))
+                    .collect()
+            };
+            let (ours_only, theirs_only) = (only(text, entry), only(entry, text));
+            // (User trial: `USDT(ERC20)` matched the entry for `USDT(TRC20)` at 96 %.)
+            match (ours_only.is_empty(), theirs_only.is_empty()) {
+                (true, true) => None,
+                (false, false) => Some(format!(
+                    "it names {} where the entry names {}",
+                    ours_only.join(", "),
+                    theirs_only.join(", ")
+                )),
+                (false, true) => Some(format!(
+                    "it names {}, which the entry does not",
+                    ours_only.join(", ")
+                )),
+                (true, false) => Some(format!(
+                    "the entry names {}, which it does not",
+                    theirs_only.join(", ")
+                )),
+            }
+        },
     ]
     .into_iter()
     .flatten()
@@ -138,11 +179,74 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
     (!found.is_empty()).then(|| found.join("; "))
 }
 
-/// Counts the negations of a text: English `not`, `no`, `never`, `n't` ...; Korean `않`,
-/// `못` (not in `잘못`), `없`, `안` before a verb however spaced (`안 돼요`, `안돼요`),
-/// `마세요`/`말고`; Chinese `不`, `没`, `无`, `未`, `别`, `勿`, not in words where they
-/// negate nothing (`识别`, `级别`, `无论`, `未来` ...).
-fn negations(text: &str, lang: Lang) -> usize {
+/// The codes a text names: words of ASCII capitals and digits, at least two long, with a
+/// capital (`USDT`, `ERC20`, `KRW`, `TXID`), in order of appearance, each once. Another
+/// code (a ticker, a network) changes what an approved translation says as a number does.
+fn codes(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in ascii_words(text) {
+        let code = word.len() >= 2
+            && word.bytes().any(|b| b.is_ascii_uppercase())
+            && !word.bytes().any(|b| b.is_ascii_lowercase());
+        if code && !out.contains(&word) {
+            out.push(word);
+        }
+    }
+    out
+}
+
+/// The runs of ASCII letters and digits of a text, full-width forms folded.
+fn ascii_words(text: &str) -> Vec<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = text.nfkc().collect();
+    folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Counts the negations of a text, by kind: those that say cannot or must not (Korean `못`,
+/// `안 돼요`/`안돼요`, `불가`, `금지`, `마세요`, `말고`), those that say there is none (`없`),
+/// and plain negations (English `not`, `no`, `never`, `n't` ...; Korean `않`, `안` before any
+/// other word however spaced; Chinese `不`, `没`, `无`, `未`, `别`, `勿`, not in words where
+/// they negate nothing: `识别`, `级别`, `无论`, `未来` ...). Only Korean's are told apart.
+fn negations(text: &str, lang: Lang) -> [usize; 3] {
+    let plain = plain_negations(text, lang);
+    if lang != Lang::Ko {
+        return [0, 0, plain];
+    }
+    let lower = text.to_lowercase();
+    let joined: String = lower.split_whitespace().collect();
+    let count = |marks: &[&str]| {
+        marks
+            .iter()
+            .map(|m| joined.matches(m).count())
+            .sum::<usize>()
+    };
+    let cannot =
+        (count(&KO_CANNOT) + count(&KO_NOT_ALLOWED)).saturating_sub(joined.matches("잘못").count());
+    let none = count(&["없"]);
+    [cannot, none, plain.saturating_sub(cannot + none)]
+}
+
+/// Korean marks of "cannot" (`못` also in `잘못`, which [`negations`] takes back).
+const KO_CANNOT: [&str; 2] = ["못", "불가"];
+/// Korean marks of "must not" or "does not work", spaces removed.
+const KO_NOT_ALLOWED: [&str; 9] = [
+    "마세요",
+    "마십시오",
+    "말고",
+    "금지",
+    "안되",
+    "안돼",
+    "안됩",
+    "안됐",
+    "안될",
+];
+
+/// Counts the negations of a text (every kind, see [`negations`]).
+fn plain_negations(text: &str, lang: Lang) -> usize {
     let lower = text.to_lowercase();
     match lang {
         Lang::En => lower
@@ -158,38 +262,32 @@ fn negations(text: &str, lang: Lang) -> usize {
         Lang::Ko => {
             // Spacing aside: `안 돼요` and `안돼요` are one negation.
             let joined: String = lower.split_whitespace().collect();
-            const MARKS: [&str; 25] = [
-                "않",
-                "못",
-                "없",
-                "마세요",
-                "마십시오",
-                "말고",
-                "불가",
-                "금지",
-                "안되",
-                "안돼",
-                "안됩",
-                "안됐",
-                "안될",
-                "안해",
-                "안하",
-                "안했",
-                "안가",
-                "안와",
-                "안오",
-                "안보",
-                "안나",
-                "안들",
-                "안받",
-                "안뜨",
-                "안떠",
+            const MARKS: [&str; 16] = [
+                "않", "없", "안해", "안하", "안했", "안가", "안와", "안오", "안보", "안나", "안들",
+                "안받", "안뜨", "안떠", "안쓰", "안써",
             ];
-            MARKS
+            let marked = MARKS
                 .iter()
+                .chain(&KO_CANNOT)
+                .chain(&KO_NOT_ALLOWED)
                 .map(|m| joined.matches(m).count())
                 .sum::<usize>()
-                .saturating_sub(joined.matches("잘못").count())
+                .saturating_sub(joined.matches("잘못").count());
+            // `안` as a word of its own before any other verb (`안 입력해도 됩니다`, user
+            // trial), unless the joined marks above already counted it.
+            let words: Vec<&str> = lower.split_whitespace().collect();
+            let spaced = words
+                .windows(2)
+                .filter(|w| {
+                    let joined = format!("안{}", w[1]);
+                    w[0] == "안"
+                        && !MARKS
+                            .iter()
+                            .chain(&KO_NOT_ALLOWED)
+                            .any(|m| joined.starts_with(m))
+                })
+                .count();
+            marked + spaced
         }
         Lang::Zh => {
             const NEGATING: [char; 9] = ['不', '没', '沒', '无', '無', '未', '别', '別', '勿'];
@@ -323,5 +421,61 @@ mod tests {
             None
         );
         assert!(d("The fee is 1,000 KRW", "The fee is 1,500 KRW", Lang::En).is_some());
+    }
+
+    /// User trial: a network or ticker changed (`ERC20` for `TRC20`, `USDC` for `USDT`)
+    /// matched at 96 %; `안` before a verb and a prohibition read as a permission were not
+    /// told apart.
+    #[test]
+    fn differences_are_other_codes_or_another_kind_of_negation() {
+        let d = |a: &str, b: &str, lang| differences(a, b, lang);
+        let fee = "USDT(TRC20) 출금 수수료는 1 USDT입니다.";
+        assert_eq!(
+            d("USDT(ERC20) 출금 수수료는 1 USDT입니다.", fee, Lang::Ko).as_deref(),
+            Some("it names ERC20 where the entry names TRC20")
+        );
+        assert_eq!(
+            d("USDT(TRC20) 출금 수수료는 1 USDC입니다.", fee, Lang::Ko).as_deref(),
+            Some("it names USDC, which the entry does not")
+        );
+        assert_eq!(
+            d("USDC(TRC20) 출금 수수료는 1 USDC입니다.", fee, Lang::Ko).as_deref(),
+            Some("it names USDC where the entry names USDT")
+        );
+        assert_eq!(
+            d("Send your TXID.", "Send your transaction id.", Lang::En).as_deref(),
+            Some("it names TXID, which the entry does not")
+        );
+        // Case and width aside, the same codes.
+        assert_eq!(d("usdt fee in ＫＲＷ", "USDT fee in KRW", Lang::En), None);
+        assert_eq!(d("I have an iPhone", "I have a phone", Lang::En), None);
+        let negated = Some("one of the two is negated and the other is not");
+        assert_eq!(
+            d(
+                "메모를 안 입력해도 됩니다.",
+                "메모를 입력해야 합니다.",
+                Lang::Ko
+            )
+            .as_deref(),
+            negated
+        );
+        assert_eq!(
+            d(
+                "메모를 입력하면 안 됩니다.",
+                "메모를 입력하지 않아도 됩니다.",
+                Lang::Ko
+            )
+            .as_deref(),
+            Some("they are negated differently (one says cannot or must not, the other only not)")
+        );
+        assert_eq!(
+            d(
+                "메모를 안 입력해도 됩니다.",
+                "메모를 입력하지 않아도 됩니다.",
+                Lang::Ko
+            ),
+            None
+        );
+        assert_eq!(d("출금이 안 돼요", "출금이 안돼요", Lang::Ko), None);
     }
 }
