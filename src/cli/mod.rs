@@ -304,8 +304,16 @@ pub fn open_engine(
         .replies
         .as_ref()
         .map(|spec| {
-            crate::translate::memory::load_replies(spec)
-                .map_err(|e| anyhow::anyhow!("failed to load the canned replies: {e}"))
+            let replies = crate::translate::memory::load_replies(spec)
+                .map_err(|e| anyhow::anyhow!("failed to load the canned replies: {e}"))?;
+            // (User trial: nothing said how many were read, or that they replace the
+            // shipped ones.)
+            tracing::info!(
+                file = %spec,
+                replies = replies.len(),
+                "canned replies loaded (in place of the shipped ones)"
+            );
+            Ok::<_, anyhow::Error>(replies)
         })
         .transpose()?;
     let model = engine.model.load()?;

@@ -72,13 +72,20 @@ pub fn run(a: TranslateArgs) -> anyhow::Result<i32> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(0);
     }
+    // (User trial: "no match (2 segments, lowest 91.3%, …)" read as a pass when the segment
+    // that failed was a 96 % one that differs.)
     println!(
-        "{} -> {}: {} ({} segment{}, lowest {:.1}%, threshold {:.0}%)",
+        "{} -> {}: {} ({} segment{}{}, lowest {:.1}%, threshold {:.0}%)",
         o.source,
         o.target,
         if o.matched { "match" } else { "no match" },
         o.segments.len(),
         if o.segments.len() == 1 { "" } else { "s" },
+        if o.matched {
+            String::new()
+        } else {
+            format!(", {} without a match", o.unmatched.len())
+        },
         o.percent,
         o.threshold
     );

@@ -442,6 +442,35 @@ fn cli_translate_takes_the_close_entry_that_names_the_same_terms() {
         assert_eq!(v["matched"], false, "{v}");
         assert_eq!(v["segments"][0]["differs"], differs, "{v}");
     }
+    // As text: the summary says how many segments failed (a 96 % one that differs read as a
+    // pass), and the log how many replies were read.
+    let out = faqd_command()
+        .args([
+            "translate",
+            "USDT(ERC20) 출금 수수료는 1 USDT입니다.",
+            "--to",
+            "en",
+            "--no-model",
+            "--index-dir",
+            path(&idx),
+            "--replies",
+            path(&replies),
+        ])
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("run faqd");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stdout.contains("no match (1 segment, 1 without a match, lowest 96."),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("canned replies loaded") && stderr.contains("replies=2"),
+        "{stderr}"
+    );
 }
 
 #[test]
