@@ -154,9 +154,11 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
                     .collect()
             };
             let (ours_only, theirs_only) = (only(text, entry), only(entry, text));
-            // (User trial: `USDT(ERC20)` matched the entry for `USDT(TRC20)` at 96 %.)
+            // (User trial: `USDT(ERC20)` matched the entry for `USDT(TRC20)` at 96 %.) Only a
+            // code the text names and the entry does not counts: an entry that names one
+            // more, such as `TXID(트랜잭션 ID)` for `TXID`, still says what the text says.
             match (ours_only.is_empty(), theirs_only.is_empty()) {
-                (true, true) => None,
+                (true, _) => None,
                 (false, false) => Some(format!(
                     "it names {} where the entry names {}",
                     ours_only.join(", "),
@@ -165,10 +167,6 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
                 (false, true) => Some(format!(
                     "it names {}, which the entry does not",
                     ours_only.join(", ")
-                )),
-                (true, false) => Some(format!(
-                    "the entry names {}, which it does not",
-                    theirs_only.join(", ")
                 )),
             }
         },
@@ -445,6 +443,15 @@ mod tests {
         assert_eq!(
             d("Send your TXID.", "Send your transaction id.", Lang::En).as_deref(),
             Some("it names TXID, which the entry does not")
+        );
+        // An entry that names one more code still says what the text says (README example).
+        assert_eq!(
+            d(
+                "해당 거래의 TXID를 보내 주시면 바로 확인해 드리겠습니다.",
+                "해당 거래의 TXID(트랜잭션 ID)를 보내 주시면 바로 확인해 드리겠습니다.",
+                Lang::Ko
+            ),
+            None
         );
         // Case and width aside, the same codes.
         assert_eq!(d("usdt fee in ＫＲＷ", "USDT fee in KRW", Lang::En), None);
