@@ -71,19 +71,20 @@ pub fn percent(distance: usize, a_len: usize, b_len: usize) -> f64 {
     100.0 * (1.0 - distance as f64 / longer as f64)
 }
 
-/// Whether an entry states what a text states as far as [`differences`] tells (numbers and
-/// negation): the check [`super::Memory::lookup_agreeing`] is given where nothing else is
-/// compared.
+/// Whether an entry states what a text states as far as [`differences`] tells (numbers,
+/// negation, codes): the check [`super::Memory::lookup_agreeing`] is given where nothing
+/// else is compared.
 pub fn agree(lang: Lang) -> impl Fn(&str, &str) -> bool {
     move |text, entry| differences(text, entry, lang).is_none()
 }
 
 /// Says how a sentence and the memory's entry for it differ in what they state, though they
-/// match closely as characters: their numbers (`7–10 business days` against `3–5`), or
-/// their negation (`수 없습니다` against `수 있어요`, `not` added). The entry's approved
-/// translation would then say something else, so the segment is no match: translation
-/// tools likewise never apply a fuzzy match whose numbers differ. `None` when neither
-/// differs.
+/// match closely as characters: their numbers (`7–10 business days` against `3–5`), their
+/// negation (`수 없습니다` against `수 있어요`, `not` added; in Korean also its kind), or a
+/// code the sentence names and the entry does not (`ERC20` against `TRC20`). The entry's
+/// approved translation would then say something else, so the segment is no match:
+/// translation tools likewise never apply a fuzzy match whose numbers differ. `None` when
+/// none of these differs.
 pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
     use unicode_normalization::UnicodeNormalization;
     // Numbers by value: `1,000` is `1000`, `0.50` is `0.5` (review).
