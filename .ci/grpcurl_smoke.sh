@@ -305,6 +305,10 @@ expect \
     "grpcurl -plaintext -d '{\"text\": \"확인을 위해 회원님의 UID를 알려 주시겠어요? 네트워크가 혼잡하거나 지갑 점검 중에는 더 늦어질 수 있어요.\", \"target_language\": \"zh-Hant\"}' localhost:50051 faq.v1.FaqService/TranslateReply" \
     '"matched": true' '"origin": "reply:reply-ask-uid faq:withdrawal-delay"' \
     '"translation": "為便於核實，請提供您的UID。網路壅塞或錢包維護期間可能會進一步延遲。"' '"converted": true'
+expect \
+    "grpcurl -plaintext -d '{\"text\": \"기다려 주셔서 감사합니다 해당 거래의 TXID(트랜잭션 ID)를 보내 주시면 바로 확인해 드리겠습니다\", \"target_language\": \"en\"}' localhost:50051 faq.v1.FaqService/TranslateReply" \
+    '"matched": true' '"origin": "reply:reply-thanks-waiting reply:reply-ask-txid"' \
+    '"translation": "Thank you for waiting. Please send us the TXID (transaction ID) of the transfer and we will check it right away."'
 expect 'grpcurl -plaintext localhost:50051 grpc.health.v1.Health/Check' '"status": "SERVING"'
 expect 'grpcurl -plaintext -H "authorization: Bearer $(cat admin.token)" localhost:50051 faq.v1.AdminService/Stats' \
     '"generation":' '"zh-Hant": 5'

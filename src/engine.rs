@@ -1232,7 +1232,8 @@ pub struct ReplySegment {
     pub differs: Option<String>,
     /// For an unmatched segment that the memory holds (closer than any entry with a
     /// translation, numbers and negation agreeing) in no version of the target language:
-    /// where it comes from and which languages it has.
+    /// where it comes from and which languages it has. Also for the closest entry when it
+    /// differs (`differs`) and has no version in the target language.
     pub untranslated: Option<String>,
 }
 
@@ -1242,7 +1243,9 @@ pub struct ReplySegment {
 /// trial, Traditional text to `zh` found nothing though the memory holds it in Simplified);
 /// else it has no version in the target language, and the segment says so (`untranslated`)
 /// and points at it (user trial: a sentence of a Korean-only article came back as a 37 %
-/// no-match against another entry, as if the memory had never seen it).
+/// no-match against another entry, as if the memory had never seen it). Such a source that
+/// does not agree is shown with how it differs (`differs`) and, when it has no version in
+/// the target language, says so too.
 fn held(
     tm: &memory::Memory,
     segment: ReplySegment,
@@ -1255,12 +1258,15 @@ fn held(
         return segment;
     };
     // A source with a translation into the target was the lookup's to find.
-    if percent < threshold.max(segment.percent)
-        || seg.translation(target).is_some()
-        || differ(&segment.text, &seg.text).is_some()
-    {
+    if percent < threshold.max(segment.percent) || seg.translation(target).is_some() {
         return segment;
     }
+    let has: Vec<&str> = seg.translated_into().map(Variant::tag).collect();
+    let languages = if has.is_empty() {
+        String::from(": it is in no other language")
+    } else {
+        format!("; it has {}", has.join(", "))
+    };
     let base = ReplySegment {
         percent,
         matched_source: Some(seg.text.clone()),
@@ -1268,6 +1274,23 @@ fn held(
         differs: None,
         ..segment
     };
+    // Close, but stating something else: shown with how it differs, rather than a far
+    // entry that has the target (user trial: `오후 7시` against an entry saying `오후 6시`
+    // with no English version showed an unrelated 30 % entry).
+    if let Some(differs) = differ(&base.text, &seg.text) {
+        return ReplySegment {
+            differs: Some(differs),
+            untranslated: (seg.variant.lang() != target.lang()).then(|| {
+                format!(
+                    "the closest entry ({percent:.0} %, {} {}) has no approved {} version{languages}",
+                    seg.origin,
+                    seg.variant.tag(),
+                    target.tag(),
+                )
+            }),
+            ..base
+        };
+    }
     if seg.variant.lang() == target.lang() {
         return ReplySegment {
             matched: true,
@@ -1276,18 +1299,12 @@ fn held(
             ..base
         };
     }
-    let has: Vec<&str> = seg.translated_into().map(Variant::tag).collect();
     ReplySegment {
         untranslated: Some(format!(
-            "the memory holds it ({percent:.0} %, {} {}) with no approved {} version{}",
+            "the memory holds it ({percent:.0} %, {} {}) with no approved {} version{languages}",
             seg.origin,
             seg.variant.tag(),
             target.tag(),
-            if has.is_empty() {
-                String::from(": it is in no other language")
-            } else {
-                format!("; it has {}", has.join(", "))
-            }
         )),
         ..base
     }

@@ -29,11 +29,19 @@ pub enum Kind {
     Edit2,
     /// Two or three lines joined, one character of one of them edited.
     Joined,
+    /// The same lines typed as in chat: no stop but the last, a space between them.
+    Unstopped,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 4] = [Kind::Exact, Kind::Edit1, Kind::Edit2, Kind::Joined];
+    pub const ALL: [Kind; 5] = [
+        Kind::Exact,
+        Kind::Edit1,
+        Kind::Edit2,
+        Kind::Joined,
+        Kind::Unstopped,
+    ];
 
     /// Returns the report name.
     pub fn name(self) -> &'static str {
@@ -42,6 +50,7 @@ impl Kind {
             Kind::Edit1 => "1 edit",
             Kind::Edit2 => "2 edits",
             Kind::Joined => "joined",
+            Kind::Unstopped => "no stops",
         }
     }
 
@@ -50,7 +59,7 @@ impl Kind {
             Kind::Exact => 0,
             Kind::Edit1 => 1,
             Kind::Edit2 => 2,
-            Kind::Joined => 1,
+            Kind::Joined | Kind::Unstopped => 1,
         }
     }
 }
@@ -274,19 +283,28 @@ pub fn evaluate(lines: &[Aligned], seed: u64) -> Report {
     }
 }
 
+/// Closing quotes and brackets, which may follow a sentence's stop.
+const CLOSERS: &[char] = &['"', '\'', '”', '’', ')', '）', '」', '』', ']', '】'];
+/// Sentence-final stops.
+const STOPS: [char; 6] = ['.', '?', '!', '。', '？', '！'];
+
 /// Returns true when a text ends with a sentence-final stop (`.?!。？！`, before closing
 /// quotes or brackets).
 fn ends_a_sentence(text: &str) -> bool {
-    let closers: &[char] = &['"', '\'', '”', '’', ')', '）', '」', '』', ']', '】'];
+    text.trim_end().trim_end_matches(CLOSERS).ends_with(STOPS)
+}
+
+/// Returns a text without its final stop and the quotes or brackets after it.
+fn without_stop(text: &str) -> &str {
     text.trim_end()
-        .trim_end_matches(closers)
-        .ends_with(['.', '?', '!', '。', '？', '！'])
+        .trim_end_matches(|c| CLOSERS.contains(&c) || STOPS.contains(&c))
 }
 
 /// Looks up consecutive lines joined (alternately two and three, in every source language
-/// the window's lines share with a target), one character of one of them edited.
+/// the window's lines share with a target), one character of one of them edited: as
+/// written ([`Kind::Joined`]), and as typed in chat, with no stop but the last and a space
+/// between them in every language ([`Kind::Unstopped`]).
 fn joined(lines: &[Aligned], memory: &Memory, rng: &mut Rng, outcomes: &mut Vec<Outcome>) {
-    let threshold = memory::DEFAULT_THRESHOLD;
     let text_in = |l: &Aligned, v: Variant| -> Option<String> {
         l.texts
             .iter()
@@ -328,37 +346,68 @@ fn joined(lines: &[Aligned], memory: &Memory, rng: &mut Rng, outcomes: &mut Vec<
                 continue;
             };
             parts[at] = edited;
-            let query = parts.join(text::joiner(lang));
-            let t = Instant::now();
-            let got = memory.lookup_segments(&query, lang, target, threshold, &text::agree(lang));
-            let micros = t.elapsed().as_secs_f64() * 1e6;
-            // Right: every segment found an entry, and their origins are the lines' own, in
-            // order (a line of several sentences may be found sentence by sentence or whole).
-            let mut found: Vec<&str> = Vec::new();
-            let mut complete = true;
-            for g in &got {
-                match g.found {
-                    Some(l) if found.last() != Some(&l.translation.origin.as_str()) => {
-                        found.push(&l.translation.origin)
+            let last = parts.len() - 1;
+            let unstopped = parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    if i < last {
+                        without_stop(p)
+                    } else {
+                        p.as_str()
                     }
-                    Some(_) => {}
-                    None => complete = false,
-                }
-            }
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
             let want: Vec<&str> = window.iter().map(|l| l.id.as_str()).collect();
-            let right = complete && found == want;
-            outcomes.push(Outcome {
-                kind: Kind::Joined,
-                right,
-                matched: !got.is_empty() && got.iter().all(|g| g.percent() >= threshold),
-                percent: got
-                    .iter()
-                    .map(|g| g.percent())
-                    .reduce(f64::min)
-                    .unwrap_or(0.0),
-                micros,
-            });
+            for (kind, query) in [
+                (Kind::Joined, parts.join(text::joiner(lang))),
+                (Kind::Unstopped, unstopped),
+            ] {
+                outcomes.push(look_up_joined(memory, kind, &query, lang, target, &want));
+            }
         }
+    }
+}
+
+/// Looks up a query of joined lines sentence by sentence: right when every segment finds
+/// an entry, their origins being `want`, in order.
+fn look_up_joined(
+    memory: &Memory,
+    kind: Kind,
+    query: &str,
+    lang: crate::lang::Lang,
+    target: Variant,
+    want: &[&str],
+) -> Outcome {
+    let threshold = memory::DEFAULT_THRESHOLD;
+    let t = Instant::now();
+    let got = memory.lookup_segments(query, lang, target, threshold, &text::agree(lang));
+    let micros = t.elapsed().as_secs_f64() * 1e6;
+    // Right: every segment found an entry, and their origins are the lines' own, in
+    // order (a line of several sentences may be found sentence by sentence or whole).
+    let mut found: Vec<&str> = Vec::new();
+    let mut complete = true;
+    for g in &got {
+        match g.found {
+            Some(l) if found.last() != Some(&l.translation.origin.as_str()) => {
+                found.push(&l.translation.origin)
+            }
+            Some(_) => {}
+            None => complete = false,
+        }
+    }
+    let right = complete && found == want;
+    Outcome {
+        kind,
+        right,
+        matched: !got.is_empty() && got.iter().all(|g| g.percent() >= threshold),
+        percent: got
+            .iter()
+            .map(|g| g.percent())
+            .reduce(f64::min)
+            .unwrap_or(0.0),
+        micros,
     }
 }
 

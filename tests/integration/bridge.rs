@@ -444,6 +444,61 @@ async fn translate_reply_matches_a_reply_built_from_pieces_sentence_by_sentence(
     );
 }
 
+/// Second user trial of TranslateReply: a reply typed in chat with no stop between its
+/// sentences was one segment, no match (52.9 %), where the same text with stops matched;
+/// and a first sentence could be swallowed, its second dropped from the translation, when
+/// the whole still reached 75 % against the first's entry.
+#[tokio::test]
+async fn translate_reply_splits_sentences_typed_without_stops() {
+    let mut c = shipped().await;
+    for (text, target, origins) in [
+        (
+            "네트워크가 혼잡하거나 지갑 점검 중에는 더 늦어질 수 있어요 해당 거래의 TXID(트랜잭션 ID)를 보내 주시면 바로 확인해 드리겠습니다",
+            "en",
+            "faq:withdrawal-delay reply:reply-ask-txid",
+        ),
+        (
+            "请提供该笔交易的TXID（交易ID），我们将立即为您核实 感谢您的耐心等待",
+            "ko",
+            "reply:reply-ask-txid reply:reply-thanks-waiting",
+        ),
+        // Matched whole at 79.6 %, "Thank you for waiting" left out of the translation.
+        (
+            "Please send us the TXID (transaction ID) of the transfer and we will check it right away Thank you for waiting",
+            "zh",
+            "reply:reply-ask-txid reply:reply-thanks-waiting",
+        ),
+    ] {
+        let out = translate(&mut c, text, target, None).await;
+        assert!(out.matched, "{out:?}");
+        assert_eq!(out.segments.len(), 2, "{out:?}");
+        assert_eq!(out.origin, origins, "{out:?}");
+        let pieces: Vec<&str> = out.segments.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(pieces.join(" "), text, "the segments are the text's own words");
+        let approved: Vec<&str> = out.segments.iter().map(|s| s.translation.as_str()).collect();
+        assert_eq!(
+            out.translation,
+            approved.join(if target == "zh" { "" } else { " " })
+        );
+    }
+    // A sentence the memory lacks between two it holds: one segment, no match, and no
+    // translation for the whole.
+    let out = translate(
+        &mut c,
+        "기다려 주셔서 감사합니다 오늘 점심은 김치찌개였어요 맛있었어요 해당 거래의 TXID(트랜잭션 ID)를 보내 주시면 바로 확인해 드리겠습니다",
+        "en",
+        None,
+    )
+    .await;
+    assert!(!out.matched, "{out:?}");
+    assert_eq!(out.unmatched_segments, [1], "{out:?}");
+    assert_eq!(
+        out.segments[1].text,
+        "오늘 점심은 김치찌개였어요 맛있었어요"
+    );
+    assert_eq!(out.translation, "");
+}
+
 /// Some segments below the threshold: no translation, and the response says which.
 #[tokio::test]
 async fn translate_reply_names_the_segments_without_a_match() {
@@ -704,6 +759,29 @@ async fn a_sentence_with_no_version_in_the_target_language_says_so() {
     let out = translate(&mut c, sentence, "zh", None).await;
     assert!(out.matched, "{out:?}");
     assert_eq!(out.segments[0].untranslated, "", "{out:?}");
+    // Third user trial: the same sentence with another number showed an unrelated entry
+    // (30 %) that has an English version; it now shows the close one, how it differs, and
+    // that it has no English version either.
+    let other = sentence.replace("1개", "2개");
+    let out = translate(&mut c, &other, "en", None).await;
+    let s = &out.segments[0];
+    assert!(!out.matched && s.translation.is_empty(), "{out:?}");
+    assert_eq!(
+        (s.matched_source.as_str(), s.origin.as_str()),
+        (sentence, "faq:krw-bank-account-change"),
+        "{out:?}"
+    );
+    assert!(s.match_percent >= out.threshold, "{out:?}");
+    assert_eq!(
+        s.differs, "its numbers (2) differ from the entry's (1)",
+        "{out:?}"
+    );
+    assert!(
+        s.untranslated.starts_with("the closest entry (")
+            && s.untranslated
+                .ends_with("faq:krw-bank-account-change ko) has no approved en version; it has zh"),
+        "{out:?}"
+    );
     // A sentence the memory does not hold gets no such note.
     let out = translate(&mut c, "오늘 날씨가 참 좋네요.", "en", None).await;
     assert!(

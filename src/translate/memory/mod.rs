@@ -37,6 +37,7 @@ pub use sources::{
 use crate::lang::{Lang, Variant};
 use rapidfuzz::distance::levenshtein;
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// Match percentage below which a lookup answers "no match".
 pub const DEFAULT_THRESHOLD: f64 = 75.0;
@@ -389,12 +390,21 @@ impl SegmentLookup<'_, '_> {
 
 impl Memory {
     /// Looks up a text sentence by sentence ([`text::segments`]): returns each sentence
-    /// with its closest entry. Consecutive sentences that the memory holds together (an
-    /// approved answer or line whose versions do not split alike) are returned as one
-    /// segment when that entry has as many sentences, each within `threshold` of the text's,
-    /// and matches at least as well as the weakest of them does alone; the longest such run
-    /// is taken first, up to [`MAX_RUN`] sentences. Each lookup prefers an entry that
-    /// `agrees` with its text ([`Memory::lookup_agreeing`]).
+    /// with its closest entry.
+    ///
+    /// - A sentence with no entry at `threshold` or above is split where another sentence probably began with no stop to mark it
+    ///   ([`text::unmarked_sentences`]: an agent's `처리됩니다 기다려 주셔서 감사합니다`), and
+    ///   its pieces are looked up like sentences. The split is kept only where some piece is
+    ///   held by an entry (alone or in a run, below); the pieces between held ones are one
+    ///   segment with their closest entry.
+    /// - Consecutive sentences (or pieces) that the memory holds together (an approved
+    ///   answer or line whose versions do not split alike) are returned as one segment when
+    ///   that entry's sentences and pieces, grouped in order, are the run's one by one, each
+    ///   within `threshold`, and it matches at least as well as the weakest of them does
+    ///   alone; the longest such run is taken first, up to [`MAX_RUN`].
+    ///
+    /// Each lookup prefers an entry that `agrees` with its text
+    /// ([`Memory::lookup_agreeing`]).
     pub fn lookup_segments<'t>(
         &self,
         text: &'t str,
@@ -403,57 +413,225 @@ impl Memory {
         threshold: f64,
         agrees: &dyn Fn(&str, &str) -> bool,
     ) -> Vec<SegmentLookup<'t, '_>> {
-        let parts = text::segments(text);
-        let alone: Vec<Option<Lookup>> = parts
-            .iter()
-            .map(|s| self.lookup_agreeing(s, source, target, threshold, agrees))
-            .collect();
+        let lookup = |t: &str| self.lookup_agreeing(t, source, target, threshold, agrees);
+        let held = |t: &str, l: &Option<Lookup>| {
+            l.is_some_and(|l| l.percent >= threshold && agrees(t, &l.segment.text))
+        };
         let percent = |l: &Option<Lookup>| l.map_or(0.0, |l| l.percent);
-        // The byte range of a run of sentences within `text` (they are slices of it).
-        let offset = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize;
-        let mut out = Vec::with_capacity(parts.len());
-        let mut i = 0;
-        while i < parts.len() {
-            let longest = MAX_RUN.min(parts.len() - i);
-            let run = (2..=longest).rev().find_map(|n| {
-                let last = parts[i + n - 1];
-                let joined = &text[offset(parts[i])..offset(last) + last.len()];
-                let weakest = alone[i..i + n]
-                    .iter()
-                    .map(percent)
-                    .fold(f64::INFINITY, f64::min);
-                let whole = self.lookup_agreeing(joined, source, target, threshold, agrees)?;
-                // The entry must cover every sentence of the run, so a sentence the memory
-                // lacks is never swallowed by a long entry that matches the rest.
-                let theirs = text::segments(&whole.segment.text);
-                let aligned = theirs.len() == n
-                    && parts[i..i + n].iter().zip(&theirs).all(|(a, b)| {
-                        let (a, b) = (text::normalize(a, source), text::normalize(b, source));
-                        let d = levenshtein::distance(a.iter().copied(), b.iter().copied());
-                        text::percent(d, a.len(), b.len()) >= threshold
-                    });
-                (aligned && whole.percent >= threshold && whole.percent >= weakest)
-                    .then_some((n, joined, whole))
-            });
-            match run {
-                Some((n, joined, whole)) => {
-                    out.push(SegmentLookup {
-                        text: joined,
-                        found: Some(whole),
-                    });
-                    i += n;
-                }
-                None => {
-                    out.push(SegmentLookup {
-                        text: parts[i],
-                        found: alone[i],
-                    });
-                    i += 1;
-                }
+        // The units looked up: each sentence, or the pieces of one with no match, with the
+        // sentence each comes from and whether it was split.
+        let mut units: Vec<Unit<'t, '_>> = Vec::new();
+        let mut wholes: Vec<Option<Lookup>> = Vec::new();
+        for (sentence, part) in text::segments(text).into_iter().enumerate() {
+            let whole = lookup(part);
+            wholes.push(whole);
+            // A sentence with no match is split (and made whole again below where no piece
+            // is held). A sentence matched whole is split only where all its pieces are
+            // held, each closer than the whole: two sentences typed as one, the first short enough
+            // that the second's entry alone reaches the threshold (pieces held together, as
+            // runs, count). One whose close entry states something else stays whole: it
+            // differs.
+            let pieces = if percent(&whole) < 100.0 {
+                text::unmarked_sentences(part, source)
+            } else {
+                Vec::new()
+            };
+            let found: Vec<Option<Lookup>> = if pieces.len() < 2 {
+                Vec::new()
+            } else {
+                pieces.iter().map(|p| lookup(p)).collect()
+            };
+            let split = pieces.len() >= 2
+                && (percent(&whole) < threshold
+                    || (held(part, &whole) && {
+                        let units: Vec<Unit> = pieces
+                            .iter()
+                            .zip(&found)
+                            .map(|(&text, &found)| Unit {
+                                text,
+                                found,
+                                sentence,
+                                split: true,
+                            })
+                            .collect();
+                        self.runs(text, &units, source, target, threshold, agrees)
+                            .iter()
+                            .all(|(s, _)| held(s.text, &s.found) && s.percent() > percent(&whole))
+                    }));
+            if split {
+                units.extend(pieces.into_iter().zip(found).map(|(piece, found)| Unit {
+                    text: piece,
+                    found,
+                    sentence,
+                    split: true,
+                }));
+            } else {
+                units.push(Unit {
+                    text: part,
+                    found: whole,
+                    sentence,
+                    split: false,
+                });
             }
+        }
+        // The byte range of a run of units within `text` (they are slices of it).
+        let offset = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize;
+        let span =
+            |from: &Unit, to: &Unit| &text[offset(from.text)..offset(to.text) + to.text.len()];
+        let found = self.runs(text, &units, source, target, threshold, agrees);
+        // A split sentence none of whose pieces is held is whole again; its pieces between
+        // held ones are one segment.
+        let mut out: Vec<SegmentLookup<'t, '_>> = Vec::with_capacity(found.len());
+        let mut k = 0;
+        while k < found.len() {
+            let (segment, range) = &found[k];
+            let unit = &units[range.start];
+            let loose = range.len() == 1 && unit.split && !held(segment.text, &segment.found);
+            if !loose {
+                out.push(*segment);
+                k += 1;
+                continue;
+            }
+            // Consecutive loose pieces of one sentence.
+            let mut end = k + 1;
+            while end < found.len() {
+                let (s, r) = &found[end];
+                let u = &units[r.start];
+                if r.len() != 1 || u.sentence != unit.sentence || held(s.text, &s.found) {
+                    break;
+                }
+                end += 1;
+            }
+            let last = found[end - 1].1.start;
+            let first_of_sentence =
+                range.start == 0 || units[range.start - 1].sentence != unit.sentence;
+            let last_of_sentence = units
+                .get(last + 1)
+                .is_none_or(|u| u.sentence != unit.sentence);
+            let t = span(unit, &units[last]);
+            out.push(SegmentLookup {
+                text: t,
+                found: if first_of_sentence && last_of_sentence {
+                    wholes[unit.sentence]
+                } else if end - k == 1 {
+                    segment.found
+                } else {
+                    lookup(t)
+                },
+            });
+            k = end;
         }
         out
     }
+
+    /// Groups units of `text` into segments, each with the units it covers: from each unit
+    /// on, the longest run (up to [`MAX_RUN`], never all the pieces of one sentence, which
+    /// was looked up whole) that one entry holds, grouped ([`grouped`]) and at least as
+    /// close as its weakest unit alone, else the unit alone.
+    fn runs<'t, 'm>(
+        &'m self,
+        text: &'t str,
+        units: &[Unit<'t, 'm>],
+        source: Lang,
+        target: Variant,
+        threshold: f64,
+        agrees: &dyn Fn(&str, &str) -> bool,
+    ) -> Vec<(SegmentLookup<'t, 'm>, Range<usize>)> {
+        let lookup = |t: &str| self.lookup_agreeing(t, source, target, threshold, agrees);
+        let percent = |l: &Option<Lookup>| l.map_or(0.0, |l| l.percent);
+        let offset = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize;
+        let span =
+            |from: &Unit, to: &Unit| &text[offset(from.text)..offset(to.text) + to.text.len()];
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < units.len() {
+            let longest = MAX_RUN.min(units.len() - i);
+            let run = (2..=longest).rev().find_map(|n| {
+                let run = &units[i..i + n];
+                // All the pieces of one sentence are that sentence, already looked up.
+                let one_sentence = run[0].sentence == run[n - 1].sentence && run[0].split;
+                let whole_sentence = one_sentence
+                    && units
+                        .get(i + n)
+                        .is_none_or(|u| u.sentence != run[0].sentence)
+                    && (i == 0 || units[i - 1].sentence != run[0].sentence);
+                if whole_sentence {
+                    return None;
+                }
+                let joined = span(&run[0], &run[n - 1]);
+                let weakest = run
+                    .iter()
+                    .map(|u| percent(&u.found))
+                    .fold(f64::INFINITY, f64::min);
+                let whole = lookup(joined)?;
+                // The entry must cover every sentence of the run, so a sentence the memory
+                // lacks is never swallowed by a long entry that matches the rest.
+                let texts: Vec<&str> = run.iter().map(|u| u.text).collect();
+                (whole.percent >= threshold
+                    && whole.percent >= weakest
+                    && grouped(&texts, &whole.segment.text, source, threshold))
+                .then_some((n, joined, whole))
+            });
+            let (n, segment) = match run {
+                Some((n, joined, whole)) => (
+                    n,
+                    SegmentLookup {
+                        text: joined,
+                        found: Some(whole),
+                    },
+                ),
+                None => (
+                    1,
+                    SegmentLookup {
+                        text: units[i].text,
+                        found: units[i].found,
+                    },
+                ),
+            };
+            found.push((segment, i..i + n));
+            i += n;
+        }
+        found
+    }
+}
+
+/// A sentence of a looked-up text, or a piece of one ([`Memory::lookup_segments`]).
+struct Unit<'t, 'm> {
+    text: &'t str,
+    found: Option<Lookup<'m>>,
+    /// The position of the sentence it is or is a piece of.
+    sentence: usize,
+    /// Whether it is a piece of a split sentence.
+    split: bool,
+}
+
+/// Whether an entry's sentences, each split where another probably began unmarked
+/// ([`text::unmarked_sentences`]), can be grouped in order into a run's texts, one group
+/// per text, each group (as the entry writes it) within `threshold` of its text.
+fn grouped(run: &[&str], entry: &str, source: Lang, threshold: f64) -> bool {
+    let pieces: Vec<&str> = text::segments(entry)
+        .into_iter()
+        .flat_map(|s| text::unmarked_sentences(s, source))
+        .collect();
+    let offset = |s: &str| s.as_ptr() as usize - entry.as_ptr() as usize;
+    let close = |ours: &str, from: usize, to: usize| {
+        let theirs = &entry[offset(pieces[from])..offset(pieces[to - 1]) + pieces[to - 1].len()];
+        let (a, b) = (
+            text::normalize(ours, source),
+            text::normalize(theirs, source),
+        );
+        let d = levenshtein::distance(a.iter().copied(), b.iter().copied());
+        text::percent(d, a.len(), b.len()) >= threshold
+    };
+    // reach[j]: the texts so far can be grouped into the entry's first j pieces.
+    let mut reach = vec![false; pieces.len() + 1];
+    reach[0] = true;
+    for ours in run {
+        reach = (0..=pieces.len())
+            .map(|to| (0..to).any(|from| reach[from] && close(ours, from, to)))
+            .collect();
+    }
+    reach[pieces.len()]
 }
 
 #[cfg(test)]
@@ -772,5 +950,116 @@ mod tests {
         );
         assert_eq!(got.len(), 2);
         assert!(got[1].percent() < DEFAULT_THRESHOLD);
+    }
+
+    /// Second user trial of TranslateReply: a reply typed with no stop between its
+    /// sentences was one segment at 52.9 %, no match, where the same text with stops matched.
+    #[test]
+    fn sentences_typed_without_stops_are_split_where_the_memory_holds_the_pieces() {
+        let mut b = MemoryBuilder::default();
+        for (id, ko, en) in [
+            (
+                "wd-30min",
+                "출금은 보통 30분 이내에 처리됩니다.",
+                "Withdrawals are usually processed within 30 minutes.",
+            ),
+            (
+                "thanks",
+                "기다려 주셔서 감사합니다.",
+                "Thank you for waiting.",
+            ),
+            (
+                "need",
+                "확인이 필요 합니다. 잠시만 기다려 주세요.",
+                "We need to check. Please wait.",
+            ),
+        ] {
+            b.add_aligned(&[(Variant::Ko, ko), (Variant::En, en)], id);
+        }
+        let m = b.build();
+        let look = |t: &'static str, lang: Lang, target: Variant| {
+            m.lookup_segments(t, lang, target, DEFAULT_THRESHOLD, &text::agree(lang))
+                .into_iter()
+                .map(|s| {
+                    (
+                        s.text,
+                        s.percent().round(),
+                        s.found.map(|l| l.translation.origin.clone()),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let origin = |o: &str| Some(o.to_string());
+        assert_eq!(
+            look(
+                "출금은 보통 30분 이내에 처리됩니다 기다려 주셔서 감사합니다",
+                Lang::Ko,
+                Variant::En
+            ),
+            [
+                (
+                    "출금은 보통 30분 이내에 처리됩니다",
+                    100.0,
+                    origin("wd-30min")
+                ),
+                ("기다려 주셔서 감사합니다", 100.0, origin("thanks")),
+            ]
+        );
+        assert_eq!(
+            look(
+                "Withdrawals are usually processed within 30 minutes Thank you for waiting",
+                Lang::En,
+                Variant::Ko
+            )
+            .len(),
+            2
+        );
+        // The pieces between held ones are one segment, below the threshold.
+        let got = look(
+            "출금은 보통 30분 이내에 처리됩니다 오늘 날씨가 좋네요 내일도 맑겠습니다 기다려 주셔서 감사합니다",
+            Lang::Ko,
+            Variant::En,
+        );
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[1].0, "오늘 날씨가 좋네요 내일도 맑겠습니다");
+        assert!(got[1].1 < DEFAULT_THRESHOLD);
+        // No piece held: the sentence stays whole.
+        let got = look(
+            "오늘 날씨가 좋네요 내일도 맑겠습니다",
+            Lang::Ko,
+            Variant::En,
+        );
+        assert_eq!(got.len(), 1);
+        // An entry of two sentences, one with a word that ends like a sentence (`필요`
+        // aside, `합니다` is grouped back with the piece before it): one segment.
+        let got = look(
+            "확인이 필요 합니다 잠시만 기다려 주세요",
+            Lang::Ko,
+            Variant::En,
+        );
+        assert_eq!(
+            got,
+            [(
+                "확인이 필요 합니다 잠시만 기다려 주세요",
+                100.0,
+                origin("need")
+            )]
+        );
+        // A sentence that matches whole stays whole unless every piece is held closer: two
+        // sentences typed as one, the first short enough to be swallowed at 75 %.
+        let got = look(
+            "출금은 보통 30분 이내에 처리됩니다 감사합니다",
+            Lang::Ko,
+            Variant::En,
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].1 >= DEFAULT_THRESHOLD);
+        let got = look(
+            "출금은 30분 이내에 처리됩니다 기다려 주셔서 감사합니다",
+            Lang::Ko,
+            Variant::En,
+        );
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got.iter().all(|s| s.1 >= DEFAULT_THRESHOLD));
     }
 }

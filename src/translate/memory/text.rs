@@ -31,6 +31,161 @@ pub fn segments(text: &str) -> Vec<&str> {
     out
 }
 
+/// English function words (pronouns, determiners, prepositions, conjunctions, some
+/// adverbs) and a reply's openers, capitalised: after a word in small letters, where a
+/// sentence starts.
+const EN_OPENERS: &[&str] = &[
+    "The",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "There",
+    "Here",
+    "It",
+    "He",
+    "She",
+    "We",
+    "You",
+    "They",
+    "My",
+    "Our",
+    "Your",
+    "His",
+    "Her",
+    "Its",
+    "Their",
+    "A",
+    "An",
+    "If",
+    "When",
+    "Once",
+    "After",
+    "Before",
+    "As",
+    "For",
+    "To",
+    "In",
+    "On",
+    "At",
+    "By",
+    "From",
+    "With",
+    "Without",
+    "Since",
+    "Until",
+    "During",
+    "And",
+    "But",
+    "Or",
+    "So",
+    "Because",
+    "Although",
+    "While",
+    "However",
+    "Also",
+    "Then",
+    "Unfortunately",
+    "Please",
+    "Thank",
+    "Thanks",
+    "Sorry",
+    "Hello",
+    "Hi",
+    "Is",
+    "Are",
+    "Do",
+    "Does",
+    "Did",
+    "Can",
+    "Could",
+    "Would",
+    "Will",
+    "Should",
+    "What",
+    "Why",
+    "How",
+    "Where",
+    "Which",
+    "Who",
+    "Let",
+    "No",
+    "Yes",
+    "Not",
+    "Any",
+    "All",
+    "Some",
+    "Each",
+    "Every",
+];
+
+/// Korean words that end like a sentence (`…다`, `…요`) but are nouns or particles that go
+/// on: `필요` (need), `소요` (time taken), `…보다` (than), `…마다` (every).
+const NOT_FINAL_KO: &[&str] = &[
+    "필요", "중요", "소요", "주요", "수요", "개요", "강요", "동요", "보다", "마다", "바다",
+];
+
+/// Returns the pieces of one sentence split where another probably began with no stop to
+/// mark it, as agents type in chat (`처리됩니다 기다려 주셔서 감사합니다`): in Korean after a
+/// word of two or more syllables in a sentence-final ending (`…다`, `…요`, `…까`, `…죠`; not
+/// [`NOT_FINAL_KO`]), in Chinese at a space after a Han character or a closing quote, in
+/// English before a capitalised word (not `I`; after an opening quote too) after one in
+/// small letters or digits, or after a capitalised one before a function word or opener
+/// ([`EN_OPENERS`]). Trailing
+/// punctuation stays with its piece. One piece when there is no such place. These places
+/// are guesses; [`super::Memory::lookup_segments`] keeps a split only where the memory
+/// holds its pieces.
+pub fn unmarked_sentences(sentence: &str, lang: Lang) -> Vec<&str> {
+    let sentence = sentence.trim();
+    let words: Vec<&str> = sentence.split_whitespace().collect();
+    let offset = |w: &str| w.as_ptr() as usize - sentence.as_ptr() as usize;
+    let ends_sentence = |word: &str, next: &str| {
+        let core = word.trim_end_matches(|c: char| !c.is_alphanumeric());
+        let last = core.chars().next_back();
+        match lang {
+            Lang::Ko => {
+                core.chars().count() >= 2
+                    && matches!(last, Some('다' | '요' | '까' | '죠'))
+                    && !NOT_FINAL_KO.iter().any(|n| core.ends_with(n))
+            }
+            Lang::Zh => {
+                // Chinese has no spaces within a sentence but around Latin words and numbers
+                // (`从 MWP 到`): a space after Han (or a closing quote) is a guess like any
+                // other, one after a Latin word is not taken.
+                let ended = word.trim_end_matches(['”', '’', '」', '』', '"', '）', ')']);
+                ended.len() < word.len() || last.is_some_and(crate::analysis::is_han)
+            }
+            Lang::En => {
+                // A capitalised word after one in small letters, as where a sentence starts;
+                // within a name (`Eden Hazard`, `Deputy Attorney General`) only before a
+                // function word (`Eden Hazard The Blues`); not after a comma (`In 2003,
+                // China`).
+                let small = |c: char| c.is_lowercase() || c.is_ascii_digit();
+                let ended = word
+                    .trim_end_matches(['"', '\'', '”', '’', ')'])
+                    .ends_with(small);
+                let next_word = next
+                    .trim_start_matches(['"', '\'', '“', '‘', '('])
+                    .trim_end_matches(|c: char| !c.is_alphanumeric());
+                let capital = next_word.starts_with(char::is_uppercase)
+                    && next_word != "I"
+                    && !next_word.starts_with("I'");
+                ended && capital && (word.starts_with(small) || EN_OPENERS.contains(&next_word))
+            }
+        }
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    for pair in words.windows(2) {
+        if ends_sentence(pair[0], pair[1]) {
+            out.push(&sentence[start..offset(pair[0]) + pair[0].len()]);
+            start = offset(pair[1]);
+        }
+    }
+    out.push(&sentence[start..]);
+    out
+}
+
 /// Returns what goes between the sentences of a text in `lang` when they are joined:
 /// nothing in Chinese, a space elsewhere.
 pub fn joiner(lang: Lang) -> &'static str {
@@ -351,6 +506,71 @@ mod tests {
         assert_eq!(segments("Thanks! :)"), ["Thanks! :)"]);
         assert!(segments("  \n ").is_empty());
         assert_eq!(segments("..."), ["..."]);
+    }
+
+    /// Sentences typed with no stop between them (second user trial of TranslateReply).
+    #[test]
+    fn unmarked_sentences_split_where_a_sentence_probably_ended() {
+        let ko = |t| unmarked_sentences(t, Lang::Ko);
+        assert_eq!(
+            ko("출금은 보통 30분 이내에 처리됩니다 기다려 주셔서 감사합니다"),
+            [
+                "출금은 보통 30분 이내에 처리됩니다",
+                "기다려 주셔서 감사합니다"
+            ]
+        );
+        assert_eq!(
+            ko("안녕하세요, 무엇을 도와드릴까요 잠시만요"),
+            ["안녕하세요,", "무엇을 도와드릴까요", "잠시만요"]
+        );
+        // Nouns and particles that end like a sentence, a lone `다` (all), connectives.
+        for t in [
+            "확인이 필요 합니다",
+            "출금 소요 시간은 30분입니다",
+            "평소보다 늦어지고 있습니다",
+            "1시간마다 갱신됩니다",
+            "모두 다 보냈어요",
+            "입금이 확인되면 처리됩니다",
+        ] {
+            assert_eq!(ko(t), [t], "{t}");
+        }
+        let zh = |t| unmarked_sentences(t, Lang::Zh);
+        assert_eq!(
+            zh("提币通常在30分钟内处理 感谢您的耐心等待"),
+            ["提币通常在30分钟内处理", "感谢您的耐心等待"]
+        );
+        assert_eq!(zh("“请稍等” 我们正在核实"), ["“请稍等”", "我们正在核实"]);
+        // After a Latin word: within a sentence.
+        assert_eq!(zh("请提供 TXID 以便核实"), ["请提供", "TXID 以便核实"]);
+        let en = |t| unmarked_sentences(t, Lang::En);
+        assert_eq!(
+            en("Withdrawals are usually processed within 30 minutes Thank you for waiting"),
+            [
+                "Withdrawals are usually processed within 30 minutes",
+                "Thank you for waiting"
+            ]
+        );
+        assert_eq!(
+            en("We will check it \"Please wait\""),
+            ["We will check it", "\"Please wait\""]
+        );
+        assert_eq!(
+            en("from Eden Hazard The Blues won"),
+            ["from", "Eden Hazard", "The Blues won"]
+        );
+        // A name after a small word is a guess too, which the memory decides.
+        assert_eq!(
+            en("Please contact Example Exchange Support"),
+            ["Please contact", "Example Exchange Support"]
+        );
+        for t in [
+            "In 2003, China changed it",
+            "then I will check",
+            "It is fine",
+            "",
+        ] {
+            assert_eq!(en(t).len(), 1, "{t}");
+        }
     }
 
     #[test]
