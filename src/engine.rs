@@ -1257,8 +1257,13 @@ fn held(
     let Some((seg, percent)) = tm.closest_source(&segment.text, source) else {
         return segment;
     };
-    // A source with a translation into the target was the lookup's to find.
-    if percent < threshold.max(segment.percent) || seg.translation(target).is_some() {
+    let differs = differ(&segment.text, &seg.text);
+    // A source with a translation into the target was the lookup's to find; one that
+    // differs replaces the entry found only when it is closer (review).
+    if percent < threshold.max(segment.percent)
+        || seg.translation(target).is_some()
+        || (differs.is_some() && percent <= segment.percent)
+    {
         return segment;
     }
     let has: Vec<&str> = seg.translated_into().map(Variant::tag).collect();
@@ -1277,7 +1282,7 @@ fn held(
     // Close, but stating something else: shown with how it differs, rather than a far
     // entry that has the target (user trial: `오후 7시` against an entry saying `오후 6시`
     // with no English version showed an unrelated 30 % entry).
-    if let Some(differs) = differ(&base.text, &seg.text) {
+    if let Some(differs) = differs {
         return ReplySegment {
             differs: Some(differs),
             untranslated: (seg.variant.lang() != target.lang()).then(|| {

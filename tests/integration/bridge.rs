@@ -497,6 +497,30 @@ async fn translate_reply_splits_sentences_typed_without_stops() {
         "오늘 점심은 김치찌개였어요 맛있었어요"
     );
     assert_eq!(out.translation, "");
+    // Fourth user trial: words added after a sentence the memory holds matched its entry
+    // at 77 % and were left out of the translation; a condition became a fact (76 %).
+    let out = translate(
+        &mut c,
+        "현재 출금이 보안 검토 중이며 보통 30분 이내 늦어도 24시간 이내에 처리됩니다 다만 고객님 건은 더 걸립니다",
+        "en",
+        None,
+    )
+    .await;
+    assert!(!out.matched && out.translation.is_empty(), "{out:?}");
+    assert_eq!(out.unmatched_segments, [1], "{out:?}");
+    assert_eq!(out.segments[1].text, "다만 고객님 건은 더 걸립니다");
+    let out = translate(
+        &mut c,
+        "입금이 정상적으로 반영되었다면 잔고를 다시 확인해 주세요",
+        "en",
+        None,
+    )
+    .await;
+    assert!(!out.matched, "{out:?}");
+    assert_eq!(
+        out.segments[0].differs,
+        "one of the two states a condition (if …) and the other does not"
+    );
 }
 
 /// Some segments below the threshold: no translation, and the response says which.

@@ -119,6 +119,26 @@ const EN_OPENERS: &[&str] = &[
     "Every",
 ];
 
+/// The starts of Korean words that go on with the clause before them after `…다`, `…까`:
+/// `하더라도`, `해도` (even if), `보니`, `봐` (as), `싶` (want), `하고`, `한다면` ...
+const KO_GOING_ON: &[&str] = &[
+    "하더라",
+    "해도",
+    "하니",
+    "하면",
+    "하고",
+    "하며",
+    "한다",
+    "했",
+    "할",
+    "보니",
+    "보면",
+    "봐",
+    "싶",
+    "치고",
+    "치더",
+];
+
 /// Korean words that end like a sentence (`…다`, `…요`) but are nouns or particles that go
 /// on: `필요` (need), `소요` (time taken), `…보다` (than), `…마다` (every).
 const NOT_FINAL_KO: &[&str] = &[
@@ -131,7 +151,8 @@ const NOT_FINAL_KO: &[&str] = &[
 /// [`NOT_FINAL_KO`]), in Chinese at a space after a Han character or a closing quote, in
 /// English before a capitalised word (not `I`; after an opening quote too) after one in
 /// small letters or digits, or after a capitalised one before a function word or opener
-/// ([`EN_OPENERS`]). Trailing
+/// ([`EN_OPENERS`]); never before words that are only emoticons or laughter (`^^`, `ㅎㅎ`).
+/// Trailing
 /// punctuation stays with its piece. One piece when there is no such place. These places
 /// are guesses; [`super::Memory::lookup_segments`] keeps a split only where the memory
 /// holds its pieces.
@@ -147,6 +168,9 @@ pub fn unmarked_sentences(sentence: &str, lang: Lang) -> Vec<&str> {
                 core.chars().count() >= 2
                     && matches!(last, Some('다' | '요' | '까' | '죠'))
                     && !NOT_FINAL_KO.iter().any(|n| core.ends_with(n))
+                    // An embedded clause goes on: `완료되었다 하더라도` (even if it was
+                    // completed), `늦어질까 봐` (review).
+                    && !KO_GOING_ON.iter().any(|a| next.starts_with(a))
             }
             Lang::Zh => {
                 // Chinese has no spaces within a sentence but around Latin words and numbers
@@ -170,14 +194,28 @@ pub fn unmarked_sentences(sentence: &str, lang: Lang) -> Vec<&str> {
                 let capital = next_word.starts_with(char::is_uppercase)
                     && next_word != "I"
                     && !next_word.starts_with("I'");
-                ended && capital && (word.starts_with(small) || EN_OPENERS.contains(&next_word))
+                // A code goes with its number (`10 USDT`, review); after a number or a
+                // capitalised word only a function word starts a sentence.
+                let code = next_word.len() >= 2 && !next_word.chars().any(|c| c.is_lowercase());
+                let opener = EN_OPENERS.contains(&next_word);
+                let lower = word.starts_with(char::is_lowercase)
+                    && word
+                        .trim_end_matches(['"', '\'', '”', '’', ')'])
+                        .ends_with(char::is_lowercase);
+                ended && capital && !code && (lower || opener)
             }
         }
+    };
+    // What follows must have a word: a trailing emoticon (`^^`, `:)`, `ㅎㅎ`) stays with
+    // the sentence before it (user trial).
+    let wordy = |s: &str| {
+        s.chars()
+            .any(|c| c.is_alphanumeric() && !('\u{3131}'..='\u{318E}').contains(&c))
     };
     let mut out = Vec::new();
     let mut start = 0;
     for pair in words.windows(2) {
-        if ends_sentence(pair[0], pair[1]) {
+        if ends_sentence(pair[0], pair[1]) && wordy(&sentence[offset(pair[1])..]) {
             out.push(&sentence[start..offset(pair[0]) + pair[0].len()]);
             start = offset(pair[1]);
         }
@@ -234,9 +272,11 @@ pub fn agree(lang: Lang) -> impl Fn(&str, &str) -> bool {
 }
 
 /// Says how a sentence and the memory's entry for it differ in what they state, though they
-/// match closely as characters: their numbers (`7–10 business days` against `3–5`), their
-/// negation (`수 없습니다` against `수 있어요`, `not` added; in Korean also its kind), or a
-/// code the sentence names and the entry does not (`ERC20` against `TRC20`). The entry's
+/// match closely as characters: their numbers (`7–10 business days` against `3–5`) or the
+/// units after them (`24일` against `24시간`), a condition ([`conditions`]: `반영되었다면`
+/// against `반영되었습니다`), their negation (`수 없습니다` against `수 있어요`, `not` added; in
+/// Korean also its kind), or a code the sentence names and the entry does not (`ERC20`
+/// against `TRC20`). The entry's
 /// approved translation would then say something else, so the segment is no match:
 /// translation tools likewise never apply a fuzzy match whose numbers differ. `None` when
 /// none of these differs.
@@ -246,33 +286,19 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
     let numbers = |s: &str| -> Vec<String> {
         let folded: String = s.nfkc().collect();
         let chars: Vec<char> = folded.chars().collect();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < chars.len() {
-            if !chars[i].is_ascii_digit() {
-                i += 1;
-                continue;
-            }
-            let mut number = String::new();
-            while i < chars.len() {
-                let c = chars[i];
-                let joins =
-                    matches!(c, ',' | '.') && chars.get(i + 1).is_some_and(char::is_ascii_digit);
-                if c.is_ascii_digit() || (c == '.' && joins) {
-                    number.push(c);
-                } else if !(c == ',' && joins) {
-                    break;
+        number_spans(&chars)
+            .into_iter()
+            .map(|span| {
+                let number: String = chars[span].iter().filter(|&&c| c != ',').collect();
+                match number.parse::<f64>() {
+                    Ok(v) => v.to_string(),
+                    Err(_) => number,
                 }
-                i += 1;
-            }
-            out.push(match number.parse::<f64>() {
-                Ok(v) => v.to_string(),
-                Err(_) => number,
-            });
-        }
-        out
+            })
+            .collect()
     };
     let (ours, theirs) = (numbers(text), numbers(entry));
+    let (our_units, their_units) = (units(text), units(entry));
     let list = |n: &[String]| match n {
         [] => "none".to_string(),
         n => n.join(", "),
@@ -285,6 +311,32 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
                 list(&theirs)
             )
         }),
+        // The same numbers of other units: `24일` (days) where the entry says `24시간`
+        // (hours), `1 billion` for `1 million` (user trial). Only where both name a unit
+        // after a number, so `7–14일` is `7일에서 14일`.
+        (ours == theirs && our_units.len() == their_units.len())
+            .then(|| {
+                let differ: Vec<String> = our_units
+                    .iter()
+                    .zip(&their_units)
+                    .filter(|(a, b)| {
+                        let (Some(a), Some(b)) = (a, b) else {
+                            return false;
+                        };
+                        a.key != b.key
+                    })
+                    .map(|(a, b)| {
+                        let (a, b) = (a.as_ref().expect("both"), b.as_ref().expect("both"));
+                        format!("{} where the entry says {}", a.shown, b.shown)
+                    })
+                    .collect();
+                (!differ.is_empty()).then(|| format!("its units differ: {}", differ.join(", ")))
+            })
+            .flatten(),
+        // A condition stated or not (user trial: `반영되었다면`, if it was credited, matched
+        // `반영되었습니다`, it was credited, at 76 %).
+        (conditions(text, lang) != conditions(entry, lang))
+            .then(|| "one of the two states a condition (if …) and the other does not".to_string()),
         {
             let (ours, theirs) = (negations(text, lang), negations(entry, lang));
             let total = |n: [usize; 3]| n.iter().sum::<usize>();
@@ -331,6 +383,118 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
     .flatten()
     .collect();
     (!found.is_empty()).then(|| found.join("; "))
+}
+
+/// The numbers of a text as ranges of its characters: runs of ASCII digits, with a `,` or
+/// `.` between two digits (`1,000`, `0.5`).
+fn number_spans(chars: &[char]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len()
+            && (chars[i].is_ascii_digit()
+                || (matches!(chars[i], ',' | '.')
+                    && chars.get(i + 1).is_some_and(char::is_ascii_digit)))
+        {
+            i += 1;
+        }
+        out.push(start..i);
+    }
+    out
+}
+
+/// A number's unit as a text writes it (`시간`, `hours`) and as it is compared: the first
+/// character of a Korean or Chinese unit (particles follow it: `시간이`), the first three
+/// letters of a Latin one (`hour`, `hours`).
+#[derive(Debug, Clone, PartialEq)]
+struct Unit {
+    key: String,
+    shown: String,
+}
+
+/// The unit after each number of a text (as [`differences`] finds its numbers), `None`
+/// where none follows (`7–14일`: 7 has none) or the number ends a code (`ERC20`).
+fn units(text: &str) -> Vec<Option<Unit>> {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = text.nfkc().collect();
+    let chars: Vec<char> = folded.chars().collect();
+    let mut out = Vec::new();
+    for span in number_spans(&chars) {
+        let in_code = span.start > 0 && chars[span.start - 1].is_ascii_alphabetic();
+        let i = span.end;
+        let number: String = chars[span].iter().collect();
+        let mut j = i;
+        while j < chars.len() && chars[j] == ' ' {
+            j += 1;
+        }
+        let word: String = chars[j..]
+            .iter()
+            .take_while(|c| c.is_alphabetic())
+            .collect();
+        let latin = word.starts_with(|c: char| c.is_ascii_alphabetic());
+        let key: String = if latin {
+            word.to_lowercase().chars().take(3).collect()
+        } else {
+            word.chars().take(1).collect()
+        };
+        out.push((!in_code && !key.is_empty()).then(|| Unit {
+            shown: format!("{number}{}{word}", if j > i { " " } else { "" }),
+            key,
+        }));
+    }
+    out
+}
+
+/// Counts the conditions a text states: English `if`, `unless`; Chinese `如果`, `如有`,
+/// `如需`, `如您`, `假如`, `要是`, `若`, `的话`; Korean words in `…면` (`반영되었다면`,
+/// `확인되면`; not nouns such as `화면`, screen).
+fn conditions(text: &str, lang: Lang) -> usize {
+    let lower = text.to_lowercase();
+    match lang {
+        Lang::En => lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| matches!(*w, "if" | "unless"))
+            .count(),
+        Lang::Zh => {
+            [
+                "如果", "如有", "如需", "如您", "假如", "要是", "倘若", "的话",
+            ]
+            .iter()
+            .map(|m| lower.matches(m).count())
+            .sum::<usize>()
+                + lower
+                    .matches('若')
+                    .count()
+                    .saturating_sub(lower.matches("倘若").count())
+        }
+        Lang::Ko => {
+            const NOUNS: [&str; 16] = [
+                "화면", "측면", "전면", "이면", "표면", "방면", "반면", "정면", "대면", "양면",
+                "단면", "지면", "국면", "장면", "후면", "라면",
+            ];
+            // `…하면 안 됩니다` (must not) and `…하면 됩니다` (you need only) state no
+            // condition.
+            const NOT_A_CONDITION: [&str; 5] = ["안", "되", "돼", "됩", "된"];
+            let words: Vec<&str> = lower.split_whitespace().collect();
+            words
+                .iter()
+                .enumerate()
+                .filter(|(i, w)| {
+                    let w = w.trim_end_matches(|c: char| !c.is_alphanumeric());
+                    let next = words.get(i + 1).copied().unwrap_or("");
+                    w.ends_with('면')
+                        && w.chars().count() >= 2
+                        && (!NOUNS.iter().any(|n| w.ends_with(n)) || w.ends_with("다라면"))
+                        && !NOT_A_CONDITION.iter().any(|m| next.starts_with(m))
+                })
+                .count()
+        }
+    }
 }
 
 /// The codes a text names: words of ASCII capitals and digits, at least two long, with a
@@ -531,6 +695,12 @@ mod tests {
             "1시간마다 갱신됩니다",
             "모두 다 보냈어요",
             "입금이 확인되면 처리됩니다",
+            // Embedded clauses (review): `even if it was completed`, `for fear it is late`.
+            "출금이 완료되었다 하더라도 1시간이 걸릴 수 있습니다",
+            "늦어질까 봐 걱정됩니다",
+            // A trailing emoticon or laughter stays with the sentence.
+            "잠시만 기다려 주세요 ^^",
+            "감사합니다 ㅎㅎ",
         ] {
             assert_eq!(ko(t), [t], "{t}");
         }
@@ -565,12 +735,59 @@ mod tests {
         );
         for t in [
             "In 2003, China changed it",
+            // A code goes with its number (review).
+            "The limit is 10 USDT per day",
+            "Wait until 3 PM please",
             "then I will check",
             "It is fine",
             "",
         ] {
             assert_eq!(en(t).len(), 1, "{t}");
         }
+    }
+
+    /// User trial of chat replies: other units of the same numbers, and a condition
+    /// stated where the entry states a fact, matched at 76–96 %.
+    #[test]
+    fn differences_are_other_units_or_a_condition() {
+        let d = |a: &str, b: &str, lang| differences(a, b, lang);
+        assert_eq!(
+            d("최대 24일이 걸립니다", "최대 24시간이 걸립니다", Lang::Ko).as_deref(),
+            Some("its units differ: 24일이 where the entry says 24시간이")
+        );
+        assert!(d(
+            "restricted for 24 days after a reset",
+            "restricted for 24 hours after a reset",
+            Lang::En
+        )
+        .is_some());
+        assert!(d("KRW 1 billion or more", "KRW 1 million or more", Lang::En).is_some());
+        assert!(d("24天内", "24小时内", Lang::Zh).is_some());
+        // The same unit however followed (a particle, a plural), or a range written either
+        // way: no difference.
+        assert!(d("24시간이 걸립니다", "24시간 걸립니다", Lang::Ko).is_none());
+        assert!(d("7일에서 14일", "7–14일", Lang::Ko).is_none());
+        assert!(d("USDT (ERC20) 20 USDT", "USDT (ERC20) 20 USDT", Lang::En).is_none());
+        assert_eq!(
+            d(
+                "입금이 정상적으로 반영되었다면 잔고를 확인해 주세요",
+                "입금이 정상적으로 반영되었습니다 잔고를 확인해 주세요",
+                Lang::Ko
+            )
+            .as_deref(),
+            Some("one of the two states a condition (if …) and the other does not")
+        );
+        assert!(d("If we have confirmed it", "We have confirmed it", Lang::En).is_some());
+        assert!(d("如果您的充值已入账", "您的充值已入账", Lang::Zh).is_some());
+        // A noun in `…면` (screen) is no condition, nor `…하면 됩니다` (you need only).
+        assert!(d(
+            "오류 화면을 보내 주세요",
+            "오류 화면을 보내 주세요.",
+            Lang::Ko
+        )
+        .is_none());
+        assert!(d("화면을 보내 주세요", "사진을 보내 주세요", Lang::Ko).is_none());
+        assert!(d("다시 입력하면 됩니다", "다시 입력합니다", Lang::Ko).is_none());
     }
 
     #[test]
