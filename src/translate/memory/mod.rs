@@ -394,16 +394,24 @@ impl Memory {
     /// Looks up a text sentence by sentence ([`text::segments`]): returns each sentence
     /// with its closest entry.
     ///
-    /// - A sentence with no entry at `threshold` or above is split where another sentence probably began with no stop to mark it
+    /// - A sentence with no entry at `threshold` or above is split (into at most
+    ///   [`MAX_PIECES`]) where another sentence probably began with no stop to mark it
     ///   ([`text::unmarked_sentences`]: an agent's `처리됩니다 기다려 주셔서 감사합니다`), and
     ///   its pieces are looked up like sentences. The split is kept only where some piece is
     ///   held by an entry (alone or in a run, below); the pieces between held ones are one
     ///   segment with their closest entry.
-    /// - Consecutive sentences (or pieces) that the memory holds together (an approved
-    ///   answer or line whose versions do not split alike) are returned as one segment when
-    ///   that entry's sentences and pieces, grouped in order, are the run's one by one, each
-    ///   within `threshold`, and it matches at least as well as the weakest of them does
-    ///   alone; the longest such run is taken first, up to [`MAX_RUN`].
+    /// - A sentence matched whole (below 100 %, its entry agreeing) is split where a piece
+    ///   or run of pieces is held closer than the whole and the pieces left over are no
+    ///   longer than 1.5 times what the whole lacks against its entry (its edit distance):
+    ///   words added to a sentence the memory holds are then a segment of their own, no
+    ///   match, rather than left out of the translation. Its pieces run with no other
+    ///   sentence's.
+    /// - Consecutive sentences that the memory holds together (an approved answer or line
+    ///   whose versions do not split alike) are returned as one segment when that entry has
+    ///   as many sentences, each within `threshold` of the text's, and it matches at least as
+    ///   well as the weakest of them does alone; for runs with pieces of split sentences, the
+    ///   entry's sentences and pieces grouped in order are the run's one by one
+    ///   ([`grouped`]). The longest such run is taken first, up to [`MAX_RUN`].
     ///
     /// Each lookup prefers an entry that `agrees` with its text
     /// ([`Memory::lookup_agreeing`]).
@@ -428,13 +436,10 @@ impl Memory {
             let whole = lookup(part);
             wholes.push(whole);
             // A sentence with no match is split (and made whole again below where no piece
-            // is held). A sentence matched whole is split only where all its pieces are
-            // held, each closer than the whole: two sentences typed as one, the first short enough
-            // that the second's entry alone reaches the threshold (pieces held together, as
-            // runs, count). One whose close entry states something else stays whole: it
-            // differs.
-            // (A sentence of more than [`MAX_PIECES`] is not split: its runs would cost
-            // thousands of lookups. Nor is one whose close entry differs.)
+            // is held); a sentence matched whole only where words were added to it (below).
+            // One whose close entry states something else stays whole: it differs. A
+            // sentence of more than [`MAX_PIECES`] pieces is not split: its runs would cost
+            // thousands of lookups (review).
             let splits =
                 percent(&whole) < threshold || (held(part, &whole) && percent(&whole) < 100.0);
             let pieces = if splits {
