@@ -495,6 +495,10 @@ mod tests {
         assert_eq!((joined.kind, joined.queries), ("joined", 3));
         assert_eq!(joined.right_first, 1.0, "{joined:?}");
         assert!(joined.mean_percent < 100.0, "{joined:?}");
+        // The same lines typed without a stop between them: split again, each its own line.
+        let unstopped = &r.rows[4];
+        assert_eq!((unstopped.kind, unstopped.queries), ("no stops", 3));
+        assert_eq!(unstopped.right_first, 1.0, "{unstopped:?}");
     }
 
     #[test]

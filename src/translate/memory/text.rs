@@ -148,14 +148,14 @@ const NOT_FINAL_KO: &[&str] = &[
 /// Returns the pieces of one sentence split where another probably began with no stop to
 /// mark it, as agents type in chat (`처리됩니다 기다려 주셔서 감사합니다`): in Korean after a
 /// word of two or more syllables in a sentence-final ending (`…다`, `…요`, `…까`, `…죠`; not
-/// [`NOT_FINAL_KO`]), in Chinese at a space after a Han character or a closing quote, in
-/// English before a capitalised word (not `I`; after an opening quote too) after one in
-/// small letters or digits, or after a capitalised one before a function word or opener
-/// ([`EN_OPENERS`]); never before words that are only emoticons or laughter (`^^`, `ㅎㅎ`).
-/// Trailing
-/// punctuation stays with its piece. One piece when there is no such place. These places
-/// are guesses; [`super::Memory::lookup_segments`] keeps a split only where the memory
-/// holds its pieces.
+/// [`NOT_FINAL_KO`], nor before a word that goes on with the clause, [`KO_GOING_ON`]), in
+/// Chinese at a space after a Han character or a closing quote, in English before a
+/// capitalised word (not `I`, not a code such as `USDT`; after an opening quote too) that
+/// follows a word in small letters, or follows a number or a capitalised word and is a
+/// function word or opener ([`EN_OPENERS`]); never before words that are only emoticons or
+/// laughter (`^^`, `ㅎㅎ`). Trailing punctuation stays with its piece. One piece when there
+/// is no such place. These places are guesses; [`super::Memory::lookup_segments`] keeps a
+/// split only where the memory holds its pieces.
 pub fn unmarked_sentences(sentence: &str, lang: Lang) -> Vec<&str> {
     let sentence = sentence.trim();
     let words: Vec<&str> = sentence.split_whitespace().collect();
@@ -319,15 +319,11 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
                 let differ: Vec<String> = our_units
                     .iter()
                     .zip(&their_units)
-                    .filter(|(a, b)| {
-                        let (Some(a), Some(b)) = (a, b) else {
-                            return false;
-                        };
-                        a.key != b.key
-                    })
-                    .map(|(a, b)| {
-                        let (a, b) = (a.as_ref().expect("both"), b.as_ref().expect("both"));
-                        format!("{} where the entry says {}", a.shown, b.shown)
+                    .filter_map(|pair| match pair {
+                        (Some(a), Some(b)) if a.key != b.key => {
+                            Some(format!("{} where the entry says {}", a.shown, b.shown))
+                        }
+                        _ => None,
                     })
                     .collect();
                 (!differ.is_empty()).then(|| format!("its units differ: {}", differ.join(", ")))
@@ -473,9 +469,10 @@ fn conditions(text: &str, lang: Lang) -> usize {
                     .saturating_sub(lower.matches("倘若").count())
         }
         Lang::Ko => {
-            const NOUNS: [&str; 16] = [
-                "화면", "측면", "전면", "이면", "표면", "방면", "반면", "정면", "대면", "양면",
-                "단면", "지면", "국면", "장면", "후면", "라면",
+            // (`…이면`, `…라면` are conditions: `USDT이면`, if it is USDT.)
+            const NOUNS: [&str; 14] = [
+                "화면", "측면", "전면", "표면", "방면", "반면", "정면", "대면", "양면", "단면",
+                "지면", "국면", "장면", "후면",
             ];
             // `…하면 안 됩니다` (must not) and `…하면 됩니다` (you need only) state no
             // condition.
@@ -489,7 +486,7 @@ fn conditions(text: &str, lang: Lang) -> usize {
                     let next = words.get(i + 1).copied().unwrap_or("");
                     w.ends_with('면')
                         && w.chars().count() >= 2
-                        && (!NOUNS.iter().any(|n| w.ends_with(n)) || w.ends_with("다라면"))
+                        && !NOUNS.iter().any(|n| w.ends_with(n))
                         && !NOT_A_CONDITION.iter().any(|m| next.starts_with(m))
                 })
                 .count()
@@ -779,6 +776,12 @@ mod tests {
         );
         assert!(d("If we have confirmed it", "We have confirmed it", Lang::En).is_some());
         assert!(d("如果您的充值已入账", "您的充值已入账", Lang::Zh).is_some());
+        assert!(d(
+            "USDT이면 메모가 필요 없습니다",
+            "USDT는 메모가 필요 없습니다",
+            Lang::Ko
+        )
+        .is_some());
         // A noun in `…면` (screen) is no condition, nor `…하면 됩니다` (you need only).
         assert!(d(
             "오류 화면을 보내 주세요",
