@@ -509,10 +509,6 @@ impl Memory {
                 });
             }
         }
-        // The byte range of a run of units within `text` (they are slices of it).
-        let offset = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize;
-        let span =
-            |from: &Unit, to: &Unit| &text[offset(from.text)..offset(to.text) + to.text.len()];
         let found = self.runs(text, &units, source, target, threshold, agrees);
         // A split sentence none of whose pieces is held is whole again; its pieces between
         // held ones are one segment.
@@ -543,7 +539,7 @@ impl Memory {
             let last_of_sentence = units
                 .get(last + 1)
                 .is_none_or(|u| u.sentence != unit.sentence);
-            let t = span(unit, &units[last]);
+            let t = span(text, unit.text, units[last].text);
             out.push(SegmentLookup {
                 text: t,
                 found: if first_of_sentence && last_of_sentence {
@@ -574,9 +570,6 @@ impl Memory {
     ) -> Vec<(SegmentLookup<'t, 'm>, Range<usize>)> {
         let lookup = |t: &str| self.lookup_agreeing(t, source, target, threshold, agrees);
         let percent = |l: &Option<Lookup>| l.map_or(0.0, |l| l.percent);
-        let offset = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize;
-        let span =
-            |from: &Unit, to: &Unit| &text[offset(from.text)..offset(to.text) + to.text.len()];
         let mut found = Vec::new();
         let mut i = 0;
         while i < units.len() {
@@ -594,7 +587,7 @@ impl Memory {
                 if whole_sentence || (crosses && run.iter().any(|u| u.kept)) {
                     return None;
                 }
-                let joined = span(&run[0], &run[n - 1]);
+                let joined = span(text, run[0].text, run[n - 1].text);
                 let weakest = run
                     .iter()
                     .map(|u| percent(&u.found))
@@ -654,6 +647,13 @@ struct Unit<'t, 'm> {
     kept: bool,
 }
 
+/// Returns the part of `text` from the start of `first` to the end of `last`, both slices of
+/// it (sentences or pieces of one).
+fn span<'t>(text: &'t str, first: &str, last: &str) -> &'t str {
+    let offset = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize;
+    &text[offset(first)..offset(last) + last.len()]
+}
+
 /// Whether an entry's sentences (`theirs`) are a text's (`ours`) one by one, each at the
 /// threshold or above.
 fn aligned(ours: &[&str], theirs: &[&str], source: Lang, threshold: f64) -> bool {
@@ -679,10 +679,13 @@ fn grouped(run: &[&str], entry: &str, source: Lang, threshold: f64) -> bool {
         .into_iter()
         .flat_map(|s| text::unmarked_sentences(s, source))
         .collect();
-    let offset = |s: &str| s.as_ptr() as usize - entry.as_ptr() as usize;
     let group = |ours: &str, from: usize, to: usize| {
-        let theirs = &entry[offset(pieces[from])..offset(pieces[to - 1]) + pieces[to - 1].len()];
-        close(ours, theirs, source, threshold)
+        close(
+            ours,
+            span(entry, pieces[from], pieces[to - 1]),
+            source,
+            threshold,
+        )
     };
     // reach[j]: the texts so far can be grouped into the entry's first j pieces.
     let mut reach = vec![false; pieces.len() + 1];

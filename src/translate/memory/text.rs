@@ -185,9 +185,8 @@ pub fn unmarked_sentences(sentence: &str, lang: Lang) -> Vec<&str> {
                 // function word (`Eden Hazard The Blues`); not after a comma (`In 2003,
                 // China`).
                 let small = |c: char| c.is_lowercase() || c.is_ascii_digit();
-                let ended = word
-                    .trim_end_matches(['"', '\'', '”', '’', ')'])
-                    .ends_with(small);
+                let unquoted = word.trim_end_matches(['"', '\'', '”', '’', ')']);
+                let ended = unquoted.ends_with(small);
                 let next_word = next
                     .trim_start_matches(['"', '\'', '“', '‘', '('])
                     .trim_end_matches(|c: char| !c.is_alphanumeric());
@@ -198,10 +197,8 @@ pub fn unmarked_sentences(sentence: &str, lang: Lang) -> Vec<&str> {
                 // capitalised word only a function word starts a sentence.
                 let code = next_word.len() >= 2 && !next_word.chars().any(|c| c.is_lowercase());
                 let opener = EN_OPENERS.contains(&next_word);
-                let lower = word.starts_with(char::is_lowercase)
-                    && word
-                        .trim_end_matches(['"', '\'', '”', '’', ')'])
-                        .ends_with(char::is_lowercase);
+                let lower =
+                    word.starts_with(char::is_lowercase) && unquoted.ends_with(char::is_lowercase);
                 ended && capital && !code && (lower || opener)
             }
         }
@@ -281,24 +278,9 @@ pub fn agree(lang: Lang) -> impl Fn(&str, &str) -> bool {
 /// translation tools likewise never apply a fuzzy match whose numbers differ. `None` when
 /// none of these differs.
 pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
-    use unicode_normalization::UnicodeNormalization;
-    // Numbers by value: `1,000` is `1000`, `0.50` is `0.5` (review).
-    let numbers = |s: &str| -> Vec<String> {
-        let folded: String = s.nfkc().collect();
-        let chars: Vec<char> = folded.chars().collect();
-        number_spans(&chars)
-            .into_iter()
-            .map(|span| {
-                let number: String = chars[span].iter().filter(|&&c| c != ',').collect();
-                match number.parse::<f64>() {
-                    Ok(v) => v.to_string(),
-                    Err(_) => number,
-                }
-            })
-            .collect()
-    };
-    let (ours, theirs) = (numbers(text), numbers(entry));
-    let (our_units, their_units) = (units(text), units(entry));
+    let (ours, our_units): (Vec<String>, Vec<Option<Unit>>) = numbers(text).into_iter().unzip();
+    let (theirs, their_units): (Vec<String>, Vec<Option<Unit>>) =
+        numbers(entry).into_iter().unzip();
     let list = |n: &[String]| match n {
         [] => "none".to_string(),
         n => n.join(", "),
@@ -314,7 +296,7 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
         // The same numbers of other units: `24일` (days) where the entry says `24시간`
         // (hours), `1 billion` for `1 million` (user trial). Only where both name a unit
         // after a number, so `7–14일` is `7일에서 14일`.
-        (ours == theirs && our_units.len() == their_units.len())
+        (ours == theirs)
             .then(|| {
                 let differ: Vec<String> = our_units
                     .iter()
@@ -413,9 +395,10 @@ struct Unit {
     shown: String,
 }
 
-/// The unit after each number of a text (as [`differences`] finds its numbers), `None`
-/// where none follows (`7–14일`: 7 has none) or the number ends a code (`ERC20`).
-fn units(text: &str) -> Vec<Option<Unit>> {
+/// The numbers of a text by value (`1,000` is `1000`, `0.50` is `0.5`: review), each with
+/// the unit after it, `None` where none follows (`7–14일`: 7 has none) or the number ends a
+/// code (`ERC20`).
+fn numbers(text: &str) -> Vec<(String, Option<Unit>)> {
     use unicode_normalization::UnicodeNormalization;
     let folded: String = text.nfkc().collect();
     let chars: Vec<char> = folded.chars().collect();
@@ -424,6 +407,11 @@ fn units(text: &str) -> Vec<Option<Unit>> {
         let in_code = span.start > 0 && chars[span.start - 1].is_ascii_alphabetic();
         let i = span.end;
         let number: String = chars[span].iter().collect();
+        let digits: String = number.chars().filter(|&c| c != ',').collect();
+        let value = match digits.parse::<f64>() {
+            Ok(v) => v.to_string(),
+            Err(_) => digits,
+        };
         let mut j = i;
         while j < chars.len() && chars[j] == ' ' {
             j += 1;
@@ -438,10 +426,11 @@ fn units(text: &str) -> Vec<Option<Unit>> {
         } else {
             word.chars().take(1).collect()
         };
-        out.push((!in_code && !key.is_empty()).then(|| Unit {
+        let unit = (!in_code && !key.is_empty()).then(|| Unit {
             shown: format!("{number}{}{word}", if j > i { " " } else { "" }),
             key,
-        }));
+        });
+        out.push((value, unit));
     }
     out
 }
