@@ -309,6 +309,10 @@ expect \
     "grpcurl -plaintext -d '{\"text\": \"기다려 주셔서 감사합니다 해당 거래의 TXID(트랜잭션 ID)를 보내 주시면 바로 확인해 드리겠습니다\", \"target_language\": \"en\"}' localhost:50051 faq.v1.FaqService/TranslateReply" \
     '"matched": true' '"origin": "reply:reply-thanks-waiting reply:reply-ask-txid"' \
     '"translation": "Thank you for waiting. Please send us the TXID (transaction ID) of the transfer and we will check it right away."'
+expect \
+    "grpcurl -plaintext -d '{\"text\": \"If you need a faster fill, check the order book and adjust your price, or use a limit order.\", \"target_language\": \"ko\"}' localhost:50051 faq.v1.FaqService/TranslateReply" \
+    '"differs": "it says limit where the entry says market"' '"matchedSource": "If you need a faster fill, check the order book and adjust your price, or use a market order."' \
+    '"unmatchedSegments": [ 0 ]'
 expect 'grpcurl -plaintext localhost:50051 grpc.health.v1.Health/Check' '"status": "SERVING"'
 expect 'grpcurl -plaintext -H "authorization: Bearer $(cat admin.token)" localhost:50051 faq.v1.AdminService/Stats' \
     '"generation":' '"zh-Hant": 5'

@@ -834,8 +834,22 @@ async fn a_reply_naming_other_glossary_terms_gets_no_translation() {
         "{out:?}"
     );
     assert!(s.match_percent >= out.threshold, "{out:?}");
+    // (Deposit and withdrawal are also opposite words, which are compared first.)
     assert_eq!(
-        s.differs, "it names withdrawal where the entry names deposit (glossary terms)",
+        s.differs, "it says 출금 where the entry says 입금",
+        "{out:?}"
+    );
+    let out = translate(
+        &mut c,
+        "이메일을 재설정하면 보안을 위해 24시간 동안 디지털 자산 출금이 제한됩니다.",
+        "en",
+        None,
+    )
+    .await;
+    let s = &out.segments[0];
+    assert!(!out.matched && s.match_percent >= out.threshold, "{out:?}");
+    assert_eq!(
+        s.differs, "it names email where the entry names password (glossary terms)",
         "{out:?}"
     );
     let out = translate(
@@ -846,6 +860,72 @@ async fn a_reply_naming_other_glossary_terms_gets_no_translation() {
     )
     .await;
     assert!(out.matched, "{out:?}");
+}
+
+/// Regression (chat-agent trial): a reply that says the opposite of an entry with nearly all
+/// its characters (a limit order for a market order, buying and selling swapped, the
+/// networks of two coins swapped, `수동` for `자동`, before for after) matched at 94–99 %
+/// and came back with the entry's translation. Each is now no match, and says why; the
+/// entries' own sentences still match.
+#[tokio::test]
+async fn a_reply_with_opposite_words_or_codes_paired_otherwise_gets_no_translation() {
+    let mut c = shipped().await;
+    let fees = "Crypto withdrawal fees are charged as a fixed amount per asset and network to \
+                cover network transfer costs, for example 0.0005 BTC for BTC, 0.005 ETH for ETH \
+                (ERC20) and 1 USDT for USDT (TRC20).";
+    let market = "시장가 주문은 현재 호가창의 가격으로 즉시 체결되며, 매수는 주문 총액을, 매도는 \
+                  수량을 입력합니다.";
+    let stop =
+        "예약(스탑 리밋) 주문은 시세가 감시 가격에 도달하면 미리 정한 지정가 주문이 자동으로 \
+                접수되어 손절이나 돌파 매수에 활용할 수 있습니다.";
+    let reset = "For security, digital asset withdrawals are restricted for 24 hours after a \
+                 password reset.";
+    let swapped_fees = fees
+        .replace("(ERC20)", "(X)")
+        .replace("(TRC20)", "(ERC20)")
+        .replace("(X)", "(TRC20)");
+    let swapped_market = market
+        .replace("매수는", "X")
+        .replace("매도는", "매수는")
+        .replace("X", "매도는");
+    for (entry, text, target, why) in [
+        (
+            fees,
+            swapped_fees.as_str(),
+            "zh",
+            "it names TRC20 … ERC20 where the entry names ERC20 … TRC20, in that order",
+        ),
+        (
+            market,
+            swapped_market.as_str(),
+            "en",
+            "it has 매도 … 매수 where the entry has 매수 … 매도, in that order",
+        ),
+        (
+            stop,
+            &stop.replace("자동으로", "수동으로"),
+            "zh",
+            "it says 수동 where the entry says 자동",
+        ),
+        (
+            reset,
+            &reset.replace("after", "before"),
+            "ko",
+            "it says before where the entry says after",
+        ),
+    ] {
+        let out = translate(&mut c, text, target, None).await;
+        let s = &out.segments[0];
+        assert_eq!(out.segments.len(), 1, "{out:?}");
+        assert!(s.match_percent >= 90.0, "close as characters: {out:?}");
+        assert!(
+            !out.matched && !s.matched && s.translation.is_empty(),
+            "{out:?}"
+        );
+        assert_eq!(s.differs, why, "{out:?}");
+        let out = translate(&mut c, entry, target, None).await;
+        assert!(out.matched && out.segments[0].differs.is_empty(), "{out:?}");
+    }
 }
 
 /// Regression (second user trial): Traditional Chinese text asked for in Simplified found

@@ -416,8 +416,7 @@ fn cli_translate_takes_the_close_entry_that_names_the_same_terms() {
     let v = translate(deposit);
     assert_eq!(v["matched"], false, "{v}");
     assert_eq!(
-        v["segments"][0]["differs"],
-        "it names withdrawal where the entry names deposit (glossary terms)",
+        v["segments"][0]["differs"], "it says 출금 where the entry says 입금",
         "{v}"
     );
     // Third user trial: another network, and "must not" for "need not", were matches.

@@ -802,23 +802,30 @@ mod tests {
         // Closest as characters: the deposit entry, whose numbers and negation agree.
         let closest = m.lookup(text, Lang::Ko, Variant::En).unwrap();
         assert_eq!(closest.translation.origin, "deposit");
+        // A check that does not compare the words for deposit and withdrawal keeps it.
         let plain = m
-            .lookup_agreeing(text, Lang::Ko, Variant::En, 75.0, &text::agree(Lang::Ko))
+            .lookup_agreeing(text, Lang::Ko, Variant::En, 75.0, &|_, _| true)
             .unwrap();
         assert_eq!(plain.translation.origin, "deposit");
-        // A check that also compares the word for withdrawal takes the other entry.
+        // The memory's own check tells them apart (opposite words) and takes the other,
+        // less close entry; so does a caller's check that compares the word for withdrawal.
         let same_term = |a: &str, b: &str| a.contains("출금") == b.contains("출금");
-        let l = m
-            .lookup_agreeing(text, Lang::Ko, Variant::En, 75.0, &same_term)
-            .unwrap();
-        assert_eq!(l.translation.origin, "withdrawal");
-        assert!(
-            l.percent >= 75.0 && l.percent < closest.percent,
-            "{}",
-            l.percent
-        );
-        let got = m.lookup_segments(text, Lang::Ko, Variant::En, 75.0, &same_term);
-        assert_eq!(got[0].found.unwrap().translation.origin, "withdrawal");
+        for check in [
+            &text::agree(Lang::Ko) as &dyn Fn(&str, &str) -> bool,
+            &same_term,
+        ] {
+            let l = m
+                .lookup_agreeing(text, Lang::Ko, Variant::En, 75.0, check)
+                .unwrap();
+            assert_eq!(l.translation.origin, "withdrawal");
+            assert!(
+                l.percent >= 75.0 && l.percent < closest.percent,
+                "{}",
+                l.percent
+            );
+            let got = m.lookup_segments(text, Lang::Ko, Variant::En, 75.0, check);
+            assert_eq!(got[0].found.unwrap().translation.origin, "withdrawal");
+        }
     }
 
     #[test]
