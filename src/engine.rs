@@ -1088,10 +1088,13 @@ impl Engine {
             .lookup_segments(text, source, target, threshold, &agrees)
             .into_iter()
             .map(|s| {
-                let differs = s
-                    .found
-                    .filter(|_| s.percent() >= threshold)
-                    .and_then(|l| differ(s.text, &l.segment.text));
+                // Words added to the entry's are weighed here, once the segments are
+                // found: a sentence the memory holds with words added is first split where
+                // the memory holds its pieces (`lookup_segments`).
+                let differs = s.found.filter(|_| s.percent() >= threshold).and_then(|l| {
+                    differ(s.text, &l.segment.text)
+                        .or_else(|| memory::text::added_words(s.text, &l.segment.text, source))
+                });
                 let matched = s.percent() >= threshold && differs.is_none();
                 let converted = s.found.is_some_and(|l| l.translation.variant != target);
                 let segment = ReplySegment {

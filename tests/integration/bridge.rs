@@ -928,6 +928,56 @@ async fn a_reply_with_opposite_words_or_codes_paired_otherwise_gets_no_translati
     }
 }
 
+/// Regression (chat-agent trial): words added to a sentence the memory holds (`except for
+/// this case`) were left out of its translation, which matched at 86 %. Such a segment is
+/// no match and says which words; words the entry has and the reply lacks still match.
+#[tokio::test]
+async fn a_reply_that_adds_words_to_its_entry_gets_no_translation() {
+    let mut c = shipped().await;
+    for (text, target, added) in [
+        (
+            "If you need a faster fill, check the order book and adjust your price, or use a \
+             market order for your case.",
+            "ko",
+            "for your case",
+        ),
+        (
+            "如需尽快成交，请查看盘口调整价格，或使用市价单，但您的情况除外。",
+            "en",
+            "但您的情况除外",
+        ),
+    ] {
+        let out = translate(&mut c, text, target, None).await;
+        let s = &out.segments[0];
+        assert_eq!(out.segments.len(), 1, "{out:?}");
+        assert!(s.match_percent >= out.threshold, "{out:?}");
+        assert!(
+            !out.matched && !s.matched && s.translation.is_empty(),
+            "{out:?}"
+        );
+        assert_eq!(
+            s.differs,
+            format!(
+                "it adds words the entry does not have ({added}), which its translation would \
+                 leave out"
+            ),
+            "{out:?}"
+        );
+    }
+    // The README's example: the entry names one more thing, `(트랜잭션 ID)`.
+    let out = translate(
+        &mut c,
+        "해당 거래의 TXID를 보내 주시면 바로 확인해 드리겠습니다.",
+        "en",
+        None,
+    )
+    .await;
+    assert!(
+        out.matched && out.segments[0].match_percent < 100.0,
+        "{out:?}"
+    );
+}
+
 /// Regression (second user trial): Traditional Chinese text asked for in Simplified found
 /// nothing (10.6 %) though the memory holds it in Simplified, and the note said it had no
 /// `zh` version. The approved Chinese is the translation, in the script asked for.
