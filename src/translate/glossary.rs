@@ -492,8 +492,16 @@ impl Glossary {
         let (spans, at): (Vec<(usize, usize)>, Vec<KeysAt<'g>>) = if lang == Lang::En {
             let toks = analysis::analyze(Lang::En, Kind::Word, text);
             let words: Vec<&str> = toks.iter().map(|t| t.text.as_str()).collect();
+            // Not the first half of a contraction: `won't` is no won (user trial).
+            let contracted = |i: usize| {
+                let rest = &text[toks[i].to..];
+                rest.starts_with("'t") || rest.starts_with("’t")
+            };
             let at = (0..words.len())
                 .map(|i| {
+                    if contracted(i) {
+                        return Vec::new();
+                    }
                     table.get(words[i]).map_or(Vec::new(), |keys| {
                         keys.iter()
                             .filter(|k| {
@@ -559,7 +567,10 @@ fn matches_at(text: &Keyed, i: usize, term: &[char], lang: Lang) -> bool {
         return false;
     }
     if lang == Lang::Ko && term.len() == 1 && analysis::is_hangul(term[0]) {
-        if !text.word_start[i] {
+        // After a number, also one written with a Korean unit: `100만원` (user trial).
+        let after_number =
+            i >= 2 && "만억천백".contains(text.chars[i - 1]) && text.chars[i - 2].is_ascii_digit();
+        if !text.word_start[i] && !after_number {
             return false;
         }
         let word_end = (end..=text.chars.len())
@@ -607,6 +618,10 @@ mod tests {
             ("입금주소 알려주세요", Lang::Ko, vec!["deposit-address"]),
             ("원화 출금", Lang::Ko, vec!["krw", "withdrawal"]),
             ("5000원으로 출금", Lang::Ko, vec!["krw", "withdrawal"]),
+            ("100만원 이상 출금", Lang::Ko, vec!["krw", "withdrawal"]),
+            ("회원님 만원", Lang::Ko, vec![]),
+            ("We won't withdraw it", Lang::En, vec!["withdrawal"]),
+            ("We won 1,000 KRW", Lang::En, vec!["krw"]),
             ("회원 탈퇴", Lang::Ko, vec![]),
             ("ETH출금", Lang::Ko, vec!["eth", "withdrawal"]),
             ("提幣手續費多少", Lang::Zh, vec!["withdrawal-fee"]),

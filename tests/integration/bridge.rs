@@ -929,20 +929,46 @@ async fn a_reply_with_opposite_words_or_codes_paired_otherwise_gets_no_translati
 }
 
 /// Regression (chat-agent trial): words added to a sentence the memory holds (`except for
-/// this case`) were left out of its translation, which matched at 86 %. Such a segment is
-/// no match and says which words; words the entry has and the reply lacks still match.
+/// this case`) were left out of its translation, which matched at 86 %. Added after (or
+/// before) what the memory holds, they are a segment of their own, no match, and the rest
+/// keeps its translation; added inside it, the segment is no match and says which words.
+/// Words the entry has and the reply lacks still match.
 #[tokio::test]
 async fn a_reply_that_adds_words_to_its_entry_gets_no_translation() {
     let mut c = shipped().await;
-    for (text, target, added) in [
+    for (text, target, held, added) in [
         (
             "If you need a faster fill, check the order book and adjust your price, or use a \
              market order for your case.",
             "ko",
-            "for your case",
+            "If you need a faster fill, check the order book and adjust your price, or use a \
+             market order",
+            "for your case.",
         ),
         (
             "如需尽快成交，请查看盘口调整价格，或使用市价单，但您的情况除外。",
+            "en",
+            "如需尽快成交，请查看盘口调整价格，或使用市价单，",
+            "但您的情况除外。",
+        ),
+    ] {
+        let out = translate(&mut c, text, target, None).await;
+        let texts: Vec<&str> = out.segments.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(texts, [held, added], "{out:?}");
+        assert!(out.segments[0].matched && !out.segments[0].translation.is_empty());
+        assert!(!out.segments[1].matched && out.segments[1].translation.is_empty());
+        assert!(!out.matched && out.translation.is_empty(), "{out:?}");
+        assert_eq!(out.unmatched_segments, [1]);
+    }
+    for (text, target, added) in [
+        (
+            "If you need a faster fill in your case, check the order book and adjust your \
+             price, or use a market order.",
+            "ko",
+            "in your case",
+        ),
+        (
+            "如需尽快成交，但您的情况除外，请查看盘口调整价格，或使用市价单。",
             "en",
             "但您的情况除外",
         ),

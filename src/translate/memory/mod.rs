@@ -400,7 +400,9 @@ impl Memory {
     ///   its pieces are looked up like sentences. The split is kept only where some piece is
     ///   held by an entry (alone or in a run, below); the pieces between held ones are one
     ///   segment with their closest entry.
-    /// - A sentence matched whole (below 100 %, its entry agreeing) is split where a piece
+    /// - A sentence matched whole (below 100 %, its entry agreeing) is cut at those places
+    ///   and where words its entry lacks open or close it ([`text::added_edges`]: `… market
+    ///   order for your case`), and split where a piece
     ///   or run of pieces is held closer than the whole and the pieces left over are no
     ///   longer than 1.5 times what the whole lacks against its entry (its edit distance):
     ///   words added to a sentence the memory holds are then a segment of their own, no
@@ -442,8 +444,18 @@ impl Memory {
             // thousands of lookups (review).
             let splits =
                 percent(&whole) < threshold || (held(part, &whole) && percent(&whole) < 100.0);
+            // Where a sentence probably ended, and where words the entry lacks open or close
+            // a sentence it holds (`… except for this case`, without a capital to mark it).
             let pieces = if splits {
-                text::unmarked_sentences(part, source)
+                let offset = |p: &str| p.as_ptr() as usize - part.as_ptr() as usize;
+                let mut starts: Vec<usize> = text::unmarked_sentences(part, source)
+                    .into_iter()
+                    .map(offset)
+                    .collect();
+                if let Some(l) = whole.filter(|_| held(part, &whole)) {
+                    starts.extend(text::added_edges(part, &l.segment.text, source));
+                }
+                text::pieces_at(part, starts)
             } else {
                 Vec::new()
             };

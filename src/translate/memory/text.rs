@@ -306,7 +306,7 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
                     .iter()
                     .zip(&their_units)
                     .filter_map(|pair| match pair {
-                        (Some(a), Some(b)) if a.key != b.key => {
+                        (Some(a), Some(b)) if !a.same(b) => {
                             Some(format!("{} where the entry says {}", a.shown, b.shown))
                         }
                         _ => None,
@@ -390,43 +390,123 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
 /// has and the sentence does not (`TXID(트랜잭션 ID)` for `TXID`) are not counted: the
 /// translation then says a little more, nothing else. `None` when nothing is added.
 pub fn added_words(text: &str, entry: &str, lang: Lang) -> Option<String> {
-    let tokens = |t: &str| -> Vec<String> {
-        let norm: String = normalize(t, lang).into_iter().collect();
-        match lang {
-            Lang::Zh => norm
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .map(String::from)
-                .collect(),
-            _ => norm.split(' ').map(str::to_string).collect(),
-        }
-    };
-    let (ours, theirs) = (tokens(text), tokens(entry));
-    let least = if lang == Lang::Zh { 4 } else { 2 };
-    let added: Vec<String> =
-        similar::capture_diff_slices(similar::Algorithm::Myers, &theirs, &ours)
-            .into_iter()
-            .filter_map(|op| match op {
-                similar::DiffOp::Insert {
-                    new_index, new_len, ..
-                } => Some((new_index, new_len)),
-                similar::DiffOp::Replace {
-                    old_len,
-                    new_index,
-                    new_len,
-                    ..
-                } if new_len >= old_len + least => Some((new_index, new_len)),
-                _ => None,
-            })
-            .filter(|&(_, len)| len >= least)
-            .map(|(at, len)| ours[at..at + len].join(joiner(lang)))
-            .collect();
+    let ours = diff_tokens(text, lang);
+    let added: Vec<String> = added_runs(&ours, entry, lang)
+        .into_iter()
+        .map(|run| {
+            ours[run]
+                .iter()
+                .map(|t| t.text.as_str())
+                .collect::<Vec<_>>()
+                .join(joiner(lang))
+        })
+        .collect();
     (!added.is_empty()).then(|| {
         format!(
             "it adds words the entry does not have ({}), which its translation would leave out",
             added.join("; ")
         )
     })
+}
+
+/// Where words an entry lacks ([`added_words`]) open or close `text`: the byte offsets at
+/// which such a run before or after the words the entry has ends or begins. A sentence the
+/// memory holds with words added before or after it is tried in pieces there
+/// ([`super::Memory::lookup_segments`]), so what the memory holds keeps its translation and
+/// the added words are a segment of their own.
+pub fn added_edges(text: &str, entry: &str, lang: Lang) -> Vec<usize> {
+    let ours = diff_tokens(text, lang);
+    added_runs(&ours, entry, lang)
+        .into_iter()
+        .filter_map(|run| {
+            if run.start == 0 {
+                ours.get(run.end).map(|t| t.at)
+            } else if run.end == ours.len() {
+                Some(ours[run.start].at)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// A word (a character in Chinese) of a text as [`added_words`] compares it: normalised
+/// ([`normalize`]), with the byte offset of its first original character.
+struct Token {
+    text: String,
+    at: usize,
+}
+
+/// The words of a text as [`normalize`] gives them, each with where it starts; in Chinese,
+/// each letter or digit.
+fn diff_tokens(text: &str, lang: Lang) -> Vec<Token> {
+    match lang {
+        Lang::Zh => crate::translate::fold(text, lang)
+            .into_iter()
+            .filter(|f| f.c.is_alphanumeric())
+            .map(|f| Token {
+                text: f.c.to_string(),
+                at: f.from,
+            })
+            .collect(),
+        _ => text
+            .split_whitespace()
+            .filter_map(|w| {
+                let norm: String = normalize(w, lang).into_iter().collect();
+                (!norm.is_empty()).then(|| Token {
+                    text: norm,
+                    at: w.as_ptr() as usize - text.as_ptr() as usize,
+                })
+            })
+            .collect(),
+    }
+}
+
+/// The runs of `ours` (as positions) that add two or more words (four characters in
+/// Chinese) in one place to the entry's: inserted, or replacing fewer by that many more
+/// (`similar`'s Myers diff).
+fn added_runs(ours: &[Token], entry: &str, lang: Lang) -> Vec<std::ops::Range<usize>> {
+    let theirs: Vec<String> = diff_tokens(entry, lang)
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
+    let ours_text: Vec<&str> = ours.iter().map(|t| t.text.as_str()).collect();
+    let theirs_text: Vec<&str> = theirs.iter().map(String::as_str).collect();
+    let least = if lang == Lang::Zh { 4 } else { 2 };
+    similar::capture_diff_slices(similar::Algorithm::Myers, &theirs_text, &ours_text)
+        .into_iter()
+        .filter_map(|op| match op {
+            similar::DiffOp::Insert {
+                new_index, new_len, ..
+            } => Some(new_index..new_index + new_len),
+            similar::DiffOp::Replace {
+                old_len,
+                new_index,
+                new_len,
+                ..
+            } if new_len >= old_len + least => Some(new_index..new_index + new_len),
+            _ => None,
+        })
+        .filter(|run| run.len() >= least)
+        .collect()
+}
+
+/// The pieces of `sentence` cut at the byte offsets `starts` (each where a piece begins),
+/// trimmed, empty ones left out.
+pub fn pieces_at(sentence: &str, mut starts: Vec<usize>) -> Vec<&str> {
+    starts.retain(|&at| at > 0 && at < sentence.len() && sentence.is_char_boundary(at));
+    starts.sort_unstable();
+    starts.dedup();
+    let mut out = Vec::with_capacity(starts.len() + 1);
+    let mut from = 0;
+    for at in starts.into_iter().chain([sentence.len()]) {
+        let piece = sentence[from..at].trim();
+        if !piece.is_empty() {
+            out.push(piece);
+        }
+        from = at;
+    }
+    out
 }
 
 /// Where two sequences of the same items (as many of each) put them in another order: the
@@ -483,65 +563,112 @@ enum Mark {
 
 use Mark::{Part as P, Stem as S, Word as W};
 
-/// Words of opposite meaning by language: a text that says one where the entry says the
-/// other (`increase` for `decrease`, `이상` for `이하`, `市价` for `限价`), or both in the other
-/// order (`market … limit` for `limit … market`), states something else with the entry's
-/// characters nearly all the same (user trial: a market and a limit order swapped matched at
-/// 92.4 %).
-type Opposites = &'static [(&'static [Mark], &'static [Mark])];
+/// Words of opposite or exclusive meaning by language, in groups of sides: a text that says
+/// one where the entry says another (`increase` for `decrease`, `이상` for `이하`, `市价` for
+/// `限价`, `monthly` for `daily`), or the same in another order (`market … limit` for
+/// `limit … market`), states something else with the entry's characters nearly all the same
+/// (user trials: a market and a limit order swapped matched at 92.4 %, `permanently` for
+/// `temporarily` at 85–94 %, `allowed` for `stopped` at 95 %).
+type Opposites = &'static [&'static [&'static [Mark]]];
 
 const EN_OPPOSITES: Opposites = &[
-    (
-        &[S("increas"), W("raise"), W("raised")],
-        &[S("decreas"), S("reduc")],
-    ),
-    (&[W("before"), W("prior")], &[W("after"), W("afterwards")]),
-    (&[W("earlier"), W("earliest")], &[W("later"), W("latest")]),
-    (&[S("minim"), W("min")], &[S("maxim"), W("max")]),
-    (&[W("more")], &[W("less"), W("fewer")]),
-    (&[W("higher"), W("highest")], &[W("lower"), W("lowest")]),
-    (
+    &[
+        &[S("increas"), W("raise"), W("raised"), W("longer")],
+        &[S("decreas"), S("reduc"), W("shorter")],
+    ],
+    &[&[W("before"), W("prior")], &[W("after"), W("afterwards")]],
+    &[&[W("earlier"), W("earliest")], &[W("later"), W("latest")]],
+    &[&[S("minim"), W("min")], &[S("maxim"), W("max")]],
+    &[&[W("more")], &[W("less"), W("fewer")]],
+    &[&[W("higher"), W("highest")], &[W("lower"), W("lowest")]],
+    &[
         &[W("above"), W("over"), S("exceed")],
         &[W("below"), W("under")],
-    ),
-    (&[W("first")], &[W("last")]),
-    (&[S("manual")], &[S("automat")]),
-    (&[W("market")], &[W("limit")]),
-    (&[W("maker"), W("makers")], &[W("taker"), W("takers")]),
-    (
+    ],
+    &[&[W("first")], &[W("last")]],
+    &[&[S("manual")], &[S("automat")]],
+    &[&[W("market")], &[W("limit")]],
+    &[&[W("maker"), W("makers")], &[W("taker"), W("takers")]],
+    &[
         &[W("buy"), W("buys"), W("buying"), W("bought"), S("purchas")],
         &[W("sell"), W("sells"), W("selling"), W("sold")],
-    ),
-    (&[S("deposit")], &[S("withdr")]),
-    (
+    ],
+    &[&[S("deposit")], &[S("withdr")]],
+    &[
         &[W("send"), W("sends"), W("sending"), W("sent")],
         &[S("receiv")],
-    ),
-    (&[S("enabl")], &[S("disabl")]),
-    (&[W("lock"), W("locked"), W("locks")], &[S("unlock")]),
-    (
+    ],
+    &[&[S("enabl")], &[S("disabl")]],
+    &[&[W("lock"), W("locked"), W("locks")], &[S("unlock")]],
+    &[&[W("block"), W("blocked"), W("blocks")], &[S("unblock")]],
+    &[
         &[W("open"), W("opened"), W("opens")],
         &[W("close"), W("closed"), W("closes")],
-    ),
-    (
-        &[W("add"), W("added"), W("adds")],
-        &[S("remov"), S("delet")],
-    ),
-    (&[S("approv"), S("accept")], &[S("reject"), S("declin")]),
-    (&[S("succe")], &[S("fail")]),
-    (&[S("includ")], &[S("exclud")]),
+    ],
+    &[
+        &[W("add"), W("added"), W("adds"), W("placed")],
+        &[S("remov"), S("delet"), W("lifted")],
+    ],
+    &[&[S("approv"), S("accept")], &[S("reject"), S("declin")]],
+    &[&[S("succe")], &[S("fail")]],
+    &[&[S("includ")], &[S("exclud")]],
+    &[
+        &[S("allow"), W("possible"), W("available")],
+        &[S("stop"), S("suspend"), S("halt")],
+    ],
+    &[&[S("permanent")], &[S("temporar")]],
+    &[
+        &[S("complet"), W("done")],
+        &[W("pending"), W("progress"), W("ongoing")],
+    ],
+    &[&[S("continu")], &[W("end"), W("ended"), W("ends")]],
+    &[
+        &[W("same"), W("identical")],
+        &[W("different"), W("differ"), W("differs")],
+    ],
+    &[&[S("email"), S("e-mail")], &[W("sms"), W("text")]],
+    &[
+        &[W("daily"), W("day")],
+        &[W("weekly"), W("week")],
+        &[W("monthly"), W("month")],
+        &[W("yearly"), W("annually"), W("year")],
+        &[W("weekdays"), W("weekday")],
+        &[W("weekends"), W("weekend")],
+    ],
+    &[
+        &[W("rarely"), W("seldom")],
+        &[W("usually"), W("often"), W("mostly"), W("always")],
+    ],
+    &[
+        &[W("krw"), W("won")],
+        &[S("crypto"), W("digital"), W("virtual")],
+    ],
 ];
 
 const KO_OPPOSITES: Opposites = &[
-    (
-        &[P("증가"), P("인상"), P("상승")],
-        &[P("감소"), P("인하"), P("하락")],
-    ),
-    (&[P("이상")], &[P("이하")]),
-    (&[P("초과")], &[P("미만")]),
-    (&[P("최소"), P("최저")], &[P("최대"), P("최고")]),
-    (&[P("높")], &[P("낮")]),
-    (
+    &[
+        &[
+            P("증가"),
+            P("인상"),
+            P("상승"),
+            P("늘리"),
+            P("늘려"),
+            P("늘어"),
+        ],
+        &[
+            P("감소"),
+            P("인하"),
+            P("하락"),
+            P("줄이"),
+            P("줄여"),
+            P("줄어"),
+        ],
+    ],
+    &[&[P("이상")], &[P("이하")]],
+    &[&[P("초과")], &[P("미만")]],
+    &[&[P("최소"), P("최저")], &[P("최대"), P("최고")]],
+    &[&[P("높")], &[P("낮")]],
+    &[
         &[
             W("전"),
             S("전에"),
@@ -560,59 +687,119 @@ const KO_OPPOSITES: Opposites = &[
             W("뒤"),
             S("뒤에"),
         ],
-    ),
-    (&[P("수동")], &[P("자동")]),
-    (&[P("시장가")], &[P("지정가")]),
-    (&[P("메이커")], &[P("테이커")]),
-    (&[P("매수")], &[P("매도")]),
-    (&[P("입금"), P("입고")], &[P("출금"), P("출고")]),
-    (&[P("활성화")], &[P("비활성화")]),
-    (&[P("성공")], &[P("실패")]),
-    (&[P("승인")], &[P("거절"), P("거부"), P("반려")]),
-    (&[P("추가")], &[P("삭제"), P("제거")]),
-    (&[P("포함")], &[P("제외")]),
+    ],
+    &[&[P("수동")], &[P("자동")]],
+    &[&[P("시장가")], &[P("지정가")]],
+    &[&[P("메이커")], &[P("테이커")]],
+    &[&[P("매수")], &[P("매도")]],
+    &[&[P("입금"), P("입고")], &[P("출금"), P("출고")]],
+    &[&[P("활성화")], &[P("비활성화")]],
+    &[&[P("성공")], &[P("실패")]],
+    &[&[P("승인")], &[P("거절"), P("거부"), P("반려")]],
+    &[&[P("추가")], &[P("삭제"), P("제거")]],
+    &[&[P("포함")], &[P("제외")]],
+    &[&[P("가능")], &[P("중지"), P("중단"), P("정지")]],
+    &[&[P("영구")], &[P("일시")]],
+    &[
+        &[P("완료")],
+        &[
+            P("진행 중"),
+            P("진행중"),
+            P("검토 중"),
+            P("검토중"),
+            P("심사 중"),
+            P("심사중"),
+            P("처리 중"),
+            P("처리중"),
+        ],
+    ],
+    &[&[P("계속")], &[P("종료")]],
+    &[&[P("같은"), P("동일")], &[P("다른")]],
+    &[&[P("이메일"), P("메일")], &[P("문자"), P("sms")]],
+    &[
+        &[P("매일"), P("일일"), P("하루")],
+        &[P("매주"), P("주간")],
+        &[P("매월"), P("월간"), P("매달"), P("한 달")],
+        &[P("매년"), P("연간")],
+        &[P("평일")],
+        &[P("주말")],
+    ],
+    // Not SMS: characters (`특수문자`, special characters).
+    &[&[P("특수문자"), P("대소문자"), P("문자열")]],
+    &[
+        &[P("드물")],
+        &[P("보통"), P("대부분"), P("자주"), P("항상")],
+    ],
+    &[
+        &[P("원화")],
+        &[P("디지털 자산"), P("가상자산"), P("암호화폐")],
+    ],
 ];
 
 const ZH_OPPOSITES: Opposites = &[
-    (
+    &[
         &[P("增加"), P("提高"), P("上调"), P("上涨")],
         &[P("减少"), P("降低"), P("下调"), P("下跌")],
-    ),
-    (&[P("以上")], &[P("以下")]),
-    (
+    ],
+    &[&[P("以上")], &[P("以下")]],
+    &[
         &[P("超过"), P("高于"), P("大于"), P("多于")],
         &[P("低于"), P("小于"), P("少于")],
-    ),
-    (
+    ],
+    &[
         &[P("最低"), P("最少"), P("最小")],
         &[P("最高"), P("最多"), P("最大")],
-    ),
-    (
+    ],
+    &[
         &[P("之前"), P("以前"), P("早于")],
         &[P("之后"), P("以后"), P("晚于")],
-    ),
-    (&[P("手动")], &[P("自动")]),
-    (&[P("市价")], &[P("限价")]),
-    (&[P("挂单")], &[P("吃单")]),
-    (&[P("买")], &[P("卖")]),
-    (
+    ],
+    &[&[P("手动")], &[P("自动")]],
+    &[&[P("市价")], &[P("限价")]],
+    &[&[P("挂单")], &[P("吃单")]],
+    &[&[P("买")], &[P("卖")]],
+    &[
         &[P("充值"), P("充币"), P("入金"), P("存入")],
         &[P("提现"), P("提币"), P("出金"), P("提取")],
-    ),
-    (
+    ],
+    &[
         &[P("开启"), P("启用"), P("打开")],
         &[P("关闭"), P("禁用"), P("停用")],
-    ),
-    (&[P("锁定")], &[P("解锁")]),
-    (&[P("成功")], &[P("失败")]),
-    (&[P("批准")], &[P("拒绝"), P("驳回")]),
-    (&[P("添加")], &[P("删除"), P("移除")]),
-    (&[P("发送")], &[P("接收"), P("收到")]),
+    ],
+    &[&[P("锁定")], &[P("解锁")]],
+    &[
+        &[P("封禁"), P("封锁"), P("封堵"), P("屏蔽"), P("拦截")],
+        &[P("解封"), P("解禁")],
+    ],
+    &[&[P("成功")], &[P("失败")]],
+    &[&[P("批准")], &[P("拒绝"), P("驳回")]],
+    &[&[P("添加")], &[P("删除"), P("移除")]],
+    &[&[P("发送")], &[P("接收"), P("收到")]],
+    &[&[P("永久")], &[P("暂时"), P("临时")]],
+    &[&[P("可以"), P("允许")], &[P("暂停"), P("停止"), P("中止")]],
+    &[
+        &[P("完成"), P("已通过"), P("审核通过")],
+        &[P("审核中"), P("进行中"), P("处理中"), P("确认中")],
+    ],
+    &[&[P("继续")], &[P("结束"), P("终止")]],
+    &[&[P("相同"), P("一样")], &[P("不同")]],
+    &[&[P("邮件"), P("邮箱")], &[P("短信")]],
+    &[
+        &[P("每日"), P("每天"), P("日限额")],
+        &[P("每周"), P("每星期")],
+        &[P("每月"), P("月限额")],
+        &[P("每年")],
+        &[P("工作日")],
+        &[P("周末")],
+    ],
+    &[&[P("很少")], &[P("通常"), P("一般"), P("经常"), P("总是")]],
+    &[&[P("韩元")], &[P("数字资产"), P("加密货币"), P("虚拟资产")]],
 ];
 
-/// The words of the opposites ([`EN_OPPOSITES`], [`KO_OPPOSITES`], [`ZH_OPPOSITES`]) a text has, in order: which pair, which side, the word. Where
-/// two overlap (`비활성화` holds `활성화`) the longer counts.
-fn polar_words(text: &str, lang: Lang) -> Vec<(usize, bool, String)> {
+/// The words of the opposites ([`EN_OPPOSITES`], [`KO_OPPOSITES`], [`ZH_OPPOSITES`]) a text
+/// has, in order: which group, which side, the word. Where two overlap (`비활성화` holds
+/// `활성화`) the longer counts.
+fn polar_words(text: &str, lang: Lang) -> Vec<(usize, usize, String)> {
     let table = match lang {
         Lang::En => EN_OPPOSITES,
         Lang::Ko => KO_OPPOSITES,
@@ -626,19 +813,19 @@ fn polar_words(text: &str, lang: Lang) -> Vec<(usize, bool, String)> {
         _ => lower,
     };
     let words: Vec<(usize, &str)> = norm
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
         .filter(|w| !w.is_empty())
         .map(|w| (w.as_ptr() as usize - norm.as_ptr() as usize, w))
         .collect();
-    // (start, end, pair, side, word) of every mark found.
-    let mut found: Vec<(usize, usize, usize, bool, String)> = Vec::new();
-    for (pair, (a, b)) in table.iter().enumerate() {
-        for (side, marks) in [(false, *a), (true, *b)] {
-            for mark in marks {
+    // (start, end, group, side, word) of every mark found.
+    let mut found: Vec<(usize, usize, usize, usize, String)> = Vec::new();
+    for (group, sides) in table.iter().enumerate() {
+        for (side, marks) in sides.iter().enumerate() {
+            for mark in *marks {
                 match *mark {
                     Mark::Part(m) => found.extend(
                         norm.match_indices(m)
-                            .map(|(at, m)| (at, at + m.len(), pair, side, m.to_string())),
+                            .map(|(at, m)| (at, at + m.len(), group, side, m.to_string())),
                     ),
                     Mark::Word(m) | Mark::Stem(m) => found.extend(
                         words
@@ -647,7 +834,7 @@ fn polar_words(text: &str, lang: Lang) -> Vec<(usize, bool, String)> {
                                 Mark::Word(_) => *w == m,
                                 _ => w.starts_with(m),
                             })
-                            .map(|&(at, w)| (at, at + w.len(), pair, side, w.to_string())),
+                            .map(|&(at, w)| (at, at + w.len(), group, side, w.to_string())),
                     ),
                 }
             }
@@ -656,9 +843,9 @@ fn polar_words(text: &str, lang: Lang) -> Vec<(usize, bool, String)> {
     found.sort_by_key(|&(start, end, ..)| (start, std::cmp::Reverse(end)));
     let mut out = Vec::new();
     let mut covered = 0;
-    for (start, end, pair, side, word) in found {
+    for (start, end, group, side, word) in found {
         if start >= covered {
-            out.push((pair, side, word));
+            out.push((group, side, word));
             covered = end;
         }
     }
@@ -666,52 +853,56 @@ fn polar_words(text: &str, lang: Lang) -> Vec<(usize, bool, String)> {
 }
 
 /// Says where a text has a word of opposite meaning to the entry's ([`polar_words`]): one side
-/// of a pair more often and the entry the other side more often, or the same words in
+/// of a group more often and the entry another side more often, or the same words in
 /// another order. `None` otherwise.
 fn opposite_words(text: &str, entry: &str, lang: Lang) -> Option<String> {
     let (ours, theirs) = (polar_words(text, lang), polar_words(entry, lang));
     if ours.is_empty() && theirs.is_empty() {
         return None;
     }
-    let count = |words: &[(usize, bool, String)], pair: usize, side: bool| {
+    type Words = [(usize, usize, String)];
+    let count = |words: &Words, group: usize, side: usize| {
         words
             .iter()
-            .filter(|(p, s, _)| *p == pair && *s == side)
+            .filter(|(g, s, _)| *g == group && *s == side)
             .count()
     };
-    let first = |words: &[(usize, bool, String)], pair: usize, side: bool| {
+    let first = |words: &Words, group: usize, side: usize| {
         words
             .iter()
-            .find(|(p, s, _)| *p == pair && *s == side)
+            .find(|(g, s, _)| *g == group && *s == side)
             .map(|(.., w)| w.clone())
             .unwrap_or_default()
     };
-    let mut pairs: Vec<usize> = ours.iter().chain(&theirs).map(|(p, ..)| *p).collect();
-    pairs.sort_unstable();
-    pairs.dedup();
-    let swapped: Vec<String> = pairs
-        .into_iter()
-        .filter_map(|p| {
-            let more = |side| count(&ours, p, side) > count(&theirs, p, side);
-            let fewer = |side| count(&ours, p, side) < count(&theirs, p, side);
-            if more(false) && fewer(true) {
-                Some((first(&ours, p, false), first(&theirs, p, true)))
-            } else if more(true) && fewer(false) {
-                Some((first(&ours, p, true), first(&theirs, p, false)))
-            } else {
-                None
-            }
+    let mut groups: Vec<(usize, usize)> = ours
+        .iter()
+        .chain(&theirs)
+        .map(|(g, s, _)| (*g, *s))
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let swapped: Vec<String> = groups
+        .iter()
+        .filter(|&&(g, s)| count(&ours, g, s) > count(&theirs, g, s))
+        .filter_map(|&(g, s)| {
+            // Another side of the group that the entry has more often.
+            let other = groups
+                .iter()
+                .find(|&&(h, t)| h == g && t != s && count(&ours, h, t) < count(&theirs, h, t))?;
+            Some(format!(
+                "{} where the entry says {}",
+                first(&ours, g, s),
+                first(&theirs, other.0, other.1)
+            ))
         })
-        .map(|(a, b)| format!("{a} where the entry says {b}"))
         .collect();
     if !swapped.is_empty() {
         return Some(format!("it says {}", swapped.join(", ")));
     }
     // The same words in another order: `입금 후 출금` (withdraw after depositing) against
-    // `출금 후 입금`. Compared by pair and side, so `increased` for `increases` is no change.
-    let sides = |words: &[(usize, bool, String)]| -> Vec<(usize, bool)> {
-        words.iter().map(|(p, s, _)| (*p, *s)).collect()
-    };
+    // `출금 후 입금`. Compared by group and side, so `increased` for `increases` is no change.
+    let sides =
+        |words: &Words| -> Vec<(usize, usize)> { words.iter().map(|(g, s, _)| (*g, *s)).collect() };
     reordered(&sides(&ours), &sides(&theirs)).map(|places| {
         format!(
             "it has {} where the entry has {}, in that order",
@@ -746,11 +937,41 @@ fn number_spans(chars: &[char]) -> Vec<std::ops::Range<usize>> {
 
 /// A number's unit as a text writes it (`시간`, `hours`) and as it is compared: the first
 /// character of a Korean or Chinese unit (particles follow it: `시간이`), the first three
-/// letters of a Latin one (`hour`, `hours`).
+/// letters of a Latin one (`hour`, `hours`), whose whole word is kept for
+/// [`Unit::same`].
 #[derive(Debug, Clone, PartialEq)]
 struct Unit {
     key: String,
+    word: String,
     shown: String,
+}
+
+impl Unit {
+    /// Whether two units are the same: the same key, or Latin words of which one
+    /// abbreviates the other (`h`, `hrs`, `min` for `hours`, `minutes`: its letters in
+    /// order, from the first) or is it with two letters swapped (`buisness`, user trial).
+    fn same(&self, other: &Unit) -> bool {
+        if self.key == other.key {
+            return true;
+        }
+        let (a, b) = (&self.word, &other.word);
+        if !a.is_ascii() || !b.is_ascii() || a.is_empty() || b.is_empty() {
+            return false;
+        }
+        let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+        let abbreviates = short.len() <= 3 && short.as_bytes()[0] == long.as_bytes()[0] && {
+            let mut rest = long.bytes();
+            short.bytes().all(|c| rest.any(|l| l == c))
+        };
+        let differ: Vec<usize> = (0..a.len().min(b.len()))
+            .filter(|&i| a.as_bytes()[i] != b.as_bytes()[i])
+            .collect();
+        let swapped = a.len() == b.len()
+            && matches!(differ[..], [i, j] if j == i + 1
+                && a.as_bytes()[i] == b.as_bytes()[j]
+                && a.as_bytes()[j] == b.as_bytes()[i]);
+        abbreviates || swapped
+    }
 }
 
 /// The numbers of a text by value (`1,000` is `1000`, `0.50` is `0.5`: review), each with
@@ -786,6 +1007,7 @@ fn numbers(text: &str) -> Vec<(String, Option<Unit>)> {
         };
         let unit = (!in_code && !key.is_empty()).then(|| Unit {
             shown: format!("{number}{}{word}", if j > i { " " } else { "" }),
+            word: word.to_lowercase(),
             key,
         });
         out.push((value, unit));
@@ -924,9 +1146,10 @@ fn plain_negations(text: &str, lang: Lang) -> usize {
         Lang::Ko => {
             // Spacing aside: `안 돼요` and `안돼요` are one negation.
             let joined: String = lower.split_whitespace().collect();
-            const MARKS: [&str; 16] = [
-                "않", "없", "안해", "안하", "안했", "안가", "안와", "안오", "안보", "안나", "안들",
-                "안받", "안뜨", "안떠", "안쓰", "안써",
+            // (`…이 아니며`, is not: user trial.)
+            const MARKS: [&str; 17] = [
+                "않", "없", "아니", "안해", "안하", "안했", "안가", "안와", "안오", "안보", "안나",
+                "안들", "안받", "안뜨", "안떠", "안쓰", "안써",
             ];
             let marked = MARKS
                 .iter()
@@ -1110,6 +1333,16 @@ mod tests {
         // The same unit however followed (a particle, a plural), or a range written either
         // way: no difference.
         assert!(d("24시간이 걸립니다", "24시간 걸립니다", Lang::Ko).is_none());
+        // Abbreviated or with two letters swapped (user trial): the same unit.
+        for (a, b) in [
+            ("for 24h after", "for 24 hours after"),
+            ("for 24 hrs after", "for 24 hours after"),
+            ("in 30 min", "in 30 minutes"),
+            ("takes 3 buisness days", "takes 3 business days"),
+        ] {
+            assert!(d(a, b, Lang::En).is_none(), "{a}");
+        }
+        assert!(d("in 30 months", "in 30 minutes", Lang::En).is_some());
         assert!(d("7일에서 14일", "7–14일", Lang::Ko).is_none());
         assert!(d("USDT (ERC20) 20 USDT", "USDT (ERC20) 20 USDT", Lang::En).is_none());
         assert_eq!(
@@ -1185,6 +1418,46 @@ mod tests {
             )
             .as_deref(),
             Some("it has 매도 … 매수 where the entry has 매수 … 매도, in that order")
+        );
+        // Second chat-agent trial: a state, a period, a frequency, a channel.
+        for (a, b, lang) in [
+            (
+                "Your account has been permanently locked.",
+                "Your account has been temporarily locked.",
+                Lang::En,
+            ),
+            (
+                "It exceeds the monthly withdrawal limit.",
+                "It exceeds the daily withdrawal limit.",
+                Lang::En,
+            ),
+            (
+                "채팅 상담은 평일 09:00~22:00에 운영됩니다.",
+                "채팅 상담은 매일 09:00~22:00에 운영됩니다.",
+                Lang::Ko,
+            ),
+            (
+                "현재 모든 거래와 출금이 가능한 상태입니다.",
+                "현재 모든 거래와 출금이 중지된 상태입니다.",
+                Lang::Ko,
+            ),
+            ("结果将通过短信通知。", "结果将通过邮件通知。", Lang::Zh),
+            (
+                "A 401 error is rarely caused by the signature.",
+                "A 401 error is usually caused by the signature.",
+                Lang::En,
+            ),
+        ] {
+            assert!(d(a, b, lang).is_some(), "{a}");
+        }
+        // `특수문자` (special characters) is no text message.
+        assert_eq!(
+            d(
+                "특수문자를 포함해 주세요",
+                "특수문자를 포함해 주세요.",
+                Lang::Ko
+            ),
+            None
         );
         // The longer word counts where one holds the other.
         assert!(d("알림을 비활성화했습니다", "알림을 활성화했습니다", Lang::Ko).is_some());
@@ -1290,6 +1563,46 @@ mod tests {
     }
 
     #[test]
+    fn added_edges_are_where_added_words_open_or_close_a_sentence() {
+        let en = "Withdrawals are usually processed within 30 minutes except for this case.";
+        let at = |t: &str, w: &str| t.find(w).unwrap();
+        assert_eq!(
+            added_edges(
+                en,
+                "Withdrawals are usually processed within 30 minutes.",
+                Lang::En
+            ),
+            [at(en, "except")]
+        );
+        let ko = "번거롭게 해 드려 죄송합니다 출금은 보통 30분 이내에 처리됩니다";
+        assert_eq!(
+            added_edges(ko, "출금은 보통 30분 이내에 처리됩니다.", Lang::Ko),
+            [at(ko, "출금은")]
+        );
+        let zh = "提币通常在30分钟内处理，但您的情况除外";
+        assert_eq!(
+            added_edges(zh, "提币通常在30分钟内处理。", Lang::Zh),
+            [at(zh, "但")]
+        );
+        // Inside the sentence, or one word: no edge.
+        assert!(added_edges(
+            "Withdrawals, except in your case, are processed quickly.",
+            "Withdrawals are processed quickly.",
+            Lang::En
+        )
+        .is_empty());
+        assert!(added_edges("Please check it.", "Check it.", Lang::En).is_empty());
+        assert_eq!(
+            pieces_at(en, vec![at(en, "except"), 0, en.len(), at(en, "except")]),
+            [
+                "Withdrawals are usually processed within 30 minutes",
+                "except for this case."
+            ]
+        );
+        assert_eq!(pieces_at("  a  ", vec![]), ["a"]);
+    }
+
+    #[test]
     fn percent_is_one_minus_distance_over_the_longer() {
         assert_eq!(percent(0, 10, 10), 100.0);
         assert_eq!(percent(1, 10, 9), 90.0);
@@ -1321,6 +1634,10 @@ mod tests {
             negated
         );
         assert_eq!(d("안 돼요", "돼요", Lang::Ko).as_deref(), negated);
+        assert_eq!(
+            d("보안 검토 중이 아니며", "보안 검토 중이며", Lang::Ko).as_deref(),
+            negated
+        );
         assert_eq!(
             d("We cannot refund it.", "We can refund it.", Lang::En).as_deref(),
             negated
