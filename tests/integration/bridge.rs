@@ -939,11 +939,11 @@ async fn a_reply_that_adds_words_to_its_entry_gets_no_translation() {
     for (text, target, held, added) in [
         (
             "If you need a faster fill, check the order book and adjust your price, or use a \
-             market order for your case.",
+             market order except in this case.",
             "ko",
             "If you need a faster fill, check the order book and adjust your price, or use a \
              market order",
-            "for your case.",
+            "except in this case.",
         ),
         (
             "如需尽快成交，请查看盘口调整价格，或使用市价单，但您的情况除外。",
@@ -962,10 +962,10 @@ async fn a_reply_that_adds_words_to_its_entry_gets_no_translation() {
     }
     for (text, target, added) in [
         (
-            "If you need a faster fill in your case, check the order book and adjust your \
-             price, or use a market order.",
+            "If you need a faster fill except in this case, check the order book and adjust \
+             your price, or use a market order.",
             "ko",
-            "in your case",
+            "except in this case",
         ),
         (
             "如需尽快成交，但您的情况除外，请查看盘口调整价格，或使用市价单。",
@@ -1000,6 +1000,65 @@ async fn a_reply_that_adds_words_to_its_entry_gets_no_translation() {
     .await;
     assert!(
         out.matched && out.segments[0].match_percent < 100.0,
+        "{out:?}"
+    );
+}
+
+/// Third chat-agent trial: replies that say what their entry says, with filler, words
+/// moved, a range written out, or `아니요` (no) before it, were refused by the first
+/// versions of the checks for added and opposite words; and `after` for `within` was matched.
+#[tokio::test]
+async fn filler_and_moved_words_still_match_and_after_for_within_does_not() {
+    let mut c = shipped().await;
+    for (text, target) in [
+        (
+            "Please check the confirmation status with the receiving wallet or exchange.",
+            "ko",
+        ),
+        ("잔고를 다시 한 번 확인해 주세요.", "en"),
+        (
+            "현재 블록체인 컨펌이 진행 중이며 필요한 컨펌 수가 충족되면 입금이 자동으로 \
+             반영됩니다.",
+            "en",
+        ),
+    ] {
+        let out = translate(&mut c, text, target, None).await;
+        assert!(out.matched, "{out:?}");
+        assert!(out.segments.iter().all(|s| s.differs.is_empty()), "{out:?}");
+    }
+    let out = translate(
+        &mut c,
+        "아니요, 블록체인에서 완료된 출금은 취소하거나 되돌릴 수 없습니다.",
+        "en",
+        None,
+    )
+    .await;
+    let texts: Vec<(&str, bool)> = out
+        .segments
+        .iter()
+        .map(|s| (s.text.as_str(), s.matched))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            ("아니요,", false),
+            (
+                "블록체인에서 완료된 출금은 취소하거나 되돌릴 수 없습니다.",
+                true
+            )
+        ],
+        "{out:?}"
+    );
+    let out = translate(
+        &mut c,
+        "空投将在收到项目方代币后7个工作日后发放。",
+        "ko",
+        None,
+    )
+    .await;
+    assert!(!out.matched, "{out:?}");
+    assert_eq!(
+        out.segments[0].differs, "it says 日后 where the entry says 日内",
         "{out:?}"
     );
 }

@@ -402,7 +402,7 @@ impl Memory {
     ///   segment with their closest entry.
     /// - A sentence matched whole (below 100 %, its entry agreeing) is cut at those places
     ///   and where words its entry lacks open or close it ([`text::added_edges`]: `… market
-    ///   order for your case`), and split where a piece
+    ///   order except in this case`), and split where a piece
     ///   or run of pieces is held closer than the whole and the pieces left over are no
     ///   longer than 1.5 times what the whole lacks against its entry (its edit distance):
     ///   words added to a sentence the memory holds are then a segment of their own, no

@@ -383,8 +383,10 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
     (!found.is_empty()).then(|| found.join("; "))
 }
 
-/// Says which words a sentence adds to its entry's, two or more in one place (in Chinese,
-/// four or more characters): `except for this case`, `다만 고객님 건은`. The entry's approved
+/// Says which words a sentence adds to its entry's: in one place, three English words of
+/// three or more letters, two Korean words of two or more syllables or three Chinese
+/// characters that the entry has nowhere, numbers aside (`except for this case`, `다만 고객님
+/// 건은`; not filler such as `make sure to`, `한 번`, nor words moved). The entry's approved
 /// translation would leave them out, so a segment that adds them is no match (user trial:
 /// `…within 30 minutes except for this case` matched its entry at 86 %). Words the entry
 /// has and the sentence does not (`TXID(트랜잭션 ID)` for `TXID`) are not counted: the
@@ -393,7 +395,7 @@ pub fn added_words(text: &str, entry: &str, lang: Lang) -> Option<String> {
     let ours = diff_tokens(text, lang);
     let added: Vec<String> = added_runs(&ours, entry, lang)
         .into_iter()
-        .map(|run| {
+        .map(|(run, _)| {
             ours[run]
                 .iter()
                 .map(|t| t.text.as_str())
@@ -418,11 +420,13 @@ pub fn added_edges(text: &str, entry: &str, lang: Lang) -> Vec<usize> {
     let ours = diff_tokens(text, lang);
     added_runs(&ours, entry, lang)
         .into_iter()
-        .filter_map(|run| {
+        .filter_map(|(run, replaced)| {
+            // Of a run that replaces some of the entry's words (an edited word next to
+            // the added ones), the words nearest the rest stand for those replaced.
             if run.start == 0 {
-                ours.get(run.end).map(|t| t.at)
+                ours.get(run.end - replaced).map(|t| t.at)
             } else if run.end == ours.len() {
-                Some(ours[run.start].at)
+                Some(ours[run.start + replaced].at)
             } else {
                 None
             }
@@ -462,32 +466,58 @@ fn diff_tokens(text: &str, lang: Lang) -> Vec<Token> {
     }
 }
 
-/// The runs of `ours` (as positions) that add two or more words (four characters in
-/// Chinese) in one place to the entry's: inserted, or replacing fewer by that many more
-/// (`similar`'s Myers diff).
-fn added_runs(ours: &[Token], entry: &str, lang: Lang) -> Vec<std::ops::Range<usize>> {
+/// The runs of `ours` (as positions) that add words in one place to the entry's (as
+/// [`added_words`] counts them): inserted, or replacing fewer by two or more (`similar`'s
+/// Myers diff); each with how many of the entry's words it replaces.
+fn added_runs(ours: &[Token], entry: &str, lang: Lang) -> Vec<(std::ops::Range<usize>, usize)> {
     let theirs: Vec<String> = diff_tokens(entry, lang)
         .into_iter()
         .map(|t| t.text)
         .collect();
     let ours_text: Vec<&str> = ours.iter().map(|t| t.text.as_str()).collect();
     let theirs_text: Vec<&str> = theirs.iter().map(String::as_str).collect();
-    let least = if lang == Lang::Zh { 4 } else { 2 };
+    // Words (Chinese characters) that the entry has nowhere, numbers aside (the numbers'
+    // own check sees `7 to 14` for `7–14`): a run counts with enough of them (below), so
+    // filler and words moved (`make sure to`, `한 번`, `wallet or exchange` for `exchange or
+    // wallet`: third trial) do not.
+    // Short words (`to`, `in`; one Korean syllable: `더`, `꼭`) do not count either.
+    let shortest = match lang {
+        Lang::En => 3,
+        Lang::Ko => 2,
+        Lang::Zh => 1,
+    };
+    let novel = |run: &std::ops::Range<usize>| {
+        ours_text[run.clone()]
+            .iter()
+            .filter(|t| {
+                !theirs_text.contains(t)
+                    && !t.chars().all(|c| c.is_ascii_digit())
+                    && t.chars().count() >= shortest
+            })
+            .count()
+    };
+    // How many such words make an addition: Korean words carry more (`거래할 수 있지만`,
+    // can trade but, matched `거래하거나` with two).
+    let (least, least_novel) = match lang {
+        Lang::En => (3, 3),
+        Lang::Ko => (2, 2),
+        Lang::Zh => (4, 3),
+    };
     similar::capture_diff_slices(similar::Algorithm::Myers, &theirs_text, &ours_text)
         .into_iter()
         .filter_map(|op| match op {
             similar::DiffOp::Insert {
                 new_index, new_len, ..
-            } => Some(new_index..new_index + new_len),
+            } => Some((new_index..new_index + new_len, 0)),
             similar::DiffOp::Replace {
                 old_len,
                 new_index,
                 new_len,
                 ..
-            } if new_len >= old_len + least => Some(new_index..new_index + new_len),
+            } if new_len >= old_len + 2 => Some((new_index..new_index + new_len, old_len)),
             _ => None,
         })
-        .filter(|run| run.len() >= least)
+        .filter(|(run, _)| run.len() >= least && novel(run) >= least_novel)
         .collect()
 }
 
@@ -611,6 +641,7 @@ const EN_OPPOSITES: Opposites = &[
     ],
     &[&[S("approv"), S("accept")], &[S("reject"), S("declin")]],
     &[&[S("succe")], &[S("fail")]],
+    &[&[W("better")], &[W("worse")]],
     &[&[S("includ")], &[S("exclud")]],
     &[
         &[S("allow"), W("possible"), W("available")],
@@ -676,6 +707,7 @@ const KO_OPPOSITES: Opposites = &[
             S("전부터"),
             W("이전"),
             S("이전에"),
+            S("이내"),
         ],
         &[
             W("후"),
@@ -695,6 +727,8 @@ const KO_OPPOSITES: Opposites = &[
     &[&[P("입금"), P("입고")], &[P("출금"), P("출고")]],
     &[&[P("활성화")], &[P("비활성화")]],
     &[&[P("성공")], &[P("실패")]],
+    &[&[P("보내는")], &[P("받는")]],
+    &[&[P("유리")], &[P("불리")]],
     &[&[P("승인")], &[P("거절"), P("거부"), P("반려")]],
     &[&[P("추가")], &[P("삭제"), P("제거")]],
     &[&[P("포함")], &[P("제외")]],
@@ -751,8 +785,26 @@ const ZH_OPPOSITES: Opposites = &[
         &[P("最高"), P("最多"), P("最大")],
     ],
     &[
-        &[P("之前"), P("以前"), P("早于")],
-        &[P("之后"), P("以后"), P("晚于")],
+        &[
+            P("之前"),
+            P("以前"),
+            P("早于"),
+            P("之内"),
+            P("以内"),
+            P("日内"),
+            P("天内"),
+            P("小时内"),
+            P("分钟内"),
+        ],
+        &[
+            P("之后"),
+            P("以后"),
+            P("晚于"),
+            P("日后"),
+            P("天后"),
+            P("小时后"),
+            P("分钟后"),
+        ],
     ],
     &[&[P("手动")], &[P("自动")]],
     &[&[P("市价")], &[P("限价")]],
@@ -774,7 +826,12 @@ const ZH_OPPOSITES: Opposites = &[
     &[&[P("成功")], &[P("失败")]],
     &[&[P("批准")], &[P("拒绝"), P("驳回")]],
     &[&[P("添加")], &[P("删除"), P("移除")]],
-    &[&[P("发送")], &[P("接收"), P("收到")]],
+    &[
+        &[P("发送"), P("转出")],
+        &[P("接收"), P("收到"), P("转入"), P("收款")],
+    ],
+    &[&[P("免收"), P("免费")], &[P("收取")]],
+    &[&[P("更好"), P("更优"), P("有利")], &[P("更差"), P("不利")]],
     &[&[P("永久")], &[P("暂时"), P("临时")]],
     &[&[P("可以"), P("允许")], &[P("暂停"), P("停止"), P("中止")]],
     &[
@@ -797,8 +854,8 @@ const ZH_OPPOSITES: Opposites = &[
 ];
 
 /// The words of the opposites ([`EN_OPPOSITES`], [`KO_OPPOSITES`], [`ZH_OPPOSITES`]) a text
-/// has, in order: which group, which side, the word. Where two overlap (`비활성화` holds
-/// `활성화`) the longer counts.
+/// has, in order: which group, which side, the word. Where two of a group overlap
+/// (`비활성화` holds `활성화`) the longer counts.
 fn polar_words(text: &str, lang: Lang) -> Vec<(usize, usize, String)> {
     let table = match lang {
         Lang::En => EN_OPPOSITES,
@@ -841,12 +898,14 @@ fn polar_words(text: &str, lang: Lang) -> Vec<(usize, usize, String)> {
         }
     }
     found.sort_by_key(|&(start, end, ..)| (start, std::cmp::Reverse(end)));
+    // Within a group only: words of two groups may share characters (`工作日后`, within
+    // working days and after; third trial).
     let mut out = Vec::new();
-    let mut covered = 0;
+    let mut covered = vec![0; table.len()];
     for (start, end, group, side, word) in found {
-        if start >= covered {
+        if start >= covered[group] {
             out.push((group, side, word));
-            covered = end;
+            covered[group] = end;
         }
     }
     out
@@ -899,17 +958,36 @@ fn opposite_words(text: &str, entry: &str, lang: Lang) -> Option<String> {
     if !swapped.is_empty() {
         return Some(format!("it says {}", swapped.join(", ")));
     }
-    // The same words in another order: `입금 후 출금` (withdraw after depositing) against
-    // `출금 후 입금`. Compared by group and side, so `increased` for `increases` is no change.
-    let sides =
-        |words: &Words| -> Vec<(usize, usize)> { words.iter().map(|(g, s, _)| (*g, *s)).collect() };
-    reordered(&sides(&ours), &sides(&theirs)).map(|places| {
-        format!(
-            "it has {} where the entry has {}, in that order",
-            at_places(&places, |i| ours[i].2.clone()),
-            at_places(&places, |i| theirs[i].2.clone())
-        )
-    })
+    // The same words of a group in another order: `입금 후 출금` (withdraw after
+    // depositing) against `출금 후 입금`. Compared by side, so `increased` for `increases` is
+    // no change; words of different groups may come in any order (`입금이 자동으로` for
+    // `자동으로 입금이`, second trial).
+    let reorders: Vec<String> = groups
+        .iter()
+        .map(|&(g, _)| g)
+        .collect::<std::collections::BTreeSet<usize>>()
+        .into_iter()
+        .filter_map(|g| {
+            let of = |words: &Words| -> Vec<(usize, String)> {
+                words
+                    .iter()
+                    .filter(|(h, ..)| *h == g)
+                    .map(|(_, s, w)| (*s, w.clone()))
+                    .collect()
+            };
+            let (a, b) = (of(&ours), of(&theirs));
+            let sides =
+                |v: &[(usize, String)]| -> Vec<usize> { v.iter().map(|(s, _)| *s).collect() };
+            reordered(&sides(&a), &sides(&b)).map(|places| {
+                format!(
+                    "it has {} where the entry has {}, in that order",
+                    at_places(&places, |i| a[i].1.clone()),
+                    at_places(&places, |i| b[i].1.clone())
+                )
+            })
+        })
+        .collect();
+    (!reorders.is_empty()).then(|| reorders.join("; "))
 }
 
 /// The numbers of a text as ranges of its characters: runs of ASCII digits, with a `,` or
@@ -1053,10 +1131,13 @@ fn conditions(text: &str, lang: Lang) -> usize {
                 .filter(|(i, w)| {
                     let w = w.trim_end_matches(|c: char| !c.is_alphanumeric());
                     let next = words.get(i + 1).copied().unwrap_or("");
-                    w.ends_with('면')
-                        && w.chars().count() >= 2
-                        && !NOUNS.iter().any(|n| w.ends_with(n))
-                        && !NOT_A_CONDITION.iter().any(|m| next.starts_with(m))
+                    // `…인 경우` (in the case that) is one too (second trial: `첫 출금이면`
+                    // for `첫 출금인 경우`).
+                    w.starts_with("경우")
+                        || (w.ends_with('면')
+                            && w.chars().count() >= 2
+                            && !NOUNS.iter().any(|n| w.ends_with(n))
+                            && !NOT_A_CONDITION.iter().any(|m| next.starts_with(m)))
                 })
                 .count()
         }
@@ -1147,9 +1228,9 @@ fn plain_negations(text: &str, lang: Lang) -> usize {
             // Spacing aside: `안 돼요` and `안돼요` are one negation.
             let joined: String = lower.split_whitespace().collect();
             // (`…이 아니며`, is not: user trial.)
-            const MARKS: [&str; 17] = [
-                "않", "없", "아니", "안해", "안하", "안했", "안가", "안와", "안오", "안보", "안나",
-                "안들", "안받", "안뜨", "안떠", "안쓰", "안써",
+            const MARKS: [&str; 19] = [
+                "않", "없", "아니", "아닙", "아닌", "안해", "안하", "안했", "안가", "안와", "안오",
+                "안보", "안나", "안들", "안받", "안뜨", "안떠", "안쓰", "안써",
             ];
             let marked = MARKS
                 .iter()
@@ -1157,7 +1238,10 @@ fn plain_negations(text: &str, lang: Lang) -> usize {
                 .chain(&KO_NOT_ALLOWED)
                 .map(|m| joined.matches(m).count())
                 .sum::<usize>()
-                .saturating_sub(joined.matches("잘못").count());
+                .saturating_sub(joined.matches("잘못").count())
+                // `아니요`, `아뇨` (no) answer a question; they negate no statement (second
+                // trial).
+                .saturating_sub(joined.matches("아니요").count());
             // `안` as a word of its own before any other verb (`안 입력해도 됩니다`, user
             // trial), unless the joined marks above already counted it.
             let words: Vec<&str> = lower.split_whitespace().collect();
@@ -1450,6 +1534,56 @@ mod tests {
         ] {
             assert!(d(a, b, lang).is_some(), "{a}");
         }
+        // Third trial: within or after, the sending or receiving side, free or charged,
+        // better or worse.
+        for (a, b, lang) in [
+            ("2个工作日后通知您结果", "2个工作日内通知您结果", Lang::Zh),
+            (
+                "영업일 기준 7일 이후에 지급됩니다",
+                "영업일 기준 7일 이내에 지급됩니다",
+                Lang::Ko,
+            ),
+            (
+                "보내는 쪽 거래소에서 확인해 주세요",
+                "받는 쪽 거래소에서 확인해 주세요",
+                Lang::Ko,
+            ),
+            (
+                "请向转出平台确认到账状态",
+                "请向收款平台确认到账状态",
+                Lang::Zh,
+            ),
+            ("内部提币需收取手续费", "内部提币免收手续费", Lang::Zh),
+            (
+                "filled at that price or worse",
+                "filled at that price or better",
+                Lang::En,
+            ),
+        ] {
+            assert!(d(a, b, lang).is_some(), "{a}");
+        }
+        // Words of different groups in another order, `아니요` (no) answering, `…이면` for
+        // `…인 경우`: the same statement (third trial).
+        for (a, b, lang) in [
+            (
+                "입금이 자동으로 반영됩니다.",
+                "자동으로 입금이 반영됩니다.",
+                Lang::Ko,
+            ),
+            (
+                "아니요, 완료된 출금은 되돌릴 수 없습니다.",
+                "완료된 출금은 되돌릴 수 없습니다.",
+                Lang::Ko,
+            ),
+            (
+                "첫 출금이면 추가 심사가 있습니다.",
+                "첫 출금인 경우 추가 심사가 있습니다.",
+                Lang::Ko,
+            ),
+        ] {
+            assert_eq!(d(a, b, lang), None, "{a}");
+        }
+        assert!(d("본인이 아닙니다", "본인입니다", Lang::Ko).is_some());
         // `특수문자` (special characters) is no text message.
         assert_eq!(
             d(
@@ -1556,6 +1690,29 @@ mod tests {
                 "提币一般在30分钟内处理完成",
                 "提币通常在30分钟内处理",
                 Lang::Zh,
+            ),
+            // Filler, words moved, a range written out (third trial).
+            (
+                "Assets whose trading support has ended can be withdrawn for 30 days from the \
+                 end date, so please make sure to withdraw them within that period.",
+                "Assets whose trading support has ended can be withdrawn for 30 days from the \
+                 end date, so please withdraw them within that period.",
+                Lang::En,
+            ),
+            (
+                "Check with the receiving wallet or exchange.",
+                "Check with the receiving exchange or wallet.",
+                Lang::En,
+            ),
+            (
+                "It takes 7 to 14 business days.",
+                "It takes 7–14 business days.",
+                Lang::En,
+            ),
+            (
+                "잔고를 다시 한 번 확인해 주세요.",
+                "잔고를 다시 확인해 주세요.",
+                Lang::Ko,
             ),
         ] {
             assert_eq!(a(t, e, lang), None, "{t}");
