@@ -961,7 +961,7 @@ fn opposite_words(text: &str, entry: &str, lang: Lang) -> Option<String> {
     // The same words of a group in another order: `입금 후 출금` (withdraw after
     // depositing) against `출금 후 입금`. Compared by side, so `increased` for `increases` is
     // no change; words of different groups may come in any order (`입금이 자동으로` for
-    // `자동으로 입금이`, second trial).
+    // `자동으로 입금이`, third trial).
     let reorders: Vec<String> = groups
         .iter()
         .map(|&(g, _)| g)
@@ -1131,7 +1131,7 @@ fn conditions(text: &str, lang: Lang) -> usize {
                 .filter(|(i, w)| {
                     let w = w.trim_end_matches(|c: char| !c.is_alphanumeric());
                     let next = words.get(i + 1).copied().unwrap_or("");
-                    // `…인 경우` (in the case that) is one too (second trial: `첫 출금이면`
+                    // `…인 경우` (in the case that) is one too (third trial: `첫 출금이면`
                     // for `첫 출금인 경우`).
                     w.starts_with("경우")
                         || (w.ends_with('면')
@@ -1239,7 +1239,7 @@ fn plain_negations(text: &str, lang: Lang) -> usize {
                 .map(|m| joined.matches(m).count())
                 .sum::<usize>()
                 .saturating_sub(joined.matches("잘못").count())
-                // `아니요`, `아뇨` (no) answer a question; they negate no statement (second
+                // `아니요`, `아뇨` (no) answer a question; they negate no statement (third
                 // trial).
                 .saturating_sub(joined.matches("아니요").count());
             // `안` as a word of its own before any other verb (`안 입력해도 됩니다`, user
