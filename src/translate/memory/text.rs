@@ -496,8 +496,8 @@ fn added_runs(ours: &[Token], entry: &str, lang: Lang) -> Vec<(std::ops::Range<u
             })
             .count()
     };
-    // How many such words make an addition: Korean words carry more (`거래할 수 있지만`,
-    // can trade but, matched `거래하거나` with two).
+    // How many such words make an addition. A Korean word says more than an English one:
+    // `거래할 수 있지만` (can trade, but) for the entry's `거래하거나` (trade or) adds two.
     let (least, least_novel) = match lang {
         Lang::En => (3, 3),
         Lang::Ko => (2, 2),
