@@ -1063,6 +1063,29 @@ async fn filler_and_moved_words_still_match_and_after_for_within_does_not() {
     );
 }
 
+/// Third chat-agent trial: a reply that opens with a greeting (`Hello!`, `您好！`) was
+/// never assembled, the greeting being a segment of its own that no entry held. The shipped
+/// canned replies now hold greetings and thanks.
+#[tokio::test]
+async fn a_reply_opening_with_a_greeting_is_translated_whole() {
+    let mut c = shipped().await;
+    let out = translate(
+        &mut c,
+        "Hello! Thanks for waiting. We have confirmed that your deposit has been credited. \
+         Have a nice day!",
+        "ko",
+        None,
+    )
+    .await;
+    assert!(out.matched, "{out:?}");
+    assert!(
+        out.translation
+            .starts_with("안녕하세요. 기다려 주셔서 감사합니다.")
+            && out.translation.ends_with("좋은 하루 보내세요."),
+        "{out:?}"
+    );
+}
+
 /// Regression (second user trial): Traditional Chinese text asked for in Simplified found
 /// nothing (10.6 %) though the memory holds it in Simplified, and the note said it had no
 /// `zh` version. The approved Chinese is the translation, in the script asked for.
