@@ -447,10 +447,9 @@ impl Memory {
             // Where a sentence probably ended, and where words the entry lacks open or close
             // a sentence it holds (`… except for this case`, without a capital to mark it).
             let pieces = if splits {
-                let offset = |p: &str| p.as_ptr() as usize - part.as_ptr() as usize;
                 let mut starts: Vec<usize> = text::unmarked_sentences(part, source)
                     .into_iter()
-                    .map(offset)
+                    .map(|p| text::offset_in(part, p))
                     .collect();
                 if let Some(l) = whole.filter(|_| held(part, &whole)) {
                     starts.extend(text::added_edges(part, &l.segment.text, source));
@@ -662,8 +661,7 @@ struct Unit<'t, 'm> {
 /// Returns the part of `text` from the start of `first` to the end of `last`, both slices of
 /// it (sentences or pieces of one).
 fn span<'t>(text: &'t str, first: &str, last: &str) -> &'t str {
-    let offset = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize;
-    &text[offset(first)..offset(last) + last.len()]
+    &text[text::offset_in(text, first)..text::offset_in(text, last) + last.len()]
 }
 
 /// Whether an entry's sentences (`theirs`) are a text's (`ours`) one by one, each at the

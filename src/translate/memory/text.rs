@@ -159,7 +159,7 @@ const NOT_FINAL_KO: &[&str] = &[
 pub fn unmarked_sentences(sentence: &str, lang: Lang) -> Vec<&str> {
     let sentence = sentence.trim();
     let words: Vec<&str> = sentence.split_whitespace().collect();
-    let offset = |w: &str| w.as_ptr() as usize - sentence.as_ptr() as usize;
+    let offset = |w: &str| offset_in(sentence, w);
     let ends_sentence = |word: &str, next: &str| {
         let core = word.trim_end_matches(|c: char| !c.is_alphanumeric());
         let last = core.chars().next_back();
@@ -219,6 +219,11 @@ pub fn unmarked_sentences(sentence: &str, lang: Lang) -> Vec<&str> {
     }
     out.push(&sentence[start..]);
     out
+}
+
+/// Returns the byte offset of `inner`, a slice of `outer`, within `outer`.
+pub fn offset_in(outer: &str, inner: &str) -> usize {
+    inner.as_ptr() as usize - outer.as_ptr() as usize
 }
 
 /// Returns what goes between the sentences of a text in `lang` when they are joined:
@@ -282,6 +287,8 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
     if text == entry {
         return None;
     }
+    // Conditions, negations and opposite words are read from the texts in lowercase.
+    let (lower, entry_lower) = (text.to_lowercase(), entry.to_lowercase());
     let (ours, our_units): (Vec<String>, Vec<Option<Unit>>) = numbers(text).into_iter().unzip();
     let (theirs, their_units): (Vec<String>, Vec<Option<Unit>>) =
         numbers(entry).into_iter().unzip();
@@ -317,10 +324,10 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
             .flatten(),
         // A condition stated or not (user trial: `반영되었다면`, if it was credited, matched
         // `반영되었습니다`, it was credited, at 76 %).
-        (conditions(text, lang) != conditions(entry, lang))
+        (conditions(&lower, lang) != conditions(&entry_lower, lang))
             .then(|| "one of the two states a condition (if …) and the other does not".to_string()),
         {
-            let (ours, theirs) = (negations(text, lang), negations(entry, lang));
+            let (ours, theirs) = (negations(&lower, lang), negations(&entry_lower, lang));
             let total = |n: [usize; 3]| n.iter().sum::<usize>();
             if total(ours) != total(theirs) {
                 Some("one of the two is negated and the other is not".to_string())
@@ -378,7 +385,7 @@ pub fn differences(text: &str, entry: &str, lang: Lang) -> Option<String> {
     ]
     .into_iter()
     .flatten()
-    .chain(opposite_words(text, entry, lang))
+    .chain(opposite_words(&lower, &entry_lower, lang))
     .collect();
     (!found.is_empty()).then(|| found.join("; "))
 }
@@ -459,7 +466,7 @@ fn diff_tokens(text: &str, lang: Lang) -> Vec<Token> {
                 let norm: String = normalize(w, lang).into_iter().collect();
                 (!norm.is_empty()).then(|| Token {
                     text: norm,
-                    at: w.as_ptr() as usize - text.as_ptr() as usize,
+                    at: offset_in(text, w),
                 })
             })
             .collect(),
@@ -855,24 +862,23 @@ const ZH_OPPOSITES: Opposites = &[
 
 /// The words of the opposites ([`EN_OPPOSITES`], [`KO_OPPOSITES`], [`ZH_OPPOSITES`]) a text
 /// has, in order: which group, which side, the word. Where two of a group overlap
-/// (`비활성화` holds `활성화`) the longer counts.
-fn polar_words(text: &str, lang: Lang) -> Vec<(usize, usize, String)> {
+/// (`비활성화` holds `활성화`) the longer counts. `lower` is the text in lowercase.
+fn polar_words(lower: &str, lang: Lang) -> Vec<(usize, usize, String)> {
     let table = match lang {
         Lang::En => EN_OPPOSITES,
         Lang::Ko => KO_OPPOSITES,
         Lang::Zh => ZH_OPPOSITES,
     };
-    // Lowercase, and Chinese in Simplified (a lighter fold than [`normalize`]: this runs
-    // for every entry a lookup weighs).
-    let lower = text.to_lowercase();
-    let norm = match lang {
-        Lang::Zh => crate::analysis::to_simplified(&lower),
-        _ => lower,
+    // Chinese in Simplified (a lighter fold than [`normalize`]: this runs for every entry
+    // a lookup weighs).
+    let norm: std::borrow::Cow<str> = match lang {
+        Lang::Zh => crate::analysis::to_simplified(lower).into(),
+        _ => lower.into(),
     };
     let words: Vec<(usize, &str)> = norm
         .split(|c: char| !c.is_alphanumeric() && c != '-')
         .filter(|w| !w.is_empty())
-        .map(|w| (w.as_ptr() as usize - norm.as_ptr() as usize, w))
+        .map(|w| (offset_in(&norm, w), w))
         .collect();
     // (start, end, group, side, word) of every mark found.
     let mut found: Vec<(usize, usize, usize, usize, String)> = Vec::new();
@@ -913,7 +919,7 @@ fn polar_words(text: &str, lang: Lang) -> Vec<(usize, usize, String)> {
 
 /// Says where a text has a word of opposite meaning to the entry's ([`polar_words`]): one side
 /// of a group more often and the entry another side more often, or the same words in
-/// another order. `None` otherwise.
+/// another order. `None` otherwise. Both texts are in lowercase.
 fn opposite_words(text: &str, entry: &str, lang: Lang) -> Option<String> {
     let (ours, theirs) = (polar_words(text, lang), polar_words(entry, lang));
     if ours.is_empty() && theirs.is_empty() {
@@ -1095,9 +1101,8 @@ fn numbers(text: &str) -> Vec<(String, Option<Unit>)> {
 
 /// Counts the conditions a text states: English `if`, `unless`; Chinese `如果`, `如有`,
 /// `如需`, `如您`, `假如`, `要是`, `若`, `的话`; Korean words in `…면` (`반영되었다면`,
-/// `확인되면`; not nouns such as `화면`, screen).
-fn conditions(text: &str, lang: Lang) -> usize {
-    let lower = text.to_lowercase();
+/// `확인되면`; not nouns such as `화면`, screen). `lower` is the text in lowercase.
+fn conditions(lower: &str, lang: Lang) -> usize {
     match lang {
         Lang::En => lower
             .split(|c: char| !c.is_alphanumeric())
@@ -1176,12 +1181,12 @@ fn ascii_words(text: &str) -> Vec<String> {
 /// and plain negations (English `not`, `no`, `never`, `n't` ...; Korean `않`, `안` before any
 /// other word however spaced; Chinese `不`, `没`, `无`, `未`, `别`, `勿`, not in words where
 /// they negate nothing: `识别`, `级别`, `无论`, `未来` ...). Only Korean's are told apart.
-fn negations(text: &str, lang: Lang) -> [usize; 3] {
-    let plain = plain_negations(text, lang);
+/// `lower` is the text in lowercase.
+fn negations(lower: &str, lang: Lang) -> [usize; 3] {
+    let plain = plain_negations(lower, lang);
     if lang != Lang::Ko {
         return [0, 0, plain];
     }
-    let lower = text.to_lowercase();
     let joined: String = lower.split_whitespace().collect();
     let count = |marks: &[&str]| {
         marks
@@ -1210,9 +1215,8 @@ const KO_NOT_ALLOWED: [&str; 9] = [
     "안될",
 ];
 
-/// Counts the negations of a text (every kind, see [`negations`]).
-fn plain_negations(text: &str, lang: Lang) -> usize {
-    let lower = text.to_lowercase();
+/// Counts the negations of a text in lowercase (every kind, see [`negations`]).
+fn plain_negations(lower: &str, lang: Lang) -> usize {
     match lang {
         Lang::En => lower
             .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
