@@ -176,11 +176,11 @@ pub struct GroupHit {
     pub candidate_only: bool,
     /// Set when the hit comes from the cross-language fallback.
     pub fallback: Option<Fallback>,
-    /// Its lexical evidence: with hybrid ranking see [`hybrid`]'s, else its lexical
-    /// confidence (0 when only its vectors found it).
-    pub lexical: f64,
-    /// Its semantic evidence (0 to 1), when the encoder ranked the search.
-    pub semantic: Option<f64>,
+    /// What its answer decision weighed: its lexical evidence (with hybrid ranking see
+    /// [`hybrid`]'s, else its lexical confidence; 0 when only its vectors found it), its
+    /// semantic evidence (0 to 1) when the encoder ranked the search, and whether the
+    /// question is far from the knowledge base.
+    pub evidence: hybrid::Evidence,
 }
 
 /// Which signals ranked a search.
@@ -645,7 +645,7 @@ impl Engine {
                     let previous = self.vectors.load_full();
                     match Vectors::load_or_build(&self.root, &g, encoder, &self.model_id, previous.as_deref()) {
                         Ok((v, stats)) => {
-                            tracing::info!(generation = n, weighed_as = self.settings.weigh_as.name(&g), texts = stats.texts, embedded = stats.embedded, reused = stats.reused, ms = stats.ms, "vectors ready");
+                            tracing::info!(generation = n, weighed_as = self.settings.weigh_as.name(&g), texts = stats.texts, embedded = stats.embedded, reused = stats.reused, ms = stats.ms, neighbours = %stats.neighbours(), "vectors ready");
                             Some(Arc::new(v))
                         }
                         Err(e) => {
@@ -800,7 +800,7 @@ impl Engine {
                 .filter(|r| r.fallback.is_none())
                 .map(|r| r.hit.group)
                 .collect();
-            let ranked: Vec<(fallback::Ranked, f64, Option<f64>)> = match &sims {
+            let ranked: Vec<(fallback::Ranked, hybrid::Evidence)> = match &sims {
                 Some(sims) => {
                     let shown = hybrid::Shown {
                         lang: choice.lang,
@@ -815,16 +815,13 @@ impl Engine {
                     hybrid::fuse(&gen, hits, sims, &shown, self.settings.weigh_as, |g| {
                         in_category(g, category)
                     })
-                    .into_iter()
-                    .map(|(r, lexical, semantic)| (r, lexical, Some(semantic)))
-                    .collect()
                 }
                 None => hits
                     .into_iter()
                     .take(top_k)
                     .map(|r| {
-                        let c = r.hit.confidence;
-                        (r, c, None)
+                        let e = hybrid::Evidence::lexical(r.hit.confidence);
+                        (r, e)
                     })
                     .collect(),
             };
@@ -836,23 +833,23 @@ impl Engine {
         // at CATEGORY_SHARE or above is never demoted: the second ranking runs only when an
         // answer in the category is below it.
         let demotable = || {
-            ranked.iter().any(|(r, lexical, semantic)| {
+            ranked.iter().any(|(r, evidence)| {
                 r.hit.confidence < CATEGORY_SHARE
-                    && hybrid::is_answer(r.hit.confidence, *lexical, *semantic, threshold)
+                    && hybrid::is_answer(r.hit.confidence, evidence, threshold)
             })
         };
         let outside = match category {
             Some(_) if demotable() => rank(None, 1, false)?
                 .0
                 .first()
-                .filter(|(r, lexical, semantic)| {
+                .filter(|(r, evidence)| {
                     !in_category(r.hit.group, category)
-                        && hybrid::is_answer(r.hit.confidence, *lexical, *semantic, threshold)
+                        && hybrid::is_answer(r.hit.confidence, evidence, threshold)
                 })
-                .map(|(r, _, _)| r.hit.confidence),
+                .map(|(r, _)| r.hit.confidence),
             _ => None,
         };
-        for (r, _, _) in &mut ranked {
+        for (r, _) in &mut ranked {
             // Fallback hits and those found by their vectors alone have theirs.
             if r.fallback.is_none() && native.contains(&r.hit.group) {
                 r.hit.snippet = highlights.snippet(&r.hit.version);
@@ -874,70 +871,56 @@ impl Engine {
         };
         let mut hits: Vec<GroupHit> = ranked
             .into_iter()
-            .map(
-                |(fallback::Ranked { mut hit, fallback }, lexical, semantic)| {
-                    let group = &gen.groups[hit.group as usize];
-                    let read = fallback
-                        .filter(|f| f.reason == Reason::MissingTranslation)
-                        .and_then(|_| {
-                            show_in_a_language_read(
-                                &mut hit,
-                                group,
-                                &reads,
-                                category,
-                                !p.no_snippets,
-                            )
-                        });
-                    // A Chinese hit in the script the user reads (for a fallback hit, the
-                    // one of the fallback languages it is shown in).
-                    let mut wanted = hit.version.lang;
-                    if wanted.lang() == Lang::Zh {
-                        if let Some(s) = read.or_else(&mut reader_script) {
-                            wanted = s;
-                        }
-                    }
-                    let shown = translate::version(group, wanted)
-                        .map(|v| translate::in_script(v, wanted))
-                        .expect("shown version is in its group");
-                    // The snippet is the shown version's, converted or the other script's
-                    // own: highlighted as the found version was (a native hit: Chinese
-                    // analysis folds the scripts), else the start of its answer. (The
-                    // found snippet converted would not match the answer: a highlight can
-                    // split a phrase the conversion rewrites.)
-                    if shown.article.lang != hit.version.lang && !hit.snippet.is_empty() {
-                        let native = fallback.is_none() && native.contains(&hit.group);
-                        hit.snippet = Some(highlights.snippet(&shown.article))
-                            .filter(|s| native && !s.is_empty())
-                            .unwrap_or_else(|| search::excerpt(&shown.article));
-                    }
-                    let agent_version = agents.iter().find_map(|&v| {
-                        translate::version(group, v).map(|x| translate::in_script(x, v))
+            .map(|(fallback::Ranked { mut hit, fallback }, evidence)| {
+                let group = &gen.groups[hit.group as usize];
+                let read = fallback
+                    .filter(|f| f.reason == Reason::MissingTranslation)
+                    .and_then(|_| {
+                        show_in_a_language_read(&mut hit, group, &reads, category, !p.no_snippets)
                     });
-                    // Shown in a language the user does not read (neither theirs nor one of
-                    // `fallback_languages`): no answer for them, though an agent reading
-                    // the found language can use it (user trial: a Korean user's answer
-                    // was in Traditional Chinese).
-                    let unread = fallback.is_some_and(|f| f.reason == Reason::MissingTranslation)
-                        && read.is_none();
-                    GroupHit {
-                        candidate_only: !hybrid::is_answer(
-                            hit.confidence,
-                            lexical,
-                            semantic,
-                            threshold,
-                        ) || outside
-                            .is_some_and(|best| hit.confidence < CATEGORY_SHARE * best)
-                            || unread,
-                        available: group.iter().map(|a| a.lang).collect(),
-                        hit,
-                        shown,
-                        agent_version,
-                        fallback,
-                        lexical,
-                        semantic,
+                // A Chinese hit in the script the user reads (for a fallback hit, the
+                // one of the fallback languages it is shown in).
+                let mut wanted = hit.version.lang;
+                if wanted.lang() == Lang::Zh {
+                    if let Some(s) = read.or_else(&mut reader_script) {
+                        wanted = s;
                     }
-                },
-            )
+                }
+                let shown = translate::version(group, wanted)
+                    .map(|v| translate::in_script(v, wanted))
+                    .expect("shown version is in its group");
+                // The snippet is the shown version's, converted or the other script's
+                // own: highlighted as the found version was (a native hit: Chinese
+                // analysis folds the scripts), else the start of its answer. (The
+                // found snippet converted would not match the answer: a highlight can
+                // split a phrase the conversion rewrites.)
+                if shown.article.lang != hit.version.lang && !hit.snippet.is_empty() {
+                    let native = fallback.is_none() && native.contains(&hit.group);
+                    hit.snippet = Some(highlights.snippet(&shown.article))
+                        .filter(|s| native && !s.is_empty())
+                        .unwrap_or_else(|| search::excerpt(&shown.article));
+                }
+                let agent_version = agents.iter().find_map(|&v| {
+                    translate::version(group, v).map(|x| translate::in_script(x, v))
+                });
+                // Shown in a language the user does not read (neither theirs nor one of
+                // `fallback_languages`): no answer for them, though an agent reading
+                // the found language can use it (user trial: a Korean user's answer
+                // was in Traditional Chinese).
+                let unread = fallback.is_some_and(|f| f.reason == Reason::MissingTranslation)
+                    && read.is_none();
+                GroupHit {
+                    candidate_only: !hybrid::is_answer(hit.confidence, &evidence, threshold)
+                        || outside.is_some_and(|best| hit.confidence < CATEGORY_SHARE * best)
+                        || unread,
+                    available: group.iter().map(|a| a.lang).collect(),
+                    hit,
+                    shown,
+                    agent_version,
+                    fallback,
+                    evidence,
+                }
+            })
             .collect();
         // A hit after the first is an answer only beside it: when the first is one, and at
         // [`ANSWER_SHARE`] of its confidence or more. (A first hit the user cannot read, or

@@ -18,7 +18,8 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value = "detect")]
     pub route: retrieval::Route,
     /// Confidence threshold for the answer/no-answer decision (with the sentence encoder the
-    /// stronger evidence must also reach it plus 0.05). Default: that of the ranking in use
+    /// stronger evidence must also reach it plus 0.05, or 0.15 for a question far from every
+    /// article). Default: that of the ranking in use
     /// (0.2 hybrid, 0.23 lexical).
     #[arg(long, value_parser = super::parse_threshold)]
     pub threshold: Option<f64>,

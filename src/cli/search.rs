@@ -73,8 +73,9 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
                     "snippet": h.hit.snippet,
                     "score": h.hit.score,
                     "confidence": h.hit.confidence,
-                    "lexical_confidence": h.lexical,
-                    "semantic_evidence": h.semantic,
+                    "lexical_confidence": h.evidence.lexical,
+                    "semantic_evidence": h.evidence.semantic,
+                    "far_from_articles": h.evidence.far,
                     "candidate_only": h.candidate_only,
                     "fallback": h.fallback.map(|f| f.reason.name()),
                     "found_language": h.fallback.map_or(h.hit.version.lang.lang(), |f| f.found).code(),
@@ -122,7 +123,7 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
     );
     // With hybrid ranking the two evidences behind each confidence are shown: an answer needs
     // one of them strong enough on its own (see `hybrid::is_answer`).
-    let hybrid = o.hits.iter().any(|h| h.semantic.is_some());
+    let hybrid = o.hits.iter().any(|h| h.evidence.semantic.is_some());
     let evidence = |lexical: &str, semantic: &str| {
         if hybrid {
             format!(" {lexical:>5} {semantic:>5}")
@@ -147,8 +148,8 @@ pub fn run(a: SearchArgs) -> anyhow::Result<i32> {
             a.lang.tag(),
             h.hit.confidence,
             evidence(
-                &format!("{:.3}", h.lexical),
-                &format!("{:.3}", h.semantic.unwrap_or_default())
+                &format!("{:.3}", h.evidence.lexical),
+                &format!("{:.3}", h.evidence.semantic.unwrap_or_default())
             ),
             a.title,
             if h.shown.converted {

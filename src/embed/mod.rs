@@ -242,7 +242,14 @@ impl Encoder {
     }
 }
 
-/// Returns the dot product of two vectors (their cosine, both being normalised).
+/// Returns the dot product of two vectors of [`DIM`] floats (their cosine, both being
+/// normalised), eight lanes at a time.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let mut acc = [0f32; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum()
 }

@@ -6,6 +6,7 @@ use crate::index::BuildOptions;
 use crate::ingest::Source;
 use crate::lang::Lang;
 use crate::search::fallback::Reason;
+use crate::search::hybrid::{is_answer, Evidence};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -61,10 +62,8 @@ pub struct TopHit {
     /// Article id.
     pub id: String,
     pub confidence: f64,
-    /// Lexical evidence (with hybrid ranking; else the lexical confidence).
-    pub lexical: f64,
-    /// Semantic evidence, when the sentence encoder ranked the search.
-    pub semantic: Option<f64>,
+    /// What its answer decision weighed.
+    pub evidence: Evidence,
     /// Why it is a fallback, when it is one.
     pub fallback: Option<Reason>,
 }
@@ -102,6 +101,10 @@ pub struct DetailHit<'a> {
     /// Semantic evidence; absent under lexical ranking.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub semantic: Option<f64>,
+    /// Present (true) when the question is far from the knowledge base, so that the stronger
+    /// evidence must reach more ([`is_answer`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub far: bool,
     /// `missing_translation` or `no_confident_answer` for a hit from another language.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback: Option<&'static str>,
@@ -136,8 +139,9 @@ impl QueryResult {
                 .map(|h| DetailHit {
                     id: &h.id,
                     confidence: h.confidence,
-                    lexical: h.lexical,
-                    semantic: h.semantic,
+                    lexical: h.evidence.lexical,
+                    semantic: h.evidence.semantic,
+                    far: h.evidence.far,
                     fallback: h.fallback.map(Reason::name),
                 })
                 .collect(),
@@ -371,8 +375,7 @@ pub fn run_queries(
                 .map(|h| TopHit {
                     id: h.shown.article.id.clone(),
                     confidence: h.hit.confidence,
-                    lexical: h.lexical,
-                    semantic: h.semantic,
+                    evidence: h.evidence,
                     fallback: h.fallback.map(|f| f.reason),
                 })
                 .collect(),
@@ -393,9 +396,10 @@ pub fn sweep(results: &[QueryResult]) -> String {
         let rs: Vec<QueryResult> = results
             .iter()
             .map(|r| QueryResult {
-                answered: r.top.first().is_some_and(|h| {
-                    crate::search::hybrid::is_answer(h.confidence, h.lexical, h.semantic, t)
-                }),
+                answered: r
+                    .top
+                    .first()
+                    .is_some_and(|h| is_answer(h.confidence, &h.evidence, t)),
                 ..r.clone()
             })
             .collect();

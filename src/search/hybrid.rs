@@ -38,7 +38,7 @@
 
 use super::fallback::{Fallback, Ranked, Reason};
 use super::{display_version, excerpt, Hit};
-use crate::embed::DIM;
+use crate::embed::{dot, DIM};
 use crate::index::vectors::{TextKind, Vectors};
 use crate::index::Generation;
 use crate::lang::{Lang, Variant};
@@ -63,18 +63,63 @@ pub const DEFAULT_THRESHOLD: f64 = 0.2;
 /// reach ([`is_answer`]).
 pub const EVIDENCE_MARGIN: f64 = 0.05;
 
+/// How far above the threshold the stronger evidence of a hit must reach when the question
+/// is [far](GroupSimilarity::far) from the knowledge base ([`is_answer`]).
+pub const FAR_EVIDENCE_MARGIN: f64 = 0.15;
+/// How much farther than [`Vectors::neighbour_cosine`] a question's closest title or question
+/// in its language may be before it is [far](GroupSimilarity::far) from the knowledge base.
+pub const NEIGHBOUR_MARGIN: f32 = 0.03;
+
+/// What a hit's answer decision weighs ([`is_answer`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evidence {
+    /// Lexical evidence under hybrid ranking (see [`fuse`]), else the lexical confidence.
+    pub lexical: f64,
+    /// Semantic evidence; `None` under lexical ranking.
+    pub semantic: Option<f64>,
+    /// Whether the question is far from the knowledge base in the hit's language, the user's
+    /// ([`GroupSimilarity::far`]).
+    pub far: bool,
+}
+
+impl Evidence {
+    /// Returns the evidence of a hit under lexical ranking: its confidence.
+    pub fn lexical(confidence: f64) -> Evidence {
+        Evidence {
+            lexical: confidence,
+            semantic: None,
+            far: false,
+        }
+    }
+}
+
 /// Returns true when a hit is an answer at `threshold`, under either ranking: its confidence
 /// reaches it and, under hybrid ranking (`semantic` known), its stronger evidence reaches
-/// `threshold` + [`EVIDENCE_MARGIN`] (at most 1, the most evidence there is). Two weak
-/// signals that only add up to the threshold (a question from another domain that shares a
-/// word with an article and sits a little closer to it than to the rest) are not an answer;
-/// one signal that on its own points at the article is. On the development halves this
-/// declined more out-of-scope questions than a higher threshold that declines as many
+/// `threshold` + [`EVIDENCE_MARGIN`] (at most 1, the most evidence there is), or
+/// `threshold` + [`FAR_EVIDENCE_MARGIN`] when the question is far from the knowledge base.
+///
+/// Two weak signals that only add up to the threshold (a question from another domain that
+/// shares a word with an article and sits a little closer to it than to the rest) are not an
+/// answer; one signal that on its own points at the article is. On the development halves
+/// this declined more out-of-scope questions than a higher threshold that declines as many
 /// (offtopic 0.947 → 0.964, HINT3 accuracy up 1.3 and 1.5 points) without losing a
 /// cross-language answer.
-pub fn is_answer(confidence: f64, lexical: f64, semantic: Option<f64>, threshold: f64) -> bool {
+///
+/// A question whose closest title or question in its language is farther than the
+/// knowledge base's articles typically are from one another (every cosine of this encoder
+/// is high) is further from every article than they are from each other: semantic
+/// evidence measured from its own background then says little, and it needs one signal
+/// clearly above it.
+pub fn is_answer(confidence: f64, evidence: &Evidence, threshold: f64) -> bool {
+    let margin = if evidence.far {
+        FAR_EVIDENCE_MARGIN
+    } else {
+        EVIDENCE_MARGIN
+    };
     confidence >= threshold
-        && semantic.is_none_or(|s| lexical.max(s) >= (threshold + EVIDENCE_MARGIN).min(1.0))
+        && evidence
+            .semantic
+            .is_none_or(|s| evidence.lexical.max(s) >= (threshold + margin).min(1.0))
 }
 
 /// How a knowledge base's hits are weighed: decided from its articles, or set.
@@ -170,17 +215,10 @@ pub struct GroupSimilarity {
     pub variant: Vec<Option<Variant>>,
     /// Whether the knowledge base has versions in the user's language (as measured with).
     native: bool,
-}
-
-/// Returns the dot product of two vectors of [`DIM`] floats, eight lanes at a time.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    acc.iter().sum()
+    /// Whether the query is far from the knowledge base in the user's language ([`far`]).
+    ///
+    /// [`far`]: GroupSimilarity::far
+    far: bool,
 }
 
 /// Returns each group's semantic evidence for `query` (exact search over every vector).
@@ -234,9 +272,16 @@ pub fn similarities(
             }
         }
     }
+    // Far: the closest title or question in the user's language is farther than the
+    // knowledge base's own ones typically are from another article's.
+    let neighbour = vectors.neighbour_cosine(user);
     // How far each channel's evidence stretches: the user's language's channels and, in a
     // knowledge base without the user's language, every channel, not at all.
     let user = lang_index(user);
+    let closest_question = (0..groups)
+        .map(|g| best[g * channels + user * 2])
+        .fold(f32::NEG_INFINITY, f32::max);
+    let far = native && neighbour.is_some_and(|n| closest_question < n - NEIGHBOUR_MARGIN);
     let ratios: Vec<f64> = if native {
         spread_ratios(&best, user)
             .into_iter()
@@ -296,6 +341,7 @@ pub fn similarities(
         halfway,
         variant: closest,
         native,
+        far,
     }
 }
 
@@ -384,6 +430,16 @@ impl GroupSimilarity {
         self.halfway[group as usize].unwrap_or(0.0)
     }
 
+    /// Returns true when the query is far from the knowledge base: its closest title or
+    /// question in the user's language is more than [`NEIGHBOUR_MARGIN`] farther than the
+    /// knowledge base's titles and questions in that language typically are from another
+    /// article's ([`Vectors::neighbour_cosine`]). Never in a knowledge base without the
+    /// user's language, or with fewer than [`crate::index::vectors::NEIGHBOUR_GROUPS`]
+    /// articles in it.
+    pub fn far(&self) -> bool {
+        self.far
+    }
+
     /// Returns true when the group has vectors.
     fn has(&self, group: u32) -> bool {
         self.evidence[group as usize].is_some()
@@ -441,7 +497,10 @@ fn confidence(w: f64, lexical: f64, semantic: f64) -> f64 {
 
 /// Fuses lexical hits (already merged with the glossary fallback) with the semantic
 /// evidence of every group; returns at most `top_k` hits, best first, each with its hybrid
-/// confidence. `in_scope` filters groups (the category filter).
+/// confidence and the evidence its answer decision weighs ([`is_answer`]: in a knowledge
+/// base of FAQ entries, a hit shown in the user's language is decided with
+/// [`GroupSimilarity::far`]; one from another language by its halfway evidence).
+/// `in_scope` filters groups (the category filter).
 pub fn fuse(
     gen: &Generation,
     lexical: Vec<Ranked>,
@@ -449,11 +508,16 @@ pub fn fuse(
     shown: &Shown,
     weigh_as: WeighAs,
     in_scope: impl Fn(u32) -> bool,
-) -> Vec<(Ranked, f64, f64)> {
+) -> Vec<(Ranked, Evidence)> {
     let groups = gen.groups.len();
     let mut lexical_conf = vec![0f64; groups];
     let mut from_lexical: Vec<Option<Ranked>> = (0..groups).map(|_| None).collect();
-    let weighing = Weighing::of(weigh_as.documents(gen), sims.native);
+    let documents = weigh_as.documents(gen);
+    let weighing = Weighing::of(documents, sims.native);
+    // Far from every title and question means something in a knowledge base of FAQ entries
+    // only: documents' titles are topics, and a fact question is far from all of them
+    // however well a passage answers it (cmrc2018: 0.8 points of answered R@1 lost).
+    let far = sims.far() && !documents;
     let evidence = lexical_evidence(&lexical, weighing.sharpness);
     // Whether any group lacks the user's language, looked up once: reading each group's
     // versions costs more than the search on a large knowledge base.
@@ -465,8 +529,9 @@ pub fn fuse(
             from_lexical[g] = Some(r);
         }
     }
-    // Per group shown: its score, the group, and the semantic evidence its confidence takes.
-    let mut scored: Vec<(f64, u32, f64)> = (0..groups as u32)
+    // Per group shown: its score, the group, the semantic evidence its confidence takes, and
+    // whether it lacks the user's language.
+    let mut scored: Vec<(f64, u32, f64, bool)> = (0..groups as u32)
         .filter(|&g| from_lexical[g as usize].is_some() || sims.has(g))
         .filter(|&g| in_scope(g))
         .map(|g| {
@@ -475,19 +540,20 @@ pub fn fuse(
                 && display_version(&gen.groups[g as usize], shown.lang, false).is_none();
             if missing {
                 let score = confidence(weighing.lexical_weight, lexical, sims.rescaled(g));
-                (score, g, sims.halfway(g))
+                (score, g, sims.halfway(g), true)
             } else {
                 let semantic = sims.evidence(g);
                 (
                     confidence(weighing.lexical_weight, lexical, semantic),
                     g,
                     semantic,
+                    false,
                 )
             }
         })
         .collect();
-    let listed = |x: &(f64, u32, f64)| shown.listed == Some(x.1);
-    let order = |a: &(f64, u32, f64), b: &(f64, u32, f64)| {
+    let listed = |x: &(f64, u32, f64, bool)| shown.listed == Some(x.1);
+    let order = |a: &(f64, u32, f64, bool), b: &(f64, u32, f64, bool)| {
         listed(b)
             .cmp(&listed(a))
             .then(b.0.total_cmp(&a.0))
@@ -501,7 +567,7 @@ pub fn fuse(
     scored.sort_unstable_by(order);
     scored.truncate(top_k);
     let mut out = Vec::with_capacity(scored.len());
-    for (score, g, semantic) in scored {
+    for (score, g, semantic, missing) in scored {
         let confidence = confidence(weighing.lexical_weight, lexical_conf[g as usize], semantic);
         let ranked = match from_lexical[g as usize].take() {
             Some(mut r) => {
@@ -548,7 +614,12 @@ pub fn fuse(
                 }
             }
         };
-        out.push((ranked, lexical_conf[g as usize], semantic));
+        let evidence = Evidence {
+            lexical: lexical_conf[g as usize],
+            semantic: Some(semantic),
+            far: far && !missing,
+        };
+        out.push((ranked, evidence));
     }
     out
 }
@@ -585,6 +656,40 @@ mod tests {
             .map(|(g, &c)| (g, Variant::En, c))
             .collect();
         titles(&t)
+    }
+
+    #[test]
+    fn a_question_farther_than_the_articles_are_from_each_other_is_far() {
+        // Six Korean titles: a·e0 + b·e1 + r·e(2+g), so the query (e0) has cosine a with
+        // each, and any two of them a² + b².
+        let titles_at = |a: f32, b: f32| {
+            let r = (1.0 - a * a - b * b).sqrt();
+            let mut data = vec![0f32; 6 * DIM];
+            let texts = (0..6u32)
+                .map(|g| {
+                    let row = &mut data[g as usize * DIM..(g as usize + 1) * DIM];
+                    row[0] = a;
+                    row[1] = b;
+                    row[2 + g as usize] = r;
+                    VectorText {
+                        group: g,
+                        variant: Variant::Ko,
+                        kind: TextKind::Title,
+                    }
+                })
+                .collect();
+            Vectors::of_texts(texts, data)
+        };
+        let mut query = vec![0f32; DIM];
+        query[0] = 1.0;
+        // 0.5 from every title, which are 0.89 from one another: far.
+        let v = titles_at(0.5, 0.8);
+        assert!(similarities(&v, 6, &query, Lang::Ko, true).far());
+        // Never far in a knowledge base without the user's language.
+        assert!(!similarities(&v, 6, &query, Lang::Ko, false).far());
+        // 0.95 from the closest, which are 0.9125 from one another: not far.
+        let v = titles_at(0.95, 0.1);
+        assert!(!similarities(&v, 6, &query, Lang::Ko, true).far());
     }
 
     #[test]
@@ -727,18 +832,32 @@ mod tests {
     fn an_answer_needs_the_threshold_and_one_strong_signal() {
         // Lexical ranking: the confidence alone.
         let t = crate::search::DEFAULT_THRESHOLD;
-        assert!(is_answer(t, t, None, t));
-        assert!(!is_answer(t - 0.01, t - 0.01, None, t));
+        assert!(is_answer(t, &Evidence::lexical(t), t));
+        assert!(!is_answer(t - 0.01, &Evidence::lexical(t - 0.01), t));
         let t = DEFAULT_THRESHOLD;
+        let hybrid = |lexical, semantic| Evidence {
+            lexical,
+            semantic: Some(semantic),
+            far: false,
+        };
         // Hybrid: two weak signals that add up to the threshold are not an answer.
-        assert!(!is_answer(0.3 * 0.22 + 0.7 * 0.22, 0.22, Some(0.22), t));
+        assert!(!is_answer(0.3 * 0.22 + 0.7 * 0.22, &hybrid(0.22, 0.22), t));
         // One signal at the threshold plus the margin is.
-        assert!(is_answer(0.3 * 0.1 + 0.7 * 0.25, 0.1, Some(0.25), t));
-        assert!(is_answer(0.3 * 0.6 + 0.7 * 0.1, 0.6, Some(0.1), t));
+        assert!(is_answer(0.3 * 0.1 + 0.7 * 0.25, &hybrid(0.1, 0.25), t));
+        assert!(is_answer(0.3 * 0.6 + 0.7 * 0.1, &hybrid(0.6, 0.1), t));
         // A strong signal does not make up for a confidence under the threshold.
-        assert!(!is_answer(0.3 * 0.6, 0.6, Some(0.0), t));
+        assert!(!is_answer(0.3 * 0.6, &hybrid(0.6, 0.0), t));
         // At a threshold near 1 the evidence asked for is at most 1.
-        assert!(is_answer(1.0, 1.0, Some(1.0), 0.98));
+        assert!(is_answer(1.0, &hybrid(1.0, 1.0), 0.98));
+        // Far from the knowledge base, one signal must reach the threshold plus the larger
+        // margin.
+        let far = |lexical, semantic| Evidence {
+            far: true,
+            ..hybrid(lexical, semantic)
+        };
+        assert!(!is_answer(0.3 * 0.1 + 0.7 * 0.3, &far(0.1, 0.3), t));
+        assert!(is_answer(0.3 * 0.1 + 0.7 * 0.35, &far(0.1, 0.35), t));
+        assert!(is_answer(0.3 * 0.5 + 0.7 * 0.1, &far(0.5, 0.1), t));
     }
 
     #[test]

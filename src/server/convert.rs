@@ -80,9 +80,10 @@ fn hit(h: GroupHit) -> proto::SearchHit {
         fallback: fallback_reason(h.fallback),
         found_language,
         stale: h.shown.stale,
-        lexical_confidence: h.lexical,
-        semantic_evidence: h.semantic.unwrap_or(0.0),
+        lexical_confidence: h.evidence.lexical,
+        semantic_evidence: h.evidence.semantic.unwrap_or(0.0),
         converted: h.shown.converted,
+        far_from_articles: h.evidence.far,
     }
 }
 
