@@ -99,8 +99,8 @@ pub struct EngineArgs {
     pub default_lang: Lang,
     /// Confidence (0 to 1) at or above which the first hit counts as an answer (with the
     /// sentence encoder, its lexical or semantic evidence must also reach the threshold plus
-    /// 0.05, or 0.15 for a question far from every article). Default: 0.2 with the sentence encoder (hybrid ranking), 0.23 without (lexical
-    /// ranking).
+    /// 0.05, or 0.15 for a question far from every article). Default: 0.2 with the sentence
+    /// encoder (hybrid ranking), 0.23 without (lexical ranking).
     #[arg(long, env = "FAQD_THRESHOLD", value_parser = parse_threshold)]
     pub threshold: Option<f64>,
     /// Fail searches in unsupported languages (FAILED_PRECONDITION) instead of answering from

@@ -112,6 +112,9 @@ pub enum Variant {
 }
 
 impl Variant {
+    /// Every variant.
+    pub const ALL: [Variant; 4] = [Variant::Ko, Variant::En, Variant::Zh, Variant::ZhHant];
+
     /// Returns the tag (`ko`, `en`, `zh`, `zh-Hant`).
     pub fn tag(self) -> &'static str {
         match self {
