@@ -115,6 +115,17 @@ impl Variant {
     /// Every variant.
     pub const ALL: [Variant; 4] = [Variant::Ko, Variant::En, Variant::Zh, Variant::ZhHant];
 
+    /// Returns the variant a user of `lang` reads: for Chinese, Traditional when
+    /// `traditional`, else Simplified.
+    pub fn read_in(lang: Lang, traditional: bool) -> Variant {
+        match lang {
+            Lang::Ko => Variant::Ko,
+            Lang::En => Variant::En,
+            Lang::Zh if traditional => Variant::ZhHant,
+            Lang::Zh => Variant::Zh,
+        }
+    }
+
     /// Returns the tag (`ko`, `en`, `zh`, `zh-Hant`).
     pub fn tag(self) -> &'static str {
         match self {

@@ -526,13 +526,7 @@ pub fn fuse(
     // Far from every title and question means something in a knowledge base of FAQ entries
     // only: documents' titles are topics, and a fact question is far from all of them
     // however well a passage answers it (cmrc2018: 0.8 points of answered R@1 lost).
-    let reader = match shown.lang {
-        Lang::Ko => Variant::Ko,
-        Lang::En => Variant::En,
-        Lang::Zh if shown.traditional => Variant::ZhHant,
-        Lang::Zh => Variant::Zh,
-    };
-    let far = sims.far(reader) && !documents;
+    let far = sims.far(Variant::read_in(shown.lang, shown.traditional)) && !documents;
     let evidence = lexical_evidence(&lexical, weighing.sharpness);
     // Whether any group lacks the user's language, looked up once: reading each group's
     // versions costs more than the search on a large knowledge base.

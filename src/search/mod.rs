@@ -81,12 +81,7 @@ pub fn display_version(
     lang: Lang,
     traditional: bool,
 ) -> Option<&Arc<Article>> {
-    let wanted = match lang {
-        Lang::Ko => Variant::Ko,
-        Lang::En => Variant::En,
-        Lang::Zh if traditional => Variant::ZhHant,
-        Lang::Zh => Variant::Zh,
-    };
+    let wanted = Variant::read_in(lang, traditional);
     versions
         .iter()
         .find(|a| a.lang == wanted)
