@@ -10,8 +10,10 @@
 //!   the channel, or [`FLOOR`] when that is lower (a question from another domain is far from
 //!   every article, and its best match is no closer):
 //!   `semantic = clamp((cos − max(mean, FLOOR)) / SPREAD, 0, 1)`, the group's best channel
-//!   (see [`similarities`]). When the knowledge base has no version in the user's language,
-//!   the mean is that of the other groups and the floor [`CROSS_FLOOR`].
+//!   (see [`similarities`]). A group with a version in the user's language is measured in
+//!   another language's channel against the groups that have the user's language too.
+//!   When the knowledge base has no version in the user's language, the mean is that of the
+//!   other groups and the floor [`CROSS_FLOOR`].
 //! - *Lexical evidence* keeps the lexical order: the first native hit's confidence times the
 //!   group's score relative to that hit's, never above an earlier native hit's evidence (0
 //!   when it has no hit); a glossary fallback hit's own confidence (see [`lexical_evidence`]).
@@ -234,7 +236,10 @@ pub struct GroupSimilarity {
 /// background: a group's best cosine among its texts of that channel, minus the mean of that
 /// over the groups that have the channel (or [`FLOOR`]). A group's evidence is its best over
 /// the channels, so an English-only article competes with the Korean ones on how far it
-/// stands out among the English texts, not on its raw cosine with a Korean question.
+/// stands out among the English texts, not on its raw cosine with a Korean question. A
+/// group that has texts in the user's language is measured in another language's channel
+/// against the groups that also have the user's language (when at least [`MIN_PAIRED`]
+/// do): articles only in that language do not lower its background.
 ///
 /// When the knowledge base has no version in the user's language (`native` false), only
 /// the glossary bridges words, so semantic evidence mostly answers alone, and it is measured
@@ -269,23 +274,24 @@ pub fn similarities(
             *v = v.max(s);
         }
     }
-    // Per channel: the sum and the number of the groups' best cosines.
-    let mut sums = vec![0f32; channels];
-    let mut counts = vec![0usize; channels];
+    let user = lang_index(user);
+    // Whether a group (its row of `best`) has texts in the user's language.
+    let speaks_user = |row: &[f32]| row[user * 2].is_finite() || row[user * 2 + 1].is_finite();
+    // Per channel: the sum and the number of the groups' best cosines, over every group and
+    // over the groups with texts in the user's language.
+    let mut all = Background::new(channels);
+    let mut of_native = Background::new(channels);
     let mut with_vectors = 0;
     for g in 0..groups {
         let row = &best[g * channels..(g + 1) * channels];
         with_vectors += usize::from(row.iter().any(|s| s.is_finite()));
-        for (c, &s) in row.iter().enumerate() {
-            if s.is_finite() {
-                sums[c] += s;
-                counts[c] += 1;
-            }
+        all.add(row);
+        if speaks_user(row) {
+            of_native.add(row);
         }
     }
     // How far each channel's evidence stretches: the user's language's channels and, in a
     // knowledge base without the user's language, every channel, not at all.
-    let user = lang_index(user);
     let ratios: Vec<f64> = if native {
         spread_ratios(&best, user)
             .into_iter()
@@ -304,12 +310,23 @@ pub fn similarities(
     let mut halfway: Vec<Option<f64>> = vec![None; groups];
     let mut closest = vec![None; groups];
     for g in 0..groups {
+        let native_group = native && speaks_user(&best[g * channels..(g + 1) * channels]);
         for c in 0..channels {
             let s = best[g * channels + c];
             if !s.is_finite() {
                 continue;
             }
-            let (sum, n) = (sums[c], counts[c]);
+            // A group with texts in the user's language is measured in another language's
+            // channel against the other such groups' texts there, the articles it competes
+            // with in the user's language: articles that exist only in that language (another
+            // product's, another domain's) lower its background without saying anything of
+            // this group (shipped + Tor: an unrelated Korean question rose to an English
+            // version's evidence). Fewer than MIN_PAIRED such groups: all of them.
+            let (sum, n) = if native_group && of_native.counts[c] >= MIN_PAIRED {
+                (of_native.sums[c], of_native.counts[c])
+            } else {
+                (all.sums[c], all.counts[c])
+            };
             let background = if native {
                 (sum / n as f32).max(FLOOR)
             } else if n > 1 {
@@ -351,6 +368,31 @@ pub fn similarities(
                     .neighbour_cosine(v)
                     .is_some_and(|n| closest_question[variant_index(v)] < n - NEIGHBOUR_MARGIN)
         }),
+    }
+}
+
+/// Per channel, the sum and the number of some groups' best cosines ([`similarities`]).
+struct Background {
+    sums: Vec<f32>,
+    counts: Vec<usize>,
+}
+
+impl Background {
+    fn new(channels: usize) -> Background {
+        Background {
+            sums: vec![0.0; channels],
+            counts: vec![0; channels],
+        }
+    }
+
+    /// Adds a group's row of best cosines (`-inf`: the group has no text in that channel).
+    fn add(&mut self, row: &[f32]) {
+        for (c, &s) in row.iter().enumerate() {
+            if s.is_finite() {
+                self.sums[c] += s;
+                self.counts[c] += 1;
+            }
+        }
     }
 }
 
@@ -842,6 +884,49 @@ mod tests {
             assert_eq!(sims.rescaled(g), sims.evidence(g));
             assert_eq!(sims.halfway(g), sims.evidence(g));
         }
+    }
+
+    #[test]
+    fn articles_only_in_another_language_do_not_move_a_native_groups_background() {
+        let mut query = vec![0f32; DIM];
+        query[0] = 1.0;
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-5;
+        // Five groups in Korean and English, the Korean titles all alike; group 0's English
+        // title stands out, 0.1 above the others: 0.08 above their mean of 0.82.
+        let mut t: Vec<(u32, Variant, f32)> = Vec::new();
+        for g in 0..5u32 {
+            t.push((g, Variant::Ko, 0.8));
+            t.push((g, Variant::En, if g == 0 { 0.9 } else { 0.8 }));
+        }
+        let sims = similarities(&titles(&t), 5, &query, Lang::Ko, true);
+        assert!(
+            close(sims.evidence(0), 0.08 / SPREAD),
+            "{}",
+            sims.evidence(0)
+        );
+        // Ten English-only articles far from the question: group 0 is measured as before
+        // (against all fifteen, the floor 0.78, it would get 0.12 / SPREAD); an English-only
+        // article is measured against every English title (mean 0.75, the floor).
+        for g in 5..15u32 {
+            t.push((g, Variant::En, if g == 5 { 0.85 } else { 0.7 }));
+        }
+        let sims = similarities(&titles(&t), 15, &query, Lang::Ko, true);
+        assert!(
+            close(sims.evidence(0), 0.08 / SPREAD),
+            "{}",
+            sims.evidence(0)
+        );
+        let e = f64::from(0.85 - FLOOR) / SPREAD;
+        assert!(close(sims.evidence(5), e), "{} {e}", sims.evidence(5));
+        // With fewer than MIN_PAIRED groups in both languages, every English title counts.
+        let few: Vec<_> = t
+            .iter()
+            .copied()
+            .filter(|&(g, v, _)| g != 4 || v != Variant::Ko)
+            .collect();
+        let sims = similarities(&titles(&few), 15, &query, Lang::Ko, true);
+        let e = f64::from(0.9 - FLOOR) / SPREAD;
+        assert!(close(sims.evidence(0), e), "{} {e}", sims.evidence(0));
     }
 
     fn scored(group: u32, confidence: f64, score: f32, fallback: bool) -> Ranked {

@@ -747,6 +747,60 @@ fn an_article_only_in_another_language_goes_before_a_native_one_that_shares_a_wo
     }
 }
 
+/// Articles that exist only in another language say nothing of the native ones: beside the
+/// shipped knowledge base, an English-only manual (tests/fixtures/manual_en.jsonl) leaves the
+/// semantic evidence of every hit with a Korean version as it was for a Korean question. An
+/// article's English version is measured against the English versions of the other articles
+/// that have Korean too; measured against every English text, the manual's lowered the
+/// background (`다음 주 미팅 시간을 바꾸고 싶어요`: otp-code-invalid about 0.132 → 0.135). A
+/// Korean question about the manual still gets its English article.
+#[tokio::test]
+async fn articles_only_in_another_language_leave_native_evidence_as_it_was() {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("index/faq.jsonl");
+    let dir = common::build_index(&faqd::kb::sources(
+        &[shipped, common::fixture("manual_en.jsonl")],
+        None,
+    ));
+    let engine = Arc::new(hybrid_engine(dir.path(), Settings::default()));
+    let (addr, _h) = common::spawn_server(engine, std::future::pending());
+    let mut alone = common::connect(shipped_hybrid()).await;
+    let mut beside = common::connect(addr).await;
+    for q in [
+        "다음 주 미팅 시간을 바꾸고 싶어요",
+        "기계가 계속 꺼져요",
+        "출금이 안 돼요",
+        "수수료가 얼마예요",
+    ] {
+        let a = common::search(&mut alone, common::query_k(q, 10)).await;
+        let b = common::search(&mut beside, common::query_k(q, 10)).await;
+        let mut compared = 0;
+        for hit in a.hits.iter().filter(|h| h.fallback == 0) {
+            let Some(other) = b.hits.iter().find(|h| h.id == hit.id) else {
+                continue;
+            };
+            assert_eq!(other.fallback, 0, "{q}: {other:?}");
+            assert!(
+                (other.semantic_evidence - hit.semantic_evidence).abs() < 1e-9,
+                "{q}: {} {} alone, {} beside the manual",
+                hit.id,
+                hit.semantic_evidence,
+                other.semantic_evidence
+            );
+            compared += 1;
+        }
+        assert!(
+            compared >= 5,
+            "{q}: {:?} / {:?}",
+            common::ids(&a),
+            common::ids(&b)
+        );
+    }
+    let r = common::search(&mut beside, common::query("커피 머신 청소는 어떻게 해요")).await;
+    assert!(r.answered, "{:?}", common::ids(&r));
+    assert_eq!(common::top(&r).id, "milk-frother");
+    assert_ne!(common::top(&r).fallback, 0);
+}
+
 /// Under hybrid ranking a hit is an answer when its confidence reaches the threshold and its
 /// stronger evidence reaches the threshold plus the margin; `answered` and `candidate_only`
 /// say so for every hit.
