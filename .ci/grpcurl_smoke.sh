@@ -258,7 +258,8 @@ expect() {
 SETUP=('faqd serve' 'faqd serve --admin-token-file admin.token --dump-dir .')
 
 expect 'grpcurl -plaintext localhost:50051 list' \
-    faq.v1.FaqService faq.v1.AdminService grpc.health.v1.Health grpc.reflection.v1alpha.ServerReflection
+    faq.v1.FaqService faq.v1.AdminService grpc.health.v1.Health grpc.reflection.v1alpha.ServerReflection \
+    grpc.reflection.v1.ServerReflection
 expect 'grpcurl -plaintext localhost:50051 describe faq.v1.SearchRequest' \
     "faq.v1.SearchRequest is a message" "// The user's words, as typed."
 expect \

@@ -96,9 +96,8 @@ fn embed(a: &IndexArgs, generation: u64) -> anyhow::Result<()> {
     };
     let gen = crate::index::open_current(&a.index_dir)
         .with_context(|| format!("failed to open generation {generation}"))?;
-    let (_, s) =
-        crate::index::vectors::Vectors::load_or_build(&a.index_dir, &gen, &encoder, &model, None)
-            .context("failed to embed the new generation")?;
+    let s = crate::index::vectors::Vectors::store(&a.index_dir, &gen, &encoder, &model)
+        .context("failed to embed the new generation")?;
     let rate = s.embedded as f64 / (s.ms.max(1) as f64 / 1000.0);
     println!(
         "vectors: {} texts, {} embedded ({:.0} texts/s), {} reused, {} ms",

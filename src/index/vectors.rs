@@ -208,6 +208,30 @@ impl Vectors {
         model: &str,
         previous: Option<&Vectors>,
     ) -> Result<(Vectors, VectorStats), VectorError> {
+        Vectors::load_or_build_with(root, gen, encoder, model, previous, true)
+    }
+
+    /// Embeds the texts of `gen` that no `vectors.bin` in `root` has and writes its
+    /// `vectors.bin` (best effort, as [`Vectors::load_or_build`]), for a command that only
+    /// prepares the index: what a server measures at load ([`Vectors::neighbour_cosine`]) is
+    /// not measured, and the stats' `neighbours` are all `None`.
+    pub fn store(
+        root: &Path,
+        gen: &Generation,
+        encoder: &Encoder,
+        model: &str,
+    ) -> Result<VectorStats, VectorError> {
+        Vectors::load_or_build_with(root, gen, encoder, model, None, false).map(|(_, s)| s)
+    }
+
+    fn load_or_build_with(
+        root: &Path,
+        gen: &Generation,
+        encoder: &Encoder,
+        model: &str,
+        previous: Option<&Vectors>,
+        measure: bool,
+    ) -> Result<(Vectors, VectorStats), VectorError> {
         let start = Instant::now();
         let texts = texts_of(gen);
         let dir = super::generation_dir(root, gen.meta.generation);
@@ -258,7 +282,11 @@ impl Vectors {
         let vectors = Vectors {
             generation: gen.meta.generation,
             model: model.to_string(),
-            neighbours: neighbour_cosines(&texts, &data),
+            neighbours: if measure {
+                neighbour_cosines(&texts, &data)
+            } else {
+                [None; Variant::ALL.len()]
+            },
             texts,
             keys,
             data,

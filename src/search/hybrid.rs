@@ -238,8 +238,10 @@ pub struct GroupSimilarity {
 /// the channels, so an English-only article competes with the Korean ones on how far it
 /// stands out among the English texts, not on its raw cosine with a Korean question. A
 /// group that has texts in the user's language is measured in another language's channel
-/// against the groups that also have the user's language (when at least [`MIN_PAIRED`]
-/// do): articles only in that language do not lower its background.
+/// against the groups that have the user's language too, itself included (when at least
+/// [`MIN_PAIRED`] of them have the channel): articles only in that language do not lower its
+/// background. A group without the user's language is still measured against every group
+/// in the channel.
 ///
 /// When the knowledge base has no version in the user's language (`native` false), only
 /// the glossary bridges words, so semantic evidence mostly answers alone, and it is measured
@@ -317,11 +319,12 @@ pub fn similarities(
                 continue;
             }
             // A group with texts in the user's language is measured in another language's
-            // channel against the other such groups' texts there, the articles it competes
-            // with in the user's language: articles that exist only in that language (another
-            // product's, another domain's) lower its background without saying anything of
-            // this group (shipped + Tor: an unrelated Korean question rose to an English
-            // version's evidence). Fewer than MIN_PAIRED such groups: all of them.
+            // channel against the groups with texts in the user's language (itself among
+            // them, as in the user's own channels), the articles it competes with there:
+            // articles that exist only in that language (another product's, another
+            // domain's) lower its background without saying anything of this group (shipped
+            // + Tor: an unrelated Korean question rose to an English version's evidence).
+            // Fewer than MIN_PAIRED such groups in the channel: every group in it.
             let (sum, n) = if native_group && of_native.counts[c] >= MIN_PAIRED {
                 (of_native.sums[c], of_native.counts[c])
             } else {
@@ -397,7 +400,9 @@ impl Background {
 }
 
 /// Fewest articles with versions in both languages over which a channel's spread is
-/// compared with the user's language's ([`spread_ratios`]).
+/// compared with the user's language's ([`spread_ratios`]), and fewest articles with texts
+/// in the user's language and in a channel over which that channel's background is taken
+/// for them ([`similarities`]).
 pub const MIN_PAIRED: usize = 5;
 /// The most a channel's evidence is stretched by [`spread_ratios`].
 pub const MAX_SPREAD_RATIO: f64 = 3.0;
@@ -927,6 +932,64 @@ mod tests {
         let sims = similarities(&titles(&few), 15, &query, Lang::Ko, true);
         let e = f64::from(0.9 - FLOOR) / SPREAD;
         assert!(close(sims.evidence(0), e), "{} {e}", sims.evidence(0));
+    }
+
+    #[test]
+    fn far_is_decided_for_faq_entries_in_the_users_language_only() {
+        // Six Korean articles and six only in English; a Korean question 0.5 from every
+        // title, which are 0.89 from one another: far from the Korean articles, and from
+        // the English ones were it measured there (an index in a tempdir, as postings.rs's
+        // tests build one: `fuse` needs a generation).
+        let dir = tempfile::tempdir().unwrap();
+        let dump = dir.path().join("kb.jsonl");
+        let mut lines = String::new();
+        for g in 0..6 {
+            lines.push_str(&format!(
+                "{{\"id\": \"ko{g}\", \"lang\": \"ko\", \"title\": \"제목 {g}\", \"answer\": \"답변 {g}\"}}\n\
+                 {{\"id\": \"en{g}\", \"lang\": \"en\", \"title\": \"Title {g}\", \"answer\": \"Answer {g}\"}}\n"
+            ));
+        }
+        std::fs::write(&dump, lines).unwrap();
+        let sources = [crate::ingest::Source::File(dump, None)];
+        let root = dir.path().join("index");
+        crate::kb::build(&root, &sources, false, &Default::default()).unwrap();
+        let gen = crate::index::open_current(&root).unwrap();
+        let (a, b) = (0.5f32, 0.8f32);
+        let r = (1.0 - a * a - b * b).sqrt();
+        let mut data = vec![0f32; gen.groups.len() * DIM];
+        let texts = (0..gen.groups.len())
+            .map(|g| {
+                let row = &mut data[g * DIM..(g + 1) * DIM];
+                (row[0], row[1], row[2 + g]) = (a, b, r);
+                VectorText {
+                    group: g as u32,
+                    variant: gen.groups[g][0].lang,
+                    kind: TextKind::Title,
+                }
+            })
+            .collect();
+        let vectors = Vectors::of_texts(texts, data);
+        let mut query = vec![0f32; DIM];
+        query[0] = 1.0;
+        let sims = similarities(&vectors, gen.groups.len(), &query, Lang::Ko, true);
+        assert!(sims.far(Variant::Ko) && sims.far(Variant::En));
+        let shown = Shown {
+            lang: Lang::Ko,
+            traditional: false,
+            top_k: 12,
+            snippets: false,
+            listed: None,
+        };
+        for (weigh_as, far_native) in [(WeighAs::Faq, true), (WeighAs::Documents, false)] {
+            let hits = fuse(&gen, Vec::new(), &sims, &shown, weigh_as, |_| true);
+            assert_eq!(hits.len(), 12);
+            for (ranked, evidence) in hits {
+                let missing = gen.groups[ranked.hit.group as usize][0].lang == Variant::En;
+                assert_eq!(ranked.fallback.is_some(), missing);
+                // A hit from another language is never far; documents never are.
+                assert_eq!(evidence.far, far_native && !missing, "{weigh_as:?}");
+            }
+        }
     }
 
     fn scored(group: u32, confidence: f64, score: f32, fallback: bool) -> Ranked {

@@ -499,10 +499,10 @@ pub async fn serve_with(
     if admin_enabled {
         health.set_serving::<AdminServer>().await;
     }
-    // Listing names only the services served (the admin API only when enabled), and the
-    // reflection service itself, as grpcurl's `list` shows it. Both reflection versions'
-    // descriptors are registered in both, so either version describes the other.
-    let reflection = |itself: &'static str| {
+    // Listing names only the services served (the admin API only when enabled) and both
+    // reflection versions, as grpcurl's `list` shows them whichever version it asks. Both
+    // versions' descriptors are registered in both, so either version describes the other.
+    let reflection = || {
         let mut b = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -512,15 +512,15 @@ pub async fn serve_with(
             )
             .with_service_name("faq.v1.FaqService")
             .with_service_name("grpc.health.v1.Health")
-            .with_service_name(itself);
+            .with_service_name("grpc.reflection.v1.ServerReflection")
+            .with_service_name("grpc.reflection.v1alpha.ServerReflection");
         if admin_enabled {
             b = b.with_service_name("faq.v1.AdminService");
         }
         b
     };
-    let reflection_v1 = reflection("grpc.reflection.v1.ServerReflection").build_v1()?;
-    let reflection_v1alpha =
-        reflection("grpc.reflection.v1alpha.ServerReflection").build_v1alpha()?;
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
     let incoming = incoming::incoming(listener, config.connections);
     let closed = Arc::new(tokio::sync::Notify::new());
     let drain = config.drain;

@@ -750,10 +750,11 @@ fn an_article_only_in_another_language_goes_before_a_native_one_that_shares_a_wo
 /// Articles that exist only in another language say nothing of the native ones: beside the
 /// shipped knowledge base, an English-only manual (tests/fixtures/manual_en.jsonl) leaves the
 /// semantic evidence of every hit with a Korean version as it was for a Korean question. An
-/// article's English version is measured against the English versions of the other articles
-/// that have Korean too; measured against every English text, the manual's lowered the
-/// background (`다음 주 미팅 시간을 바꾸고 싶어요`: otp-code-invalid about 0.132 → 0.135). A
-/// Korean question about the manual still gets its English article.
+/// article's English version is measured against the English versions of the articles that
+/// have Korean too; measured against every English text, the manual's lowered the background
+/// for the first two questions (`다음 주 미팅 시간을 바꾸고 싶어요`: otp-code-invalid about
+/// 0.132 → 0.135), whose best channel is English; the other two are in scope. A Korean
+/// question about the manual still gets its English article.
 #[tokio::test]
 async fn articles_only_in_another_language_leave_native_evidence_as_it_was() {
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("index/faq.jsonl");
