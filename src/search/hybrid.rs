@@ -705,6 +705,26 @@ mod tests {
         Vectors::of_texts(texts, data)
     }
 
+    /// Titles of groups 0, 1, 2, … in these variants: title g is a·e0 + b·e1 + r·e(2+g), so
+    /// the query (e0) has cosine a with each, and any two of them a² + b².
+    fn equidistant_titles(a: f32, b: f32, variants: &[Variant]) -> Vectors {
+        let r = (1.0 - a * a - b * b).sqrt();
+        let mut data = vec![0f32; variants.len() * DIM];
+        let texts = (0u32..)
+            .zip(variants)
+            .map(|(g, &variant)| {
+                let row = &mut data[g as usize * DIM..(g as usize + 1) * DIM];
+                (row[0], row[1], row[2 + g as usize]) = (a, b, r);
+                VectorText {
+                    group: g,
+                    variant,
+                    kind: TextKind::Title,
+                }
+            })
+            .collect();
+        Vectors::of_texts(texts, data)
+    }
+
     /// English titles of groups 0, 1, 2, … with these cosines.
     fn english_titles(cosines: &[f32]) -> Vectors {
         let t: Vec<_> = (0u32..)
@@ -716,26 +736,8 @@ mod tests {
 
     #[test]
     fn a_question_farther_than_the_articles_are_from_each_other_is_far() {
-        // Six titles in `variant`: a·e0 + b·e1 + r·e(2+g), so the query (e0) has cosine a
-        // with each, and any two of them a² + b².
-        let titles_at = |a: f32, b: f32, variant: Variant| {
-            let r = (1.0 - a * a - b * b).sqrt();
-            let mut data = vec![0f32; 6 * DIM];
-            let texts = (0..6u32)
-                .map(|g| {
-                    let row = &mut data[g as usize * DIM..(g as usize + 1) * DIM];
-                    row[0] = a;
-                    row[1] = b;
-                    row[2 + g as usize] = r;
-                    VectorText {
-                        group: g,
-                        variant,
-                        kind: TextKind::Title,
-                    }
-                })
-                .collect();
-            Vectors::of_texts(texts, data)
-        };
+        // Six titles in `variant`.
+        let titles_at = |a: f32, b: f32, variant: Variant| equidistant_titles(a, b, &[variant; 6]);
         let mut query = vec![0f32; DIM];
         query[0] = 1.0;
         let far = |v: &Vectors, lang: Lang, native: bool, reader: Variant| {
@@ -954,21 +956,8 @@ mod tests {
         let root = dir.path().join("index");
         crate::kb::build(&root, &sources, false, &Default::default()).unwrap();
         let gen = crate::index::open_current(&root).unwrap();
-        let (a, b) = (0.5f32, 0.8f32);
-        let r = (1.0 - a * a - b * b).sqrt();
-        let mut data = vec![0f32; gen.groups.len() * DIM];
-        let texts = (0..gen.groups.len())
-            .map(|g| {
-                let row = &mut data[g * DIM..(g + 1) * DIM];
-                (row[0], row[1], row[2 + g]) = (a, b, r);
-                VectorText {
-                    group: g as u32,
-                    variant: gen.groups[g][0].lang,
-                    kind: TextKind::Title,
-                }
-            })
-            .collect();
-        let vectors = Vectors::of_texts(texts, data);
+        let variants: Vec<Variant> = gen.groups.iter().map(|v| v[0].lang).collect();
+        let vectors = equidistant_titles(0.5, 0.8, &variants);
         let mut query = vec![0f32; DIM];
         query[0] = 1.0;
         let sims = similarities(&vectors, gen.groups.len(), &query, Lang::Ko, true);
