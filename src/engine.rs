@@ -231,6 +231,9 @@ pub struct Engine {
     glossary: ArcSwap<Glossary>,
     glossary_source: GlossarySource,
     memory: PerGeneration,
+    /// Chinese versions shown converted to the other script, kept: converting costs more
+    /// than the search.
+    converted: translate::Converted,
     encoder: Option<Arc<Encoder>>,
     /// The model file's SHA-256 (the vectors' model id).
     model_id: String,
@@ -462,6 +465,7 @@ impl Engine {
             glossary: ArcSwap::from_pointee(glossary),
             glossary_source: GlossarySource::Shipped,
             memory: PerGeneration::default(),
+            converted: translate::Converted::default(),
             encoder: None,
             model_id: String::new(),
             lexical_reason: "no model installed".into(),
@@ -887,7 +891,7 @@ impl Engine {
                     }
                 }
                 let shown = translate::version(group, wanted)
-                    .map(|v| translate::in_script(v, wanted))
+                    .map(|v| self.converted.in_script(gen.meta.generation, v, wanted))
                     .expect("shown version is in its group");
                 // The snippet is the shown version's, converted or the other script's
                 // own: highlighted as the found version was (a native hit: Chinese
@@ -901,7 +905,8 @@ impl Engine {
                         .unwrap_or_else(|| search::excerpt(&shown.article));
                 }
                 let agent_version = agents.iter().find_map(|&v| {
-                    translate::version(group, v).map(|x| translate::in_script(x, v))
+                    translate::version(group, v)
+                        .map(|x| self.converted.in_script(gen.meta.generation, x, v))
                 });
                 // Shown in a language the user does not read (neither theirs nor one of
                 // `fallback_languages`): no answer for them, though an agent reading
@@ -961,7 +966,8 @@ impl Engine {
             .ok_or_else(|| EngineError::missing(&[id], None))?;
         let versions = translate::versions(group);
         let preferred = wanted.and_then(|v| {
-            translate::pick(&versions, v).map(|x| translate::in_script(x.clone(), v))
+            translate::pick(&versions, v)
+                .map(|x| self.converted.in_script(gen.meta.generation, x.clone(), v))
         });
         // (User trial: a Korean-and-Chinese article asked for in English came back in Korean
         // with nothing saying the English was missing.) English is what Search falls back

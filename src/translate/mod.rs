@@ -7,7 +7,8 @@ pub mod memory;
 
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
-use std::sync::{Arc, LazyLock};
+use lru::LruCache;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 /// A character as glossary and memory matching see it, with the byte span of the original
 /// character it comes from.
@@ -135,10 +136,7 @@ pub struct Version {
 /// `zh-Hant` with `converted` set, a Traditional one for a `zh` reader to Simplified
 /// ([`to_simplified`]) and tagged `zh`; anything else is returned as it is.
 pub fn in_script(v: Version, wanted: Variant) -> Version {
-    if !matches!(
-        (v.article.lang, wanted),
-        (Variant::Zh, Variant::ZhHant) | (Variant::ZhHant, Variant::Zh)
-    ) {
+    if !needs_conversion(v.article.lang, wanted) {
         return v;
     }
     let convert = |text: &str| to_script(text, wanted);
@@ -154,6 +152,125 @@ pub fn in_script(v: Version, wanted: Variant) -> Version {
         stale: v.stale,
         converted: true,
     }
+}
+
+/// Most bytes of converted text [`Converted`] keeps: every Chinese version of a knowledge
+/// base of FAQ entries (the shipped one's are about 60 KB) or about 10,000 passages the size
+/// of zh-hant-drcd's, while an answer may be 100,000 characters long.
+const KEPT_BYTES: usize = 16 << 20;
+
+/// Chinese versions converted to the other script ([`in_script`]), kept for the next request
+/// that shows them: OpenCC's phrase tables cost more than the search itself (a Simplified
+/// question on zh-hant-drcd's Traditional passages: 2 ms per Search without the model, against
+/// 0.1 ms in Traditional), and the same articles are shown again and again. A new generation
+/// loads every article afresh, so its first request drops what the previous one kept.
+pub struct Converted {
+    kept: Mutex<Kept>,
+    /// Most bytes of converted text kept ([`KEPT_BYTES`]).
+    budget: usize,
+}
+
+/// What [`Converted`] keeps.
+struct Kept {
+    /// The generation the conversions are of.
+    generation: u64,
+    /// Bytes of converted text kept.
+    bytes: usize,
+    /// Per (source version's address, script wanted), least recently shown first: the source
+    /// version, and it converted. An entry holds its source, so no other version can be
+    /// allocated at that address while it is kept.
+    map: LruCache<(usize, Variant), (Arc<Article>, Arc<Article>)>,
+}
+
+impl Default for Converted {
+    fn default() -> Converted {
+        Converted {
+            kept: Mutex::new(Kept {
+                generation: 0,
+                bytes: 0,
+                map: LruCache::unbounded(),
+            }),
+            budget: KEPT_BYTES,
+        }
+    }
+}
+
+impl Converted {
+    /// Returns `v` in the script of `wanted` ([`in_script`]), converted by an earlier call on
+    /// the same version of `generation` when one is kept.
+    pub fn in_script(&self, generation: u64, v: Version, wanted: Variant) -> Version {
+        if !needs_conversion(v.article.lang, wanted) {
+            return v;
+        }
+        let key = (Arc::as_ptr(&v.article) as usize, wanted);
+        let kept = {
+            let mut kept = self.lock();
+            if kept.generation != generation {
+                kept.map.clear();
+                kept.bytes = 0;
+                kept.generation = generation;
+            }
+            kept.map.get(&key).map(|(_, converted)| converted.clone())
+        };
+        if let Some(article) = kept {
+            return Version {
+                article,
+                stale: v.stale,
+                converted: true,
+            };
+        }
+        let source = v.article.clone();
+        let out = in_script(v, wanted);
+        let mut kept = self.lock();
+        // (Another call may have moved on to a newer generation meanwhile.)
+        if kept.generation == generation {
+            kept.bytes += text_bytes(&out.article);
+            if let Some((_, (_, old))) = kept.map.push(key, (source, out.article.clone())) {
+                kept.bytes -= text_bytes(&old);
+            }
+            while kept.bytes > self.budget {
+                match kept.map.pop_lru() {
+                    Some((_, (_, old))) => kept.bytes -= text_bytes(&old),
+                    None => break,
+                }
+            }
+        }
+        out
+    }
+
+    /// Returns a [`Converted`] keeping at most `budget` bytes.
+    #[cfg(test)]
+    fn with_budget(budget: usize) -> Converted {
+        Converted {
+            budget,
+            ..Converted::default()
+        }
+    }
+
+    /// Returns how many converted versions are kept.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().map.len()
+    }
+
+    /// Locks what is kept. A panic while it was held left it whole (each change of the map
+    /// is one call, and `bytes` only counts), so a poisoned lock is used as it is.
+    fn lock(&self) -> MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Returns the bytes of an article's text: title, questions and answer.
+fn text_bytes(a: &Article) -> usize {
+    a.title.len() + a.answer.len() + a.questions.iter().map(String::len).sum::<usize>()
+}
+
+/// True when a version in `have` is shown converted to `wanted`'s script ([`in_script`]).
+fn needs_conversion(have: Variant, wanted: Variant) -> bool {
+    matches!(
+        (have, wanted),
+        (Variant::Zh, Variant::ZhHant) | (Variant::ZhHant, Variant::Zh)
+    )
 }
 
 /// Returns every version of a group with its staleness flag, ordered by language tag.
@@ -270,6 +387,81 @@ mod tests {
         for other in [Variant::ZhHant, Variant::Ko, Variant::En] {
             assert_eq!(in_script(v.clone(), other), v, "{other:?}");
         }
+    }
+
+    #[test]
+    fn a_conversion_is_kept_for_the_very_version_it_was_made_from() {
+        let mut a = Article::clone(&art(Variant::ZhHant, ""));
+        a.answer = "重設審核需要2天".into();
+        let v = Version {
+            article: Arc::new(a.clone()),
+            stale: false,
+            converted: false,
+        };
+        let kept = Converted::default();
+        let first = kept.in_script(1, v.clone(), Variant::Zh);
+        assert_eq!(first, in_script(v.clone(), Variant::Zh));
+        assert_eq!(first.article.answer, "重设审核需要2天");
+        // The entry holds its source (`v` and the entry), so no other version can take its
+        // address while it is kept.
+        assert_eq!(Arc::strong_count(&v.article), 2);
+        // Asked again (stale this time): the same conversion, with the asker's staleness.
+        let again = kept.in_script(
+            1,
+            Version {
+                stale: true,
+                ..v.clone()
+            },
+            Variant::Zh,
+        );
+        assert!(Arc::ptr_eq(&first.article, &again.article));
+        assert!(again.stale && again.converted);
+        assert_eq!(kept.len(), 1);
+        // Another version with other words (an edit) is converted from its own text.
+        a.answer = "重設審核需要3天".into();
+        let edited = Version {
+            article: Arc::new(a),
+            ..v.clone()
+        };
+        let edited = kept.in_script(1, edited, Variant::Zh);
+        assert_eq!(edited.article.answer, "重设审核需要3天");
+        assert_eq!(kept.len(), 2);
+        // Nothing to convert, nothing kept.
+        assert_eq!(kept.in_script(1, v.clone(), Variant::ZhHant), v);
+        assert_eq!(kept.len(), 2);
+        // Another generation drops what the previous one kept, and lets its sources go.
+        let next = kept.in_script(2, v.clone(), Variant::Zh);
+        assert!(!Arc::ptr_eq(&first.article, &next.article));
+        assert_eq!(kept.len(), 1);
+        assert_eq!(Arc::strong_count(&edited.article), 1);
+    }
+
+    #[test]
+    fn the_least_recently_shown_conversions_go_beyond_the_budget() {
+        let version = |answer: &str| {
+            let mut a = Article::clone(&art(Variant::ZhHant, ""));
+            a.answer = answer.into();
+            Version {
+                article: Arc::new(a),
+                stale: false,
+                converted: false,
+            }
+        };
+        // Each converted text is 1 + 12 bytes ("t" and four Han characters).
+        let (one, two, three) = (
+            version("審核一天"),
+            version("審核兩天"),
+            version("審核三天"),
+        );
+        let kept = Converted::with_budget(26);
+        for v in [&one, &two, &one, &three] {
+            kept.in_script(1, v.clone(), Variant::Zh);
+        }
+        // `two` was shown least recently when `three` came: it went, `one` stayed.
+        assert_eq!(kept.len(), 2);
+        assert_eq!(Arc::strong_count(&two.article), 1);
+        assert_eq!(Arc::strong_count(&one.article), 2);
+        assert_eq!(Arc::strong_count(&three.article), 2);
     }
 
     #[test]

@@ -287,6 +287,62 @@ async fn upserts_and_deletes_are_visible_to_the_next_search() {
     assert_eq!(after.categories, before.categories);
 }
 
+/// fx-otp-reset has a zh-Hant version and no zh one: a Simplified question sees it
+/// converted. The engine keeps conversions; after an edit, Search and GetArticle must show
+/// the new text converted, not the old one kept.
+#[tokio::test]
+async fn an_edited_article_is_shown_converted_from_its_new_text() {
+    let (addr, _dir) = server(Some(TOKEN));
+    let mut a = admin(addr).await;
+    let mut c = connect(addr).await;
+    let shown = |r: &faqd::proto::SearchResponse| {
+        let h = &r.hits[0];
+        (
+            h.id.clone(),
+            h.language.clone(),
+            h.converted,
+            h.answer.clone(),
+        )
+    };
+    let first = search(&mut c, query("测试OTP怎么重设")).await;
+    let again = search(&mut c, query("测试OTP怎么重设")).await;
+    assert_eq!(shown(&first), shown(&again));
+    let (id, language, converted, answer) = shown(&first);
+    assert_eq!(
+        (id.as_str(), language.as_str(), converted),
+        ("fx-otp-reset", "zh", true)
+    );
+    assert!(answer.contains("审核需要2天"), "{answer}");
+
+    let mut edited = record(
+        "fx-otp-reset",
+        "zh-Hant",
+        "測試OTP重設",
+        "重設審核需要3個工作天。",
+    );
+    edited.category = "security".into();
+    upsert(&mut a, vec![edited]).await.unwrap();
+    let r = search(&mut c, query("测试OTP怎么重设")).await;
+    let (id, language, converted, answer) = shown(&r);
+    assert_eq!(
+        (id.as_str(), language.as_str(), converted),
+        ("fx-otp-reset", "zh", true)
+    );
+    assert!(answer.contains("审核需要3个工作天"), "{answer}");
+    // The article as GetArticle shows it to a Simplified reader: the new text too.
+    let article = c
+        .get_article(GetArticleRequest {
+            id: "fx-otp-reset".into(),
+            language: Some("zh".into()),
+        })
+        .await
+        .expect("get article")
+        .into_inner();
+    let zh = article.article.expect("the version asked for");
+    assert_eq!((zh.language.as_str(), zh.converted), ("zh", true), "{zh:?}");
+    assert!(zh.answer.contains("审核需要3个工作天"), "{zh:?}");
+}
+
 /// Stats names how hybrid ranking weighs the served knowledge base, decided anew for each
 /// generation: an FAQ, until admin edits make most of its versions passages.
 #[tokio::test]
