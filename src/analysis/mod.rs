@@ -20,7 +20,7 @@ use std::rc::Rc;
 use std::sync::{Arc, LazyLock, Mutex};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
 
-pub use chinese::{is_traditional, to_simplified};
+pub use chinese::{fold_to_simplified, is_traditional, to_simplified};
 pub use english::shingles;
 pub use korean::strip_particles;
 pub use normalize::{fold_char, is_han, is_hangul, is_kana, is_word_char};
@@ -475,7 +475,7 @@ impl TokenStream for VecTokenStream {
 pub fn phrasing_key(text: &str, lang: Lang) -> String {
     let folded;
     let text = if lang == Lang::Zh {
-        folded = chinese::to_simplified(text);
+        folded = chinese::fold_to_simplified(text);
         folded.as_str()
     } else {
         text
@@ -629,6 +629,22 @@ mod tests {
             [false, false, false, true]
         );
         assert!(!is_function_word(Lang::Ko, "무엇"), "no Korean list");
+    }
+
+    #[test]
+    fn account_words_in_either_script_are_the_same_tokens() {
+        // Traditional `帳` folds to `帐`, while mainland text writes `账`.
+        assert_eq!(fold_to_simplified("沒到帳 帳戶 帐号"), "没到账 账户 账号");
+        for &kind in Kind::for_lang(Lang::Zh) {
+            let words = |text: &str| -> Vec<String> {
+                analyze(Lang::Zh, kind, text)
+                    .into_iter()
+                    .map(|t| t.text.to_string())
+                    .collect()
+            };
+            assert_eq!(words("充幣沒到帳"), words("充币没到账"), "{kind:?}");
+            assert_eq!(words("帳戶"), words("账户"), "{kind:?}");
+        }
     }
 
     #[test]

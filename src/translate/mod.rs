@@ -25,7 +25,7 @@ pub struct Folded {
 /// Returns the characters of a text as glossary and memory matching see them: NFKC,
 /// lowercase, and for Chinese Traditional folded to Simplified; each with its original span.
 pub fn fold(text: &str, lang: Lang) -> Vec<Folded> {
-    let simplified = (lang == Lang::Zh).then(|| crate::analysis::to_simplified(text));
+    let simplified = (lang == Lang::Zh).then(|| crate::analysis::fold_to_simplified(text));
     // The folding maps one character to one character; otherwise fold each on its own.
     let one_to_one = simplified
         .as_ref()
@@ -37,7 +37,7 @@ pub fn fold(text: &str, lang: Lang) -> Vec<Folded> {
         let c = match (&simplified, one_to_one) {
             (None, _) => orig,
             (Some(_), true) => simple.next().unwrap_or(orig),
-            (Some(_), false) => crate::analysis::to_simplified(orig.encode_utf8(&mut [0; 4]))
+            (Some(_), false) => crate::analysis::fold_to_simplified(orig.encode_utf8(&mut [0; 4]))
                 .chars()
                 .next()
                 .unwrap_or(orig),
@@ -59,14 +59,39 @@ pub fn to_traditional(text: &str) -> String {
 }
 
 /// Returns Traditional Chinese text in Simplified characters, in mainland wording (OpenCC's
-/// `tw2sp` tables: Taiwan phrases first, `網路` → `网络`, `金鑰` → `密钥`, then characters).
-/// Simplified text and other scripts pass through unchanged.
+/// `tw2sp` tables: Taiwan phrases first, `網路` → `网络`, `金鑰` → `密钥`, then characters;
+/// then [`account_words`]). Simplified text and other scripts pass through unchanged.
 pub fn to_simplified(text: &str) -> String {
     static TW2SP: LazyLock<ferrous_opencc::OpenCC> = LazyLock::new(|| {
         ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::Tw2sp)
             .expect("the built-in tw2sp configuration loads")
     });
-    TW2SP.convert(text)
+    account_words(TW2SP.convert(text))
+}
+
+/// Words in which Simplified `帐` is a curtain or tent, not an account.
+const CURTAIN_WORDS: [&str; 10] = [
+    "帐篷", "蚊帐", "帐幕", "营帐", "帷帐", "帐子", "军帐", "床帐", "帐幔", "纱帐",
+];
+
+/// Returns Simplified text with account words written as mainland text writes them: `帐`
+/// becomes `账` (`帐户` → `账户`, `到帐` → `到账`) except in [`CURTAIN_WORDS`]. OpenCC turns
+/// Taiwan's `帳` into `帐` (user trial: `到帐` shown beside a native article's `到账`).
+fn account_words(text: String) -> String {
+    if !text.contains('帐') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    for (at, c) in text.char_indices() {
+        let curtain = c == '帐'
+            && CURTAIN_WORDS.iter().any(|w| {
+                w.char_indices()
+                    .filter(|&(_, x)| x == '帐')
+                    .any(|(off, _)| at >= off && text[at - off..].starts_with(w))
+            });
+        out.push(if c == '帐' && !curtain { '账' } else { c });
+    }
+    out
 }
 
 /// Returns Chinese text in the script of `variant` (`zh-Hant`: [`to_traditional`], else
@@ -155,8 +180,8 @@ pub fn in_script(v: Version, wanted: Variant) -> Version {
 }
 
 /// Most bytes of converted text [`Converted`] keeps: every Chinese version of a knowledge
-/// base of FAQ entries (the shipped one's are about 60 KB) or about 10,000 passages the size
-/// of zh-hant-drcd's, while an answer may be 100,000 characters long.
+/// base of FAQ entries (the shipped one's are 28 KB) or about 12,000 passages the size of
+/// zh-hant-drcd's (1.3 KB), while one answer may be 100,000 characters long.
 const KEPT_BYTES: usize = 16 << 20;
 
 /// Chinese versions converted to the other script ([`in_script`]), kept for the next request
@@ -429,7 +454,7 @@ mod tests {
         // Nothing to convert, nothing kept.
         assert_eq!(kept.in_script(1, v.clone(), Variant::ZhHant), v);
         assert_eq!(kept.len(), 2);
-        // Another generation drops what the previous one kept, and lets its sources go.
+        // Another generation drops what the previous one kept, and lets it go.
         let next = kept.in_script(2, v.clone(), Variant::Zh);
         assert!(!Arc::ptr_eq(&first.article, &next.article));
         assert_eq!(kept.len(), 1);
@@ -462,6 +487,15 @@ mod tests {
         assert_eq!(Arc::strong_count(&two.article), 1);
         assert_eq!(Arc::strong_count(&one.article), 2);
         assert_eq!(Arc::strong_count(&three.article), 2);
+    }
+
+    #[test]
+    fn converted_simplified_writes_account_words_as_the_mainland_does() {
+        assert_eq!(
+            to_simplified("入帳後請確認帳戶與帳號；露營帳篷、蚊帳"),
+            "入账后请确认账户与账号；露营帐篷、蚊帐"
+        );
+        assert_eq!(account_words("帐".into()), "账");
     }
 
     #[test]

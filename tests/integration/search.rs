@@ -1,9 +1,12 @@
 //! Search quality over the shipped knowledge base, through the gRPC API.
 
 use crate::common::{
-    assert_ordered_by_score, ids, is_withdrawal, query, query_k, search, shipped, small, top,
+    assert_ordered_by_score, build_index, connect, ids, is_withdrawal, query, query_k, search,
+    shipped, small, spawn_server, tempdir, top,
 };
+use faqd::engine::{Engine, Settings};
 use faqd::proto::{LanguageSource, SearchRequest};
+use std::sync::Arc;
 
 #[tokio::test]
 async fn search_finds_the_right_article_in_korean_english_and_chinese() {
@@ -109,6 +112,58 @@ async fn traditional_query_gets_the_only_chinese_version_of_an_article_in_tradit
     // Issue 28: converted to Traditional for a Traditional query, and flagged.
     assert_eq!(top(&r).language, "zh-Hant");
     assert!(top(&r).converted, "{:?}", top(&r));
+}
+
+/// User trial: a Simplified question about a deposit not credited (`到账`) was not answered
+/// from a Traditional-only knowledge base, whose `到帳` converts to `帐`, not `账`.
+#[tokio::test]
+async fn a_simplified_account_question_is_answered_from_a_traditional_article() {
+    let dump_dir = tempdir();
+    let dump = dump_dir.path().join("hant.jsonl");
+    let article = |id: &str, title: &str, question: &str, answer: &str| {
+        serde_json::json!({"id": id, "lang": "zh-Hant", "title": title,
+            "questions": [question], "answer": answer})
+        .to_string()
+    };
+    let lines = [
+        article(
+            "deposit-not-credited",
+            "充幣未到帳",
+            "充幣很久還沒到帳",
+            "區塊確認完成後才會入帳，請在充幣紀錄查看確認數。",
+        ),
+        article(
+            "deposit-address",
+            "如何查看充幣地址",
+            "充幣地址在哪裡",
+            "在資產頁面選擇幣種後點擊充幣即可看到地址。",
+        ),
+        article(
+            "deposit-network",
+            "充幣支援哪些網路",
+            "充幣可以用什麼鏈",
+            "每個幣種支援的網路列在充幣頁面。",
+        ),
+    ];
+    std::fs::write(&dump, lines.join("\n")).expect("write the dump");
+    let dir = build_index(&faqd::kb::sources(&[dump], None));
+    let engine = Arc::new(Engine::open(dir.path(), Settings::default()).expect("open engine"));
+    let (addr, _handle) = spawn_server(engine, std::future::pending());
+    let mut c = connect(addr).await;
+    let r = search(&mut c, query("充币一直没到账怎么办")).await;
+    assert!(r.answered, "{r:?}");
+    let hit = top(&r);
+    assert_eq!(
+        (hit.id.as_str(), hit.language.as_str(), hit.converted),
+        ("deposit-not-credited", "zh", true),
+        "{r:?}"
+    );
+    // Shown as the mainland writes it.
+    assert!(hit.answer.contains("入账"), "{:?}", hit.answer);
+    assert!(
+        !hit.title.contains('帐') && !hit.answer.contains('帐'),
+        "{hit:?}"
+    );
 }
 
 #[tokio::test]

@@ -872,7 +872,7 @@ fn polar_words(lower: &str, lang: Lang) -> Vec<(usize, usize, String)> {
     // Chinese in Simplified (a lighter fold than [`normalize`]: this runs for every entry
     // a lookup weighs).
     let norm: std::borrow::Cow<str> = match lang {
-        Lang::Zh => crate::analysis::to_simplified(lower).into(),
+        Lang::Zh => crate::analysis::fold_to_simplified(lower).into(),
         _ => lower.into(),
     };
     let words: Vec<(usize, &str)> = norm
