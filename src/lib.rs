@@ -19,6 +19,7 @@
 
 pub mod admin;
 pub mod analysis;
+mod budget;
 pub mod cli;
 pub mod embed;
 pub mod engine;

@@ -11,6 +11,7 @@ mod english;
 mod korean;
 mod normalize;
 
+use crate::budget::BudgetLru;
 use crate::lang::Lang;
 use compact_str::CompactString;
 use std::cell::RefCell;
@@ -339,13 +340,7 @@ type SnippetTokens = Arc<Vec<Token>>;
 
 /// Remembered snippet tokens by (language, kind, hash of the text), with the text; the least
 /// recently used go first when their bytes pass [`SNIPPET_CACHE_BYTES`].
-struct SnippetCache {
-    texts: lru::LruCache<(Lang, Kind, u64), (Box<str>, SnippetTokens)>,
-    /// Bytes of the entries held.
-    bytes: usize,
-    /// Bytes allowed before the least recently used entries go.
-    budget: usize,
-}
+struct SnippetCache(BudgetLru<(Lang, Kind, u64), (Box<str>, SnippetTokens)>);
 
 /// Bytes an entry of [`SnippetCache`] holds.
 fn snippet_entry_bytes(text: &str, tokens: &[Token]) -> usize {
@@ -359,36 +354,20 @@ static SNIPPET_TOKENS: LazyLock<Mutex<SnippetCache>> =
 
 impl SnippetCache {
     fn new(budget: usize) -> Self {
-        SnippetCache {
-            texts: lru::LruCache::unbounded(),
-            bytes: 0,
-            budget,
-        }
+        SnippetCache(BudgetLru::new(budget, |(text, tokens)| {
+            snippet_entry_bytes(text, tokens)
+        }))
     }
 
     fn get(&mut self, key: &(Lang, Kind, u64), text: &str) -> Option<SnippetTokens> {
-        match self.texts.get(key) {
+        match self.0.get(key) {
             Some((t, found)) if &**t == text => Some(found.clone()),
             _ => None,
         }
     }
 
     fn put(&mut self, key: (Lang, Kind, u64), text: &str, tokens: SnippetTokens) {
-        let bytes = snippet_entry_bytes(text, &tokens);
-        if bytes > self.budget {
-            // It would push out every other entry, and then itself.
-            return;
-        }
-        self.bytes += bytes;
-        if let Some((t, old)) = self.texts.put(key, (text.into(), tokens)) {
-            self.bytes -= snippet_entry_bytes(&t, &old);
-        }
-        while self.bytes > self.budget {
-            let Some((_, (t, old))) = self.texts.pop_lru() else {
-                break;
-            };
-            self.bytes -= snippet_entry_bytes(&t, &old);
-        }
+        self.0.put(key, (text.into(), tokens));
     }
 }
 
@@ -517,24 +496,24 @@ mod tests {
         let key = |n| (Lang::En, Kind::Word, n);
         cache.put(key(1), "card arrived", one.clone());
         cache.put(key(2), "card arrived", one.clone());
-        assert_eq!(cache.bytes, 2 * size);
+        assert_eq!(cache.0.bytes(), 2 * size);
         // The first is used again, so the second is the one dropped for a third.
         assert!(cache.get(&key(1), "card arrived").is_some());
         cache.put(key(3), "card arrived", one.clone());
-        assert_eq!(cache.bytes, 2 * size);
+        assert_eq!(cache.0.bytes(), 2 * size);
         assert!(cache.get(&key(2), "card arrived").is_none());
         assert!(cache.get(&key(1), "card arrived").is_some());
         // A hash shared by another text is not its tokens.
         assert!(cache.get(&key(3), "card lost").is_none());
         // Replacing an entry counts its bytes once.
         cache.put(key(3), "card arrived", one);
-        assert_eq!(cache.bytes, 2 * size);
-        assert_eq!(cache.texts.len(), 2);
+        assert_eq!(cache.0.bytes(), 2 * size);
+        assert_eq!(cache.0.len(), 2);
         // An entry larger than the budget is not kept, and the others stay.
         let long = "card ".repeat(3 * size);
         cache.put(key(4), &long, Arc::new(vec![token("card")]));
         assert!(cache.get(&key(4), &long).is_none());
-        assert_eq!((cache.bytes, cache.texts.len()), (2 * size, 2));
+        assert_eq!((cache.0.bytes(), cache.0.len()), (2 * size, 2));
     }
 
     #[test]

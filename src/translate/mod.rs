@@ -5,9 +5,9 @@
 pub mod glossary;
 pub mod memory;
 
+use crate::budget::BudgetLru;
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
-use lru::LruCache;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 /// A character as glossary and memory matching see it, with the byte span of the original
@@ -192,32 +192,21 @@ const KEPT_BYTES: usize = 16 << 20;
 /// loads every article afresh, so its first request drops what the previous one kept.
 pub struct Converted {
     kept: Mutex<Kept>,
-    /// Most bytes of converted text kept ([`KEPT_BYTES`]).
-    budget: usize,
 }
 
 /// What [`Converted`] keeps.
 struct Kept {
     /// The generation the conversions are of.
     generation: u64,
-    /// Bytes of converted text kept.
-    bytes: usize,
-    /// Per (source version's address, script wanted), least recently shown first: the source
-    /// version, and it converted. An entry holds its source, so no other version can be
-    /// allocated at that address while it is kept.
-    map: LruCache<(usize, Variant), (Arc<Article>, Arc<Article>)>,
+    /// Per (source version's address, script wanted): the source version, and it converted
+    /// (counted by the converted text's bytes). An entry holds its source, so no other version
+    /// can be allocated at that address while it is kept.
+    map: BudgetLru<(usize, Variant), (Arc<Article>, Arc<Article>)>,
 }
 
 impl Default for Converted {
     fn default() -> Converted {
-        Converted {
-            kept: Mutex::new(Kept {
-                generation: 0,
-                bytes: 0,
-                map: LruCache::unbounded(),
-            }),
-            budget: KEPT_BYTES,
-        }
+        Converted::with_budget(KEPT_BYTES)
     }
 }
 
@@ -233,7 +222,6 @@ impl Converted {
             let mut kept = self.lock();
             if kept.generation != generation {
                 kept.map.clear();
-                kept.bytes = 0;
                 kept.generation = generation;
             }
             kept.map.get(&key).map(|(_, converted)| converted.clone())
@@ -250,26 +238,18 @@ impl Converted {
         let mut kept = self.lock();
         // (Another call may have moved on to a newer generation meanwhile.)
         if kept.generation == generation {
-            kept.bytes += text_bytes(&out.article);
-            if let Some((_, (_, old))) = kept.map.push(key, (source, out.article.clone())) {
-                kept.bytes -= text_bytes(&old);
-            }
-            while kept.bytes > self.budget {
-                match kept.map.pop_lru() {
-                    Some((_, (_, old))) => kept.bytes -= text_bytes(&old),
-                    None => break,
-                }
-            }
+            kept.map.put(key, (source, out.article.clone()));
         }
         out
     }
 
-    /// Returns a [`Converted`] keeping at most `budget` bytes.
-    #[cfg(test)]
+    /// Returns a [`Converted`] keeping at most `budget` bytes of converted text.
     fn with_budget(budget: usize) -> Converted {
         Converted {
-            budget,
-            ..Converted::default()
+            kept: Mutex::new(Kept {
+                generation: 0,
+                map: BudgetLru::new(budget, |(_, converted)| text_bytes(converted)),
+            }),
         }
     }
 
@@ -279,8 +259,8 @@ impl Converted {
         self.lock().map.len()
     }
 
-    /// Locks what is kept. A panic while it was held left it whole (each change of the map
-    /// is one call, and `bytes` only counts), so a poisoned lock is used as it is.
+    /// Locks what is kept. A panic while it was held left it whole (nothing under the lock
+    /// runs code of ours that can panic), so a poisoned lock is used as it is.
     fn lock(&self) -> MutexGuard<'_, Kept> {
         self.kept.lock().unwrap_or_else(|p| p.into_inner())
     }
