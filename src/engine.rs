@@ -1289,10 +1289,17 @@ fn held(
         };
     }
     if seg.variant.lang() == target.lang() {
+        // In the script asked for, the approved text as written (the tables would also
+        // rewrite a Simplified `帐户`).
+        let converted = seg.variant != target;
         return ReplySegment {
             matched: true,
-            translation: Some(translate::to_script(&seg.text, target)),
-            converted: seg.variant != target,
+            translation: Some(if converted {
+                translate::to_script(&seg.text, target)
+            } else {
+                seg.text.clone()
+            }),
+            converted,
             ..base
         };
     }
