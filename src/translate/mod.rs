@@ -48,14 +48,53 @@ pub fn fold(text: &str, lang: Lang) -> Vec<Folded> {
 }
 
 /// Returns Simplified Chinese text in Traditional characters (OpenCC's `s2tw` tables:
-/// phrases first, then characters, Taiwan standard forms). Traditional text and other
-/// scripts pass through unchanged.
+/// phrases first, then characters, Taiwan standard forms; then [`taiwan_forms`]).
+/// Traditional text and other scripts pass through unchanged but for [`taiwan_forms`].
+///
+/// Characters, not words: `s2twp`'s Taiwan phrase tables would also write `軟體` for `软件`,
+/// but they change meanings an exchange's articles depend on (`注销账户`, close the account,
+/// becomes `登出帳戶`, log out of it; `申诉程序`, the appeal procedure, `申訴程式`, a program).
 pub fn to_traditional(text: &str) -> String {
     static S2TW: LazyLock<ferrous_opencc::OpenCC> = LazyLock::new(|| {
         ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::S2tw)
             .expect("the built-in s2tw configuration loads")
     });
-    S2TW.convert(text)
+    taiwan_forms(S2TW.convert(text))
+}
+
+/// Characters after which `天后` is "… days later" (`3天後`, `今天後`), not the goddess
+/// (`天后宮`): digits, and words of number or day.
+const BEFORE_DAYS_LATER: &str =
+    "0123456789０１２３４５６７８９今明昨每前幾几數数多半兩两一二三四五六七八九十百千";
+
+/// Returns `s2tw` output as Taiwan writes it (user trial): account words with `帳` (`帳戶`,
+/// `到帳`; the tables write the mainland's `賬`), `台` for `臺` (`平台`, as native Taiwan
+/// articles write it beside the tables' `平臺`), and `天後` for "days later" where the
+/// tables' phrase `天后` (the goddess) swallowed a number's `天` (`90 天后`).
+fn taiwan_forms(text: String) -> String {
+    if !text.contains(['賬', '臺']) && !text.contains("天后") {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut before: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '賬' => out.push('帳'),
+            '臺' => out.push('台'),
+            '天' if chars.peek() == Some(&'后')
+                && before.is_some_and(|b| BEFORE_DAYS_LATER.contains(b)) =>
+            {
+                chars.next();
+                out.push_str("天後");
+            }
+            _ => out.push(c),
+        }
+        if !c.is_whitespace() {
+            before = Some(c);
+        }
+    }
+    out
 }
 
 /// Returns Traditional Chinese text in Simplified characters, in mainland wording (OpenCC's
@@ -477,6 +516,22 @@ mod tests {
             "入账后请确认账户与账号；露营帐篷、蚊帐"
         );
         assert_eq!(account_words("帐".into()), "账");
+    }
+
+    #[test]
+    fn converted_traditional_is_written_as_taiwan_writes_it() {
+        // The tables alone: `90 天后`, `到賬`, `平臺`.
+        assert_eq!(
+            to_traditional("90 天后到账，请在平台查看账户；3天后、今天后、两天后再试"),
+            "90 天後到帳，請在平台查看帳戶；3天後、今天後、兩天後再試"
+        );
+        // The goddess and other words with `后` stay.
+        assert_eq!(
+            to_traditional("天后宫 歌坛天后 皇后 后台"),
+            "天后宮 歌壇天后 皇后 後台"
+        );
+        // Other `台` words keep their own characters.
+        assert_eq!(to_traditional("台风 台灯 台湾"), "颱風 檯燈 台灣");
     }
 
     #[test]

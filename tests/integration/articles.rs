@@ -484,6 +484,24 @@ async fn zh_hant_searches_show_traditional_versions_or_converted_ones() {
         .all(|t| !t.converted && t.language != "zh-Hant"));
 }
 
+/// User trial (stop 50): converted Traditional wrote `90 天后` ("after 90 days") as the
+/// goddess `天后`. It is written as Taiwan writes it now.
+#[tokio::test]
+async fn converted_traditional_says_days_later() {
+    let mut c = small().await;
+    let a = c
+        .get_article(GetArticleRequest {
+            id: "fx-api-key".into(),
+            language: Some("zh-TW".into()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let v = a.article.unwrap();
+    assert!(v.converted && v.language == "zh-Hant", "{v:?}");
+    assert!(v.answer.contains("90天後過期"), "{}", v.answer);
+}
+
 /// Regression (user trial): a Simplified question whose article exists only in Traditional
 /// Chinese was shown the Traditional text, while the reverse was converted. It is converted
 /// to Simplified now (OpenCC's tw2sp tables) and says so; a Traditional question keeps the
