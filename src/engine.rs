@@ -897,8 +897,11 @@ impl Engine {
                 // own: highlighted as the found version was (a native hit: Chinese
                 // analysis folds the scripts), else the start of its answer. (The
                 // found snippet converted would not match the answer: a highlight can
-                // split a phrase the conversion rewrites.)
-                if shown.article.lang != hit.version.lang && !hit.snippet.is_empty() {
+                // split a phrase the conversion rewrites.) A version converted from the
+                // other script's newer one is another text in the found language.
+                if (shown.converted || shown.article.lang != hit.version.lang)
+                    && !hit.snippet.is_empty()
+                {
                     let native = fallback.is_none() && native.contains(&hit.group);
                     hit.snippet = Some(highlights.snippet(&shown.article))
                         .filter(|s| native && !s.is_empty())

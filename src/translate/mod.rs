@@ -325,23 +325,38 @@ pub fn versions(group: &[Arc<Article>]) -> Vec<Version> {
 }
 
 /// Returns the version in `wanted`, else another version of the same language (`zh` for
-/// `zh-Hant` and back).
+/// `zh-Hant` and back). The other script's version is also taken when it is newer (by
+/// `updated_at`): converted, it says what the article says now, where the version in
+/// `wanted` is outdated (user trial: a stale Simplified version shown beside a newer
+/// Traditional one).
 pub fn pick(versions: &[Version], wanted: Variant) -> Option<&Version> {
-    find(versions, |v| v.article.lang, wanted)
+    find(versions, |v| &v.article, wanted)
 }
 
 /// Returns a group's version in `wanted` (chosen as [`pick`] does) with its staleness, without
 /// building the others (a search does this for each hit).
 pub fn version(group: &[Arc<Article>], wanted: Variant) -> Option<Version> {
-    find(group, |a| a.lang, wanted).map(|a| version_of(a, newest(group)))
+    find(group, |a| a, wanted).map(|a| version_of(a, newest(group)))
 }
 
-/// Returns the item in `wanted`, else one of the same language.
-fn find<T>(items: &[T], lang: impl Fn(&T) -> Variant, wanted: Variant) -> Option<&T> {
-    items
-        .iter()
-        .find(|i| lang(i) == wanted)
-        .or_else(|| items.iter().find(|i| lang(i).lang() == wanted.lang()))
+/// Returns the item in `wanted`, else one of the same language; one of the same language
+/// rather than the one in `wanted` when it is newer.
+fn find<T>(items: &[T], article: impl Fn(&T) -> &Arc<Article>, wanted: Variant) -> Option<&T> {
+    let exact = items.iter().find(|i| article(i).lang == wanted);
+    let other = items.iter().find(|i| {
+        let lang = article(i).lang;
+        lang != wanted && lang.lang() == wanted.lang()
+    });
+    match (exact, other) {
+        (Some(e), Some(o)) => {
+            let newer = matches!(
+                (article(o).updated_ts(), article(e).updated_ts()),
+                (Some(o), Some(e)) if o > e
+            );
+            Some(if newer { o } else { e })
+        }
+        (e, o) => e.or(o),
+    }
 }
 
 /// Returns the newest `updated_at` of a group's versions.
@@ -567,6 +582,31 @@ mod tests {
         );
         assert!(version(&g, Variant::En).unwrap().stale);
         assert_eq!(version(&g[..1], Variant::En), None);
+    }
+
+    #[test]
+    fn a_newer_version_in_the_other_script_is_taken_over_an_outdated_one() {
+        let g = [
+            art(Variant::Zh, "2026-01-01T00:00:00Z"),
+            art(Variant::ZhHant, "2026-06-01T00:00:00Z"),
+            art(Variant::En, "2026-01-01T00:00:00Z"),
+        ];
+        let all = versions(&g);
+        let v = version(&g, Variant::Zh).unwrap();
+        assert_eq!((v.article.lang, v.stale), (Variant::ZhHant, false));
+        assert_eq!(pick(&all, Variant::Zh), Some(&v));
+        assert_eq!(
+            version(&g, Variant::ZhHant).unwrap().article.lang,
+            Variant::ZhHant
+        );
+        // As new, or a date missing: the version in the script asked for.
+        for other in ["2026-01-01T00:00:00Z", ""] {
+            let g = [
+                art(Variant::Zh, "2026-01-01T00:00:00Z"),
+                art(Variant::ZhHant, other),
+            ];
+            assert_eq!(version(&g, Variant::Zh).unwrap().article.lang, Variant::Zh);
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! GetArticle, DetectLanguage, and agent-language versions with staleness, through the gRPC
 //! API.
 
-use crate::common::{ids, query, search, shipped, small, top, Client};
+use crate::common::{ids, query, search, serve_dump, shipped, small, top, Client};
 use faqd::proto::{
     DetectLanguageRequest, DetectLanguageResponse, GetArticleRequest, GetArticleResponse,
     LanguageSource, SearchRequest, SearchResponse,
@@ -500,6 +500,57 @@ async fn converted_traditional_says_days_later() {
     let v = a.article.unwrap();
     assert!(v.converted && v.language == "zh-Hant", "{v:?}");
     assert!(v.answer.contains("90天後過期"), "{}", v.answer);
+}
+
+/// User trial (stop 50): a Simplified reader was shown the outdated Simplified version
+/// (`stale: true`) of an article whose Traditional version is newer. The newer one is shown
+/// converted now, snippet included; the outdated one is still listed among the versions.
+#[tokio::test]
+async fn a_newer_version_in_the_other_script_is_shown_converted() {
+    let (mut c, _dir) = serve_dump(concat!(
+        r#"{"id":"fee","lang":"zh","title":"提币手续费","questions":["提币手续费是多少"],"#,
+        r#""answer":"提币手续费为1%。","updated_at":"2026-01-01T00:00:00Z"}"#,
+        "\n",
+        r#"{"id":"fee","lang":"zh-Hant","title":"提幣手續費","questions":["提幣手續費是多少"],"#,
+        r#""answer":"提幣手續費為2%，自六月起。","updated_at":"2026-06-01T00:00:00Z"}"#,
+        "\n",
+        r#"{"id":"login","lang":"zh","title":"登录问题","questions":["无法登录怎么办"],"#,
+        r#""answer":"请重置密码后再登录。","updated_at":"2026-01-01T00:00:00Z"}"#,
+        "\n",
+    ))
+    .await;
+    let r = search(&mut c, query("提币手续费是多少")).await;
+    let h = top(&r);
+    assert_eq!(h.id, "fee", "{:?}", ids(&r));
+    assert_eq!(
+        (h.language.as_str(), h.converted, h.stale),
+        ("zh", true, false),
+        "{h:?}"
+    );
+    assert_eq!(h.answer, "提币手续费为2%，自六月起。");
+    let plain = h.snippet.replace("<b>", "").replace("</b>", "");
+    assert!(
+        h.answer.contains(&plain),
+        "{:?} of {:?}",
+        h.snippet,
+        h.answer
+    );
+    let a = get(&mut c, "fee", Some("zh-CN")).await;
+    let v = a.article.unwrap();
+    assert_eq!(
+        (v.language.as_str(), v.converted, v.answer.as_str()),
+        ("zh", true, "提币手续费为2%，自六月起。")
+    );
+    assert!(
+        a.translations
+            .iter()
+            .any(|t| t.language == "zh" && t.stale && !t.converted),
+        "{:?}",
+        a.translations
+    );
+    // Traditional readers get their own, newest version.
+    let a = get(&mut c, "fee", Some("zh-TW")).await;
+    assert_eq!(a.article.unwrap().answer, "提幣手續費為2%，自六月起。");
 }
 
 /// Regression (user trial): a Simplified question whose article exists only in Traditional

@@ -2,8 +2,8 @@
 //! TranslateReply (translation memory).
 
 use crate::common::{
-    build_index, connect, fixture, ids, query, search, search_err, shipped, small, spawn_server,
-    tempdir, top, Client,
+    build_index, connect, fixture, ids, query, search, search_err, serve_dump, shipped, small,
+    spawn_server, tempdir, top, Client,
 };
 use faqd::engine::{Engine, Settings};
 use faqd::proto::{
@@ -1125,24 +1125,15 @@ async fn chinese_held_in_the_other_script_is_its_own_translation() {
 /// `帐户` into `账户` while saying `converted: false`.
 #[tokio::test]
 async fn approved_text_in_the_script_asked_for_is_returned_as_written() {
-    let dir = tempdir();
-    let dump = dir.path().join("kb.jsonl");
-    std::fs::write(
-        &dump,
-        concat!(
-            r#"{"id":"balance","lang":"zh","title":"查看余额","questions":["怎么查看余额"],"#,
-            r#""answer":"请登录您的帐户查看余额。","updated_at":"2026-01-01T00:00:00Z"}"#,
-            "\n",
-            r#"{"id":"balance","lang":"en","title":"Check your balance","questions":["how do I check my balance"],"#,
-            r#""answer":"Log in to your account to see your balance.","updated_at":"2026-01-01T00:00:00Z"}"#,
-            "\n",
-        ),
-    )
-    .unwrap();
-    let index = build_index(&faqd::kb::sources(&[dump], None));
-    let engine = Arc::new(Engine::open(index.path(), Settings::default()).unwrap());
-    let (addr, _handle) = spawn_server(engine, std::future::pending());
-    let mut c = connect(addr).await;
+    let (mut c, _dir) = serve_dump(concat!(
+        r#"{"id":"balance","lang":"zh","title":"查看余额","questions":["怎么查看余额"],"#,
+        r#""answer":"请登录您的帐户查看余额。","updated_at":"2026-01-01T00:00:00Z"}"#,
+        "\n",
+        r#"{"id":"balance","lang":"en","title":"Check your balance","questions":["how do I check my balance"],"#,
+        r#""answer":"Log in to your account to see your balance.","updated_at":"2026-01-01T00:00:00Z"}"#,
+        "\n",
+    ))
+    .await;
     // Traditional text, Simplified wanted: the approved Simplified sentence, untouched.
     let out = translate(&mut c, "請登錄您的帳戶查看餘額。", "zh", None).await;
     assert!(out.matched, "{out:?}");

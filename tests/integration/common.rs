@@ -148,6 +148,21 @@ pub async fn small() -> Client {
     connect(small_server().addr).await
 }
 
+/// Serves a knowledge base written as `dump` (JSONL) with default settings; returns a client
+/// and the directory that holds the dump and its index (alive as long as it is kept).
+pub async fn serve_dump(dump: &str) -> (Client, TempDir) {
+    let dir = tempdir();
+    let file = dir.path().join("kb.jsonl");
+    std::fs::write(&file, dump).expect("write the dump");
+    let sources = faqd::kb::sources(&[file], None);
+    let index = dir.path().join("index");
+    faqd::kb::build(&index, &sources, false, &BuildOptions::default())
+        .unwrap_or_else(|e| panic!("building the test index failed: {e}"));
+    let engine = Arc::new(Engine::open(&index, Settings::default()).expect("open engine"));
+    let (addr, _handle) = spawn_server(engine, std::future::pending());
+    (connect(addr).await, dir)
+}
+
 /// A search request for `query` with everything else unset.
 pub fn query(text: &str) -> SearchRequest {
     SearchRequest {
