@@ -30,6 +30,39 @@ pub fn fold_to_simplified(text: &str) -> String {
     s
 }
 
+/// Characters on each side of a highlight that [`splits_words`] segments with it.
+const WORD_CONTEXT: usize = 4;
+
+/// Returns true when the Han characters `run` (a byte range of `text`) hold no whole word
+/// and lie in no one word, but join the ends of two: `认证` in `请确认证件` (`确认` / `证件`),
+/// a highlight of bigrams that reads as a word the text does not say (user trial). Words are
+/// jieba's, over the run and a few characters either side, with Traditional folded.
+pub fn splits_words(text: &str, run: std::ops::Range<usize>) -> bool {
+    let Some(inner) = text.get(run.clone()) else {
+        return false;
+    };
+    if inner.chars().count() < 2 || !inner.chars().all(is_han) {
+        return false;
+    }
+    let before: Vec<usize> = text[..run.start].char_indices().map(|(i, _)| i).collect();
+    let from = before.len().saturating_sub(WORD_CONTEXT);
+    let start = before.get(from).copied().unwrap_or(run.start);
+    let end = text[run.end..]
+        .char_indices()
+        .nth(WORD_CONTEXT)
+        .map_or(text.len(), |(i, _)| run.end + i);
+    let window = fold_to_simplified(&text[start..end]);
+    // Char offsets within the window (folding keeps one character for one).
+    let (rs, re) = (
+        before.len() - from,
+        before.len() - from + inner.chars().count(),
+    );
+    !JIEBA
+        .cut(&window, false)
+        .iter()
+        .any(|w| (rs <= w.start && w.end <= re) || (w.start <= rs && re <= w.end))
+}
+
 /// Returns true when the text contains Traditional-only characters.
 pub fn is_traditional(text: &str) -> bool {
     to_simplified(text) != text

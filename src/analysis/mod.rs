@@ -21,7 +21,7 @@ use std::rc::Rc;
 use std::sync::{Arc, LazyLock, Mutex};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
 
-pub use chinese::{fold_to_simplified, is_traditional, to_simplified};
+pub use chinese::{fold_to_simplified, is_traditional, splits_words, to_simplified};
 pub use english::shingles;
 pub use korean::strip_particles;
 pub use normalize::{fold_char, is_han, is_hangul, is_kana, is_word_char};
@@ -608,6 +608,23 @@ mod tests {
             [false, false, false, true]
         );
         assert!(!is_function_word(Lang::Ko, "무엇"), "no Korean list");
+    }
+
+    #[test]
+    fn a_highlight_joining_the_ends_of_two_words_splits_them() {
+        let run = |text: &str, run: &str| {
+            let at = text.find(run).unwrap();
+            splits_words(text, at..at + run.len())
+        };
+        // `确认` / `证件`: `认证` is no word of the text.
+        assert!(run("请确认证件照片清晰", "认证"));
+        assert!(run("請確認證件照片清晰", "認證"));
+        // A whole word, a part of one, a run holding a word, or not Han: kept.
+        assert!(!run("身份认证失败", "认证"));
+        assert!(!run("请上传身份证", "身份"));
+        assert!(!run("请确认证件", "认证件"));
+        assert!(!run("提币到TXID", "到TX"));
+        assert!(!run("认证", "认"));
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::analysis::Kind;
 use crate::index::{Generation, Part};
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
+use htmlescape::encode_minimal;
 use std::sync::Arc;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::Term;
@@ -176,6 +177,9 @@ impl Highlights {
 
 struct SnippetFields {
     generator: Option<SnippetGenerator>,
+    /// Chinese bigrams: a highlight that joins the ends of two words is dropped
+    /// ([`crate::analysis::splits_words`]).
+    chinese: bool,
 }
 
 impl SnippetFields {
@@ -197,7 +201,12 @@ impl SnippetFields {
                 Ok(n) => {
                     terms.insert(t.to_string(), 1.0 / (1.0 + n as f32));
                 }
-                Err(_) => return SnippetFields { generator: None },
+                Err(_) => {
+                    return SnippetFields {
+                        generator: None,
+                        chinese: false,
+                    }
+                }
             }
         }
         let generator = Some(SnippetGenerator::new(
@@ -206,20 +215,49 @@ impl SnippetFields {
             field,
             160,
         ));
-        SnippetFields { generator }
+        SnippetFields {
+            generator,
+            chinese: q.lang == Lang::Zh,
+        }
     }
 
     fn snippet(&self, a: &Article) -> String {
         if let Some(g) = &self.generator {
             for text in [&a.answer, &a.title] {
                 let s = g.snippet(text);
-                if !s.highlighted().is_empty() {
+                if s.highlighted().is_empty() {
+                    continue;
+                }
+                if !self.chinese {
                     return s.to_html();
+                }
+                let runs: Vec<_> = tantivy::snippet::collapse_overlapped_ranges(s.highlighted())
+                    .into_iter()
+                    .filter(|r| !crate::analysis::splits_words(s.fragment(), r.clone()))
+                    .collect();
+                if !runs.is_empty() {
+                    return highlighted_html(s.fragment(), &runs);
                 }
             }
         }
         excerpt(a)
     }
+}
+
+/// Returns `fragment` HTML-escaped with `runs` (sorted byte ranges, apart) in `<b>`, as
+/// tantivy's `Snippet::to_html` writes it.
+fn highlighted_html(fragment: &str, runs: &[std::ops::Range<usize>]) -> String {
+    let mut html = String::with_capacity(fragment.len() + 7 * runs.len());
+    let mut from = 0;
+    for r in runs {
+        html.push_str(&encode_minimal(&fragment[from..r.start]));
+        html.push_str("<b>");
+        html.push_str(&encode_minimal(&fragment[r.clone()]));
+        html.push_str("</b>");
+        from = r.end;
+    }
+    html.push_str(&encode_minimal(&fragment[from..]));
+    html
 }
 
 /// Returns the start of an article's answer (160 characters), HTML-escaped, as a snippet

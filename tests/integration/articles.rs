@@ -502,6 +502,26 @@ async fn converted_traditional_says_days_later() {
     assert!(v.answer.contains("90天後過期"), "{}", v.answer);
 }
 
+/// User trial (stop 50): a snippet highlighted `请确<b>认证</b>件` for a question about
+/// `身份认证`: two words' ends (`确认` / `证件`) read as the question's word. Such a highlight
+/// is dropped; the title, which says it, is the snippet.
+#[tokio::test]
+async fn a_snippet_highlights_no_word_the_text_does_not_say() {
+    let (mut c, _dir) = serve_dump(concat!(
+        r#"{"id":"kyc","lang":"zh","title":"身份认证失败","questions":["身份认证失败怎么办"],"#,
+        r#""answer":"请确认证件照片清晰完整后重新提交。"}"#,
+        "\n",
+        r#"{"id":"login","lang":"zh","title":"登录问题","questions":["无法登录怎么办"],"#,
+        r#""answer":"请重置密码后再登录。"}"#,
+        "\n",
+    ))
+    .await;
+    let r = search(&mut c, query("身份认证没有通过")).await;
+    let h = top(&r);
+    assert_eq!(h.id, "kyc", "{:?}", ids(&r));
+    assert_eq!(h.snippet, "<b>身份认证</b>失败");
+}
+
 /// User trial (stop 50): a Simplified reader was shown the outdated Simplified version
 /// (`stale: true`) of an article whose Traditional version is newer. The newer one is shown
 /// converted now, snippet included; the outdated one is still listed among the versions.
