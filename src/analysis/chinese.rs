@@ -38,13 +38,13 @@ const WORD_CONTEXT: usize = 4;
 /// a highlight of bigrams that reads as a word the text does not say (user trial). Words are
 /// jieba's, over the run and a few characters either side, with Traditional folded.
 pub fn splits_words(text: &str, run: std::ops::Range<usize>) -> bool {
-    let Some(inner) = text.get(run.clone()) else {
+    let (Some(inner), Some(head)) = (text.get(run.clone()), text.get(..run.start)) else {
         return false;
     };
     if inner.chars().count() < 2 || !inner.chars().all(is_han) {
         return false;
     }
-    let before: Vec<usize> = text[..run.start].char_indices().map(|(i, _)| i).collect();
+    let before: Vec<usize> = head.char_indices().map(|(i, _)| i).collect();
     let from = before.len().saturating_sub(WORD_CONTEXT);
     let start = before.get(from).copied().unwrap_or(run.start);
     let end = text[run.end..]

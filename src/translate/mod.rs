@@ -127,7 +127,11 @@ fn account_words(text: String) -> String {
             && CURTAIN_WORDS.iter().any(|w| {
                 w.char_indices()
                     .filter(|&(_, x)| x == '帐')
-                    .any(|(off, _)| at >= off && text[at - off..].starts_with(w))
+                    .any(|(off, _)| {
+                        at.checked_sub(off)
+                            .and_then(|from| text.get(from..))
+                            .is_some_and(|t| t.starts_with(w))
+                    })
             });
         out.push(if c == '帐' && !curtain { '账' } else { c });
     }
@@ -531,6 +535,14 @@ mod tests {
             "入账后请确认账户与账号；露营帐篷、蚊帐"
         );
         assert_eq!(account_words("帐".into()), "账");
+        // A curtain word's `帐` is not the first character: what stands that far before an
+        // account's `帐` may be a character of another width (user trial: a panic, and
+        // every Search that showed the article failed).
+        assert_eq!(
+            to_simplified("請在[帳戶]建立，我的(帳號) 帳戶"),
+            "请在[账户]创建，我的(账号) 账户"
+        );
+        assert_eq!(account_words("a帐 x蚊帐".into()), "a账 x蚊帐");
     }
 
     #[test]

@@ -502,6 +502,36 @@ async fn converted_traditional_says_days_later() {
     assert!(v.answer.contains("90天後過期"), "{}", v.answer);
 }
 
+/// User trial (stop 51): a Traditional-only article with a menu path (`請在[帳戶]…`) made
+/// every Simplified search that showed it fail (INTERNAL: the account-word pass sliced the
+/// text inside a character). It is shown converted now.
+#[tokio::test]
+async fn a_traditional_menu_path_is_converted_for_simplified_readers() {
+    let (mut c, _dir) = serve_dump(concat!(
+        r#"{"id":"api-key","lang":"zh-Hant","title":"建立API金鑰","questions":["API金鑰怎麼申請"],"#,
+        r#""answer":"請在[帳戶] > [API管理]建立API金鑰。"}"#,
+        "\n",
+    ))
+    .await;
+    let r = search(
+        &mut c,
+        SearchRequest {
+            language: Some("zh-CN".into()),
+            ..query("API密钥怎么申请")
+        },
+    )
+    .await;
+    let h = top(&r);
+    assert_eq!((h.id.as_str(), h.converted), ("api-key", true), "{h:?}");
+    assert!(
+        h.answer.starts_with("请在[账户] > [API管理]"),
+        "{}",
+        h.answer
+    );
+    let a = get(&mut c, "api-key", Some("zh-CN")).await;
+    assert!(a.article.unwrap().answer.contains("[账户]"));
+}
+
 /// User trial (stop 50): a snippet highlighted `请确<b>认证</b>件` for a question about
 /// `身份认证`: two words' ends (`确认` / `证件`) read as the question's word. Such a highlight
 /// is dropped; the title, which says it, is the snippet.
