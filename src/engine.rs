@@ -1088,7 +1088,12 @@ impl Engine {
                         .or_else(|| memory::text::added_words(s.text, &l.segment.text, source))
                 });
                 let matched = s.percent() >= threshold && differs.is_none();
-                let converted = s.found.is_some_and(|l| l.translation.variant != target);
+                // An entry approved in the very script asked for is its own translation
+                // (user trial: Traditional text to `zh-CN` found the Simplified entry, yet
+                // returned its Traditional version converted, with another word).
+                let own = s.found.filter(|l| l.segment.variant == target);
+                let converted =
+                    own.is_none() && s.found.is_some_and(|l| l.translation.variant != target);
                 let segment = ReplySegment {
                     text: s.text.to_string(),
                     differs,
@@ -1096,9 +1101,14 @@ impl Engine {
                     matched,
                     percent: s.percent(),
                     matched_source: s.found.map(|l| l.segment.text.clone()),
-                    origin: s.found.map(|l| l.translation.origin.clone()),
+                    origin: s.found.map(|l| {
+                        own.map_or(&l.translation.origin, |l| &l.segment.origin)
+                            .clone()
+                    }),
                     translation: s.found.filter(|_| matched).map(|l| {
-                        if converted {
+                        if own.is_some() {
+                            l.segment.text.clone()
+                        } else if converted {
                             translate::to_script(&l.translation.text, target)
                         } else {
                             l.translation.text.clone()

@@ -1140,3 +1140,38 @@ async fn approved_text_in_the_script_asked_for_is_returned_as_written() {
     assert_eq!(out.translation, "请登录您的帐户查看余额。", "{out:?}");
     assert!(!out.converted, "{out:?}");
 }
+
+/// User trial (stop 51): Traditional text asked for in `zh-CN` found the approved Simplified
+/// entry, yet returned the entry's Traditional version converted (`查詢` → `查找`, another
+/// word) with `converted: true`. The Simplified entry is its own translation.
+#[tokio::test]
+async fn an_entry_in_the_script_asked_for_is_its_own_translation() {
+    let (mut c, _dir) = serve_dump(concat!(
+        r#"{"id":"txid","lang":"zh","title":"提供TXID","answer":"请提供该笔交易的TXID，我们会立即为您查询。"}"#,
+        "\n",
+        r#"{"id":"txid","lang":"zh-Hant","title":"提供TXID","answer":"請提供該筆交易的TXID，我們會立即為您查詢。"}"#,
+        "\n",
+        r#"{"id":"txid","lang":"en","title":"Send the TXID","answer":"Please send us the TXID of the transaction and we will check it right away."}"#,
+        "\n",
+    ))
+    .await;
+    for (text, target, want) in [
+        (
+            "請提供該筆交易的TXID，我們會立即為您查詢。",
+            "zh-CN",
+            "请提供该笔交易的TXID，我们会立即为您查询。",
+        ),
+        (
+            "请提供该笔交易的TXID，我们会立即为您查询。",
+            "zh-TW",
+            "請提供該筆交易的TXID，我們會立即為您查詢。",
+        ),
+    ] {
+        let out = translate(&mut c, text, target, None).await;
+        assert_eq!(
+            (out.translation.as_str(), out.matched, out.converted),
+            (want, true, false),
+            "{out:?}"
+        );
+    }
+}
