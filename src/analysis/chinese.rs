@@ -7,6 +7,7 @@ use super::normalize::{
     unigrams as char_unigrams, NChar,
 };
 use super::Tok;
+use aho_corasick::{AhoCorasick, MatchKind};
 use jieba_rs::{Jieba, TokenizeMode};
 use std::sync::LazyLock;
 
@@ -21,28 +22,62 @@ pub fn to_simplified(text: &str) -> String {
 /// ([`to_simplified`]), and `帐` folded with `账`. Traditional `帳` becomes `帐`, while
 /// mainland text writes account words with `账` (`账户`, `到账`): without it a Simplified
 /// question about an account missed a Traditional article (user trial: `充币一直没到账`
-/// against `沒到帳`). One character for one, so offsets hold.
+/// against `沒到帳`); and Taiwan words as the mainland's ([`TAIWAN_WORDS`]: `身分` as
+/// `身份`, `網路` as `网络`). One character for one, so offsets hold.
 pub fn fold_to_simplified(text: &str) -> String {
+    static WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(TAIWAN_WORDS.iter().map(|(taiwan, _)| taiwan))
+            .expect("the Taiwan words build an automaton")
+    });
     let mut s = to_simplified(text);
     if s.contains('帐') {
         s = s.replace('帐', "账");
     }
+    if WORDS.is_match(&s) {
+        s = WORDS.replace_all(&s, &TAIWAN_WORDS.map(|(_, mainland)| mainland));
+    }
     s
 }
 
-/// Characters on each side of a highlight that [`splits_words`] segments with it.
+/// Taiwan words (in Simplified characters) matched as the mainland word of the same length
+/// and meaning: a Simplified question and a Traditional article (or the reverse) say the
+/// same thing in these words, which folding characters leaves apart.
+const TAIWAN_WORDS: [(&str, &str); 17] = [
+    ("身分", "身份"),
+    ("纪录", "记录"),
+    ("工作天", "工作日"),
+    ("网路", "网络"),
+    ("软体", "软件"),
+    ("登入", "登录"),
+    ("简讯", "短信"),
+    ("位址", "地址"),
+    ("金钥", "密钥"),
+    ("数位", "数字"),
+    ("储值", "充值"),
+    ("影片", "视频"),
+    ("档案", "文件"),
+    ("资讯", "信息"),
+    ("点选", "点击"),
+    ("预设", "默认"),
+    ("行动装置", "移动设备"),
+];
+
+/// Characters on each side of a highlight that [`highlight_words`] segments with it.
 const WORD_CONTEXT: usize = 4;
 
-/// Returns true when the Han characters `run` (a byte range of `text`) hold no whole word
-/// and lie in no one word, but join the ends of two: `认证` in `请确认证件` (`确认` / `证件`),
-/// a highlight of bigrams that reads as a word the text does not say (user trial). Words are
+/// Returns the highlight `run` (a byte range of `text`) of Chinese bigrams without the ends
+/// of words it only partly covers, `None` when less than two characters are left: `认证` in
+/// `请确认证件` (`确认` / `证件`) reads as a word the text does not say, and `认证件` becomes
+/// `证件` (user trial). A run within one word, or not all Han, is kept as it is. Words are
 /// jieba's, over the run and a few characters either side, with Traditional folded.
-pub fn splits_words(text: &str, run: std::ops::Range<usize>) -> bool {
+pub fn highlight_words(text: &str, run: std::ops::Range<usize>) -> Option<std::ops::Range<usize>> {
     let (Some(inner), Some(head)) = (text.get(run.clone()), text.get(..run.start)) else {
-        return false;
+        return Some(run);
     };
     if inner.chars().count() < 2 || !inner.chars().all(is_han) {
-        return false;
+        return Some(run);
     }
     let before: Vec<usize> = head.char_indices().map(|(i, _)| i).collect();
     let from = before.len().saturating_sub(WORD_CONTEXT);
@@ -57,10 +92,30 @@ pub fn splits_words(text: &str, run: std::ops::Range<usize>) -> bool {
         before.len() - from,
         before.len() - from + inner.chars().count(),
     );
-    !JIEBA
-        .cut(&window, false)
-        .iter()
-        .any(|w| (rs <= w.start && w.end <= re) || (w.start <= rs && re <= w.end))
+    let words = JIEBA.cut(&window, false);
+    if words.iter().any(|w| w.start <= rs && re <= w.end) {
+        return Some(run);
+    }
+    let mut keep = rs..re;
+    for w in &words {
+        if w.start < keep.start && keep.start < w.end {
+            keep.start = w.end;
+        }
+        if w.start < keep.end && keep.end < w.end {
+            keep.end = w.start;
+        }
+    }
+    if keep.end < keep.start + 2 {
+        return None;
+    }
+    // Back to bytes of `text`: `inner`'s characters from `keep.start - rs` on.
+    let bytes = |at: usize| {
+        inner
+            .char_indices()
+            .nth(at - rs)
+            .map_or(run.end, |(i, _)| run.start + i)
+    };
+    Some(bytes(keep.start)..bytes(keep.end))
 }
 
 /// Returns true when the text contains Traditional-only characters.

@@ -21,7 +21,7 @@ use std::rc::Rc;
 use std::sync::{Arc, LazyLock, Mutex};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
 
-pub use chinese::{fold_to_simplified, is_traditional, splits_words, to_simplified};
+pub use chinese::{fold_to_simplified, highlight_words, is_traditional, to_simplified};
 pub use english::shingles;
 pub use korean::strip_particles;
 pub use normalize::{fold_char, is_han, is_hangul, is_kana, is_word_char};
@@ -611,26 +611,38 @@ mod tests {
     }
 
     #[test]
-    fn a_highlight_joining_the_ends_of_two_words_splits_them() {
-        let run = |text: &str, run: &str| {
+    fn a_highlight_keeps_the_whole_words_it_covers() {
+        let run = |text: &str, run: &str| -> Option<String> {
             let at = text.find(run).unwrap();
-            splits_words(text, at..at + run.len())
+            highlight_words(text, at..at + run.len()).map(|r| text[r].to_string())
         };
-        // `确认` / `证件`: `认证` is no word of the text.
-        assert!(run("请确认证件照片清晰", "认证"));
-        assert!(run("請確認證件照片清晰", "認證"));
-        // A whole word, a part of one, a run holding a word, or not Han: kept.
-        assert!(!run("身份认证失败", "认证"));
-        assert!(!run("请上传身份证", "身份"));
-        assert!(!run("请确认证件", "认证件"));
-        assert!(!run("提币到TXID", "到TX"));
-        assert!(!run("认证", "认"));
+        // `确认` / `证件`: `认证` is no word of the text; of `认证件`, `证件` is.
+        assert_eq!(run("请确认证件照片清晰", "认证"), None);
+        assert_eq!(run("請確認證件照片清晰", "認證"), None);
+        assert_eq!(run("请确认证件照片清晰", "认证件").as_deref(), Some("证件"));
+        // Whole words, a run within one word, or not all Han: as they are.
+        assert_eq!(run("身份认证失败", "身份认证").as_deref(), Some("身份认证"));
+        assert_eq!(run("请上传身份证", "身份").as_deref(), Some("身份"));
+        assert_eq!(run("提币到TXID", "到TX").as_deref(), Some("到TX"));
+        assert_eq!(run("认证", "认").as_deref(), Some("认"));
     }
 
     #[test]
     fn account_words_in_either_script_are_the_same_tokens() {
         // Traditional `帳` folds to `帐`, while mainland text writes `账`.
         assert_eq!(fold_to_simplified("沒到帳 帳戶 帐号"), "没到账 账户 账号");
+        // Taiwan words as the mainland's, one character for one.
+        for (taiwan, mainland) in [
+            ("身分驗證", "身份验证"),
+            ("交易紀錄", "交易记录"),
+            ("3個工作天", "3个工作日"),
+            ("網路與軟體", "网络与软件"),
+            ("行動裝置登入", "移动设备登录"),
+        ] {
+            let folded = fold_to_simplified(taiwan);
+            assert_eq!(folded, fold_to_simplified(mainland), "{taiwan}");
+            assert_eq!(folded.chars().count(), taiwan.chars().count());
+        }
         for &kind in Kind::for_lang(Lang::Zh) {
             let words = |text: &str| -> Vec<String> {
                 analyze(Lang::Zh, kind, text)

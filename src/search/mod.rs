@@ -177,8 +177,8 @@ impl Highlights {
 
 struct SnippetFields {
     generator: Option<SnippetGenerator>,
-    /// Chinese bigrams: a highlight that joins the ends of two words is dropped
-    /// ([`crate::analysis::splits_words`]).
+    /// Chinese bigrams: a highlight keeps the whole words it covers, none when it only
+    /// joins the ends of two ([`crate::analysis::highlight_words`]).
     chinese: bool,
 }
 
@@ -233,7 +233,7 @@ impl SnippetFields {
                 }
                 let runs: Vec<_> = tantivy::snippet::collapse_overlapped_ranges(s.highlighted())
                     .into_iter()
-                    .filter(|r| !crate::analysis::splits_words(s.fragment(), r.clone()))
+                    .filter_map(|r| crate::analysis::highlight_words(s.fragment(), r))
                     .collect();
                 if !runs.is_empty() {
                     return highlighted_html(s.fragment(), &runs);

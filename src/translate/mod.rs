@@ -8,6 +8,7 @@ pub mod memory;
 use crate::budget::BudgetLru;
 use crate::ingest::Article;
 use crate::lang::{Lang, Variant};
+use aho_corasick::{AhoCorasick, MatchKind};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 /// A character as glossary and memory matching see it, with the byte span of the original
@@ -106,8 +107,89 @@ pub fn to_simplified(text: &str) -> String {
         ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::Tw2sp)
             .expect("the built-in tw2sp configuration loads")
     });
-    account_words(TW2SP.convert(text))
+    static WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(TAIWAN_WORDS.iter().map(|(taiwan, _)| taiwan))
+            .expect("the Taiwan words build an automaton")
+    });
+    // Each Taiwan word is marked with a character of the private use area, which the tables
+    // leave alone, and written in its mainland form after them.
+    // (Text that has such characters of its own is left to the tables.)
+    let mut marked = String::with_capacity(text.len());
+    let mut words: Vec<usize> = Vec::new();
+    if text.chars().any(|c| PRIVATE_USE.contains(&(c as u32))) {
+        marked.push_str(text);
+    } else {
+        WORDS.replace_all_with(text, &mut marked, |m, _, out| {
+            let mark = PRIVATE_USE.start + words.len() as u32;
+            // More words than marks: this one and the rest are left to the tables.
+            let Some(mark) = char::from_u32(mark).filter(|_| mark < PRIVATE_USE.end) else {
+                out.push_str(&text[m.range()]);
+                return false;
+            };
+            out.push(mark);
+            words.push(m.pattern().as_usize());
+            true
+        });
+    }
+    let converted = TW2SP.convert(&marked);
+    if words.is_empty() {
+        return account_words(converted);
+    }
+    let mut out = String::with_capacity(converted.len());
+    for c in converted.chars() {
+        match (c as u32).checked_sub(PRIVATE_USE.start) {
+            Some(i) if (i as usize) < words.len() => {
+                out.push_str(TAIWAN_WORDS[words[i as usize]].1)
+            }
+            _ => out.push(c),
+        }
+    }
+    account_words(out)
 }
+
+/// The private use area of the Basic Multilingual Plane.
+const PRIVATE_USE: std::ops::Range<u32> = 0xE000..0xF900;
+
+/// Taiwan words and their mainland form, written so rather than as `tw2sp`'s phrase tables
+/// write them: tables made for software texts, which change what a support article says
+/// (`申訴程序`, the appeal procedure, became `申诉进程`, a process; `登出`, log out,
+/// `注销`, which mainland apps use for closing an account; `技術指標` `技术指针`, a
+/// pointer; `充值通道` `充值信道`; `提交資料` `提交数据`; `查詢` `查找`), or miss the
+/// mainland word (`預設` `缺省`; `身分`, `工作天`, `唯讀`, `紀錄` kept; user trial).
+const TAIWAN_WORDS: [(&str, &str); 30] = [
+    ("查詢", "查询"),
+    ("程序", "程序"),
+    ("行程", "行程"),
+    ("登出", "退出登录"),
+    ("指標", "指标"),
+    ("通道", "通道"),
+    ("核心", "核心"),
+    ("執行", "执行"),
+    ("文件", "文件"),
+    ("文字", "文字"),
+    ("資料", "资料"),
+    ("資料庫", "数据库"),
+    ("資料夾", "文件夹"),
+    ("模擬", "模拟"),
+    ("複製", "复制"),
+    ("序列", "序列"),
+    ("進階", "进阶"),
+    ("高階", "高级"),
+    ("呼叫", "呼叫"),
+    ("物件", "物件"),
+    ("預設", "默认"),
+    ("唯讀", "只读"),
+    ("工作天", "工作日"),
+    ("紀錄", "记录"),
+    ("紀錄片", "纪录片"),
+    ("身分", "身份"),
+    ("儲值", "充值"),
+    ("行動裝置", "移动设备"),
+    ("使用者介面", "用户界面"),
+    ("介面設計", "界面设计"),
+];
 
 /// Words in which Simplified `帐` is a curtain or tent, not an account.
 const CURTAIN_WORDS: [&str; 10] = [
@@ -543,6 +625,34 @@ mod tests {
             "请在[账户]创建，我的(账号) 账户"
         );
         assert_eq!(account_words("a帐 x蚊帐".into()), "a账 x蚊帐");
+    }
+
+    #[test]
+    fn converted_simplified_keeps_what_taiwan_words_mean() {
+        for (taiwan, mainland) in [
+            // The tables alone: 申诉进程, 注销, 技术指针, 充值信道, 提交数据, 查找.
+            ("申訴程序請見公告", "申诉程序请见公告"),
+            ("登出後請重新登入", "退出登录后请重新登录"),
+            ("技術指標與充值通道", "技术指标与充值通道"),
+            ("請提交資料並查詢進度", "请提交资料并查询进度"),
+            // The tables' 缺省, 身分, 唯读, 工作天, 纪录.
+            ("預設網路", "默认网络"),
+            ("身分驗證需要3個工作天", "身份验证需要3个工作日"),
+            ("唯讀API金鑰", "只读API密钥"),
+            ("[充值紀錄]", "[充值记录]"),
+            // Longer words first; the tables' own words stay theirs.
+            ("資料庫與紀錄片", "数据库与纪录片"),
+            ("軟體與網路", "软件与网络"),
+        ] {
+            assert_eq!(to_simplified(taiwan), mainland, "{taiwan}");
+        }
+        // Text with private-use characters of its own is left to the tables.
+        assert_eq!(to_simplified("\u{E000}查詢"), "\u{E000}查找");
+        // More words than marks: the rest are converted by the tables, none lost.
+        let many = "查詢".repeat(7000);
+        let out = to_simplified(&many);
+        assert_eq!(out.chars().count(), many.chars().count());
+        assert!(out.starts_with("查询") && out.ends_with("查找"));
     }
 
     #[test]

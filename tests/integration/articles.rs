@@ -532,9 +532,10 @@ async fn a_traditional_menu_path_is_converted_for_simplified_readers() {
     assert!(a.article.unwrap().answer.contains("[账户]"));
 }
 
-/// User trial (stop 50): a snippet highlighted `请确<b>认证</b>件` for a question about
-/// `身份认证`: two words' ends (`确认` / `证件`) read as the question's word. Such a highlight
-/// is dropped; the title, which says it, is the snippet.
+/// User trials (stops 50, 51): a snippet highlighted `请确<b>认证</b>件` for a question about
+/// `身份认证`: two words' ends (`确认` / `证件`) read as the question's word. A highlight
+/// keeps the whole words it covers; one left with none is dropped, and the title, which
+/// says it, is the snippet.
 #[tokio::test]
 async fn a_snippet_highlights_no_word_the_text_does_not_say() {
     let (mut c, _dir) = serve_dump(concat!(
@@ -550,6 +551,11 @@ async fn a_snippet_highlights_no_word_the_text_does_not_say() {
     let h = top(&r);
     assert_eq!(h.id, "kyc", "{:?}", ids(&r));
     assert_eq!(h.snippet, "<b>身份认证</b>失败");
+    // Of `认证件` (`认证`, `证件`), the word the text says.
+    let r = search(&mut c, query("身份认证需要什么证件")).await;
+    let h = top(&r);
+    assert_eq!(h.id, "kyc", "{:?}", ids(&r));
+    assert_eq!(h.snippet, "请确认<b>证件</b>照片清晰完整后重新提交");
 }
 
 /// User trial (stop 50): a Simplified reader was shown the outdated Simplified version

@@ -1175,3 +1175,31 @@ async fn an_entry_in_the_script_asked_for_is_its_own_translation() {
         );
     }
 }
+
+/// User trial (stop 51): Taiwan words failed entries that say the same in mainland words:
+/// `身分驗證` was "another term" than the glossary's `身份认证`/`身份验证` (identity
+/// verification), and `3个工作日` had "other units" than `3個工作天`. Matching folds
+/// Taiwan words with the mainland's.
+#[tokio::test]
+async fn taiwan_words_match_entries_in_mainland_words() {
+    let (mut c, _dir) = serve_dump(concat!(
+        r#"{"id":"kyc","lang":"zh","title":"身份验证","answer":"请先完成身份验证，然后重新提交申请。"}"#,
+        "\n",
+        r#"{"id":"kyc","lang":"en","title":"Identity verification","answer":"Please complete identity verification first, then submit the request again."}"#,
+        "\n",
+        r#"{"id":"unfreeze","lang":"zh-Hant","title":"帳戶解凍","answer":"帳戶解凍需要3個工作天，請耐心等候。"}"#,
+        "\n",
+        r#"{"id":"unfreeze","lang":"en","title":"Unfreezing","answer":"Unfreezing an account takes 3 business days. Thank you for your patience."}"#,
+        "\n",
+    ))
+    .await;
+    let out = translate(&mut c, "請先完成身分驗證，然後重新提交申請。", "en", None).await;
+    assert!(out.matched, "{out:?}");
+    assert_eq!(
+        out.translation,
+        "Please complete identity verification first, then submit the request again."
+    );
+    let out = translate(&mut c, "账户解冻需要3个工作日，请耐心等候。", "zh-TW", None).await;
+    assert!(out.matched, "{out:?}");
+    assert_eq!(out.translation, "帳戶解凍需要3個工作天，請耐心等候。");
+}

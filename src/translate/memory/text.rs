@@ -1084,10 +1084,14 @@ fn numbers(text: &str) -> Vec<(String, Option<Unit>)> {
             .take_while(|c| c.is_alphabetic())
             .collect();
         let latin = word.starts_with(|c: char| c.is_ascii_alphabetic());
+        // (Chinese in either script: `3個` is `3个`; user trial.)
         let key: String = if latin {
             word.to_lowercase().chars().take(3).collect()
         } else {
-            word.chars().take(1).collect()
+            crate::analysis::fold_to_simplified(&word)
+                .chars()
+                .take(1)
+                .collect()
         };
         let unit = (!in_code && !key.is_empty()).then(|| Unit {
             shown: format!("{number}{}{word}", if j > i { " " } else { "" }),
