@@ -175,13 +175,33 @@ impl Variant {
         match primary {
             "ko" | "kor" => Ok(Variant::Ko),
             "en" | "eng" => Ok(Variant::En),
-            "zh" | "zho" | "chi" | "cmn" => Ok(match Variant::script_named(tag) {
-                Some(Variant::ZhHant) => Variant::ZhHant,
-                _ => Variant::Zh,
-            }),
+            "zh" | "zho" | "chi" | "cmn" if chinese_subtags_known(&lower) => {
+                Ok(match Variant::script_named(tag) {
+                    Some(Variant::ZhHant) => Variant::ZhHant,
+                    _ => Variant::Zh,
+                })
+            }
             _ => Err(unknown()),
         }
     }
+}
+
+/// True when every subtag of a Chinese tag (lowercase, `-` between subtags) before any
+/// extension or private use (`-x-…`) is one faqd knows what to do with: the script `hans` or
+/// `hant`, a region (`tw`, `cn`, `my`, `419`), or Mandarin (`cmn`). Not another script
+/// (`zh-Latn`, pinyin), language (`zh-yue`, Cantonese) or a typo (`zh-TWN`), which would
+/// otherwise be served as Simplified (user trial).
+fn chinese_subtags_known(lower: &str) -> bool {
+    lower
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .skip(1)
+        .take_while(|p| p.len() > 1)
+        .all(|p| {
+            matches!(p, "hans" | "hant" | "cmn")
+                || (p.len() == 2 && p.bytes().all(|b| b.is_ascii_alphabetic()))
+                || (p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit()))
+        })
 }
 
 impl fmt::Display for Variant {
@@ -208,8 +228,23 @@ mod tests {
             ("zh-TW", Variant::ZhHant),
             ("zh_Hant_HK", Variant::ZhHant),
             ("zh-Hant", Variant::ZhHant),
+            ("zh-cmn-Hant-TW", Variant::ZhHant),
+            ("zh-HK-x-private", Variant::ZhHant),
+            ("zh-MY", Variant::Zh),
+            ("zh-419", Variant::Zh),
         ] {
             assert_eq!(Variant::parse(tag), Ok(want), "{tag}");
+        }
+        // Another script or language, or a typo, is not served as Simplified.
+        for bad in [
+            "zh-TWN",
+            "zh-XXX",
+            "zh-yue",
+            "zh-Latn",
+            "zh-Hant-TWN",
+            "zh-pinyin",
+        ] {
+            assert!(Variant::parse(bad).is_err(), "{bad}");
         }
         for bad in ["ja", "", "fr-FR", "klingon"] {
             assert!(Lang::parse(bad).is_err(), "{bad}");

@@ -165,6 +165,21 @@ async fn get_article_empty_id_is_invalid_argument() {
         .unwrap_err();
     assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
     assert!(s.message().contains("ko, en, zh"), "{}", s.message());
+    // User trial: a misspelt Chinese tag was served as Simplified.
+    let s = c
+        .search(SearchRequest {
+            language: Some("zh-TWN".into()),
+            ..query("提币限额")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    assert!(
+        s.message()
+            .starts_with("language: unsupported language \"zh-TWN\""),
+        "{}",
+        s.message()
+    );
 }
 
 #[tokio::test]
