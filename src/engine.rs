@@ -1202,8 +1202,8 @@ pub struct ReplyOutcome {
     pub origin: Option<String>,
     /// Positions in `segments` of the segments below the threshold.
     pub unmatched: Vec<usize>,
-    /// True when the translation was converted from Simplified to Traditional Chinese (a
-    /// `zh-Hant` target and a memory without the Traditional version of some segment).
+    /// True when some of the translation was converted from the other Chinese script (the
+    /// memory has no version of some segment in the target's script).
     pub converted: bool,
     /// The text's segments in order, each with its closest entry.
     pub segments: Vec<ReplySegment>,
@@ -1230,7 +1230,7 @@ pub struct ReplySegment {
     pub origin: Option<String>,
     /// The approved translation, only when matched.
     pub translation: Option<String>,
-    /// True when `translation` was converted from Simplified to Traditional Chinese.
+    /// True when `translation` was converted from the other Chinese script.
     pub converted: bool,
     /// Why a segment at the threshold or above is no match: its numbers or its negation
     /// differ from the entry's ([`memory::text::differences`]).

@@ -222,11 +222,17 @@ impl SnippetFields {
     }
 
     fn snippet(&self, a: &Article) -> String {
-        if let Some(g) = &self.generator {
-            for text in [&a.answer, &a.title] {
-                let s = g.snippet(text);
+        let Some(g) = &self.generator else {
+            return excerpt(a);
+        };
+        for text in [&a.answer, &a.title] {
+            // A fragment whose Chinese highlights all went: the best of the text after it
+            // (review: a real `认证` later in the answer was passed over for the title).
+            let mut from = 0;
+            for _ in 0..FRAGMENT_TRIES {
+                let s = g.snippet(&text[from..]);
                 if s.highlighted().is_empty() {
-                    continue;
+                    break;
                 }
                 if !self.chinese {
                     return s.to_html();
@@ -238,11 +244,18 @@ impl SnippetFields {
                 if !runs.is_empty() {
                     return highlighted_html(s.fragment(), &runs);
                 }
+                from += s.fragment_range().end;
+                if s.fragment_range().end == 0 || from >= text.len() {
+                    break;
+                }
             }
         }
         excerpt(a)
     }
 }
+
+/// Fragments of one text tried for a snippet whose Chinese highlights all went.
+const FRAGMENT_TRIES: usize = 3;
 
 /// Returns `fragment` HTML-escaped with `runs` (sorted byte ranges, apart) in `<b>`, as
 /// tantivy's `Snippet::to_html` writes it.

@@ -63,15 +63,18 @@ pub fn to_traditional(text: &str) -> String {
     taiwan_forms(S2TW.convert(text))
 }
 
-/// Characters after which `天后` is "… days later" (`3天後`, `今天後`), not the goddess
-/// (`天后宮`): digits, and words of number or day.
-const BEFORE_DAYS_LATER: &str =
-    "0123456789０１２３４５６７８９今明昨每前幾几數数多半兩两一二三四五六七八九十百千";
+/// Characters after which `天后` is the goddess (`歌壇天后`, `一代天后`, `媽祖天后`), and
+/// before which it is (`天后宮`, `天后廟`, `天后誕`, `天后娘娘`): elsewhere it is "… days
+/// later" or "after the day" (`3天後`, `聊天後`, `隔天後`, `3個工作天後`), which support text
+/// means (review).
+const GODDESS_BEFORE: &str = "壇坛代祖";
+const GODDESS_AFTER: &str = "宮宫廟庙誕诞娘";
 
 /// Returns `s2tw` output as Taiwan writes it (user trial): account words with `帳` (`帳戶`,
 /// `到帳`; the tables write the mainland's `賬`), `台` for `臺` (`平台`, as native Taiwan
-/// articles write it beside the tables' `平臺`), and `天後` for "days later" where the
-/// tables' phrase `天后` (the goddess) swallowed a number's `天` (`90 天后`).
+/// articles write it beside the tables' `平臺`), and `天後` where the tables' phrase `天后`
+/// (the goddess) swallowed a `天` followed by "after" (`90 天后`), but in the goddess's own
+/// words ([`GODDESS_BEFORE`], [`GODDESS_AFTER`]).
 fn taiwan_forms(text: String) -> String {
     if !text.contains(['賬', '臺']) && !text.contains("天后") {
         return text;
@@ -84,16 +87,15 @@ fn taiwan_forms(text: String) -> String {
             '賬' => out.push('帳'),
             '臺' => out.push('台'),
             '天' if chars.peek() == Some(&'后')
-                && before.is_some_and(|b| BEFORE_DAYS_LATER.contains(b)) =>
+                && !before.is_some_and(|b| GODDESS_BEFORE.contains(b)) =>
             {
                 chars.next();
-                out.push_str("天後");
+                let goddess = chars.peek().is_some_and(|a| GODDESS_AFTER.contains(*a));
+                out.push_str(if goddess { "天后" } else { "天後" });
             }
             _ => out.push(c),
         }
-        if !c.is_whitespace() {
-            before = Some(c);
-        }
+        before = Some(c);
     }
     out
 }
@@ -412,9 +414,9 @@ pub fn versions(group: &[Arc<Article>]) -> Vec<Version> {
 
 /// Returns the version in `wanted`, else another version of the same language (`zh` for
 /// `zh-Hant` and back). The other script's version is also taken when it is newer (by
-/// `updated_at`): converted, it says what the article says now, where the version in
-/// `wanted` is outdated (user trial: a stale Simplified version shown beside a newer
-/// Traditional one).
+/// `updated_at`) by more than [`NEWER_BY`]: converted, it says what the article says now,
+/// where the version in `wanted` is outdated (user trial: a stale Simplified version shown
+/// beside a newer Traditional one).
 pub fn pick(versions: &[Version], wanted: Variant) -> Option<&Version> {
     find(versions, |v| &v.article, wanted)
 }
@@ -425,8 +427,14 @@ pub fn version(group: &[Arc<Article>], wanted: Variant) -> Option<Version> {
     find(group, |a| a, wanted).map(|a| version_of(a, newest(group)))
 }
 
+/// How much newer (seconds) the other Chinese script's version must be to be shown, converted,
+/// instead of the one in the script asked for: a day. Versions saved in one sitting or one
+/// import (seconds or hours apart) are one revision, and a native text reads better than a
+/// conversion (review).
+const NEWER_BY: i64 = 24 * 3600;
+
 /// Returns the item in `wanted`, else one of the same language; one of the same language
-/// rather than the one in `wanted` when it is newer.
+/// rather than the one in `wanted` when it is newer by more than [`NEWER_BY`].
 fn find<T>(items: &[T], article: impl Fn(&T) -> &Arc<Article>, wanted: Variant) -> Option<&T> {
     let exact = items.iter().find(|i| article(i).lang == wanted);
     let other = items.iter().find(|i| {
@@ -437,7 +445,7 @@ fn find<T>(items: &[T], article: impl Fn(&T) -> &Arc<Article>, wanted: Variant) 
         (Some(e), Some(o)) => {
             let newer = matches!(
                 (article(o).updated_ts(), article(e).updated_ts()),
-                (Some(o), Some(e)) if o > e
+                (Some(o), Some(e)) if o > e + NEWER_BY
             );
             Some(if newer { o } else { e })
         }
@@ -662,10 +670,15 @@ mod tests {
             to_traditional("90 天后到账，请在平台查看账户；3天后、今天后、两天后再试"),
             "90 天後到帳，請在平台查看帳戶；3天後、今天後、兩天後再試"
         );
+        // "After the day" however it is said (review).
+        assert_eq!(
+            to_traditional("聊天后再说；隔天后；3个工作天后；（3）天后"),
+            "聊天後再說；隔天後；3個工作天後；（3）天後"
+        );
         // The goddess and other words with `后` stay.
         assert_eq!(
-            to_traditional("天后宫 歌坛天后 皇后 后台"),
-            "天后宮 歌壇天后 皇后 後台"
+            to_traditional("天后宫 天后庙 歌坛天后 一代天后 皇后 后台"),
+            "天后宮 天后廟 歌壇天后 一代天后 皇后 後台"
         );
         // Other `台` words keep their own characters.
         assert_eq!(to_traditional("台风 台灯 台湾"), "颱風 檯燈 台灣");
@@ -721,13 +734,31 @@ mod tests {
             version(&g, Variant::ZhHant).unwrap().article.lang,
             Variant::ZhHant
         );
-        // As new, or a date missing: the version in the script asked for.
-        for other in ["2026-01-01T00:00:00Z", ""] {
-            let g = [
-                art(Variant::Zh, "2026-01-01T00:00:00Z"),
-                art(Variant::ZhHant, other),
-            ];
-            assert_eq!(version(&g, Variant::Zh).unwrap().article.lang, Variant::Zh);
+        // Either way round: a Traditional reader gets the newer Simplified one.
+        let g = [
+            art(Variant::Zh, "2026-06-01T00:00:00Z"),
+            art(Variant::ZhHant, "2026-01-01T00:00:00Z"),
+        ];
+        assert_eq!(
+            version(&g, Variant::ZhHant).unwrap().article.lang,
+            Variant::Zh
+        );
+        assert_eq!(version(&g, Variant::Zh).unwrap().article.lang, Variant::Zh);
+        // As new, newer by a day at most (one sitting), or a date missing on either side:
+        // the version in the script asked for.
+        for (own, other) in [
+            ("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+            ("2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z"),
+            ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"),
+            ("2026-01-01T00:00:00Z", ""),
+            ("", "2026-06-01T00:00:00Z"),
+        ] {
+            let g = [art(Variant::Zh, own), art(Variant::ZhHant, other)];
+            assert_eq!(
+                version(&g, Variant::Zh).unwrap().article.lang,
+                Variant::Zh,
+                "{own} {other}"
+            );
         }
     }
 

@@ -328,7 +328,8 @@ async fn an_edited_article_is_shown_converted_from_its_new_text() {
         (id.as_str(), language.as_str(), converted),
         ("fx-otp-reset", "zh", true)
     );
-    assert!(answer.contains("审核需要3个工作天"), "{answer}");
+    // (Taiwan's `工作天` in the mainland's word.)
+    assert!(answer.contains("审核需要3个工作日"), "{answer}");
     // The article as GetArticle shows it to a Simplified reader: the new text too.
     let article = c
         .get_article(GetArticleRequest {
@@ -340,7 +341,7 @@ async fn an_edited_article_is_shown_converted_from_its_new_text() {
         .into_inner();
     let zh = article.article.expect("the version asked for");
     assert_eq!((zh.language.as_str(), zh.converted), ("zh", true), "{zh:?}");
-    assert!(zh.answer.contains("审核需要3个工作天"), "{zh:?}");
+    assert!(zh.answer.contains("审核需要3个工作日"), "{zh:?}");
 }
 
 /// Stats names how hybrid ranking weighs the served knowledge base, decided anew for each

@@ -571,6 +571,18 @@ async fn a_snippet_highlights_no_word_the_text_does_not_say() {
     let h = top(&r);
     assert_eq!(h.id, "kyc", "{:?}", ids(&r));
     assert_eq!(h.snippet, "请确认<b>证件</b>照片清晰完整后重新提交");
+    // The word said later in the answer, past a fragment of such highlights only (review).
+    let (mut c, _dir) = serve_dump(concat!(
+        r#"{"id":"docs","lang":"zh","title":"证件审核说明","questions":["证件审核要多久"],"#,
+        r#""answer":"请确认证件照片清晰。审核一般在一个工作日内完成，结果会通过站内信和短信通知您，"#,
+        r#"请留意手机消息并保持联系方式畅通，以便客服人员在需要时与您联系核实相关信息，"#,
+        r#"审核期间请勿重复提交相同的材料，以免延误处理进度。如果认证没有通过，请联系客服。"}"#,
+        "\n",
+    ))
+    .await;
+    let r = search(&mut c, query("认证")).await;
+    let h = top(&r);
+    assert!(h.snippet.contains("如果<b>认证</b>"), "{}", h.snippet);
 }
 
 /// User trial (stop 50): a Simplified reader was shown the outdated Simplified version
