@@ -679,7 +679,12 @@ pub fn edit_generation(
             }
         }
         writer.commit()?;
-        let reader = index.reader()?;
+        // Read once, here: a reader that reloads on commits watches the directory, which is
+        // renamed into place next, and logged an ERROR when it found it gone (user trial).
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         let searcher = reader.searcher();
         let (deleted, total) = searcher.segment_readers().iter().fold((0, 0), |(d, t), s| {
             (d + s.num_deleted_docs(), t + s.max_doc())

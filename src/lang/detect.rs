@@ -2,8 +2,9 @@
 //! languages) for Latin text, and an explicit decision order that is echoed back.
 //!
 //! Confidence, 0.0 to 1.0, is computed so a caller can threshold it:
-//! - Hangul in the text decides Korean; kana decides Japanese (unsupported); Han without kana
-//!   decides Chinese. Two or more such characters in an otherwise single-script text give
+//! - Hangul in the text decides Korean, unless more Han characters than Hangul syllables
+//!   make it Chinese with a Korean word (0.80); kana decides Japanese (unsupported); Han
+//!   without kana decides Chinese. Two or more such characters in an otherwise single-script text give
 //!   0.99 (0.97 for Han, which Japanese also writes); mixing in Latin words lowers it to 0.93;
 //!   a single CJK character gives 0.70 (0.60 for a lone Han character, possibly Japanese).
 //! - Other non-Latin scripts (Cyrillic, Thai, Arabic ...) name their language as unsupported
@@ -41,6 +42,9 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Detection confidence at or above which the detected language is used.
 pub const DETECTION_THRESHOLD: f64 = 0.5;
+
+/// Confidence that text with more Han characters than Hangul syllables is Chinese.
+const MIXED_HAN: f64 = 0.80;
 
 /// How a language was chosen, in order of precedence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -313,6 +317,11 @@ impl Detector {
                 0.99
             }
         };
+        // Han outnumbering Hangul is Chinese with a Korean word in it (user trial:
+        // `提币一直没到账 출금`), not Korean with hanja.
+        if c.hangul > 0 && c.han > c.hangul && c.kana == 0 {
+            return supported(Lang::Zh, MIXED_HAN, vec![("ko", 1.0 - MIXED_HAN)]);
+        }
         if c.hangul > 0 {
             let conf = cjk_conf(c.hangul, 0.70);
             let mut alts = Vec::new();
@@ -515,6 +524,16 @@ mod tests {
             ("2FA 인증", None, None, Lang::Ko, Detected),
             ("USDT 提现", None, None, Lang::Zh, Detected),
             ("提幣 pending 怎麼辦", None, None, Lang::Zh, Detected),
+            // Chinese with a Korean word; Korean with a hanja word (user trial).
+            ("提币一直没到账 출금", None, None, Lang::Zh, Detected),
+            (
+                "USDT 提币 pending 怎么办 출금 fee",
+                None,
+                None,
+                Lang::Zh,
+                Detected,
+            ),
+            ("出金 지연 문의드립니다", None, None, Lang::Ko, Detected),
             (
                 "How do I reset my password?",
                 None,

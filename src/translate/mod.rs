@@ -112,6 +112,7 @@ pub fn to_simplified(text: &str) -> String {
     static WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
+            .ascii_case_insensitive(true)
             .build(TAIWAN_WORDS.iter().map(|(taiwan, _)| taiwan))
             .expect("the Taiwan words build an automaton")
     });
@@ -160,7 +161,7 @@ const PRIVATE_USE: std::ops::Range<u32> = 0xE000..0xF900;
 /// `注销`, which mainland apps use for closing an account; `技術指標` `技术指针`, a
 /// pointer; `充值通道` `充值信道`; `提交資料` `提交数据`; `查詢` `查找`), or miss the
 /// mainland word (`預設` `缺省`; `身分`, `工作天`, `唯讀`, `紀錄` kept; user trial).
-const TAIWAN_WORDS: [(&str, &str); 30] = [
+const TAIWAN_WORDS: [(&str, &str); 38] = [
     ("查詢", "查询"),
     ("程序", "程序"),
     ("行程", "行程"),
@@ -191,6 +192,16 @@ const TAIWAN_WORDS: [(&str, &str); 30] = [
     ("行動裝置", "移动设备"),
     ("使用者介面", "用户界面"),
     ("介面設計", "界面设计"),
+    // A screen (`界面`), but a programming interface (`接口`) where it is one; the tables
+    // make every `介面` an `接口` (user trial: `請在介面上確認`).
+    ("介面", "界面"),
+    ("API介面", "API接口"),
+    ("程式介面", "程序接口"),
+    ("應用程式介面", "应用程序接口"),
+    ("銀行戶口", "银行账户"),
+    ("行動支付", "移动支付"),
+    ("推播", "推送"),
+    ("設定檔", "配置文件"),
 ];
 
 /// Words in which Simplified `帐` is a curtain or tent, not an account.
@@ -651,6 +662,10 @@ mod tests {
             // Longer words first; the tables' own words stay theirs.
             ("資料庫與紀錄片", "数据库与纪录片"),
             ("軟體與網路", "软件与网络"),
+            (
+                "請在介面上確認，或呼叫API介面",
+                "请在界面上确认，或呼叫API接口",
+            ),
         ] {
             assert_eq!(to_simplified(taiwan), mainland, "{taiwan}");
         }
