@@ -44,7 +44,7 @@ pub fn fold_to_simplified(text: &str) -> String {
 /// Taiwan words (in Simplified characters) matched as the mainland word of the same length
 /// and meaning: a Simplified question and a Traditional article (or the reverse) say the
 /// same thing in these words, which folding characters leaves apart.
-const TAIWAN_WORDS: [(&str, &str); 17] = [
+pub(crate) const TAIWAN_WORDS: [(&str, &str); 17] = [
     ("身分", "身份"),
     ("纪录", "记录"),
     ("工作天", "工作日"),

@@ -631,7 +631,10 @@ mod tests {
     fn account_words_in_either_script_are_the_same_tokens() {
         // Traditional `帳` folds to `帐`, while mainland text writes `账`.
         assert_eq!(fold_to_simplified("沒到帳 帳戶 帐号"), "没到账 账户 账号");
-        // Taiwan words as the mainland's, one character for one.
+        // Taiwan words as the mainland's, one character for one (every pair: offsets hold).
+        for (taiwan, mainland) in chinese::TAIWAN_WORDS {
+            assert_eq!(taiwan.chars().count(), mainland.chars().count(), "{taiwan}");
+        }
         for (taiwan, mainland) in [
             ("身分驗證", "身份验证"),
             ("交易紀錄", "交易记录"),

@@ -102,8 +102,8 @@ fn taiwan_forms(text: String) -> String {
 
 /// Returns Traditional Chinese text in Simplified characters, in mainland wording (OpenCC's
 /// `tw2sp` tables: Taiwan phrases first, `網路` → `网络`, `金鑰` → `密钥`, then characters;
-/// then [`account_words`]). Other scripts pass through unchanged, and Simplified text but for
-/// [`account_words`].
+/// but [`TAIWAN_WORDS`] as that list writes them; then [`account_words`]). Other scripts pass
+/// through unchanged, and Simplified text but for [`account_words`] and the list's words.
 pub fn to_simplified(text: &str) -> String {
     static TW2SP: LazyLock<ferrous_opencc::OpenCC> = LazyLock::new(|| {
         ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::Tw2sp)
