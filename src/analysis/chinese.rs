@@ -36,9 +36,46 @@ pub fn fold_to_simplified(text: &str) -> String {
         s = s.replace('帐', "账");
     }
     if WORDS.is_match(&s) {
-        s = WORDS.replace_all(&s, &TAIWAN_WORDS.map(|(_, mainland)| mainland));
+        let mut out = String::with_capacity(s.len());
+        WORDS.replace_all_with(&s, &mut out, |m, found, out| {
+            // A whole word only (review: `投資訊息` is `投资` `讯息`, not `资讯`).
+            out.push_str(if is_word_at(&s, m.range()) {
+                TAIWAN_WORDS[m.pattern().as_usize()].1
+            } else {
+                found
+            });
+            true
+        });
+        s = out;
     }
     s
+}
+
+/// Returns true when `range` (a byte range of `text`, Chinese in either script) is a whole
+/// word or words as jieba cuts the text around it: it begins and ends where jieba's words
+/// do (`资讯` in `投资讯息`, `投资` / `讯息`, does not; `小数位数`'s `数位` neither).
+pub fn is_word_at(text: &str, range: std::ops::Range<usize>) -> bool {
+    let (Some(inner), Some(head), Some(tail)) = (
+        text.get(range.clone()),
+        text.get(..range.start),
+        text.get(range.end..),
+    ) else {
+        return false;
+    };
+    let head: Vec<char> = head.chars().collect();
+    let from = head.len().saturating_sub(WORD_CONTEXT);
+    let window: String = head[from..]
+        .iter()
+        .copied()
+        .chain(inner.chars())
+        .chain(tail.chars().take(WORD_CONTEXT))
+        .collect();
+    let (rs, re) = (head.len() - from, head.len() - from + inner.chars().count());
+    let simplified = to_simplified(&window);
+    let words = JIEBA.cut(&simplified, false);
+    let starts = |at: usize| at == 0 || words.iter().any(|w| w.start == at);
+    let ends = |at: usize| words.iter().any(|w| w.end == at);
+    starts(rs) && ends(re)
 }
 
 /// Taiwan words (in Simplified characters) matched as the mainland word of the same length

@@ -21,7 +21,7 @@ use std::rc::Rc;
 use std::sync::{Arc, LazyLock, Mutex};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
 
-pub use chinese::{fold_to_simplified, highlight_words, is_traditional, to_simplified};
+pub use chinese::{fold_to_simplified, highlight_words, is_traditional, is_word_at, to_simplified};
 pub use english::shingles;
 pub use korean::strip_particles;
 pub use normalize::{fold_char, is_han, is_hangul, is_kana, is_word_char};
@@ -631,6 +631,14 @@ mod tests {
     fn account_words_in_either_script_are_the_same_tokens() {
         // Traditional `帳` folds to `帐`, while mainland text writes `账`.
         assert_eq!(fold_to_simplified("沒到帳 帳戶 帐号"), "没到账 账户 账号");
+        // Where the pair's characters belong to other words, as they are (review).
+        for text in ["投資訊息", "小數位數", "電影片段", "重點選擇"] {
+            assert_eq!(
+                fold_to_simplified(text),
+                chinese::to_simplified(text),
+                "{text}"
+            );
+        }
         // Taiwan words as the mainland's, one character for one (every pair: offsets hold).
         for (taiwan, mainland) in chinese::TAIWAN_WORDS {
             assert_eq!(taiwan.chars().count(), mainland.chars().count(), "{taiwan}");

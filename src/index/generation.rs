@@ -31,12 +31,13 @@ const LOCK: &str = ".lock";
 /// or the Korean analyzer's function stems change). 4: phrasings' word fields without
 /// function words, kept apart per document. 5: Korean request words (`방법`, `알려주세요`,
 /// ...) analysed as function words. 6: Chinese `帐` folded with `账`. 7: Chinese Taiwan
-/// words folded with the mainland's (`身分` with `身份`, `網路` with `网络`). Part of every
+/// words folded with the mainland's (`身分` with `身份`, `網路` with `网络`). 8: only where
+/// jieba cuts them as words. Part of every
 /// fingerprint, so a faqd that indexes differently rebuilds the shipped knowledge base (and
 /// the dumps `serve --source` names) instead of opening an index it cannot read; an index
 /// built from other dumps and served without them is kept, with a warning
 /// ([`indexed_as_now`]).
-const INDEX_FORMAT: u32 = 7;
+const INDEX_FORMAT: u32 = 8;
 
 /// What is recorded about a generation.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

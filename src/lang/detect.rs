@@ -3,11 +3,10 @@
 //!
 //! Confidence, 0.0 to 1.0, is computed so a caller can threshold it:
 //! - Hangul in the text decides Korean, unless more Han characters than Hangul syllables
-//!   make it Chinese with a Korean word (0.80); kana decides Japanese (unsupported); Han
-//!   without kana decides Chinese. Two or more such characters in an otherwise single-script
-//!   text give
-//!   0.99 (0.97 for Han, which Japanese also writes); mixing in Latin words lowers it to 0.93;
-//!   a single CJK character gives 0.70 (0.60 for a lone Han character, possibly Japanese).
+//!   and a Chinese function character make it Chinese with a Korean word (0.80); kana
+//!   decides Japanese (unsupported); Han without kana decides Chinese. Two or more such
+//!   characters in an otherwise single-script text give 0.99 (0.97 for Han, which Japanese
+//!   also writes); mixing in Latin words lowers it to 0.93; a single CJK character gives 0.70 (0.60 for a lone Han character, possibly Japanese).
 //! - Other non-Latin scripts (Cyrillic, Thai, Arabic ...) name their language as unsupported
 //!   with 0.90.
 //! - Latin-only text of two words or more is screened in two steps. First whichlang's
@@ -46,6 +45,10 @@ pub const DETECTION_THRESHOLD: f64 = 0.5;
 
 /// Confidence that text with more Han characters than Hangul syllables is Chinese.
 const MIXED_HAN: f64 = 0.80;
+
+/// Chinese function characters that Korean hanja words do not use: a text with Hangul that
+/// has one of them (and more Han than Hangul) is Chinese.
+const CHINESE_SIGNS: &str = "的了吗嗎呢么麼没沒我你您是怎这這那哪";
 
 /// How a language was chosen, in order of precedence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,9 +321,14 @@ impl Detector {
                 0.99
             }
         };
-        // Han outnumbering Hangul is Chinese with a Korean word in it (user trial:
-        // `提币一直没到账 출금`), not Korean with hanja.
-        if c.hangul > 0 && c.han > c.hangul && c.kana == 0 {
+        // Han outnumbering Hangul, with a Chinese function word, is Chinese with a Korean
+        // word in it (user trial: `提币一直没到账 출금`); without one it may be Korean with
+        // hanja (review: `株式會社 삼성`).
+        if c.hangul > 0
+            && c.han > c.hangul
+            && c.kana == 0
+            && text.contains(|ch| CHINESE_SIGNS.contains(ch))
+        {
             return supported(Lang::Zh, MIXED_HAN, vec![("ko", 1.0 - MIXED_HAN)]);
         }
         if c.hangul > 0 {
@@ -535,6 +543,8 @@ mod tests {
                 Detected,
             ),
             ("出金 지연 문의드립니다", None, None, Lang::Ko, Detected),
+            ("株式會社 삼성", None, None, Lang::Ko, Detected),
+            ("大韓民國 國會 의원", None, None, Lang::Ko, Detected),
             (
                 "How do I reset my password?",
                 None,

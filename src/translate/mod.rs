@@ -120,11 +120,22 @@ pub fn to_simplified(text: &str) -> String {
     // leave alone, and written in its mainland form after them.
     // (Text that has such characters of its own is left to the tables.)
     let mut marked = String::with_capacity(text.len());
-    let mut words: Vec<usize> = Vec::new();
+    let mut words: Vec<String> = Vec::new();
     if text.chars().any(|c| PRIVATE_USE.contains(&(c as u32))) {
         marked.push_str(text);
     } else {
-        WORDS.replace_all_with(text, &mut marked, |m, _, out| {
+        WORDS.replace_all_with(text, &mut marked, |m, found, out| {
+            // A word written as another only where it is a whole word; elsewhere its
+            // characters, converted one by one, so that the tables do not take it for the
+            // word either (review: `刊登出來` is `刊登` `出來`, not `登出`, which the tables
+            // write `注销`). One kept as its characters (`指標` in `技術指標`) is so anywhere.
+            let mainland = TAIWAN_WORDS[m.pattern().as_usize()].1;
+            let chars = crate::analysis::to_simplified(found);
+            let word = if chars == mainland || crate::analysis::is_word_at(text, m.range()) {
+                mainland.to_string()
+            } else {
+                chars
+            };
             let mark = PRIVATE_USE.start + words.len() as u32;
             // More words than marks: this one and the rest are left to the tables.
             let Some(mark) = char::from_u32(mark).filter(|_| mark < PRIVATE_USE.end) else {
@@ -132,7 +143,7 @@ pub fn to_simplified(text: &str) -> String {
                 return false;
             };
             out.push(mark);
-            words.push(m.pattern().as_usize());
+            words.push(word);
             true
         });
     }
@@ -143,9 +154,7 @@ pub fn to_simplified(text: &str) -> String {
     let mut out = String::with_capacity(converted.len());
     for c in converted.chars() {
         match (c as u32).checked_sub(PRIVATE_USE.start) {
-            Some(i) if (i as usize) < words.len() => {
-                out.push_str(TAIWAN_WORDS[words[i as usize]].1)
-            }
+            Some(i) if (i as usize) < words.len() => out.push_str(&words[i as usize]),
             _ => out.push(c),
         }
     }
@@ -161,7 +170,7 @@ const PRIVATE_USE: std::ops::Range<u32> = 0xE000..0xF900;
 /// `注销`, which mainland apps use for closing an account; `技術指標` `技术指针`, a
 /// pointer; `充值通道` `充值信道`; `提交資料` `提交数据`; `查詢` `查找`), or miss the
 /// mainland word (`預設` `缺省`; `身分`, `工作天`, `唯讀`, `紀錄` kept; user trial).
-const TAIWAN_WORDS: [(&str, &str); 38] = [
+const TAIWAN_WORDS: [(&str, &str); 39] = [
     ("查詢", "查询"),
     ("程序", "程序"),
     ("行程", "行程"),
@@ -196,6 +205,7 @@ const TAIWAN_WORDS: [(&str, &str); 38] = [
     // make every `介面` an `接口` (user trial: `請在介面上確認`).
     ("介面", "界面"),
     ("API介面", "API接口"),
+    ("API 介面", "API 接口"),
     ("程式介面", "程序接口"),
     ("應用程式介面", "应用程序接口"),
     ("銀行戶口", "银行账户"),
@@ -666,6 +676,8 @@ mod tests {
                 "請在介面上確認，或呼叫API介面",
                 "请在界面上确认，或呼叫API接口",
             ),
+            // Words of other words left alone (review).
+            ("刊登出來", "刊登出来"),
         ] {
             assert_eq!(to_simplified(taiwan), mainland, "{taiwan}");
         }
