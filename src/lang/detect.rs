@@ -6,7 +6,8 @@
 //!   and a Chinese function character make it Chinese with a Korean word (0.80); kana
 //!   decides Japanese (unsupported); Han without kana decides Chinese. Two or more such
 //!   characters in an otherwise single-script text give 0.99 (0.97 for Han, which Japanese
-//!   also writes); mixing in Latin words lowers it to 0.93; a single CJK character gives 0.70 (0.60 for a lone Han character, possibly Japanese).
+//!   also writes); mixing in Latin words lowers it to 0.93; a single CJK character gives
+//!   0.70 (0.60 for a lone Han character, possibly Japanese).
 //! - Other non-Latin scripts (Cyrillic, Thai, Arabic ...) name their language as unsupported
 //!   with 0.90.
 //! - Latin-only text of two words or more is screened in two steps. First whichlang's
