@@ -55,13 +55,29 @@ pub fn fold_to_simplified(text: &str) -> String {
 /// word or words as jieba cuts the text around it: it begins and ends where jieba's words
 /// do (`资讯` in `投资讯息`, `投资` / `讯息`, does not; `小数位数`'s `数位` neither).
 pub fn is_word_at(text: &str, range: std::ops::Range<usize>) -> bool {
-    let (Some(inner), Some(head), Some(tail)) = (
-        text.get(range.clone()),
-        text.get(..range.start),
-        text.get(range.end..),
-    ) else {
+    // (`fold_to_simplified` calls this: the window is folded by characters only.)
+    let Some((words, r)) = words_around(text, range, to_simplified) else {
         return false;
     };
+    let starts = |at: usize| at == 0 || words.iter().any(|w| w.start == at);
+    let ends = |at: usize| words.iter().any(|w| w.end == at);
+    starts(r.start) && ends(r.end)
+}
+
+/// Returns jieba's words (character spans) over `range` (a byte range of `text`) and
+/// [`WORD_CONTEXT`] characters either side, the window folded by `fold` (one character for
+/// one), with `range` as characters of that window; `None` when `range` does not fall on
+/// characters of `text`.
+fn words_around(
+    text: &str,
+    range: std::ops::Range<usize>,
+    fold: fn(&str) -> String,
+) -> Option<(Vec<std::ops::Range<usize>>, std::ops::Range<usize>)> {
+    let (inner, head, tail) = (
+        text.get(range.clone())?,
+        text.get(..range.start)?,
+        text.get(range.end..)?,
+    );
     let head: Vec<char> = head.chars().collect();
     let from = head.len().saturating_sub(WORD_CONTEXT);
     let window: String = head[from..]
@@ -70,12 +86,13 @@ pub fn is_word_at(text: &str, range: std::ops::Range<usize>) -> bool {
         .chain(inner.chars())
         .chain(tail.chars().take(WORD_CONTEXT))
         .collect();
-    let (rs, re) = (head.len() - from, head.len() - from + inner.chars().count());
-    let simplified = to_simplified(&window);
-    let words = JIEBA.cut(&simplified, false);
-    let starts = |at: usize| at == 0 || words.iter().any(|w| w.start == at);
-    let ends = |at: usize| words.iter().any(|w| w.end == at);
-    starts(rs) && ends(re)
+    let start = head.len() - from;
+    let folded = fold(&window);
+    let words = JIEBA.cut(&folded, false);
+    Some((
+        words.iter().map(|w| w.start..w.end).collect(),
+        start..start + inner.chars().count(),
+    ))
 }
 
 /// Taiwan words (in Simplified characters) matched as the mainland word of the same length
@@ -110,26 +127,16 @@ const WORD_CONTEXT: usize = 4;
 /// `证件` (user trial). A run within one word, or not all Han, is kept as it is. Words are
 /// jieba's, over the run and a few characters either side, with Traditional folded.
 pub fn highlight_words(text: &str, run: std::ops::Range<usize>) -> Option<std::ops::Range<usize>> {
-    let (Some(inner), Some(head)) = (text.get(run.clone()), text.get(..run.start)) else {
+    let Some(inner) = text.get(run.clone()) else {
         return Some(run);
     };
     if inner.chars().count() < 2 || !inner.chars().all(is_han) {
         return Some(run);
     }
-    let before: Vec<usize> = head.char_indices().map(|(i, _)| i).collect();
-    let from = before.len().saturating_sub(WORD_CONTEXT);
-    let start = before.get(from).copied().unwrap_or(run.start);
-    let end = text[run.end..]
-        .char_indices()
-        .nth(WORD_CONTEXT)
-        .map_or(text.len(), |(i, _)| run.end + i);
-    let window = fold_to_simplified(&text[start..end]);
-    // Char offsets within the window (folding keeps one character for one).
-    let (rs, re) = (
-        before.len() - from,
-        before.len() - from + inner.chars().count(),
-    );
-    let words = JIEBA.cut(&window, false);
+    let Some((words, window_run)) = words_around(text, run.clone(), fold_to_simplified) else {
+        return Some(run);
+    };
+    let (rs, re) = (window_run.start, window_run.end);
     if words.iter().any(|w| w.start <= rs && re <= w.end) {
         return Some(run);
     }

@@ -483,14 +483,7 @@ async fn zh_hant_searches_show_traditional_versions_or_converted_ones() {
     assert_eq!(top(&r).language, "zh");
     assert!(!top(&r).converted);
     // GetArticle and agent versions follow the same rule.
-    let a = c
-        .get_article(GetArticleRequest {
-            id: "how-to-withdraw".into(),
-            language: Some("zh-TW".into()),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let a = get(&mut c, "how-to-withdraw", Some("zh-TW")).await;
     let v = a.article.unwrap();
     assert!(v.converted && v.language == "zh-Hant", "{v:?}");
     assert!(a
@@ -504,14 +497,7 @@ async fn zh_hant_searches_show_traditional_versions_or_converted_ones() {
 #[tokio::test]
 async fn converted_traditional_says_days_later() {
     let mut c = small().await;
-    let a = c
-        .get_article(GetArticleRequest {
-            id: "fx-api-key".into(),
-            language: Some("zh-TW".into()),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let a = get(&mut c, "fx-api-key", Some("zh-TW")).await;
     let v = a.article.unwrap();
     assert!(v.converted && v.language == "zh-Hant", "{v:?}");
     assert!(v.answer.contains("90天後過期"), "{}", v.answer);
